@@ -1,0 +1,66 @@
+"""Options and output conventions shared by every verb (colour only on a TTY, NO_COLOR honoured)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from aloft.config import ResolvedConfig, load_config
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def use_color(stream: Any = None) -> bool:
+    stream = stream or sys.stderr
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def print_error(message: str) -> None:
+    prefix = click.style("error:", fg="red", bold=True) if use_color() else "error:"
+    for line in message.splitlines() or [""]:
+        click.echo(f"aloft: {prefix} {line}", err=True, color=use_color())
+
+
+def project_options(func: F) -> F:
+    """--project and --env, the two ways every verb picks the config it resolves."""
+    func = click.option(
+        "--env",
+        "environment",
+        metavar="NAME",
+        help="Overlay [tool.aloft.environments.NAME] on the base config (or set ALOFT_ENV).",
+    )(func)
+    func = click.option(
+        "--project",
+        type=click.Path(path_type=Path, exists=True),
+        default=None,
+        help="The app's project folder or pyproject.toml (default: nearest above the cwd).",
+    )(func)
+    return func
+
+
+def output_option(func: F) -> F:
+    return click.option(
+        "--output",
+        "-o",
+        "output",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="json for scripts.",
+    )(func)
+
+
+def resolve(project: Path | None, environment: str | None) -> ResolvedConfig:
+    return load_config(project, environment=environment)
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))

@@ -1,0 +1,277 @@
+"""Resolve the project config once: pyproject.toml, then an environment overlay, then ALOFT_* vars.
+
+Every value remembers where it came from, so `aloft config show` can say it and every error can
+name the file and table (or the variable) to fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import sys
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from aloft.config.model import ENVIRONMENTS_KEY, SECTIONS, ProjectConfig, annotation_at
+from aloft.exceptions import ConfigError
+from aloft.runtime.options import ENV_PREFIX
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+# Variables that steer the tooling itself rather than name a setting.
+ENV_SELECTOR = "ALOFT_ENV"
+RESERVED_ENV = frozenset({ENV_SELECTOR, "ALOFT_CACHE_DIR", "ALOFT_NO_PROGRESS"})
+
+DEFAULT = "default"
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedConfig:
+    """The validated config of one project plus the origin of every value set explicitly."""
+
+    config: ProjectConfig
+    origins: Mapping[str, str]
+    pyproject: Path
+    project_name: str
+    environment: str | None
+
+    @property
+    def root(self) -> Path:
+        return self.pyproject.parent
+
+    def origin(self, dotted: str) -> str:
+        return self.origins.get(dotted, DEFAULT)
+
+
+def find_pyproject(start: Path | None = None) -> Path:
+    """The nearest pyproject.toml at or above `start` (a file or a folder)."""
+    here = (start or Path.cwd()).resolve()
+    if here.is_file():
+        return here
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"{here}: no pyproject.toml here or above; run aloft in the app's project folder or pass --project PATH")
+
+
+def load_config(
+    project: Path | None = None,
+    *,
+    environment: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ResolvedConfig:
+    env = os.environ if environ is None else environ
+    pyproject = find_pyproject(project)
+    label = _label(pyproject)
+    try:
+        with pyproject.open("rb") as fh:
+            document = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML ({exc}); fix the syntax") from None
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read ({exc.strerror})") from None
+
+    table = document.get("tool", {}).get("aloft")
+    if table is None:
+        raise ConfigError(f"{label}: no [tool.aloft] table; add one with at least app = \"module:attr\"")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{label}: tool.aloft must be a table")
+    project_name = str(document.get("project", {}).get("name", pyproject.parent.name))
+
+    environment = environment or env.get(ENV_SELECTOR) or None
+    environments = table.pop(ENVIRONMENTS_KEY, {})
+    origins: dict[str, str] = {}
+    merged: dict[str, Any] = {}
+    _merge(merged, table, origins, f"{label} [tool.aloft", "")
+    if environment:
+        if not isinstance(environments, dict) or environment not in environments:
+            known = ", ".join(sorted(environments)) if isinstance(environments, dict) else ""
+            raise ConfigError(
+                f"{label}: no [tool.aloft.environments.{environment}] table; "
+                + (f"known environments: {known}" if known else "add one or drop --env")
+            )
+        overlay = environments[environment]
+        _merge(merged, overlay, origins, f"{label} [tool.aloft.environments.{environment}", "")
+    for name, value in sorted(env.items()):
+        if name.startswith(ENV_PREFIX) and name not in RESERVED_ENV:
+            _apply_env(merged, origins, name, value)
+
+    raw = _split_sections(merged)
+    try:
+        config = ProjectConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, merged, origins, label)) from None
+    if not config.serve.service:
+        config = config.model_copy(
+            update={"serve": dataclasses.replace(config.serve, service=project_name)}
+        )
+    return ResolvedConfig(config, origins, pyproject, project_name, environment)
+
+
+def _label(pyproject: Path) -> str:
+    try:
+        return str(pyproject.relative_to(Path.cwd()))
+    except ValueError:
+        return str(pyproject)
+
+
+def _merge(
+    into: dict[str, Any], overlay: Mapping[str, Any], origins: dict[str, str], table: str, prefix: str
+) -> None:
+    """Deep-merge `overlay` into `into`; `table` is the open '[tool.aloft...' header for origins."""
+    for key, value in overlay.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
+            _merge(into[key], value, origins, f"{table}.{key}", dotted + ".")
+        else:
+            into[key] = value
+            origins[dotted] = table + "]"
+
+
+def _apply_env(merged: dict[str, Any], origins: dict[str, str], name: str, value: str) -> None:
+    parts = name[len(ENV_PREFIX) :].lower().split("__")
+    path = tuple(parts) if parts[0] in SECTIONS else ("serve", *parts)
+    annotation = annotation_at(path)
+    if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        if parts[0] in SECTIONS and len(parts) == 2 and SECTIONS[parts[0]].model_config.get("extra") == "allow":
+            annotation = str
+        else:
+            suggestion = _suggest(name, _known_env_names())
+            raise ConfigError(f"environment {name}: unknown aloft setting{suggestion}; unset it or fix the name")
+    target = merged
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"environment {name}: {part} is not a table")
+    target[parts[-1]] = _env_value(value, annotation)
+    origins[".".join(parts)] = f"environment {name}"
+
+
+def _env_value(value: str, annotation: Any) -> Any:
+    """Strings from the environment, shaped like TOML would give them; pydantic converts the rest."""
+    stripped = value.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return value
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _known_env_names() -> list[str]:
+    names = [ENV_PREFIX + f.name.upper() for f in dataclasses.fields(ProjectConfig.model_fields["serve"].annotation)]  # type: ignore[arg-type]
+    for section, model in SECTIONS.items():
+        names += [f"{ENV_PREFIX}{section.upper()}__{field.upper()}" for field in model.model_fields]
+    return names
+
+
+def _split_sections(merged: Mapping[str, Any]) -> dict[str, Any]:
+    raw: dict[str, Any] = {"serve": {}}
+    for key, value in merged.items():
+        if key in SECTIONS:
+            raw[key] = value
+        else:
+            raw["serve"][key] = value
+    return raw
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+# pydantic's error type -> our one-line reason and fix.
+_HINTS = {
+    "int_parsing": "not a whole number; use an integer such as 8000",
+    "int_type": "not a whole number; use an integer such as 8000",
+    "int_from_float": "not a whole number; use an integer such as 8000",
+    "float_parsing": "not a number; use a number such as 2.5",
+    "float_type": "not a number; use a number such as 2.5",
+    "bool_parsing": "not a boolean; use true or false",
+    "bool_type": "not a boolean; use true or false",
+    "string_type": "not a string; quote the value",
+    "dict_type": "not a table; use a [table] or inline { }",
+    "model_type": "not a table; use a [table] or inline { }",
+    "dataclass_type": "not a table; use a [table] or inline { }",
+    "list_type": "not a list; use [ ... ]",
+    "tuple_type": "not a list; use [ ... ]",
+    "missing": "required; add it",
+}
+_UNKNOWN = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
+
+
+def _describe(exc: ValidationError, merged: Mapping[str, Any], origins: Mapping[str, str], label: str) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        if loc and loc[0] == "serve":
+            loc = loc[1:]
+        dotted = ".".join(loc)
+        key = loc[-1] if loc else ""
+        table = "[tool.aloft" + "".join(f".{p}" for p in loc[:-1]) + "]"
+        where = origins.get(dotted, f"{label} {table}")
+        if where.startswith("environment "):
+            place = f"{where}={error.get('input')!r}"
+        else:
+            shown = (
+                f" = {json.dumps(error['input'])}"
+                if error["type"] not in _UNKNOWN and _jsonable(error.get("input"))
+                else ""
+            )
+            place = f"{where} {key}{shown}"
+        if error["type"] in _UNKNOWN:
+            known = _known_keys(tuple(error["loc"][:-1]))
+            lines.append(f"{place}: unknown key{_suggest(key, known)}; known keys: {', '.join(known)}")
+            continue
+        reason = _HINTS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{place}: {reason}")
+    return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    if loc in ((), ("serve",)):
+        serve = [f.name for f in dataclasses.fields(ProjectConfig.model_fields["serve"].annotation)]  # type: ignore[arg-type]
+        return sorted(serve + list(SECTIONS) + [ENVIRONMENTS_KEY])
+    fields = annotation_at(tuple(str(p) for p in loc))
+    if isinstance(fields, type) and issubclass(fields, BaseModel):
+        return sorted(fields.model_fields)
+    if dataclasses.is_dataclass(fields):
+        return sorted(f.name for f in dataclasses.fields(fields))
+    return []
+
+
+def flatten(config: ProjectConfig) -> dict[str, Any]:
+    """Every setting as dotted key -> value, serve options at the top level like in the TOML."""
+    out: dict[str, Any] = {}
+    dumped = config.model_dump(mode="json")
+    for key, value in dumped.pop("serve").items():
+        out[key] = value
+    _flatten_into(out, dumped, "")
+    return out
+
+
+def _flatten_into(out: dict[str, Any], value: Mapping[str, Any], prefix: str) -> None:
+    for key, item in value.items():
+        if isinstance(item, dict) and item:
+            _flatten_into(out, item, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = item

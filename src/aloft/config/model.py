@@ -1,0 +1,57 @@
+"""The whole project config: `[tool.aloft]` and its sub-tables, one typed model.
+
+Top-level keys of `[tool.aloft]` are the serve options (shared with the runtime, which reads them
+from `ALOFT_*`); each capability owns one sub-table in its own module under `aloft.config` and is
+listed in SECTIONS below. Adding a capability is adding a module and one line here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aloft.config.tags import Tags
+from aloft.runtime.options import ServeOptions
+
+
+class ProjectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    serve: ServeOptions = Field(default_factory=ServeOptions)
+    tags: Tags = Field(default_factory=Tags)
+
+
+# Sub-tables of [tool.aloft], by key; everything else at the top level is a serve option.
+SECTIONS: dict[str, type[BaseModel]] = {
+    "tags": Tags,
+}
+
+# [tool.aloft.environments.<name>] overlays the base; not a section of its own.
+ENVIRONMENTS_KEY = "environments"
+
+
+def section_names() -> list[str]:
+    return sorted(SECTIONS)
+
+
+def annotation_at(path: tuple[str, ...]) -> Any:
+    """The declared type of the setting at `path` (e.g. ("serve", "port")), or None if unknown."""
+    owner: Any = ProjectConfig
+    annotation: Any = None
+    for part in path:
+        fields = _fields_of(owner)
+        if fields is None or part not in fields:
+            return None
+        annotation = owner = fields[part]
+    return annotation
+
+
+def _fields_of(owner: Any) -> dict[str, Any] | None:
+    if isinstance(owner, type) and issubclass(owner, BaseModel):
+        return {name: f.annotation for name, f in owner.model_fields.items()}
+    if dataclasses.is_dataclass(owner):
+        return dict(typing.get_type_hints(owner))
+    return None

@@ -1,0 +1,68 @@
+"""Starting the runtime's server for a project: pick the app's interpreter, hand it the config.
+
+The tooling never serves requests itself; it resolves the config into ALOFT_* variables and
+replaces itself with `python -m aloft.runtime serve`, so signals reach the server directly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from aloft.config import ResolvedConfig
+from aloft.exceptions import ConfigError, OperationFailed
+from aloft.runtime.options import ServeOptions
+
+
+def app_python(root: Path, python: Path | None = None) -> Path:
+    """The interpreter of the app's environment: given, else its .venv (synced from uv.lock)."""
+    if python is not None:
+        return python
+    venv_python = root / ".venv" / "bin" / "python"
+    if (root / "uv.lock").is_file() and shutil.which("uv"):
+        done = subprocess.run(
+            ["uv", "sync", "--frozen", "--quiet", "--no-dev", "--project", str(root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or ["uv sync failed"])[-1]
+            raise OperationFailed(f"{root / 'uv.lock'}: cannot sync the app's environment: {detail}")
+    if venv_python.exists():
+        return venv_python
+    return Path(sys.executable)
+
+
+def server_command(python: Path) -> list[str]:
+    return [str(python), "-m", "aloft.runtime", "serve"]
+
+
+def server_env(resolved: ResolvedConfig, serve: ServeOptions) -> dict[str, str]:
+    if not serve.app:
+        raise ConfigError(
+            f"{resolved.pyproject} [tool.aloft] app is not set; add app = \"module:attribute\""
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALOFT_")}
+    env.update(serve.to_env())
+    return env
+
+
+def launch(resolved: ResolvedConfig, serve: ServeOptions, *, python: Path | None = None) -> None:
+    env = server_env(resolved, serve)
+    interpreter = app_python(resolved.root, python)
+    check = subprocess.run(
+        [str(interpreter), "-c", "import aloft.runtime"], env=env, capture_output=True, check=False
+    )
+    if check.returncode != 0:
+        raise ConfigError(
+            f"{resolved.pyproject}: the app's environment ({interpreter}) lacks aloft-runtime; "
+            "add 'aloft-runtime[asgi]' (or [wsgi]) to [project] dependencies"
+        )
+    os.chdir(resolved.root)
+    command = server_command(interpreter)
+    os.execve(command[0], command, env)
