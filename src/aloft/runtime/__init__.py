@@ -1,3 +1,44 @@
-"""aloft's runtime: what ships inside users' images and Lambda zips. Standard library only."""
+"""aloft's runtime: what ships inside users' images and Lambda zips. Standard library only.
+
+What an app uses directly (everything else is wired in by `python -m aloft.runtime serve`):
+
+    from aloft.runtime import Secret, load_settings, readiness_check, outgoing_headers
+
+Names are imported on first use, so `import aloft.runtime` costs next to nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_settings": "aloft.runtime.settings",
+    "Secret": "aloft.runtime.settings",
+    "SettingsError": "aloft.runtime.settings",
+    "add_readiness_check": "aloft.runtime.health",
+    "readiness_check": "aloft.runtime.health",
+    "outgoing_headers": "aloft.runtime.tracing",
+    "current_request": "aloft.runtime.tracing",
+    "ServeOptions": "aloft.runtime.options",
+}
+
+if TYPE_CHECKING:
+    from aloft.runtime.health import add_readiness_check, readiness_check
+    from aloft.runtime.options import ServeOptions
+    from aloft.runtime.settings import Secret, SettingsError, load_settings
+    from aloft.runtime.tracing import current_request, outgoing_headers
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aloft.runtime' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

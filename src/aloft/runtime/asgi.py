@@ -1,0 +1,101 @@
+"""aloft's ASGI middleware: probes and /metrics before the app, ids and RED metrics around it.
+
+A plain ASGI callable (no BaseHTTPMiddleware, whose per-request task costs more than all of this).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from aloft.runtime import health, logs, metrics, tracing
+from aloft.runtime.observe import LIVE, METRICS, READY, Observer
+from aloft.runtime.options import ServeOptions
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_JSON = (b"content-type", b"application/json")
+_TEXT = (b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+class AloftASGI:
+    def __init__(self, app: ASGIApp, options: ServeOptions) -> None:
+        self.app = app
+        self.observer = Observer(app, options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        observer = self.observer
+        path: str = scope["path"]
+        probe = observer.probe(path)
+        if probe is not None and not observer.observe_probes:
+            await self._answer(probe, send)
+            return
+
+        request_id = traceparent = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")
+            elif name == b"traceparent":
+                traceparent = value.decode("latin-1")
+        ctx = observer.start(request_id, traceparent)
+        if observer.otel_loaded():
+            scope["headers"] = [
+                *(h for h in scope["headers"] if h[0] != b"traceparent"),
+                (b"traceparent", ctx.traceparent.encode()),
+            ]
+        rid_header = (b"x-request-id", ctx.request_id.encode("latin-1"))
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), rid_header]
+            await send(message)
+
+        token = tracing.current.set(ctx)
+        held = logs.begin_request(ctx.sampled)
+        root_path = scope.get("root_path", "")
+        metrics.get().request_started()
+        started = time.perf_counter()
+        try:
+            if probe is not None:
+                await self._answer(probe, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            observer.finish(
+                scope["method"], path, observer.route(scope, root_path), status, seconds, ctx
+            )
+            logs.end_request(held)
+            tracing.current.reset(token)
+
+    async def _answer(self, probe: str, send: Send) -> None:
+        if probe == LIVE:
+            status, body, ctype = 200, health.LIVE_BODY, _JSON
+        elif probe == READY:
+            status, body = await health.check_async(self.observer.ready_timeout)
+            ctype = _JSON
+        else:
+            assert probe == METRICS
+            text = await asyncio.to_thread(metrics.get().exposition)
+            status, body, ctype = 200, text.encode(), _TEXT
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [ctype, _NO_STORE, (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,189 @@
+"""Structured logs: one JSON object per line on stdout, for the app, the server and aloft alike.
+
+Every line carries the service and, inside a request, the request, trace and span ids. Secret
+values are scrubbed from every line. With sampling, an unsampled request's debug/info lines are
+held back; if the request then logs a warning or error, the held lines are written first, so a
+request's story is kept whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+from aloft.runtime import redact, tracing
+
+# LogRecord attributes that are not user-supplied `extra` fields.
+_RESERVED = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
+    | {"message", "asctime", "taskName", "color_message"}  # uvicorn's terminal-coloured copy
+)
+# Held-back lines per unsampled request, at most; beyond it the oldest are dropped.
+_BUFFER_LIMIT = 200
+
+_buffer: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "aloft_log_buffer", default=None
+)
+
+
+class _Clock:
+    """RFC 3339 UTC timestamps with milliseconds; the formatted second is reused within a second."""
+
+    __slots__ = ("prefix", "second")
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.prefix = ""
+
+    def stamp(self, t: float) -> str:
+        second = int(t)
+        if second != self.second:
+            self.second = second
+            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self.prefix}.{int((t - second) * 1000):03d}Z"
+
+
+_clock = _Clock()
+_service = ""
+
+
+def render(fields: dict[str, Any]) -> str:
+    """One JSON line, with secrets scrubbed; shared by records and the access-log fast path."""
+    line = json.dumps(fields, default=str, ensure_ascii=False, separators=(",", ":"))
+    if redact.has_secrets():
+        line = redact.redact(line)
+    return line + "\n"
+
+
+def _base(t: float, level: str, logger: str, message: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "time": _clock.stamp(t),
+        "level": level,
+        "logger": logger,
+        "message": message,
+    }
+    if _service:
+        fields["service"] = _service
+    ctx = tracing.current.get()
+    if ctx is not None:
+        fields["request_id"] = ctx.request_id
+        ids = tracing.active_ids()
+        fields["trace_id"], fields["span_id"] = ids if ids else (ctx.trace_id, ctx.span_id)
+    return fields
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = _base(record.created, record.levelname.lower(), record.name, record.getMessage())
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                fields[key] = value
+        if record.exc_info:
+            fields["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        elif record.exc_text:
+            fields["exception"] = record.exc_text
+        if record.stack_info:
+            fields["stack"] = record.stack_info
+        return render(fields)
+
+
+class StdoutHandler(logging.Handler):
+    """Writes whole lines with one write(2) each, so lines from several workers never interleave."""
+
+    def __init__(self, fd: int = 1) -> None:
+        super().__init__()
+        self.fd = fd
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        held = _buffer.get()
+        if held is not None:
+            if record.levelno < logging.WARNING:
+                if len(held) >= _BUFFER_LIMIT:
+                    del held[0]
+                held.append(line)
+                return
+            # The request turned interesting: keep everything it logged, in order.
+            _buffer.set(None)
+            line = "".join(held) + line
+        write(line, self.fd)
+
+
+def write(line: str, fd: int = 1) -> None:
+    data = line.encode("utf-8", "replace")
+    try:
+        while data:
+            written = os.write(fd, data)
+            data = data[written:]
+    except OSError:
+        pass  # stdout gone (a closed pipe): logging must never take the service down
+
+
+def begin_request(sampled: bool) -> contextvars.Token[list[str] | None] | None:
+    """Start holding back this request's debug/info lines when it is not sampled."""
+    if sampled:
+        return None
+    return _buffer.set([])
+
+
+def end_request(token: contextvars.Token[list[str] | None] | None) -> None:
+    if token is not None:
+        _buffer.reset(token)
+
+
+_access = logging.getLogger("aloft.access")
+
+
+def access(fields: dict[str, Any], status: int) -> None:
+    """The per-request access line, without the cost of a LogRecord (it is on the hot path)."""
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if not _access.isEnabledFor(level):
+        return
+    if level < logging.WARNING and _buffer.get() is not None:
+        return  # unsampled request that went fine
+    line_fields = _base(time.time(), logging.getLevelName(level).lower(), "aloft.access", "request")
+    line_fields.update(fields)
+    held = _buffer.get()
+    if held:
+        _buffer.set(None)
+        write("".join(held) + render(line_fields))
+        return
+    write(render(line_fields))
+
+
+def configure(service: str, level: str = "info") -> None:
+    """Route every logger (app, server, aloft) through one JSON handler on stdout."""
+    global _service
+    _service = service
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(StdoutHandler())
+    root.setLevel(level.upper())
+    for name in ("gunicorn", "gunicorn.error", "uvicorn", "uvicorn.error", "django", "flask.app"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    # The servers' own access logs are replaced by aloft's (which knows the route and ids).
+    for name in ("gunicorn.access", "uvicorn.access", "werkzeug"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = False
+        logger.disabled = True
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(exc_type: Any, exc: Any, tb: Any) -> None:
+    logging.getLogger("aloft").critical("uncaught exception", exc_info=(exc_type, exc, tb))

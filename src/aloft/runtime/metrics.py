@@ -1,0 +1,315 @@
+"""RED metrics in the Prometheus text format, summed correctly over pre-forked workers.
+
+Each worker keeps its numbers in its own memory-mapped file in the server's run directory (a
+write is one struct store, no lock, no syscall). `/metrics`, answered by any worker, adds up every
+worker's file. When a worker exits, the master folds its counters into an archive file and
+deletes it, so totals survive restarts and the number of files stays bounded. Gauges (requests in
+flight) of a dead worker are dropped, as they describe a process that is gone.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import fcntl
+import math
+import mmap
+import os
+import struct
+import threading
+import time
+from collections.abc import Iterator
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+SEP = "\x1f"  # between label values inside a key; cannot appear in a method, route or status
+
+REQUESTS = "http_requests_total"
+DURATION = "http_request_duration_seconds"
+IN_FLIGHT = "http_requests_in_flight"
+UNMATCHED = "<unmatched>"
+
+_HEADER = struct.Struct("<Q")  # bytes used
+_LEN = struct.Struct("<I")
+_VALUE = struct.Struct("<d")
+_INITIAL = 1 << 16
+_ARCHIVE = "archive.db"
+_LOCK = "metrics.lock"
+
+
+class Store:
+    """A flat key -> float map; in-process by default, file-backed when given a path."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.values: dict[str, float] = {}
+        self._offsets: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.path = path
+        self._mm: mmap.mmap | None = None
+        self._used = _HEADER.size
+        if path is not None:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                size = os.fstat(fd).st_size
+                if size < _INITIAL:
+                    os.ftruncate(fd, _INITIAL)
+                    size = _INITIAL
+                self._mm = mmap.mmap(fd, size)
+            finally:
+                os.close(fd)
+            for key, value, offset in _entries(bytes(self._mm)):
+                self.values[key] = value
+                self._offsets[key] = offset
+            self._used = max(_HEADER.unpack_from(self._mm, 0)[0], _HEADER.size)
+
+    def add(self, key: str, amount: float) -> None:
+        # Threaded WSGI workers update concurrently; an uncontended lock costs ~0.1 us.
+        with self._lock:
+            value = self.values.get(key, 0.0) + amount
+            self.values[key] = value
+            if self._mm is not None:
+                offset = self._offsets.get(key)
+                if offset is None:
+                    offset = self._append(key)
+                _VALUE.pack_into(self._mm, offset, value)
+
+    def _append(self, key: str) -> int:
+        """Write a new key (caller holds the lock); returns where its value lives."""
+        assert self._mm is not None
+        encoded = key.encode("utf-8")
+        padded = (_LEN.size + len(encoded) + 7) // 8 * 8
+        needed = self._used + padded + _VALUE.size
+        if needed > len(self._mm):
+            self._grow(needed)
+        _LEN.pack_into(self._mm, self._used, len(encoded))
+        self._mm[self._used + _LEN.size : self._used + _LEN.size + len(encoded)] = encoded
+        offset = self._used + padded
+        _VALUE.pack_into(self._mm, offset, 0.0)
+        self._used = offset + _VALUE.size
+        # Readers trust only what the header says is written, so it moves last.
+        _HEADER.pack_into(self._mm, 0, self._used)
+        self._offsets[key] = offset
+        return offset
+
+    def _grow(self, needed: int) -> None:
+        assert self._mm is not None and self.path is not None
+        size = len(self._mm)
+        while size < needed:
+            size *= 2
+        self._mm.resize(size)
+
+
+def _entries(data: bytes) -> Iterator[tuple[str, float, int]]:
+    if len(data) < _HEADER.size:
+        return
+    used = min(_HEADER.unpack_from(data, 0)[0], len(data))
+    pos = _HEADER.size
+    while pos + _LEN.size <= used:
+        (length,) = _LEN.unpack_from(data, pos)
+        key = data[pos + _LEN.size : pos + _LEN.size + length].decode("utf-8", "replace")
+        offset = pos + (_LEN.size + length + 7) // 8 * 8
+        if offset + _VALUE.size > used:
+            return
+        yield key, _VALUE.unpack_from(data, offset)[0], offset
+        pos = offset + _VALUE.size
+
+
+def read_file(path: str) -> dict[str, float]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return {}
+    return {key: value for key, value, _ in _entries(data)}
+
+
+@contextlib.contextmanager
+def _dir_lock(run_dir: str, exclusive: bool) -> Iterator[None]:
+    fd = os.open(os.path.join(run_dir, _LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def worker_file(run_dir: str, pid: int) -> str:
+    return os.path.join(run_dir, f"worker-{pid}.db")
+
+
+def fold_dead_worker(run_dir: str, pid: int) -> None:
+    """Master side: keep a dead worker's counters in the archive, drop its gauges and file."""
+    path = worker_file(run_dir, pid)
+    with _dir_lock(run_dir, exclusive=True):
+        values = read_file(path)
+        if values:
+            archive = Store(os.path.join(run_dir, _ARCHIVE))
+            for key, value in values.items():
+                if not key.startswith(IN_FLIGHT) and value:
+                    archive.add(key, value)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+class Metrics:
+    """The request metrics of this process, and the exposition of all processes of the server."""
+
+    def __init__(self, run_dir: str | None = None) -> None:
+        self.run_dir = run_dir
+        self.store = Store(worker_file(run_dir, os.getpid()) if run_dir else None)
+        self._bounds = BUCKETS
+
+    def request_started(self) -> None:
+        self.store.add(IN_FLIGHT, 1.0)
+
+    def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
+        store = self.store
+        store.add(IN_FLIGHT, -1.0)
+        labels = method + SEP + route
+        store.add(REQUESTS + SEP + labels + SEP + str(status), 1.0)
+        index = bisect.bisect_left(self._bounds, seconds)
+        store.add(DURATION + SEP + labels + SEP + str(index), 1.0)
+        store.add(DURATION + "_sum" + SEP + labels, seconds)
+
+    def totals(self) -> dict[str, float]:
+        """Every key summed over this process and, with a run dir, all workers past and present."""
+        if self.run_dir is None:
+            return dict(self.store.values)
+        totals: dict[str, float] = {}
+        with _dir_lock(self.run_dir, exclusive=False):
+            for name in os.listdir(self.run_dir):
+                if not name.endswith(".db"):
+                    continue
+                for key, value in read_file(os.path.join(self.run_dir, name)).items():
+                    totals[key] = totals.get(key, 0.0) + value
+        return totals
+
+    def exposition(self) -> str:
+        totals = self.totals()
+        out: list[str] = []
+        _requests(out, totals)
+        _histogram(out, totals, self._bounds)
+        out.append(f"# HELP {IN_FLIGHT} Requests being served now.")
+        out.append(f"# TYPE {IN_FLIGHT} gauge")
+        out.append(f"{IN_FLIGHT} {_num(max(totals.get(IN_FLIGHT, 0.0), 0.0))}")
+        _process(out, self.run_dir)
+        return "\n".join(out) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _num(value: float) -> str:
+    if value == math.inf:
+        return "+Inf"
+    return repr(int(value)) if value.is_integer() else repr(value)
+
+
+def _requests(out: list[str], totals: dict[str, float]) -> None:
+    out.append(f"# HELP {REQUESTS} HTTP requests served, by method, route template and status.")
+    out.append(f"# TYPE {REQUESTS} counter")
+    prefix = REQUESTS + SEP
+    for key in sorted(k for k in totals if k.startswith(prefix)):
+        method, route, status = key[len(prefix) :].split(SEP)
+        out.append(
+            f'{REQUESTS}{{method="{_escape(method)}",route="{_escape(route)}",status="{status}"}}'
+            f" {_num(totals[key])}"
+        )
+
+
+def _histogram(out: list[str], totals: dict[str, float], bounds: tuple[float, ...]) -> None:
+    out.append(f"# HELP {DURATION} Time to serve a request, by method and route template.")
+    out.append(f"# TYPE {DURATION} histogram")
+    prefix = DURATION + SEP
+    series: dict[str, list[float]] = {}
+    for key, value in totals.items():
+        if key.startswith(prefix):
+            labels, index = key[len(prefix) :].rsplit(SEP, 1)
+            series.setdefault(labels, [0.0] * (len(bounds) + 1))[int(index)] += value
+    for labels in sorted(series):
+        method, route = labels.split(SEP)
+        tags = f'method="{_escape(method)}",route="{_escape(route)}"'
+        running = 0.0
+        for bound, count in zip((*bounds, math.inf), series[labels]):
+            running += count
+            out.append(f'{DURATION}_bucket{{{tags},le="{_num(bound)}"}} {_num(running)}')
+        out.append(f"{DURATION}_sum{{{tags}}} {totals.get(DURATION + '_sum' + SEP + labels, 0.0)!r}")
+        out.append(f"{DURATION}_count{{{tags}}} {_num(running)}")
+
+
+def _server_pids(run_dir: str | None) -> list[int]:
+    pids = [os.getpid()]
+    if run_dir is None:
+        return pids
+    pids = []
+    master = os.environ.get("_ALOFT_MASTER_PID")
+    if master and master.isdigit():
+        pids.append(int(master))
+    for name in os.listdir(run_dir):
+        if name.startswith("worker-") and name.endswith(".db"):
+            pid = name[len("worker-") : -len(".db")]
+            if pid.isdigit():
+                pids.append(int(pid))
+    return pids
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _process(out: list[str], run_dir: str | None) -> None:
+    """Process metrics summed over the server's live processes (master and workers)."""
+    cpu = rss = 0.0
+    fds = 0
+    start = time.time()
+    boot = _boot_time()
+    for pid in _server_pids(run_dir):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                rss += int(fh.read().split()[1]) * _PAGE
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
+        except (OSError, IndexError, ValueError):
+            continue  # exited between listing and reading
+        cpu += (int(fields[11]) + int(fields[12])) / _TICKS
+        start = min(start, boot + int(fields[19]) / _TICKS)
+    for name, kind, help_text, value in (
+        ("process_cpu_seconds_total", "counter", "CPU time of the server's live processes.", cpu),
+        ("process_resident_memory_bytes", "gauge", "Resident memory of the server's processes.", rss),
+        ("process_open_fds", "gauge", "Open file descriptors of the server's processes.", fds),
+        ("process_start_time_seconds", "gauge", "Start of the oldest server process (Unix time).", start),
+    ):
+        out.append(f"# HELP {name} {help_text}")
+        out.append(f"# TYPE {name} {kind}")
+        out.append(f"{name} {_num(float(value))}")
+
+
+def _boot_time() -> float:
+    try:
+        with open("/proc/stat", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"btime"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
+_process_metrics: Metrics | None = None
+
+
+def get() -> Metrics:
+    """This process's metrics, created on first use so each forked worker gets its own file."""
+    global _process_metrics
+    if _process_metrics is None:
+        _process_metrics = Metrics(os.environ.get("_ALOFT_RUN_DIR") or None)
+    return _process_metrics
+
+
+def _forget_after_fork() -> None:
+    global _process_metrics
+    _process_metrics = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

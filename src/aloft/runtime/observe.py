@@ -1,0 +1,75 @@
+"""What the ASGI and WSGI middleware share: which paths are aloft's, and what a finished request records."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+from aloft.runtime import logs, metrics, tracing
+from aloft.runtime.options import ServeOptions
+from aloft.runtime.routes import Resolver, resolver_for
+
+LIVE, READY, METRICS = "live", "ready", "metrics"
+
+
+class Observer:
+    """Per-app request bookkeeping: ids in, metrics and one access line out."""
+
+    def __init__(self, app: Any, options: ServeOptions) -> None:
+        self.resolver: Resolver | None = resolver_for(app)
+        self.probes = {
+            options.health_path: LIVE,
+            options.ready_path: READY,
+            options.metrics_path: METRICS,
+        }
+        self.observe_probes = options.observe_probes
+        self.access_log = options.access_log
+        self.sample_rate = options.log_sample_rate
+        self.ready_timeout = options.ready_timeout
+
+    def probe(self, path: str) -> str | None:
+        """Which of aloft's endpoints `path` is, answered before the app sees the request."""
+        return self.probes.get(path)
+
+    def start(self, request_id: str | None, traceparent: str | None) -> tracing.RequestContext:
+        sampled = self.sample_rate >= 1.0 or random.random() < self.sample_rate
+        return tracing.start(request_id, traceparent, sampled)
+
+    @staticmethod
+    def otel_loaded() -> bool:
+        """Whether the app uses OpenTelemetry, whose server span must continue our trace."""
+        return "opentelemetry.trace" in sys.modules
+
+    def route(self, carrier: MutableMapping[str, Any], root_path: str) -> str:
+        if self.resolver is not None:
+            try:
+                template = self.resolver(carrier, root_path)
+            except Exception:
+                template = None  # a framework quirk must not fail the request it describes
+            if template:
+                return template
+        return metrics.UNMATCHED
+
+    def finish(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        seconds: float,
+        ctx: tracing.RequestContext,
+    ) -> None:
+        metrics.get().request_finished(method, route, status, seconds)
+        if self.access_log:
+            logs.access(
+                {
+                    "method": method,
+                    "path": path,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                },
+                status,
+            )

@@ -1,0 +1,22 @@
+"""Django: resolve the path against the URLconf again (Django keeps no trace in the environ)."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from aloft.runtime.routes import braces
+
+
+def resolve(environ: MutableMapping[str, Any], root_path: str) -> str | None:
+    from django.urls import Resolver404, resolve as django_resolve
+
+    path = environ.get("PATH_INFO") if "PATH_INFO" in environ else environ.get("path")
+    try:
+        match = django_resolve(str(path or "/"))
+    except Resolver404:
+        return None
+    route = getattr(match, "route", None)
+    if route is None:
+        return None
+    return "/" + braces(str(route)).lstrip("^").rstrip("$")

@@ -1,0 +1,111 @@
+"""gunicorn glue: the application, the draining master, JSON logging and the uvicorn worker.
+
+Imported only by `serve`, and only once gunicorn is known to be installed.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+
+from aloft.runtime import serve as serve_mod
+from aloft.runtime.options import ServeOptions
+
+try:
+    from uvicorn_worker import UvicornWorker as _UvicornWorker
+except ImportError:  # a WSGI-only image carries no uvicorn
+    _UvicornWorker = object
+
+
+class JsonLogger(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's logger, but writing through aloft's JSON handler on the root logger."""
+
+    def setup(self, cfg: Any) -> None:
+        self.error_log.handlers = []
+        self.error_log.propagate = True
+        self.error_log.setLevel(getattr(logging, cfg.loglevel.upper(), logging.INFO))
+        self.access_log.handlers = []
+        self.access_log.propagate = False
+        self.access_log.disabled = True
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        """aloft's middleware writes the access line (it knows the route and the ids)."""
+
+
+class UvicornWorker(_UvicornWorker):  # type: ignore[misc,valid-type]
+    CONFIG_KWARGS = {  # noqa: RUF012
+        "loop": "auto",
+        "http": "auto",
+        "lifespan": "auto",
+        "access_log": False,
+        "log_config": None,
+        "server_header": False,
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The base class points uvicorn's loggers at gunicorn's handlers; ours are on the root.
+        for name in ("uvicorn", "uvicorn.error"):
+            logger = logging.getLogger(name)
+            logger.handlers = []
+            logger.propagate = True
+
+
+class DrainingArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's master, with SIGTERM starting aloft's drain delay before the graceful stop."""
+
+    drain: serve_mod.Drain
+
+    def handle_term(self) -> None:
+        if self.drain.begin():
+            return
+        raise StopIteration
+
+    def handle_int(self) -> None:
+        # Ctrl-C in a terminal: no drain delay, but still a graceful stop of in-flight requests.
+        self.drain.delay = 0
+        raise StopIteration
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    def __init__(
+        self, app: Any, options: ServeOptions, settings: dict[str, Any], run_dir: str
+    ) -> None:
+        self.wrapped = app
+        self.options = options
+        self.settings = settings
+        self.run_dir = run_dir
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.settings.items():
+            self.cfg.set(key, value)
+        run_dir = self.run_dir
+        self.cfg.set("child_exit", lambda server, worker: serve_mod.fold_worker(run_dir, worker.pid))
+        self.cfg.set("when_ready", _when_ready)
+
+    def load(self) -> Any:
+        if self.wrapped is None:  # --reload: each worker imports the app itself
+            self.wrapped, _ = serve_mod.load_wrapped(self.options)
+        return self.wrapped
+
+    def run(self) -> None:
+        arbiter = DrainingArbiter(self)
+        arbiter.drain = serve_mod.Drain(
+            self.run_dir, self.options.drain_delay, lambda: arbiter.signal(signal.SIGTERM, None)
+        )
+        arbiter.run()
+
+
+def _when_ready(server: Any) -> None:
+    for listener in server.LISTENERS:
+        host, port = listener.sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in str(host) else host
+        logging.getLogger("aloft.serve").info(
+            "listening on http://%s:%s", shown, port, extra={"address": f"{shown}:{port}"}
+        )

@@ -1,0 +1,114 @@
+"""Request ids and W3C trace context: parse what arrives, make what is missing, pass it on.
+
+The ids live in a context variable so logs written anywhere during a request carry them, and the
+app can add them to its outgoing calls with `outgoing_headers()`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import sys
+from typing import NamedTuple
+
+_HEX = frozenset("0123456789abcdef")
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+# Incoming request ids are echoed into logs and headers: keep them short and printable.
+_MAX_REQUEST_ID = 128
+
+
+class RequestContext(NamedTuple):
+    request_id: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    trace_flags: str
+    # Whether this request's debug/info logs are kept (log sampling).
+    sampled: bool
+
+    @property
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags}"
+
+
+current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "aloft_request", default=None
+)
+
+
+def new_id(nbytes: int) -> str:
+    return os.urandom(nbytes).hex()
+
+
+def parse_traceparent(value: str | None) -> tuple[str, str, str] | None:
+    """(trace_id, parent span id, flags) from a valid `traceparent`, else None (then we start anew)."""
+    if not value or len(value) < 55:
+        return None
+    value = value.strip().lower()
+    parts = value.split("-")
+    if len(parts) < 4:
+        return None
+    version, trace_id, span_id, flags = parts[0], parts[1], parts[2], parts[3]
+    if (
+        len(version) != 2
+        or version == "ff"
+        or len(trace_id) != 32
+        or len(span_id) != 16
+        or len(flags) != 2
+        or not _HEX.issuperset(version + trace_id + span_id + flags)
+        or trace_id == _ZERO_TRACE
+        or span_id == _ZERO_SPAN
+        or (version == "00" and len(parts) != 4)
+    ):
+        return None
+    return trace_id, span_id, flags
+
+
+def clean_request_id(value: str | None) -> str | None:
+    """An incoming X-Request-ID if it is safe to echo (short, printable ASCII), else None."""
+    if not value or len(value) > _MAX_REQUEST_ID:
+        return None
+    if not value.isascii() or not value.isprintable() or '"' in value or "\\" in value:
+        return None
+    return value
+
+
+def start(request_id: str | None, traceparent: str | None, sampled: bool) -> RequestContext:
+    """The context of a new server request: honour the caller's ids, make the missing ones."""
+    rid = clean_request_id(request_id) or new_id(16)
+    parsed = parse_traceparent(traceparent)
+    if parsed is None:
+        trace_id, parent, flags = new_id(16), "", "01"
+    else:
+        trace_id, parent, flags = parsed
+    return RequestContext(rid, trace_id, new_id(8), parent, flags, sampled)
+
+
+def active_ids() -> tuple[str, str] | None:
+    """(trace_id, span_id) of OpenTelemetry's active span when the app uses OpenTelemetry.
+
+    Read only if the app already imported it, so aloft never pulls OpenTelemetry in itself.
+    """
+    trace_mod = sys.modules.get("opentelemetry.trace")
+    if trace_mod is None:
+        return None
+    span_context = trace_mod.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None
+    return f"{span_context.trace_id:032x}", f"{span_context.span_id:016x}"
+
+
+def outgoing_headers() -> dict[str, str]:
+    """Headers that carry this request's trace and id to a downstream call."""
+    ctx = current.get()
+    if ctx is None:
+        return {}
+    ids = active_ids()
+    traceparent = f"00-{ids[0]}-{ids[1]}-{ctx.trace_flags}" if ids else ctx.traceparent
+    return {"traceparent": traceparent, "x-request-id": ctx.request_id}
+
+
+def current_request() -> RequestContext | None:
+    """The ids of the request being served (None outside a request)."""
+    return current.get()
