@@ -1,0 +1,126 @@
+"""Each example app under `aloft run`: real server, real Redis, real HTTP, JSON logs from stdout."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import RedisServer, Server
+
+# (example, the route that reads/writes an item, a PUT body, the template aloft must report)
+EXAMPLES = {
+    "fastapi": ("/items/{}", {"name": "pen", "price_cents": 250}, "/items/{item_id}", "/fail"),
+    "flask": ("/products/{}", {"name": "pen"}, "/products/{product_id}", "/fail"),
+    "django": ("/notes/{}/", {"text": "buy pens"}, "/notes/{note_id}/", "/fail/"),
+}
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in a Prometheus exposition, 0 when absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "") + r" (\S+)$"
+    for line in text.splitlines():
+        found = re.match(pattern, line)
+        if found:
+            return float(found.group(1))
+    return 0.0
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_example_serves_app_probes_and_exact_metrics(example: str, run_server, redis_server: RedisServer) -> None:
+    db = {"fastapi": 1, "flask": 2, "django": 3}[example]
+    redis_server.command("-n", str(db), "flushdb")
+    item_path, body, template, fail_path = EXAMPLES[example]
+    server: Server = run_server(example, redis_db=db)
+
+    for expected_visit in (1, 2, 3):
+        reply = server.get("/")
+        assert reply.status == 200
+        assert next(v for k, v in reply.json().items() if k in ("visits", "views")) == expected_visit
+    assert server.request("PUT", item_path.format(7), body=json.dumps(body).encode(),
+                          headers={"content-type": "application/json"}).status == 200
+    assert server.get(item_path.format(7)).json() == body
+    assert server.get(item_path.format(8)).status == 404
+    assert server.get("/no/such/page").status == 404
+    assert server.get(fail_path).status == 500
+
+    assert server.get("/healthz").json() == {"status": "ok"}
+    ready = server.get("/readyz")
+    assert ready.status == 200 and ready.json()["checks"]["redis"]["ok"] is True
+
+    text = server.get("/metrics").body.decode()
+    assert metric(text, "http_requests_total", method="GET", route="/", status="200") == 3
+    assert metric(text, "http_requests_total", method="PUT", route=template, status="200") == 1
+    assert metric(text, "http_requests_total", method="GET", route=template, status="200") == 1
+    assert metric(text, "http_requests_total", method="GET", route=template, status="404") == 1
+    assert metric(text, "http_requests_total", method="GET", route="<unmatched>", status="404") == 1
+    assert metric(text, "http_requests_total", method="GET", route=fail_path, status="500") == 1
+    assert metric(text, "http_request_duration_seconds_count", method="GET", route="/") == 3
+    assert metric(text, "http_request_duration_seconds_bucket", method="GET", route="/", le="+Inf") == 3
+    # Probes and /metrics stay out of the RED metrics and the access log.
+    assert "/healthz" not in text and "/readyz" not in text and 'route="/metrics"' not in text
+    assert metric(text, "http_requests_in_flight") == 0
+    assert metric(text, "process_resident_memory_bytes") > 10_000_000
+
+    access = server.access_lines()
+    assert [(a["method"], a["status"]) for a in access][:3] == [("GET", 200)] * 3
+    assert len(access) == 8
+    assert {a["route"] for a in access} >= {"/", template, "<unmatched>"}
+    for line in access:
+        assert line["service"] and re.fullmatch(r"[0-9a-f]{32}", line["trace_id"])
+        assert re.fullmatch(r"[0-9a-f]{16}", line["span_id"]) and line["request_id"]
+        assert line["duration_ms"] >= 0
+    errors = [r for r in server.lines if r.get("level") == "error" and r.get("logger") != "aloft.access"]
+    assert errors and "RuntimeError" in errors[0].get("exception", "")
+    # Every line on stdout is one JSON object.
+    assert all("unparsed" not in r for r in server.lines), [r for r in server.lines if "unparsed" in r][:3]
+    assert server.terminate() == 0
+
+
+def test_request_id_and_traceparent_are_honoured_and_propagated(run_server) -> None:
+    server: Server = run_server("fastapi")
+    trace_id, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    reply = server.get(
+        "/report?seconds=0",
+        headers={"X-Request-ID": "req-abc-123", "traceparent": f"00-{trace_id}-{parent}-01"},
+    )
+    assert reply.headers["x-request-id"] == "req-abc-123"
+    outgoing = reply.json()["trace"]
+    assert outgoing["x-request-id"] == "req-abc-123"
+    version, out_trace, out_span, flags = outgoing["traceparent"].split("-")
+    assert (version, out_trace, flags) == ("00", trace_id, "01")
+    assert out_span != parent and re.fullmatch(r"[0-9a-f]{16}", out_span)
+    line = server.wait_for(lambda r: r.get("path") == "/report")
+    assert (line["request_id"], line["trace_id"], line["span_id"]) == ("req-abc-123", trace_id, out_span)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"traceparent": "00-zzzz-nothex-01"},
+        {"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"},
+        {"traceparent": "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+        {"traceparent": "x" * 5000},
+        {"X-Request-ID": "a" * 500},
+        {"X-Request-ID": "bad\x7fid"},
+        {"X-Request-ID": "", "traceparent": ""},
+    ],
+)
+@pytest.mark.parametrize("example", ["fastapi", "flask"])
+def test_malformed_id_headers_are_ignored_not_fatal(example: str, headers: dict[str, str], run_server) -> None:
+    server: Server = run_server(example, redis_db=4)
+    reply = server.get("/", headers=headers)
+    if reply.status == 400:
+        # gunicorn's own parser refuses control characters in headers: a clear error, no crash.
+        assert "\x7f" in "".join(headers.values()) and b"Invalid HTTP Header" in reply.body
+        assert server.get("/healthz").status == 200
+        return
+    assert reply.status == 200
+    rid = reply.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid), rid  # a fresh id, not the bad one
+    line = server.wait_for(lambda r: r.get("request_id") == rid and r.get("logger") == "aloft.access")
+    assert re.fullmatch(r"[0-9a-f]{32}", line["trace_id"]) and line["trace_id"] != "0" * 32
+    # The worker is still alive and serving.
+    assert server.get("/healthz").status == 200
