@@ -137,6 +137,7 @@ def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limi
             "memory_limit_bytes": limits.memory_bytes,
             "python": platform.python_version(),
             "pid": os.getpid(),
+            "run_dir": os.environ.get("_ALOFT_RUN_DIR"),
             "gc_frozen": gc.get_freeze_count(),
             "drain_delay_s": options.drain_delay,
             "drain_timeout_s": options.drain_timeout,
