@@ -51,6 +51,7 @@ class _Clock:
 
 _clock = _Clock()
 _service = ""
+_handler: StdoutHandler | None = None
 
 
 def render(fields: dict[str, Any]) -> str:
@@ -154,22 +155,24 @@ def access(fields: dict[str, Any], status: int) -> None:
         return  # unsampled request that went fine
     line_fields = _base(time.time(), logging.getLevelName(level).lower(), "aloft.access", "request")
     line_fields.update(fields)
+    fd = _handler.fd if _handler is not None else 1
     held = _buffer.get()
     if held:
         _buffer.set(None)
-        write("".join(held) + render(line_fields))
+        write("".join(held) + render(line_fields), fd)
         return
-    write(render(line_fields))
+    write(render(line_fields), fd)
 
 
 def configure(service: str, level: str = "info") -> None:
     """Route every logger (app, server, aloft) through one JSON handler on stdout."""
-    global _service
+    global _service, _handler
     _service = service
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    root.addHandler(StdoutHandler())
+    _handler = StdoutHandler()
+    root.addHandler(_handler)
     root.setLevel(level.upper())
     for name in ("gunicorn", "gunicorn.error", "uvicorn", "uvicorn.error", "django", "flask.app"):
         logger = logging.getLogger(name)

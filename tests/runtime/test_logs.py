@@ -1,0 +1,107 @@
+"""JSON log lines: fields, ids, redaction and request-level sampling."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from aloft.runtime import logs, tracing
+from aloft.runtime.settings import Secret
+
+
+@pytest.fixture
+def captured() -> Iterator[list[dict[str, object]]]:
+    """Route the root logger through aloft's handler into a real pipe; yields the parsed lines."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logs.configure("svc", "debug")
+    root.handlers[0].fd = write_fd  # type: ignore[attr-defined]
+    access = logging.getLogger("aloft.access")
+    access.disabled = False
+    lines: list[dict[str, object]] = []
+
+    def drain() -> list[dict[str, object]]:
+        try:
+            data = os.read(read_fd, 1 << 20)
+        except BlockingIOError:
+            data = b""
+        lines.extend(json.loads(line) for line in data.decode().splitlines())
+        return lines
+
+    yield drain  # type: ignore[misc]
+    root.handlers[:], root.level = saved
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+def test_lines_carry_service_level_logger_and_extra_fields(captured) -> None:
+    logging.getLogger("shop").info("paid %s", "order-1", extra={"amount_cents": 1250})
+    (line,) = captured()
+    assert line["level"] == "info" and line["logger"] == "shop" and line["service"] == "svc"
+    assert line["message"] == "paid order-1" and line["amount_cents"] == 1250
+    assert str(line["time"]).endswith("Z") and "request_id" not in line
+
+
+def test_lines_inside_a_request_carry_its_ids(captured) -> None:
+    ctx = tracing.start("rid-7", None, sampled=True)
+    token = tracing.current.set(ctx)
+    try:
+        logging.getLogger("shop").warning("slow")
+    finally:
+        tracing.current.reset(token)
+    (line,) = captured()
+    assert (line["request_id"], line["trace_id"], line["span_id"]) == ("rid-7", ctx.trace_id, ctx.span_id)
+
+
+def test_exceptions_are_one_line_with_the_traceback_inside(captured) -> None:
+    try:
+        raise ValueError("bad thing")
+    except ValueError:
+        logging.getLogger("shop").exception("failed")
+    (line,) = captured()
+    assert "ValueError: bad thing" in str(line["exception"]) and "Traceback" in str(line["exception"])
+
+
+def test_secret_values_are_redacted_from_every_line(captured) -> None:
+    secret = Secret("tok-9f8e7d6c5b4a")
+    logging.getLogger("shop").info("calling with tok-9f8e7d6c5b4a", extra={"header": f"Bearer {secret.reveal()}"})
+    (line,) = captured()
+    assert "tok-9f8e7d6c5b4a" not in json.dumps(line)
+    assert line["message"] == "calling with **********" and line["header"] == "Bearer **********"
+
+
+def test_unsampled_request_drops_info_but_keeps_the_whole_story_on_error(captured) -> None:
+    log = logging.getLogger("shop")
+    # A quiet unsampled request: nothing at all is written.
+    held = logs.begin_request(sampled=False)
+    log.info("step 1")
+    logs.access({"status": 200, "path": "/quiet"}, 200)
+    logs.end_request(held)
+    assert captured() == []
+    # An unsampled request that fails: its earlier info lines come out, in order, with the error.
+    held = logs.begin_request(sampled=False)
+    log.debug("step a")
+    log.info("step b")
+    log.error("it broke")
+    log.info("after the error")
+    logs.access({"status": 500, "path": "/broken"}, 500)
+    logs.end_request(held)
+    messages = [(line["level"], line["message"]) for line in captured()]
+    assert messages == [
+        ("debug", "step a"), ("info", "step b"), ("error", "it broke"),
+        ("info", "after the error"), ("error", "request"),
+    ]
+
+
+def test_sampled_requests_write_everything(captured) -> None:
+    held = logs.begin_request(sampled=True)
+    logging.getLogger("shop").info("kept")
+    logs.access({"status": 200}, 200)
+    logs.end_request(held)
+    assert [line["message"] for line in captured()] == ["kept", "request"]

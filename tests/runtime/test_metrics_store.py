@@ -1,0 +1,43 @@
+"""The per-worker metric files: visible to other processes, folded when a worker dies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from aloft.runtime import metrics
+
+
+def test_values_written_in_one_process_are_read_by_another(tmp_path: Path) -> None:
+    pid = os.fork()
+    if pid == 0:  # the "worker"
+        store = metrics.Store(metrics.worker_file(str(tmp_path), os.getpid()))
+        for i in range(5000):  # enough keys to force the file to grow
+            store.add(f"k{i % 2500}", 1.5)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    values = metrics.read_file(metrics.worker_file(str(tmp_path), pid))
+    assert len(values) == 2500 and set(values.values()) == {3.0}
+
+
+def test_dead_worker_counters_are_folded_and_gauges_dropped(tmp_path: Path) -> None:
+    run_dir = str(tmp_path)
+    dead = metrics.Store(metrics.worker_file(run_dir, 111))
+    dead.add(metrics.REQUESTS + metrics.SEP + "GET" + metrics.SEP + "/" + metrics.SEP + "200", 7)
+    dead.add(metrics.IN_FLIGHT, 1)  # it died mid-request
+    metrics.fold_dead_worker(run_dir, 111)
+    assert not os.path.exists(metrics.worker_file(run_dir, 111))
+    alive = metrics.Metrics(run_dir)
+    alive.request_started()
+    alive.request_finished("GET", "/", 200, 0.02)
+    text = alive.exposition()
+    assert 'http_requests_total{method="GET",route="/",status="200"} 8' in text
+    assert "http_requests_in_flight 0" in text
+    assert 'http_request_duration_seconds_bucket{method="GET",route="/",le="0.01"} 0' in text
+    assert 'http_request_duration_seconds_bucket{method="GET",route="/",le="0.025"} 1' in text
+
+
+def test_label_values_are_escaped() -> None:
+    m = metrics.Metrics(None)
+    m.request_finished("GET", 'we"ird\\route', 200, 0.001)
+    assert 'route="we\\"ird\\\\route"' in m.exposition()
