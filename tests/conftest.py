@@ -52,13 +52,28 @@ class RedisServer:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server is not installed; run scripts/bootstrap (Debian package redis-server)")
+        pytest.fail(
+            "redis-server is not installed; run scripts/bootstrap (Debian package redis-server)"
+        )
     folder = tmp_path_factory.mktemp("redis")
     for _ in range(5):
         port = free_port()
         process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(folder), "--protected-mode", "yes"],
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+                "--protected-mode",
+                "yes",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -88,12 +103,19 @@ class Response:
         return json.loads(self.body)
 
 
-def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 10) -> Response:
+def http(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> Response:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
-            return Response(reply.status, {k.lower(): v for k, v in reply.headers.items()}, reply.read())
+            return Response(
+                reply.status, {k.lower(): v for k, v in reply.headers.items()}, reply.read()
+            )
     except urllib.error.HTTPError as err:
         return Response(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
@@ -166,7 +188,9 @@ class Server:
         """Workers that can take requests: ASGI ones once the app's startup has run."""
         starting = next((r for r in self.lines if r.get("message") == "starting"), {})
         wanted = (
-            "Application startup complete." if starting.get("interface") == "asgi" else "Booting worker"
+            "Application startup complete."
+            if starting.get("interface") == "asgi"
+            else "Booting worker"
         )
         return sum(1 for r in self.lines if str(r.get("message", "")).startswith(wanted))
 
@@ -190,8 +214,14 @@ def run_server(redis_server: RedisServer) -> Iterator[Any]:
     """Start `aloft run` on an example (or any project) with a free port; stopped after the test."""
     started: list[Server] = []
 
-    def start(project: Path | str, *args: str, env: dict[str, str] | None = None,
-              wait: bool = True, workers: int = 1, redis_db: int = 0) -> Server:
+    def start(
+        project: Path | str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+        workers: int = 1,
+        redis_db: int = 0,
+    ) -> Server:
         project = EXAMPLES / project if isinstance(project, str) else project
         environ = {k: v for k, v in os.environ.items() if not k.startswith("ALOFT_")}
         environ.update(

@@ -32,7 +32,9 @@ def app_python(root: Path, python: Path | None = None) -> Path:
         )
         if done.returncode != 0:
             detail = (done.stderr.strip().splitlines() or ["uv sync failed"])[-1]
-            raise OperationFailed(f"{root / 'uv.lock'}: cannot sync the app's environment: {detail}")
+            raise OperationFailed(
+                f"{root / 'uv.lock'}: cannot sync the app's environment: {detail}"
+            )
     if venv_python.exists():
         return venv_python
     return Path(sys.executable)
@@ -45,7 +47,7 @@ def server_command(python: Path) -> list[str]:
 def server_env(resolved: ResolvedConfig, serve: ServeOptions) -> dict[str, str]:
     if not serve.app:
         raise ConfigError(
-            f"{resolved.pyproject} [tool.aloft] app is not set; add app = \"module:attribute\""
+            f'{resolved.pyproject} [tool.aloft] app is not set; add app = "module:attribute"'
         )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALOFT_")}
     env.update(serve.to_env())

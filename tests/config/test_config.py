@@ -43,7 +43,12 @@ def project(tmp_path: Path) -> Path:
 def test_base_values_defaults_and_service_from_project_name(project: Path) -> None:
     resolved = load_config(project, environ={})
     serve = resolved.config.serve
-    assert (serve.app, serve.port, serve.workers, serve.service) == ("orders.main:app", 8080, 0, "orders")
+    assert (serve.app, serve.port, serve.workers, serve.service) == (
+        "orders.main:app",
+        8080,
+        0,
+        "orders",
+    )
     assert serve.gc_thresholds == (50000, 20, 20)
     assert resolved.origin("port").endswith("pyproject.toml [tool.aloft]")
     assert resolved.origin("workers") == "default"
@@ -54,12 +59,20 @@ def test_environment_overlay_then_env_vars_win(project: Path) -> None:
     resolved = load_config(
         project,
         environment="prod",
-        environ={"ALOFT_PORT": "9000", "ALOFT_TAGS__TEAM": "checkout", "ALOFT_GC_THRESHOLDS": "700,10,10"},
+        environ={
+            "ALOFT_PORT": "9000",
+            "ALOFT_TAGS__TEAM": "checkout",
+            "ALOFT_GC_THRESHOLDS": "700,10,10",
+        },
     )
     serve = resolved.config.serve
     assert (serve.port, serve.workers, serve.log_sample_rate) == (9000, 4, 0.1)
     assert serve.gc_thresholds == (700, 10, 10)
-    assert resolved.config.tags.as_dict() == {"team": "checkout", "environment": "prod", "cost-center": "cc-77"}
+    assert resolved.config.tags.as_dict() == {
+        "team": "checkout",
+        "environment": "prod",
+        "cost-center": "cc-77",
+    }
     assert resolved.origin("port") == "environment ALOFT_PORT"
     assert resolved.origin("workers").endswith("[tool.aloft.environments.prod]")
     assert resolved.origin("tags.environment").endswith("[tool.aloft.environments.prod.tags]")
@@ -71,12 +84,17 @@ def test_aloft_env_selects_the_environment(project: Path) -> None:
 
 
 def test_unknown_environment_lists_the_known_ones(project: Path) -> None:
-    with pytest.raises(ConfigError, match=r"no \[tool.aloft.environments.staging\] table; known environments: prod"):
+    with pytest.raises(
+        ConfigError, match=r"no \[tool.aloft.environments.staging\] table; known environments: prod"
+    ):
         load_config(project, environment="staging", environ={})
 
 
 def test_unknown_env_var_is_an_error_with_a_suggestion(project: Path) -> None:
-    with pytest.raises(ConfigError, match="ALOFT_WORKRES: unknown aloft setting \\(did you mean ALOFT_WORKERS\\?\\)"):
+    with pytest.raises(
+        ConfigError,
+        match="ALOFT_WORKRES: unknown aloft setting \\(did you mean ALOFT_WORKERS\\?\\)",
+    ):
         load_config(project, environ={"ALOFT_WORKRES": "2"})
 
 
@@ -88,7 +106,7 @@ def test_missing_tool_table_says_what_to_add(tmp_path: Path) -> None:
 
 def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.aloft\napp = 1\n")
-    with pytest.raises(ConfigError, match="pyproject.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"pyproject\.toml: not valid TOML"):
         load_config(tmp_path, environ={})
 
 
@@ -97,11 +115,17 @@ def test_config_show_json_gives_value_and_origin_of_every_setting(project: Path)
     env["ALOFT_DRAIN_DELAY"] = "3"
     done = subprocess.run(
         ["aloft", "config", "show", "--project", str(project), "--env", "prod", "--output", "json"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     shown = json.loads(done.stdout)
     assert shown["environment"] == "prod"
     settings = shown["settings"]
     assert settings["drain_delay"] == {"value": 3.0, "origin": "environment ALOFT_DRAIN_DELAY"}
-    assert settings["workers"]["value"] == 4 and settings["service"]["origin"] == "pyproject.toml [project] name"
+    assert (
+        settings["workers"]["value"] == 4
+        and settings["service"]["origin"] == "pyproject.toml [project] name"
+    )
     assert settings["health_path"] == {"value": "/healthz", "origin": "default"}

@@ -21,7 +21,10 @@ CPU_V1 = Path("/sys/fs/cgroup/cpu")
 def cpu_cgroup() -> Iterator[Path]:
     """A real cgroup v1 CPU group with a 1.5 CPU quota, removed afterwards."""
     if not (CPU_V1 / "cpu.cfs_quota_us").exists():
-        pytest.fail("this test needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu (as on this machine kind)")
+        pytest.fail(
+            "this test needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu "
+            "(as on this machine kind)"
+        )
     group = CPU_V1 / f"aloft-test-{uuid.uuid4().hex[:8]}"
     group.mkdir()
     try:
@@ -37,7 +40,11 @@ def cpu_cgroup() -> Iterator[Path]:
 def run_in(group: Path, code: str, env: dict[str, str] | None = None) -> str:
     script = f'echo $$ > {group}/cgroup.procs && exec "$0" -c "$1"'
     done = subprocess.run(
-        ["sh", "-c", script, sys.executable, code], capture_output=True, text=True, timeout=60,
+        ["sh", "-c", script, sys.executable, code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={**os.environ, **(env or {})},
     )
     assert done.returncode == 0, done.stderr
@@ -60,13 +67,19 @@ def test_server_start_line_reports_workers_from_quota(cpu_cgroup: Path, tmp_path
     code = (
         "import os, sys; sys.path.insert(0, os.environ['APPDIR']);"
         "from aloft.runtime.serve import load_wrapped, _log_start;"
-        "from aloft.runtime.cgroup import read_limits; from aloft.runtime.options import ServeOptions;"
-        "from aloft.runtime import logs; o = ServeOptions.from_env(os.environ); logs.configure('t');"
+        "from aloft.runtime.cgroup import read_limits;"
+        "from aloft.runtime.options import ServeOptions;"
+        "from aloft.runtime import logs; o = ServeOptions.from_env(os.environ);"
+        "logs.configure('t');"
         "l = read_limits(); _log_start(o, 'wsgi', o.workers or l.default_workers(), l)"
     )
     out = run_in(cpu_cgroup, code, {"ALOFT_APP": "tiny:app", "APPDIR": str(tmp_path)})
     line = json.loads(out.splitlines()[-1])
-    assert (line["workers"], line["workers_from"], line["cpu_quota"]) == (2, "cpu quota (cgroup v1)", 1.5)
+    assert (line["workers"], line["workers_from"], line["cpu_quota"]) == (
+        2,
+        "cpu quota (cgroup v1)",
+        1.5,
+    )
 
 
 def test_cgroup_v2_limits_are_read_and_the_tightest_ancestor_wins(tmp_path: Path) -> None:
@@ -82,7 +95,11 @@ def test_cgroup_v2_limits_are_read_and_the_tightest_ancestor_wins(tmp_path: Path
     (proc / "mountinfo").write_text(f"30 23 0:26 / {mount} rw,nosuid - cgroup2 cgroup2 rw\n")
     (proc / "cgroup").write_text("0::/kubepods/pod1/ctr\n")
     limits = read_limits(str(proc))
-    assert (limits.cpu_quota, limits.memory_bytes, limits.source) == (0.5, 512 * 1024 * 1024, "cgroup v2")
+    assert (limits.cpu_quota, limits.memory_bytes, limits.source) == (
+        0.5,
+        512 * 1024 * 1024,
+        "cgroup v2",
+    )
     assert limits.default_workers() == 1
 
 

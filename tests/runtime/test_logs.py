@@ -56,7 +56,11 @@ def test_lines_inside_a_request_carry_its_ids(captured) -> None:
     finally:
         tracing.current.reset(token)
     (line,) = captured()
-    assert (line["request_id"], line["trace_id"], line["span_id"]) == ("rid-7", ctx.trace_id, ctx.span_id)
+    assert (line["request_id"], line["trace_id"], line["span_id"]) == (
+        "rid-7",
+        ctx.trace_id,
+        ctx.span_id,
+    )
 
 
 def test_exceptions_are_one_line_with_the_traceback_inside(captured) -> None:
@@ -65,12 +69,16 @@ def test_exceptions_are_one_line_with_the_traceback_inside(captured) -> None:
     except ValueError:
         logging.getLogger("shop").exception("failed")
     (line,) = captured()
-    assert "ValueError: bad thing" in str(line["exception"]) and "Traceback" in str(line["exception"])
+    assert "ValueError: bad thing" in str(line["exception"]) and "Traceback" in str(
+        line["exception"]
+    )
 
 
 def test_secret_values_are_redacted_from_every_line(captured) -> None:
     secret = Secret("tok-9f8e7d6c5b4a")
-    logging.getLogger("shop").info("calling with tok-9f8e7d6c5b4a", extra={"header": f"Bearer {secret.reveal()}"})
+    logging.getLogger("shop").info(
+        "calling with tok-9f8e7d6c5b4a", extra={"header": f"Bearer {secret.reveal()}"}
+    )
     (line,) = captured()
     assert "tok-9f8e7d6c5b4a" not in json.dumps(line)
     assert line["message"] == "calling with **********" and line["header"] == "Bearer **********"
@@ -94,8 +102,11 @@ def test_unsampled_request_drops_info_but_keeps_the_whole_story_on_error(capture
     logs.end_request(held)
     messages = [(line["level"], line["message"]) for line in captured()]
     assert messages == [
-        ("debug", "step a"), ("info", "step b"), ("error", "it broke"),
-        ("info", "after the error"), ("error", "request"),
+        ("debug", "step a"),
+        ("info", "step b"),
+        ("error", "it broke"),
+        ("info", "after the error"),
+        ("error", "request"),
     ]
 
 

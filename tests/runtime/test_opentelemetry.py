@@ -30,7 +30,9 @@ trace.set_tracer_provider(provider)
 
 async def handler(request: Request) -> JSONResponse:
     record = logging.LogRecord("app", logging.INFO, __file__, 1, "inside", (), None)
-    return JSONResponse({"log": JsonFormatter().format(record), "outgoing": tracing.outgoing_headers()})
+    return JSONResponse(
+        {"log": JsonFormatter().format(record), "outgoing": tracing.outgoing_headers()}
+    )
 
 
 def call(headers: dict[str, str]) -> httpx.Response:
@@ -38,7 +40,9 @@ def call(headers: dict[str, str]) -> httpx.Response:
     app = AloftASGI(inner, ServeOptions(app="x", access_log=False))
 
     async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
             return await c.get("/t", headers=headers)
 
     return asyncio.run(go())
@@ -55,7 +59,10 @@ def test_without_incoming_context_otel_continues_aloft_trace() -> None:
     assert log["span_id"] == f"{server_span.context.span_id:016x}"
     assert reply.json()["outgoing"]["traceparent"].split("-")[1] == otel_trace
     # OpenTelemetry's span is the child of aloft's edge span: same trace, linked parent.
-    assert server_span.parent is not None and server_span.parent.trace_id == server_span.context.trace_id
+    assert (
+        server_span.parent is not None
+        and server_span.parent.trace_id == server_span.context.trace_id
+    )
 
 
 def test_with_incoming_context_both_use_the_callers_trace() -> None:

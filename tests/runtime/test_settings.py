@@ -25,8 +25,14 @@ class AppSettings:
 def test_values_are_converted_to_their_declared_types() -> None:
     settings = load_settings(
         AppSettings,
-        environ={"DATABASE_URL": "postgres://db/x", "API_KEY": "k-123456", "PORT": "9001",
-                 "RATIO": "0.25", "DEBUG": "yes", "HOSTS": "a.example, b.example"},
+        environ={
+            "DATABASE_URL": "postgres://db/x",
+            "API_KEY": "k-123456",
+            "PORT": "9001",
+            "RATIO": "0.25",
+            "DEBUG": "yes",
+            "HOSTS": "a.example, b.example",
+        },
         secrets_dir=None,
     )
     assert settings.port == 9001 and settings.ratio == 0.25 and settings.debug is True
@@ -65,15 +71,19 @@ def test_secrets_directory_is_read_by_variable_or_field_name(tmp_path: Path) -> 
 def test_env_wins_over_file_and_prefix_applies(tmp_path: Path) -> None:
     (tmp_path / "APP_API_KEY").write_text("file")
     settings = load_settings(
-        AppSettings, prefix="APP_",
-        environ={"APP_DATABASE_URL": "x", "APP_API_KEY": "from-env"}, secrets_dir=str(tmp_path),
+        AppSettings,
+        prefix="APP_",
+        environ={"APP_DATABASE_URL": "x", "APP_API_KEY": "from-env"},
+        secrets_dir=str(tmp_path),
     )
     assert settings.api_key.reveal() == "from-env"
 
 
 def test_unreadable_secret_file_is_a_reported_problem(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"API_KEY_FILE: cannot read .*/absent"):
-        load_settings(AppSettings, environ={"DATABASE_URL": "x", "API_KEY_FILE": str(tmp_path / "absent")})
+        load_settings(
+            AppSettings, environ={"DATABASE_URL": "x", "API_KEY_FILE": str(tmp_path / "absent")}
+        )
 
 
 def test_invalid_secret_value_is_reported_without_the_value() -> None:

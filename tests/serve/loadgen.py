@@ -1,4 +1,4 @@
-"""A bounded HTTP load generator run as its own process: `python loadgen.py URL SECONDS MAX THREADS`.
+"""A bounded HTTP load generator in its own process: `loadgen.py URL SECONDS MAX THREADS`.
 
 Each request uses a new connection (as a load balancer spreading requests would) and is recorded
 with its wall-clock start and end, so a test can ask which requests started before some instant.
@@ -16,7 +16,12 @@ from urllib.parse import urlsplit
 
 
 def main() -> None:
-    url, seconds, limit, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    url, seconds, limit, threads = (
+        sys.argv[1],
+        float(sys.argv[2]),
+        int(sys.argv[3]),
+        int(sys.argv[4]),
+    )
     parts = urlsplit(url)
     stop_at = time.monotonic() + seconds
     results: list[tuple[float, float, object]] = []

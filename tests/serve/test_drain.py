@@ -17,9 +17,13 @@ LOADGEN = Path(__file__).with_name("loadgen.py")
 DELAY = 2.0
 
 
-@pytest.mark.parametrize("example,slow_path", [("fastapi", "/report?seconds=2.5"), ("flask", "/report?seconds=2.5")])
+@pytest.mark.parametrize(
+    "example,slow_path", [("fastapi", "/report?seconds=2.5"), ("flask", "/report?seconds=2.5")]
+)
 def test_sigterm_drains_without_failing_requests(example: str, slow_path: str, run_server) -> None:
-    server: Server = run_server(example, workers=2, redis_db=5, env={"ALOFT_DRAIN_DELAY": str(DELAY)})
+    server: Server = run_server(
+        example, workers=2, redis_db=5, env={"ALOFT_DRAIN_DELAY": str(DELAY)}
+    )
     load = subprocess.Popen(
         [sys.executable, str(LOADGEN), server.base + "/", str(DELAY + 5), "3000", "4"],
         stdout=subprocess.PIPE,
@@ -38,7 +42,9 @@ def test_sigterm_drains_without_failing_requests(example: str, slow_path: str, r
         served_during_delay.append(server.get("/").status)
         if slow_thread is None and time.time() > sigterm_at + DELAY - 1.0:
             # An in-flight request that is still running when the listener closes.
-            slow_thread = threading.Thread(target=lambda: slow.append(server.get(slow_path, timeout=15)))
+            slow_thread = threading.Thread(
+                target=lambda: slow.append(server.get(slow_path, timeout=15))
+            )
             slow_thread.start()
         time.sleep(0.05)
     assert slow_thread is not None
@@ -58,7 +64,9 @@ def test_sigterm_drains_without_failing_requests(example: str, slow_path: str, r
     before = [r for r in results if r[0] < listener_closed - 0.1]
     failed = [r for r in before if r[2] != 200]
     assert len(before) > 50, f"too little load to prove anything: {len(before)} requests"
-    assert failed == [], f"{len(failed)} of {len(before)} requests failed before the listener closed: {failed[:5]}"
+    assert failed == [], (
+        f"{len(failed)} of {len(before)} requests failed before the listener closed: {failed[:5]}"
+    )
     during = [r for r in before if r[0] >= sigterm_at]
     assert len(during) > 20  # load really ran through the drain delay
 

@@ -29,7 +29,9 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
-def test_example_serves_app_probes_and_exact_metrics(example: str, run_server, redis_server: RedisServer) -> None:
+def test_example_serves_app_probes_and_exact_metrics(
+    example: str, run_server, redis_server: RedisServer
+) -> None:
     db = {"fastapi": 1, "flask": 2, "django": 3}[example]
     redis_server.command("-n", str(db), "flushdb")
     item_path, body, template, fail_path = EXAMPLES[example]
@@ -38,9 +40,18 @@ def test_example_serves_app_probes_and_exact_metrics(example: str, run_server, r
     for expected_visit in (1, 2, 3):
         reply = server.get("/")
         assert reply.status == 200
-        assert next(v for k, v in reply.json().items() if k in ("visits", "views")) == expected_visit
-    assert server.request("PUT", item_path.format(7), body=json.dumps(body).encode(),
-                          headers={"content-type": "application/json"}).status == 200
+        assert (
+            next(v for k, v in reply.json().items() if k in ("visits", "views")) == expected_visit
+        )
+    assert (
+        server.request(
+            "PUT",
+            item_path.format(7),
+            body=json.dumps(body).encode(),
+            headers={"content-type": "application/json"},
+        ).status
+        == 200
+    )
     assert server.get(item_path.format(7)).json() == body
     assert server.get(item_path.format(8)).status == 404
     assert server.get("/no/such/page").status == 404
@@ -58,7 +69,10 @@ def test_example_serves_app_probes_and_exact_metrics(example: str, run_server, r
     assert metric(text, "http_requests_total", method="GET", route="<unmatched>", status="404") == 1
     assert metric(text, "http_requests_total", method="GET", route=fail_path, status="500") == 1
     assert metric(text, "http_request_duration_seconds_count", method="GET", route="/") == 3
-    assert metric(text, "http_request_duration_seconds_bucket", method="GET", route="/", le="+Inf") == 3
+    assert (
+        metric(text, "http_request_duration_seconds_bucket", method="GET", route="/", le="+Inf")
+        == 3
+    )
     # Probes and /metrics stay out of the RED metrics and the access log.
     assert "/healthz" not in text and "/readyz" not in text and 'route="/metrics"' not in text
     assert metric(text, "http_requests_in_flight") == 0
@@ -72,10 +86,14 @@ def test_example_serves_app_probes_and_exact_metrics(example: str, run_server, r
         assert line["service"] and re.fullmatch(r"[0-9a-f]{32}", line["trace_id"])
         assert re.fullmatch(r"[0-9a-f]{16}", line["span_id"]) and line["request_id"]
         assert line["duration_ms"] >= 0
-    errors = [r for r in server.lines if r.get("level") == "error" and r.get("logger") != "aloft.access"]
+    errors = [
+        r for r in server.lines if r.get("level") == "error" and r.get("logger") != "aloft.access"
+    ]
     assert errors and "RuntimeError" in errors[0].get("exception", "")
     # Every line on stdout is one JSON object.
-    assert all("unparsed" not in r for r in server.lines), [r for r in server.lines if "unparsed" in r][:3]
+    assert all("unparsed" not in r for r in server.lines), [
+        r for r in server.lines if "unparsed" in r
+    ][:3]
     assert server.terminate() == 0
 
 
@@ -93,7 +111,11 @@ def test_request_id_and_traceparent_are_honoured_and_propagated(run_server) -> N
     assert (version, out_trace, flags) == ("00", trace_id, "01")
     assert out_span != parent and re.fullmatch(r"[0-9a-f]{16}", out_span)
     line = server.wait_for(lambda r: r.get("path") == "/report")
-    assert (line["request_id"], line["trace_id"], line["span_id"]) == ("req-abc-123", trace_id, out_span)
+    assert (line["request_id"], line["trace_id"], line["span_id"]) == (
+        "req-abc-123",
+        trace_id,
+        out_span,
+    )
 
 
 @pytest.mark.parametrize(
@@ -109,7 +131,9 @@ def test_request_id_and_traceparent_are_honoured_and_propagated(run_server) -> N
     ],
 )
 @pytest.mark.parametrize("example", ["fastapi", "flask"])
-def test_malformed_id_headers_are_ignored_not_fatal(example: str, headers: dict[str, str], run_server) -> None:
+def test_malformed_id_headers_are_ignored_not_fatal(
+    example: str, headers: dict[str, str], run_server
+) -> None:
     server: Server = run_server(example, redis_db=4)
     reply = server.get("/", headers=headers)
     if reply.status == 400:
@@ -120,7 +144,9 @@ def test_malformed_id_headers_are_ignored_not_fatal(example: str, headers: dict[
     assert reply.status == 200
     rid = reply.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", rid), rid  # a fresh id, not the bad one
-    line = server.wait_for(lambda r: r.get("request_id") == rid and r.get("logger") == "aloft.access")
+    line = server.wait_for(
+        lambda r: r.get("request_id") == rid and r.get("logger") == "aloft.access"
+    )
     assert re.fullmatch(r"[0-9a-f]{32}", line["trace_id"]) and line["trace_id"] != "0" * 32
     # The worker is still alive and serving.
     assert server.get("/healthz").status == 200

@@ -6,9 +6,10 @@ import os
 import signal
 import time
 
+from test_examples import metric
+
 from aloft.runtime.metrics import read_file, worker_file
 from conftest import Server
-from test_examples import metric
 
 
 def worker_pids(server: Server) -> set[int]:
@@ -39,7 +40,11 @@ def test_metrics_sum_over_workers_and_survive_a_worker_restart(run_server, redis
     # Requests really were spread over more than one worker (otherwise this proves nothing).
     run_dir = next(r["run_dir"] for r in server.lines if r.get("message") == "starting")
     served = {
-        pid: sum(v for k, v in read_file(worker_file(run_dir, pid)).items() if k.startswith("http_requests_total"))
+        pid: sum(
+            v
+            for k, v in read_file(worker_file(run_dir, pid)).items()
+            if k.startswith("http_requests_total")
+        )
         for pid in first
     }
     assert sum(served.values()) == 60 and sum(1 for n in served.values() if n) >= 2, served

@@ -20,7 +20,8 @@ def use_color(stream: Any = None) -> bool:
     stream = stream or sys.stderr
     if os.environ.get("NO_COLOR"):
         return False
-    return bool(getattr(stream, "isatty", lambda: False)())
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty()) if callable(isatty) else False
 
 
 def print_error(message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -38,9 +39,12 @@ def show(project: Path | None, environment: str | None, output: str) -> None:
             }
         )
         return
-    color = use_color(click.get_text_stream("stdout"))
+    color = use_color(sys.stdout)
     width = max(len(k) for k in values)
-    click.echo(f"# {resolved.pyproject}" + (f" (environment {resolved.environment})" if resolved.environment else ""))
+    click.echo(
+        f"# {resolved.pyproject}"
+        + (f" (environment {resolved.environment})" if resolved.environment else "")
+    )
     for key, value in values.items():
         origin = origins.get(key, "default")
         shown = click.style(origin, dim=True) if color else origin

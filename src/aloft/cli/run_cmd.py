@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,7 +22,7 @@ from aloft.serving import launch
     "--python",
     "python",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Interpreter of the app's environment (default: the project's .venv, synced from uv.lock).",
+    help="Interpreter of the app's environment (default: its .venv, synced from uv.lock).",
 )
 def run(
     project: Path | None,
@@ -38,10 +39,8 @@ def run(
     ALOFT_* variables: the same process a container runs.
     """
     resolved = resolve(project, environment)
-    overrides = {
-        k: v
-        for k, v in {"port": port, "host": host, "workers": workers}.items()
-        if v is not None
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"port": port, "host": host, "workers": workers}.items() if v is not None
     }
     if reload:
         overrides["reload"] = True

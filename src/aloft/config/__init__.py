@@ -6,4 +6,11 @@ Resolved once, at the start of the pipeline, and handed down as a typed value.
 from aloft.config.loader import ResolvedConfig, find_pyproject, flatten, load_config
 from aloft.config.model import SECTIONS, ProjectConfig
 
-__all__ = ["SECTIONS", "ProjectConfig", "ResolvedConfig", "find_pyproject", "flatten", "load_config"]
+__all__ = [
+    "SECTIONS",
+    "ProjectConfig",
+    "ResolvedConfig",
+    "find_pyproject",
+    "flatten",
+    "load_config",
+]

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from aloft.config.model import ENVIRONMENTS_KEY, SECTIONS, ProjectConfig, annotation_at
 from aloft.exceptions import ConfigError
-from aloft.runtime.options import ENV_PREFIX
+from aloft.runtime.options import ENV_PREFIX, ServeOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,7 +61,10 @@ def find_pyproject(start: Path | None = None) -> Path:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             return candidate
-    raise ConfigError(f"{here}: no pyproject.toml here or above; run aloft in the app's project folder or pass --project PATH")
+    raise ConfigError(
+        f"{here}: no pyproject.toml here or above; "
+        "run aloft in the app's project folder or pass --project PATH"
+    )
 
 
 def load_config(
@@ -83,7 +86,9 @@ def load_config(
 
     table = document.get("tool", {}).get("aloft")
     if table is None:
-        raise ConfigError(f"{label}: no [tool.aloft] table; add one with at least app = \"module:attr\"")
+        raise ConfigError(
+            f'{label}: no [tool.aloft] table; add one with at least app = "module:attr"'
+        )
     if not isinstance(table, dict):
         raise ConfigError(f"{label}: tool.aloft must be a table")
     project_name = str(document.get("project", {}).get("name", pyproject.parent.name))
@@ -126,7 +131,11 @@ def _label(pyproject: Path) -> str:
 
 
 def _merge(
-    into: dict[str, Any], overlay: Mapping[str, Any], origins: dict[str, str], table: str, prefix: str
+    into: dict[str, Any],
+    overlay: Mapping[str, Any],
+    origins: dict[str, str],
+    table: str,
+    prefix: str,
 ) -> None:
     """Deep-merge `overlay` into `into`; `table` is the open '[tool.aloft...' header for origins."""
     for key, value in overlay.items():
@@ -145,11 +154,17 @@ def _apply_env(merged: dict[str, Any], origins: dict[str, str], name: str, value
     path = tuple(parts) if parts[0] in SECTIONS else ("serve", *parts)
     annotation = annotation_at(path)
     if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-        if parts[0] in SECTIONS and len(parts) == 2 and SECTIONS[parts[0]].model_config.get("extra") == "allow":
+        if (
+            parts[0] in SECTIONS
+            and len(parts) == 2
+            and SECTIONS[parts[0]].model_config.get("extra") == "allow"
+        ):
             annotation = str
         else:
             suggestion = _suggest(name, _known_env_names())
-            raise ConfigError(f"environment {name}: unknown aloft setting{suggestion}; unset it or fix the name")
+            raise ConfigError(
+                f"environment {name}: unknown aloft setting{suggestion}; unset it or fix the name"
+            )
     target = merged
     for part in parts[:-1]:
         target = target.setdefault(part, {})
@@ -160,7 +175,7 @@ def _apply_env(merged: dict[str, Any], origins: dict[str, str], name: str, value
 
 
 def _env_value(value: str, annotation: Any) -> Any:
-    """Strings from the environment, shaped like TOML would give them; pydantic converts the rest."""
+    """Environment strings shaped as TOML would give them; pydantic converts the rest."""
     stripped = value.strip()
     if stripped[:1] in ("[", "{"):
         try:
@@ -174,7 +189,7 @@ def _env_value(value: str, annotation: Any) -> Any:
 
 
 def _known_env_names() -> list[str]:
-    names = [ENV_PREFIX + f.name.upper() for f in dataclasses.fields(ProjectConfig.model_fields["serve"].annotation)]  # type: ignore[arg-type]
+    names = [ENV_PREFIX + f.name.upper() for f in dataclasses.fields(ServeOptions)]
     for section, model in SECTIONS.items():
         names += [f"{ENV_PREFIX}{section.upper()}__{field.upper()}" for field in model.model_fields]
     return names
@@ -215,7 +230,9 @@ _HINTS = {
 _UNKNOWN = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
 
 
-def _describe(exc: ValidationError, merged: Mapping[str, Any], origins: Mapping[str, str], label: str) -> str:
+def _describe(
+    exc: ValidationError, merged: Mapping[str, Any], origins: Mapping[str, str], label: str
+) -> str:
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
@@ -236,7 +253,9 @@ def _describe(exc: ValidationError, merged: Mapping[str, Any], origins: Mapping[
             place = f"{where} {key}{shown}"
         if error["type"] in _UNKNOWN:
             known = _known_keys(tuple(error["loc"][:-1]))
-            lines.append(f"{place}: unknown key{_suggest(key, known)}; known keys: {', '.join(known)}")
+            lines.append(
+                f"{place}: unknown key{_suggest(key, known)}; known keys: {', '.join(known)}"
+            )
             continue
         reason = _HINTS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
         lines.append(f"{place}: {reason}")
@@ -249,7 +268,7 @@ def _jsonable(value: Any) -> bool:
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     if loc in ((), ("serve",)):
-        serve = [f.name for f in dataclasses.fields(ProjectConfig.model_fields["serve"].annotation)]  # type: ignore[arg-type]
+        serve = [f.name for f in dataclasses.fields(ServeOptions)]
         return sorted(serve + list(SECTIONS) + [ENVIRONMENTS_KEY])
     fields = annotation_at(tuple(str(p) for p in loc))
     if isinstance(fields, type) and issubclass(fields, BaseModel):

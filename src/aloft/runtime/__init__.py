@@ -30,7 +30,16 @@ if TYPE_CHECKING:
     from aloft.runtime.settings import Secret, SettingsError, load_settings
     from aloft.runtime.tracing import current_request, outgoing_headers
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Secret",
+    "ServeOptions",
+    "SettingsError",
+    "add_readiness_check",
+    "current_request",
+    "load_settings",
+    "outgoing_headers",
+    "readiness_check",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"aloft: error: {exc}", file=sys.stderr)
             return 2
         if not options.app:
-            print("aloft: error: ALOFT_APP is not set; set it to 'module:attribute'", file=sys.stderr)
+            print(
+                "aloft: error: ALOFT_APP is not set; set it to 'module:attribute'", file=sys.stderr
+            )
             return 2
         from aloft.runtime.serve import serve
 

@@ -53,8 +53,8 @@ def convert(raw: str, tp: Any) -> Any:
                 return choice
         raise ConversionError(f"expected {describe(tp)}")
     if origin in (list, tuple, frozenset, set):
-        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
-        inner = args[0] if args else str
+        element = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        inner = element[0] if element else str
         items = [convert(part.strip(), inner) for part in raw.split(",") if part.strip()]
         return origin(items)
     if tp is bool:

@@ -17,14 +17,16 @@ def load_app(spec: str, source: str = "ALOFT_APP") -> Any:
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise AppLoadError(
-            f"{source}={spec!r}: not 'module:attribute'; set it like 'main:app' or 'mysite.wsgi:application'"
+            f"{source}={spec!r}: not 'module:attribute'; "
+            "set it like 'main:app' or 'mysite.wsgi:application'"
         )
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise AppLoadError(
-                f"{source}={spec!r}: no module named {exc.name!r} (looked in {sys.path[0] or '.'}); "
+                f"{source}={spec!r}: no module named {exc.name!r} "
+                f"(looked in {sys.path[0] or '.'}); "
                 "run from the project folder or fix the module path"
             ) from None
         raise AppLoadError(f"{source}={spec!r}: importing {module_name} failed: {exc}") from exc
@@ -44,7 +46,9 @@ def load_app(spec: str, source: str = "ALOFT_APP") -> Any:
                 "name the object that is your ASGI or WSGI app"
             ) from None
     if not callable(app):
-        raise AppLoadError(f"{source}={spec!r}: {attr} is a {type(app).__name__}, not an ASGI or WSGI app")
+        raise AppLoadError(
+            f"{source}={spec!r}: {attr} is a {type(app).__name__}, not an ASGI or WSGI app"
+        )
     return app
 
 
@@ -52,7 +56,7 @@ def detect_interface(app: Any) -> str:
     """'asgi' for an async callable (FastAPI, Starlette, Django's ASGIHandler), else 'wsgi'."""
     if inspect.iscoroutinefunction(app):
         return "asgi"
-    call = getattr(app, "__call__", None)
+    call = type(app).__call__ if callable(app) else None
     if call is not None and inspect.iscoroutinefunction(call):
         return "asgi"
     return "wsgi"

@@ -96,8 +96,17 @@ def read_limits(proc: str = "/proc/self") -> Limits:
     if "cpu" in v1_mounts and "cpu" in v1_paths:
         root, mount_point = v1_mounts["cpu"]
         for folder in _chain(mount_point, root, v1_paths["cpu"]):
-            quota, period = _read(f"{folder}/cpu.cfs_quota_us"), _read(f"{folder}/cpu.cfs_period_us")
-            if quota and period and quota.lstrip("-").isdigit() and int(quota) > 0 and int(period) > 0:
+            quota, period = (
+                _read(f"{folder}/cpu.cfs_quota_us"),
+                _read(f"{folder}/cpu.cfs_period_us"),
+            )
+            if (
+                quota
+                and period
+                and quota.lstrip("-").isdigit()
+                and int(quota) > 0
+                and int(period) > 0
+            ):
                 cpu = min(cpu or math.inf, int(quota) / int(period))
                 sources.add("cgroup v1")
     if "memory" in v1_mounts and "memory" in v1_paths:

@@ -15,11 +15,11 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from aloft.runtime import redact
 
-Check = Callable[[], Union[Any, Awaitable[Any]]]
+Check = Callable[[], Any | Awaitable[Any]]
 C = TypeVar("C", bound=Check)
 
 _checks: dict[str, Check] = {}
@@ -55,7 +55,7 @@ def draining() -> bool:
     if _draining_here.is_set():
         return True
     run_dir = os.environ.get("_ALOFT_RUN_DIR")
-    return bool(run_dir) and os.path.exists(os.path.join(run_dir, DRAIN_FLAG))
+    return run_dir is not None and os.path.exists(os.path.join(run_dir, DRAIN_FLAG))
 
 
 def _result(ok: bool, started: float, error: str | None = None) -> dict[str, Any]:
@@ -82,7 +82,9 @@ async def _one_async(name: str, check: Check, timeout: float) -> tuple[str, dict
                 value = await asyncio.wait_for(value, timeout)
     except Exception as exc:
         return name, _result(False, started, _failure(exc, timeout))
-    return name, _result(value is not False, started, None if value is not False else "returned False")
+    return name, _result(
+        value is not False, started, None if value is not False else "returned False"
+    )
 
 
 async def check_async(timeout: float) -> tuple[int, bytes]:
@@ -104,7 +106,9 @@ def check_sync(timeout: float) -> tuple[int, bytes]:
     if not _checks:
         return _verdict({})
     if _pool is None:
-        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="aloft-ready")
+        _pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=8, thread_name_prefix="aloft-ready"
+        )
     started = time.perf_counter()
     futures = {name: _pool.submit(_run_sync, check) for name, check in _checks.items()}
     results: dict[str, dict[str, Any]] = {}
@@ -115,7 +119,9 @@ def check_sync(timeout: float) -> tuple[int, bytes]:
         except Exception as exc:
             results[name] = _result(False, started, _failure(exc, timeout))
             continue
-        results[name] = _result(value is not False, started, None if value is not False else "returned False")
+        results[name] = _result(
+            value is not False, started, None if value is not False else "returned False"
+        )
     return _verdict(results)
 
 

@@ -230,10 +230,12 @@ def _histogram(out: list[str], totals: dict[str, float], bounds: tuple[float, ..
         method, route = labels.split(SEP)
         tags = f'method="{_escape(method)}",route="{_escape(route)}"'
         running = 0.0
-        for bound, count in zip((*bounds, math.inf), series[labels]):
+        for bound, count in zip((*bounds, math.inf), series[labels], strict=True):
             running += count
             out.append(f'{DURATION}_bucket{{{tags},le="{_num(bound)}"}} {_num(running)}')
-        out.append(f"{DURATION}_sum{{{tags}}} {totals.get(DURATION + '_sum' + SEP + labels, 0.0)!r}")
+        out.append(
+            f"{DURATION}_sum{{{tags}}} {totals.get(DURATION + '_sum' + SEP + labels, 0.0)!r}"
+        )
         out.append(f"{DURATION}_count{{{tags}}} {_num(running)}")
 
 
@@ -276,9 +278,19 @@ def _process(out: list[str], run_dir: str | None) -> None:
         start = min(start, boot + int(fields[19]) / _TICKS)
     for name, kind, help_text, value in (
         ("process_cpu_seconds_total", "counter", "CPU time of the server's live processes.", cpu),
-        ("process_resident_memory_bytes", "gauge", "Resident memory of the server's processes.", rss),
+        (
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory of the server's processes.",
+            rss,
+        ),
         ("process_open_fds", "gauge", "Open file descriptors of the server's processes.", fds),
-        ("process_start_time_seconds", "gauge", "Start of the oldest server process (Unix time).", start),
+        (
+            "process_start_time_seconds",
+            "gauge",
+            "Start of the oldest server process (Unix time).",
+            start,
+        ),
     ):
         out.append(f"# HELP {name} {help_text}")
         out.append(f"# TYPE {name} {kind}")

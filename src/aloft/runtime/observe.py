@@ -1,4 +1,4 @@
-"""What the ASGI and WSGI middleware share: which paths are aloft's, and what a finished request records."""
+"""What the ASGI and WSGI middleware share: aloft's own paths, and what a request records."""
 
 from __future__ import annotations
 

@@ -101,6 +101,7 @@ def serve(options: ServeOptions) -> int:
     os.environ["_ALOFT_MASTER_PID"] = str(os.getpid())
     try:
         try:
+            interface: str
             if options.reload:
                 interface = options.interface
                 if interface == "auto":
@@ -186,4 +187,3 @@ def fold_worker(run_dir: str, pid: int) -> None:
         metrics.fold_dead_worker(run_dir, pid)
     except OSError:
         log.exception("could not keep the metrics of worker %s", pid)
-

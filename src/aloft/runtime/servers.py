@@ -37,7 +37,7 @@ class JsonLogger(glogging.Logger):  # type: ignore[misc]
         """aloft's middleware writes the access line (it knows the route and the ids)."""
 
 
-class UvicornWorker(_UvicornWorker):  # type: ignore[misc,valid-type]
+class UvicornWorker(_UvicornWorker):  # type: ignore[misc]
     CONFIG_KWARGS = {  # noqa: RUF012
         "loop": "auto",
         "http": "auto",
@@ -86,7 +86,9 @@ class Server(BaseApplication):  # type: ignore[misc]
         for key, value in self.settings.items():
             self.cfg.set(key, value)
         run_dir = self.run_dir
-        self.cfg.set("child_exit", lambda server, worker: serve_mod.fold_worker(run_dir, worker.pid))
+        self.cfg.set(
+            "child_exit", lambda server, worker: serve_mod.fold_worker(run_dir, worker.pid)
+        )
         self.cfg.set("when_ready", _when_ready)
 
     def load(self) -> Any:

@@ -101,7 +101,10 @@ def load_settings(
         secret = _is_secret(tp)
         raw, source = _lookup(name, field.name, env, secrets_dir, problems)
         if raw is None:
-            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            if (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
                 problems.append(f"missing {name} ({'secret' if secret else describe(tp)})")
             continue
         if secret:

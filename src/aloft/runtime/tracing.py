@@ -42,7 +42,7 @@ def new_id(nbytes: int) -> str:
 
 
 def parse_traceparent(value: str | None) -> tuple[str, str, str] | None:
-    """(trace_id, parent span id, flags) from a valid `traceparent`, else None (then we start anew)."""
+    """(trace_id, parent span id, flags) of a valid `traceparent`; None starts a new trace."""
     if not value or len(value) < 55:
         return None
     value = value.strip().lower()

@@ -62,6 +62,7 @@ class AloftWSGI:
             except ValueError:
                 pass  # the server closed the response from another thread: nothing to undo there
 
+        result: Iterable[bytes]
         try:
             if probe is not None:
                 result = self._answer(probe, start_with_id)
@@ -83,7 +84,11 @@ class AloftWSGI:
             ctype = "text/plain; version=0.0.4; charset=utf-8"
         start_response(
             _STATUS.get(status, f"{status} Unknown"),
-            [("Content-Type", ctype), ("Cache-Control", "no-store"), ("Content-Length", str(len(body)))],
+            [
+                ("Content-Type", ctype),
+                ("Cache-Control", "no-store"),
+                ("Content-Length", str(len(body))),
+            ],
         )
         return [body]
 

@@ -9,7 +9,8 @@ from aloft.runtime.routes import braces
 
 
 def resolve(environ: MutableMapping[str, Any], root_path: str) -> str | None:
-    from django.urls import Resolver404, resolve as django_resolve
+    from django.urls import Resolver404
+    from django.urls import resolve as django_resolve
 
     path = environ.get("PATH_INFO") if "PATH_INFO" in environ else environ.get("path")
     try:
