@@ -9,8 +9,6 @@ Names are imported on first use, so `import aloft.runtime` costs next to nothing
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -24,6 +22,7 @@ _EXPORTS = {
     "ServeOptions": "aloft.runtime.options",
 }
 
+TYPE_CHECKING = False  # the typing module costs more to import than all of this
 if TYPE_CHECKING:
     from aloft.runtime.health import add_readiness_check, readiness_check
     from aloft.runtime.options import ServeOptions
@@ -42,7 +41,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'aloft.runtime' has no attribute {name!r}")

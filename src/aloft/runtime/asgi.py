@@ -5,20 +5,23 @@ A plain ASGI callable (no BaseHTTPMiddleware, whose per-request task costs more 
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 from aloft.runtime import health, logs, metrics, tracing
 from aloft.runtime.observe import LIVE, METRICS, READY, Observer
-from aloft.runtime.options import ServeOptions
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, MutableMapping
+    from typing import Any
+
+    from aloft.runtime.options import ServeOptions
+
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+    ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _JSON = (b"content-type", b"application/json")
 _TEXT = (b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
@@ -89,6 +92,8 @@ class AloftASGI:
             ctype = _JSON
         else:
             assert probe == METRICS
+            import asyncio  # already loaded by any ASGI server; not a cost of importing us
+
             text = await asyncio.to_thread(metrics.get().exposition)
             status, body, ctype = 200, text.encode(), _TEXT
         await send(

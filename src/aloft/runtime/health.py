@@ -7,20 +7,22 @@ so load balancers stop sending traffic before the listener closes.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import inspect
 import json
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 
 from aloft.runtime import redact
 
-Check = Callable[[], Any | Awaitable[Any]]
-C = TypeVar("C", bound=Check)
+# asyncio and concurrent.futures are imported when a probe first runs, not with the middleware.
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    import concurrent.futures
+    from collections.abc import Awaitable, Callable
+    from typing import Any, TypeVar
+
+    Check = Callable[[], Any | Awaitable[Any]]
+    C = TypeVar("C", bound=Check)
 
 _checks: dict[str, Check] = {}
 _draining_here = threading.Event()
@@ -66,12 +68,18 @@ def _result(ok: bool, started: float, error: str | None = None) -> dict[str, Any
 
 
 def _failure(exc: BaseException, timeout: float) -> str:
+    import asyncio
+    import concurrent.futures
+
     if isinstance(exc, (asyncio.TimeoutError, concurrent.futures.TimeoutError, TimeoutError)):
         return f"timed out after {timeout:g}s"
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
 async def _one_async(name: str, check: Check, timeout: float) -> tuple[str, dict[str, Any]]:
+    import asyncio
+    import inspect
+
     started = time.perf_counter()
     try:
         if inspect.iscoroutinefunction(check):
@@ -89,6 +97,8 @@ async def _one_async(name: str, check: Check, timeout: float) -> tuple[str, dict
 
 async def check_async(timeout: float) -> tuple[int, bytes]:
     """(status, JSON body) of the readiness probe, for ASGI servers."""
+    import asyncio
+
     if draining():
         return _body(503, "draining", {})
     results = dict(await asyncio.gather(*(_one_async(n, c, timeout) for n, c in _checks.items())))
@@ -100,6 +110,8 @@ _pool: concurrent.futures.ThreadPoolExecutor | None = None
 
 def check_sync(timeout: float) -> tuple[int, bytes]:
     """(status, JSON body) of the readiness probe, for WSGI servers (checks run in threads)."""
+    import concurrent.futures
+
     global _pool
     if draining():
         return _body(503, "draining", {})
@@ -126,6 +138,9 @@ def check_sync(timeout: float) -> tuple[int, bytes]:
 
 
 def _run_sync(check: Check) -> Any:
+    import asyncio
+    import inspect
+
     value = check()
     if inspect.isawaitable(value):
         return asyncio.run(_await(value))

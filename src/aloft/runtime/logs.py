@@ -14,10 +14,12 @@ import logging
 import os
 import sys
 import time
-import traceback
-from typing import Any
 
 from aloft.runtime import redact, tracing
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from typing import Any
 
 # LogRecord attributes that are not user-supplied `extra` fields.
 _RESERVED = frozenset(
@@ -86,6 +88,8 @@ class JsonFormatter(logging.Formatter):
             if key not in _RESERVED and not key.startswith("_"):
                 fields[key] = value
         if record.exc_info:
+            import traceback  # only when there is one to format
+
             fields["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         elif record.exc_text:
             fields["exception"] = record.exc_text

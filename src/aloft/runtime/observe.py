@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-import random
 import sys
-from collections.abc import MutableMapping
-from typing import Any
 
 from aloft.runtime import logs, metrics, tracing
-from aloft.runtime.options import ServeOptions
-from aloft.runtime.routes import Resolver, resolver_for
+from aloft.runtime.routes import resolver_for
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+    from typing import Any
+
+    from aloft.runtime.options import ServeOptions
 
 LIVE, READY, METRICS = "live", "ready", "metrics"
+
+
+def _random() -> float:
+    import random  # only with log sampling on; it is slow to import
+
+    return random.random()
 
 
 class Observer:
     """Per-app request bookkeeping: ids in, metrics and one access line out."""
 
     def __init__(self, app: Any, options: ServeOptions) -> None:
-        self.resolver: Resolver | None = resolver_for(app)
+        self.resolver = resolver_for(app)
         self.probes = {
             options.health_path: LIVE,
             options.ready_path: READY,
@@ -34,7 +43,7 @@ class Observer:
         return self.probes.get(path)
 
     def start(self, request_id: str | None, traceparent: str | None) -> tracing.RequestContext:
-        sampled = self.sample_rate >= 1.0 or random.random() < self.sample_rate
+        sampled = self.sample_rate >= 1.0 or _random() < self.sample_rate
         return tracing.start(request_id, traceparent, sampled)
 
     @staticmethod

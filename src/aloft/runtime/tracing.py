@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
-from typing import NamedTuple
 
 _HEX = frozenset("0123456789abcdef")
 _ZERO_TRACE = "0" * 32
@@ -18,14 +17,30 @@ _ZERO_SPAN = "0" * 16
 _MAX_REQUEST_ID = 128
 
 
-class RequestContext(NamedTuple):
-    request_id: str
-    trace_id: str
-    span_id: str
-    parent_span_id: str
-    trace_flags: str
-    # Whether this request's debug/info logs are kept (log sampling).
-    sampled: bool
+class RequestContext:
+    """The ids of one server request (immutable by convention; made once per request)."""
+
+    __slots__ = ("parent_span_id", "request_id", "sampled", "span_id", "trace_flags", "trace_id")
+
+    def __init__(
+        self,
+        request_id: str,
+        trace_id: str,
+        span_id: str,
+        parent_span_id: str,
+        trace_flags: str,
+        sampled: bool,
+    ) -> None:
+        self.request_id = request_id
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_span_id = parent_span_id
+        self.trace_flags = trace_flags
+        # Whether this request's debug/info logs are kept (log sampling).
+        self.sampled = sampled
+
+    def __repr__(self) -> str:
+        return f"RequestContext(request_id={self.request_id!r}, traceparent={self.traceparent!r})"
 
     @property
     def traceparent(self) -> str:

@@ -7,16 +7,20 @@ so streamed bodies are timed whole.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from aloft.runtime import health, logs, metrics, tracing
 from aloft.runtime.observe import LIVE, READY, Observer
-from aloft.runtime.options import ServeOptions
 
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
+
+    from aloft.runtime.options import ServeOptions
+
+    Environ = dict[str, Any]
+    StartResponse = Callable[..., Any]
+    WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _STATUS = {200: "200 OK", 503: "503 Service Unavailable"}
 

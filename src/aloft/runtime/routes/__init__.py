@@ -8,11 +8,14 @@ request; frameworks are recognised by the app object's class, never imported her
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, MutableMapping
-from typing import Any
 
-# Called after the app ran, with the ASGI scope or WSGI environ and the root path it started with.
-Resolver = Callable[[MutableMapping[str, Any], str], "str | None"]
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from collections.abc import Callable, MutableMapping
+    from typing import Any
+
+    # Called after the app ran, with the ASGI scope or WSGI environ and its original root path.
+    Resolver = Callable[[MutableMapping[str, Any], str], "str | None"]
 
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 

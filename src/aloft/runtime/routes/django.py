@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-
 from aloft.runtime.routes import braces
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+    from typing import Any
 
 
 def resolve(environ: MutableMapping[str, Any], root_path: str) -> str | None:

@@ -6,10 +6,12 @@ noted while the request is live. The hook runs even when routing failed (rule is
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-
 from aloft.runtime.routes import braces
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+    from typing import Any
 
 KEY = "aloft.route"
 

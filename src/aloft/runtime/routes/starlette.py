@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+    from typing import Any
 
 
 def resolve(scope: MutableMapping[str, Any], root_path: str) -> str | None:
