@@ -24,6 +24,7 @@ COMMANDS = {
     "dockerfile": "aloft.cli.dockerfile_cmd:dockerfile_command",
     "doctor": "aloft.cli.doctor_cmd:doctor",
     "cost": "aloft.cli.cost_cmd:cost",
+    "profile": "aloft.cli.profile_cmd:profile",
 }
 
 

@@ -1,0 +1,47 @@
+"""A Dockerfile as a list of instructions (line, keyword, arguments), joined across `\\` lines."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile")
+
+
+@dataclasses.dataclass(frozen=True)
+class Instruction:
+    line: int
+    keyword: str
+    args: str
+    stage: int
+
+
+def parse(text: str) -> list[Instruction]:
+    instructions: list[Instruction] = []
+    pending = ""
+    start = 0
+    stage = -1
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if pending and stripped.startswith("#"):
+            continue
+        if not pending:
+            start = number
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        full = (pending + stripped).strip()
+        pending = ""
+        keyword, _, args = full.partition(" ")
+        keyword = keyword.upper()
+        if keyword == "FROM":
+            stage += 1
+        instructions.append(Instruction(start, keyword, args.strip(), max(stage, 0)))
+    return instructions
+
+
+def flags_removed(args: str) -> str:
+    """Arguments without leading `--flag=value` options (COPY --chown=..., FROM --platform=...)."""
+    return re.sub(r"^(--\S+\s+)*", "", args).strip()

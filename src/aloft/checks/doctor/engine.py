@@ -1,0 +1,343 @@
+"""Run doctor over a project: walk it once, one file at a time, and collect a Report.
+
+Each file is read, parsed, checked and dropped before the next, so memory stays flat as the project
+grows; only small per-module facts (imports, handler kinds) are kept for the cross-file rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import fnmatch
+import io
+import os
+import tokenize
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from types import ModuleType
+
+from aloft.checks.catalog import Catalog, load_catalog
+from aloft.checks.doctor.rules import Hit, rule_modules
+from aloft.checks.doctor.source import ProbePaths, PySource
+from aloft.checks.findings import Finding, Location, Note, Report
+from aloft.checks.suppress import Policy, Suppressions, parse_suppressions
+
+CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+SYNTAX_RULE = "SRC001"
+MAX_BYTES = 1_000_000
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "build",
+        "dist",
+        "site-packages",
+        ".idea",
+        ".vscode",
+    }
+)
+# Not service code: tests keep fake secrets and prints; migrations are generated.
+DEFAULT_EXCLUDES = (
+    "tests",
+    "test",
+    "**/tests",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+    "**/migrations",
+    "docs",
+    "bench",
+    "benchmarks",
+)
+
+
+def load_doctor_catalog() -> Catalog:
+    return load_catalog(CATALOG_PATH)
+
+
+@dataclasses.dataclass(frozen=True)
+class DoctorOptions:
+    policy: Policy = dataclasses.field(default_factory=Policy)
+    exclude: tuple[str, ...] = ()
+    probes: ProbePaths = dataclasses.field(default_factory=ProbePaths)
+    max_bytes: int = MAX_BYTES
+
+
+@dataclasses.dataclass(frozen=True)
+class TextFile:
+    rel: str
+    text: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+@dataclasses.dataclass
+class ModuleFacts:
+    rel: str
+    imports: list[tuple[int, int, str]]
+    has_lambda_handler: bool
+
+
+@dataclasses.dataclass
+class ProjectIndex:
+    """What cross-file rules may ask about: the file list and each module's import facts."""
+
+    root: Path
+    files: list[str]
+    modules: dict[str, ModuleFacts]
+
+    def read(self, rel: str) -> str | None:
+        try:
+            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+
+def excluded(rel: str, patterns: Iterable[str]) -> bool:
+    """fnmatch-style globs on the relative path; a folder pattern covers what is under it, and
+    `**/x` matches x at any depth, the top included."""
+    parts = PurePosixPath(rel).parts
+    for raw in patterns:
+        pattern = raw.rstrip("/")
+        tails = [pattern]
+        if pattern.startswith("**/"):
+            tails.append(pattern[3:])
+            if "/" not in pattern[3:] and any(fnmatch.fnmatch(part, pattern[3:]) for part in parts):
+                return True
+        if any(fnmatch.fnmatch(rel, t) or fnmatch.fnmatch(rel, t + "/*") for t in tails):
+            return True
+    return False
+
+
+def iter_files(root: Path, patterns: tuple[str, ...]) -> Iterator[str]:
+    """Relative posix paths of the project's files, sorted, skipping tool and virtualenv dirs."""
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        rel_dir = here.relative_to(root).as_posix()
+        kept = []
+        for name in sorted(dirs):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if (
+                name in SKIP_DIRS
+                or name.endswith(".egg-info")
+                or (here / name / "pyvenv.cfg").exists()
+            ):
+                continue
+            if excluded(rel, patterns):
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if not excluded(rel, patterns):
+                yield rel
+
+
+class Doctor:
+    def __init__(
+        self, root: Path, options: DoctorOptions | None = None, catalog: Catalog | None = None
+    ) -> None:
+        self.root = root
+        self.options = options or DoctorOptions()
+        self.catalog = catalog or load_doctor_catalog()
+        active = self.options.policy.active(self.catalog)
+        modules = {k: m for k, m in rule_modules().items() if k in active}
+        self.python_rules = [m for m in modules.values() if hasattr(m, "check")]
+        self.file_rules = [m for m in modules.values() if hasattr(m, "check_file")]
+        self.project_rules = [m for m in modules.values() if hasattr(m, "check_project")]
+        self.active = active
+
+    def run(self) -> Report:
+        report = Report("doctor", str(self.root), self.catalog.rules, self.catalog.principles)
+        patterns = DEFAULT_EXCLUDES + self.options.exclude
+        files: list[str] = []
+        modules: dict[str, ModuleFacts] = {}
+        suppressions = Suppressions()
+        if self.root.is_file():
+            candidates: Iterable[str] = [self.root.name]
+            base = self.root.parent
+        else:
+            candidates = iter_files(self.root, patterns)
+            base = self.root
+        for rel in candidates:
+            files.append(rel)
+            rules = self._rules_for(rel)
+            if rules is None:
+                continue
+            found = self._check_file(
+                base=base,
+                rel=rel,
+                rules=rules,
+                suppressions=suppressions,
+                report=report,
+                modules=modules,
+            )
+            report.extend(found)
+        index = ProjectIndex(base, files, modules)
+        for module in self.project_rules:
+            for rel, hit in module.check_project(index):
+                report.findings.append(self._finding(module.ID, rel, hit))
+        kept = [
+            f
+            for f in self.options.policy.apply(report.findings)
+            if f.rule in self.active or f.rule == SYNTAX_RULE
+        ]
+        report.findings = [f for f in kept if not suppressions.covers(f)]
+        report.suppressed = len(kept) - len(report.findings)
+        report.sort()
+        return report
+
+    def _rules_for(self, rel: str) -> list[ModuleType] | None:
+        if rel.endswith(".py"):
+            return self.python_rules
+        name = PurePosixPath(rel).name
+        matched = [m for m in self.file_rules if any(fnmatch.fnmatch(name, p) for p in m.FILES)]
+        return matched or None
+
+    def _check_file(
+        self,
+        *,
+        base: Path,
+        rel: str,
+        rules: list[ModuleType],
+        suppressions: Suppressions,
+        report: Report,
+        modules: dict[str, ModuleFacts],
+    ) -> list[Finding]:
+        text = self._read(base / rel, rel, report)
+        if text is None:
+            return []
+        report.files_checked += 1
+        python = rel.endswith(".py")
+        found, notes = parse_suppressions(rel, text, self.catalog, python=python)
+        for suppression in found:
+            suppressions.add(suppression)
+        report.notes.extend(notes)
+        if not python:
+            file = TextFile(rel, text)
+            return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check_file(file)]
+        try:
+            tree = ast.parse(text, filename=rel)
+        except SyntaxError as exc:
+            line = exc.lineno or 1
+            hit = Hit(line, exc.offset or 1, f"does not parse: {exc.msg}", line, 0)
+            return [self._finding(SYNTAX_RULE, rel, hit)]
+        except ValueError as exc:  # source with NUL bytes
+            report.notes.append(Note(rel, f"skipped: {exc}"))
+            return []
+        src = PySource(rel, text, tree, self.options.probes)
+        # A src/ layout imports its packages without the "src." prefix.
+        modules[src.module.removeprefix("src.")] = ModuleFacts(
+            rel,
+            [(stmt.lineno, stmt.col_offset + 1, name) for stmt, name in src.top_level_imports],
+            bool(src.handlers("lambda")),
+        )
+        return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check(src)]
+
+    def _read(self, path: Path, rel: str, report: Report) -> str | None:
+        try:
+            size = path.stat().st_size
+            if size > self.options.max_bytes:
+                report.notes.append(
+                    Note(
+                        rel,
+                        f"skipped: {size} bytes is over the {self.options.max_bytes}-byte limit",
+                    )
+                )
+                return None
+            data = path.read_bytes()
+        except OSError as exc:
+            report.notes.append(Note(rel, f"skipped: cannot read ({exc.strerror})"))
+            return None
+        if b"\0" in data[:8192]:
+            report.notes.append(Note(rel, "skipped: binary file"))
+            return None
+        try:
+            encoding = (
+                tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+                if rel.endswith(".py")
+                else "utf-8"
+            )
+            return data.decode(encoding)
+        except (SyntaxError, LookupError, UnicodeDecodeError):
+            report.notes.append(
+                Note(rel, "skipped: not valid text in its declared encoding (UTF-8 by default)")
+            )
+            return None
+
+    def _finding(self, rule_id: str, rel: str, hit: Hit) -> Finding:
+        rule = self.catalog.rules[rule_id]
+        location = Location(rel, hit.line, hit.column, hit.end_line, hit.end_column)
+        return Finding(
+            rule_id, rule.severity, location, hit.message, rule.fix, rule.principle, rule.fixable
+        )
+
+    # ---- fixes ------------------------------------------------------------------------------
+
+    def fixes(self, report: Report) -> list[FileFix]:
+        """The safe rewrites for the report's fixable findings, one per file, not yet written."""
+        base = self.root.parent if self.root.is_file() else self.root
+        by_file: dict[str, dict[str, set[int]]] = {}
+        for finding in report.findings:
+            if finding.fixable:
+                by_file.setdefault(finding.location.path, {}).setdefault(finding.rule, set()).add(
+                    finding.location.line
+                )
+        modules = rule_modules()
+        out = []
+        for rel, rules in sorted(by_file.items()):
+            path = base / rel
+            old = path.read_text(encoding="utf-8")
+            new = old
+            for rule_id, lines in sorted(rules.items()):
+                src = PySource(rel, new, ast.parse(new), self.options.probes)
+                new = modules[rule_id].fix(src, lines) or new
+            if new != old:
+                out.append(FileFix(path, rel, old, new))
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class FileFix:
+    path: Path
+    rel: str
+    old: str
+    new: str
+
+    def diff(self) -> str:
+        return "".join(
+            difflib.unified_diff(
+                self.old.splitlines(keepends=True),
+                self.new.splitlines(keepends=True),
+                fromfile=f"a/{self.rel}",
+                tofile=f"b/{self.rel}",
+            )
+        )
+
+    def write(self) -> None:
+        """Replace the file atomically: a temp file beside it, then a rename, keeping its mode."""
+        tmp = self.path.with_name(f".{self.path.name}.aloft-fix.tmp")
+        try:
+            tmp.write_text(self.new, encoding="utf-8")
+            os.chmod(tmp, self.path.stat().st_mode & 0o7777)
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def run_doctor(root: Path, options: DoctorOptions | None = None) -> Report:
+    return Doctor(root, options).run()

@@ -1,0 +1,219 @@
+"""Facts about the Python ecosystem that several rules share: which calls block, which build
+clients, which names hold secrets. Reviewed 2026-11-26 against the libraries' documentation
+(requests, httpx, redis-py, psycopg, PyMySQL, pymongo, boto3, SQLAlchemy, the standard library).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections import Counter
+
+from aloft.checks.doctor.source import PySource, const_str
+
+# Reading configuration from the environment.
+ENV_GETTERS = frozenset(
+    {"os.environ.get", "os.getenv", "os.environ.setdefault", "environ.get", "os.environ.pop"}
+)
+
+SECRET_NAME = re.compile(
+    r"(?i)(^|_|\b)(pass(word|wd|phrase)?|pwd|secret|token|api_?key|apikey|access_?key|private_?key|"
+    r"client_?secret|credentials?|auth_?key|signing_?key|secret_?key|dsn)($|_|\b)"
+)
+# Names that mention a secret but hold something else (its URL, its variable's name, its length).
+NOT_SECRET_NAME = re.compile(
+    r"(?i)(_(url|uri|endpoint|name|env|var|field|header|path|file|type|prefix|length|len|algorithm|"
+    r"hasher|hashers|validators|expiry|ttl|lifetime|timeout|id|kind|label|param)s?$|^(is|has)_)"
+)
+
+# Calls that create a network client or a connection pool (costly: TCP, TLS, auth).
+CLIENT_CONSTRUCTORS = frozenset(
+    {
+        "boto3.client",
+        "boto3.resource",
+        "boto3.session.Session",
+        "boto3.Session",
+        "requests.Session",
+        "requests.session",
+        "httpx.Client",
+        "httpx.AsyncClient",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "redis.ConnectionPool",
+        "redis.asyncio.Redis",
+        "redis.asyncio.from_url",
+        "psycopg2.connect",
+        "psycopg.connect",
+        "psycopg_pool.ConnectionPool",
+        "pymysql.connect",
+        "MySQLdb.connect",
+        "pymongo.MongoClient",
+        "motor.motor_asyncio.AsyncIOMotorClient",
+        "sqlalchemy.create_engine",
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "asyncpg.create_pool",
+        "asyncpg.connect",
+        "aiohttp.ClientSession",
+        "elasticsearch.Elasticsearch",
+        "google.cloud.storage.Client",
+        "kafka.KafkaProducer",
+    }
+)
+# The constructors costly enough that a web handler should not pay them per request either.
+POOL_CONSTRUCTORS = frozenset(
+    {
+        "boto3.client",
+        "boto3.resource",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "redis.ConnectionPool",
+        "redis.asyncio.Redis",
+        "redis.asyncio.from_url",
+        "pymongo.MongoClient",
+        "motor.motor_asyncio.AsyncIOMotorClient",
+        "sqlalchemy.create_engine",
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "asyncpg.create_pool",
+        "psycopg_pool.ConnectionPool",
+        "elasticsearch.Elasticsearch",
+        "kafka.KafkaProducer",
+    }
+)
+
+# Synchronous clients whose every method call does blocking I/O.
+SYNC_CLIENTS = frozenset(
+    {
+        "requests.Session",
+        "requests.session",
+        "httpx.Client",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "psycopg2.connect",
+        "psycopg.connect",
+        "pymysql.connect",
+        "MySQLdb.connect",
+        "sqlite3.connect",
+        "pymongo.MongoClient",
+        "boto3.client",
+        "boto3.resource",
+        "sqlalchemy.create_engine",
+        "elasticsearch.Elasticsearch",
+    }
+)
+
+# Calls that block the calling thread: sleeping, synchronous HTTP, subprocess waits, sync drivers.
+BLOCKING_CALLS = {
+    "time.sleep": "time.sleep() blocks the event loop; use await asyncio.sleep()",
+    "urllib.request.urlopen": "urllib.request.urlopen() is synchronous HTTP",
+    "subprocess.run": "subprocess.run() waits for the child process",
+    "subprocess.call": "subprocess.call() waits for the child process",
+    "subprocess.check_call": "subprocess.check_call() waits for the child process",
+    "subprocess.check_output": "subprocess.check_output() waits for the child process",
+    "subprocess.getoutput": "subprocess.getoutput() waits for the child process",
+    "os.system": "os.system() waits for the child process",
+    "os.popen": "os.popen() runs a process synchronously",
+    "os.wait": "os.wait() waits for a child process",
+    "os.waitpid": "os.waitpid() waits for a child process",
+    "socket.create_connection": "socket.create_connection() is a blocking connect",
+    "input": "input() blocks on stdin",
+}
+BLOCKING_MODULES = {
+    "requests": "requests is synchronous HTTP; use httpx.AsyncClient",
+    "urllib3": "urllib3 is synchronous HTTP; use httpx.AsyncClient",
+    "psycopg2": "psycopg2 is a synchronous database driver; use psycopg's async API or asyncpg",
+    "pymysql": "PyMySQL is a synchronous database driver; use aiomysql/asyncmy",
+    "MySQLdb": "MySQLdb is a synchronous database driver",
+    "sqlite3": "sqlite3 is a synchronous database driver; use aiosqlite",
+    "pymongo": "pymongo is a synchronous driver; use motor or pymongo's AsyncMongoClient",
+    "boto3": "boto3 calls are synchronous; run them with await asyncio.to_thread() or use aioboto3",
+}
+# Sync module-level HTTP functions of httpx (httpx.AsyncClient is fine).
+HTTPX_SYNC = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
+)
+
+# Calls that are CPU-heavy on purpose: key derivation and password hashing.
+CPU_HEAVY = {
+    "hashlib.pbkdf2_hmac": "PBKDF2 key derivation",
+    "hashlib.scrypt": "scrypt key derivation",
+    "bcrypt.hashpw": "bcrypt hashing",
+    "bcrypt.checkpw": "bcrypt verification",
+    "bcrypt.kdf": "bcrypt key derivation",
+    "passlib.hash.bcrypt.hash": "bcrypt hashing",
+    "passlib.hash.bcrypt.verify": "bcrypt verification",
+    "argon2.PasswordHasher.hash": "Argon2 hashing",
+    "werkzeug.security.generate_password_hash": "password hashing",
+    "werkzeug.security.check_password_hash": "password verification",
+    "django.contrib.auth.hashers.make_password": "password hashing",
+    "django.contrib.auth.hashers.check_password": "password verification",
+}
+
+# Known credential formats (provider documentation; AWS's documented example keys are excluded).
+KEY_FORMATS = [
+    ("AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,})\b")),
+    ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("Stripe live key", re.compile(r"\b[rs]k_live_[0-9A-Za-z]{20,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("private key", re.compile(r"-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----")),
+    (
+        "JSON Web Token",
+        re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    ),
+]
+PLACEHOLDER = re.compile(
+    r"(?i)(example|changeme|change-me|your[-_ ]|xxx|dummy|placeholder|<[^>]*>|\$\{|\{\{|\*\*\*)"
+)
+WORDS = re.compile(r"[a-z_.:/-]+")
+PASSWORD_IN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@", re.IGNORECASE)
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character: random keys score about 4 and above, words near 3."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def looks_random(value: str) -> bool:
+    """Long, varied, and not just lowercase words (`aloft.runtime.settings`, `my-app-name`)."""
+    return (
+        len(value) >= 12
+        and entropy(value) >= 3.3
+        and not PLACEHOLDER.search(value)
+        and " " not in value.strip()
+        and not WORDS.fullmatch(value)
+    )
+
+
+def is_env_lookup(src: PySource, node: ast.AST | None) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    name = src.call_name(node) or ""
+    if name in ENV_GETTERS:
+        return True
+    # django-environ / environs: env("NAME", default=...), env.str("NAME", ...)
+    func = node.func
+    base = func.value if isinstance(func, ast.Attribute) else func
+    return (
+        isinstance(base, ast.Name)
+        and base.id == "env"
+        and bool(node.args)
+        and const_str(node.args[0]) is not None
+    )
+
+
+def secret_like(name: str | None) -> bool:
+    return (
+        bool(name)
+        and bool(SECRET_NAME.search(name or ""))
+        and not NOT_SECRET_NAME.search(name or "")
+    )

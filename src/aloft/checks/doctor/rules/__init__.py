@@ -1,0 +1,52 @@
+"""Doctor's rules: one module per rule, found by walking this package.
+
+A rule module names its catalog entry with `ID` and defines one of:
+- `check(src: PySource) -> Iterable[Hit]` for Python files,
+- `FILES` (glob patterns) and `check_file(file: TextFile) -> Iterable[Hit]` for other files,
+- `check_project(index: ProjectIndex) -> Iterable[tuple[str, Hit]]` for facts across files.
+A fixable rule also defines `fix(src: PySource, lines: set[int]) -> str | None`.
+Adding a rule is adding a module here and its entry in ../catalog.toml.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import importlib
+import pkgutil
+from types import ModuleType
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    """A rule's raw finding; the engine adds severity, principle and fix from the catalog."""
+
+    line: int
+    column: int
+    message: str
+    end_line: int = 0
+    end_column: int = 0
+
+    @classmethod
+    def at(cls, node: ast.AST, message: str) -> Hit:
+        line = getattr(node, "lineno", 1)
+        return cls(
+            line,
+            getattr(node, "col_offset", 0) + 1,
+            message,
+            getattr(node, "end_lineno", None) or line,
+            (getattr(node, "end_col_offset", None) or 0) + 1,
+        )
+
+
+@functools.cache
+def rule_modules() -> dict[str, ModuleType]:
+    """Rule id -> its module."""
+    modules: dict[str, ModuleType] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        rule_id = getattr(module, "ID", None)
+        if rule_id:
+            modules[rule_id] = module
+    return modules

@@ -1,0 +1,75 @@
+"""CFG002 hardcoded-endpoint: database/cache/broker DSNs, internal URLs and client hosts in code."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from aloft.checks.doctor.knowledge import is_env_lookup
+from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.source import PySource, const_str, target_name
+
+ID = "CFG002"
+
+DSN = re.compile(
+    r"^(postgres(ql)?|mysql|mariadb|redis|rediss|amqps?|mongodb(\+srv)?|kafka|nats|memcached?|"
+    r"mssql|oracle|cockroachdb)(\+[a-z0-9_]+)?://[^\s]+$",
+    re.IGNORECASE,
+)
+INTERNAL_URL = re.compile(
+    r"^(https?|wss?|grpc)://(localhost|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|"
+    r"172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|[a-z0-9.-]+\.(internal|local|lan|svc|cluster\.local))([:/?#]|$)",
+    re.IGNORECASE,
+)
+ENDPOINT_NAME = re.compile(r"(?i)(url|uri|endpoint|host|dsn|address|addr|server|base)s?$")
+BIND_ADDRESSES = frozenset({"0.0.0.0", "::", "", "127.0.0.1", "localhost", "::1"})
+SERVER_CALLS = frozenset(
+    {"run", "serve", "run_app", "run_simple", "make_server", "bind", "listen", "Config"}
+)
+
+
+def check(src: PySource) -> Iterator[Hit]:
+    for node in src.of_type(ast.Constant, ast.Call):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            parent = src.parent(node)
+            if id(node) in src.docstrings or is_env_lookup(src, parent):
+                continue
+            if DSN.match(node.value):
+                yield Hit.at(node, f"hard-coded connection URL {_scheme(node.value)}://...")
+            elif INTERNAL_URL.match(node.value) and _used_as_endpoint(src, node, parent):
+                yield Hit.at(node, f"hard-coded internal URL {node.value!r}")
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in SERVER_CALLS:
+                continue
+            for kw in node.keywords:
+                host = const_str(kw.value)
+                if (
+                    kw.arg in ("host", "hostname")
+                    and host is not None
+                    and host not in BIND_ADDRESSES
+                ):
+                    yield Hit.at(kw.value, f"hard-coded host {host!r} passed to {called}()")
+                elif kw.arg in ("host", "hostname") and host in ("localhost", "127.0.0.1", "::1"):
+                    yield Hit.at(
+                        kw.value, f"client host {host!r} only exists on a developer's machine"
+                    )
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0]
+
+
+def _used_as_endpoint(src: PySource, node: ast.AST, parent: ast.AST | None) -> bool:
+    """An internal URL passed to a call or bound to an endpoint-like name (not a CORS origin)."""
+    if isinstance(parent, ast.Call):
+        return True
+    if isinstance(parent, ast.keyword):
+        return bool(parent.arg) and "origin" not in (parent.arg or "").lower()
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        names = [target_name(t) or "" for t in targets]
+        return any(ENDPOINT_NAME.search(n) and "origin" not in n.lower() for n in names)
+    return False

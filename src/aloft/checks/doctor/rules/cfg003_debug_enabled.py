@@ -1,0 +1,58 @@
+"""CFG003 debug-enabled: debug mode switched on in code rather than by environment."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.source import PySource, const_str, target_name
+
+ID = "CFG003"
+DEV_WORDS = ("dev", "local", "test", "debug")
+
+
+def check(src: PySource) -> Iterator[Hit]:
+    if any(word in PurePosixPath(src.filename).stem.lower() for word in DEV_WORDS):
+        return
+    for node in src.of_type(ast.Assign, ast.Call):
+        if isinstance(node, ast.Assign) and _is_true(node.value):
+            for target in node.targets:
+                if _debug_target(src, node, target):
+                    yield Hit.at(node, "debug mode is switched on in code")
+        elif isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg in ("debug", "DEBUG") and _is_true(kw.value):
+                    yield Hit.at(kw, f"{_called(node)}(debug=True) switches debug mode on in code")
+
+
+def _debug_target(src: PySource, stmt: ast.Assign, target: ast.expr) -> bool:
+    name = target_name(target)
+    if isinstance(target, ast.Name):
+        # Module level (settings) or a config class other than a development one.
+        cls = _enclosing_class(src, stmt)
+        if cls is not None and any(w in cls.name.lower() for w in DEV_WORDS):
+            return False
+        return name == "DEBUG" and (cls is not None or stmt in src.tree.body)
+    if isinstance(target, ast.Attribute):
+        return target.attr == "debug"  # app.debug = True
+    if isinstance(target, ast.Subscript):
+        return const_str(target.slice) == "DEBUG"  # app.config["DEBUG"] = True
+    return False
+
+
+def _enclosing_class(src: PySource, node: ast.AST) -> ast.ClassDef | None:
+    parent = src.parent(node)
+    return parent if isinstance(parent, ast.ClassDef) else None
+
+
+def _is_true(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return getattr(func, "id", "call")

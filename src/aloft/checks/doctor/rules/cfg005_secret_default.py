@@ -1,0 +1,23 @@
+"""CFG005 secret-default: a secret read from the environment with a literal fallback."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from aloft.checks.doctor.knowledge import is_env_lookup, secret_like
+from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.source import PySource, const_str, keyword
+
+ID = "CFG005"
+
+
+def check(src: PySource) -> Iterator[Hit]:
+    for node in src.of_type(ast.Call):
+        if not isinstance(node, ast.Call) or not node.args or not is_env_lookup(src, node):
+            continue
+        name = const_str(node.args[0])
+        default = node.args[1] if len(node.args) > 1 else keyword(node, "default")
+        value = const_str(default)
+        if name and secret_like(name) and value:
+            yield Hit.at(default or node, f"secret {name} falls back to a literal default")

@@ -1,0 +1,79 @@
+"""SLS002 thread-at-import: threads, processes or schedulers started when the module is imported."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.source import PySource
+
+ID = "SLS002"
+
+STARTABLE = frozenset(
+    {
+        "threading.Thread",
+        "threading.Timer",
+        "multiprocessing.Process",
+        "multiprocessing.Pool",
+        "apscheduler.schedulers.background.BackgroundScheduler",
+        "sched.scheduler",
+    }
+)
+SPAWNING = frozenset({"multiprocessing.Pool", "_thread.start_new_thread", "subprocess.Popen"})
+
+
+def check(src: PySource) -> Iterator[Hit]:
+    started: dict[str, str] = {}  # module-level name -> what it holds
+    for stmt in _import_time_statements(src):
+        for node in _walk_statement(stmt):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                kind = _startable(src, node.value)
+                if kind:
+                    started.update({t.id: kind for t in node.targets if isinstance(t, ast.Name)})
+            if not isinstance(node, ast.Call):
+                continue
+            name = src.call_name(node) or ""
+            if name in SPAWNING:
+                yield Hit.at(node, f"{name}() starts work at import time")
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "start":
+                receiver = func.value
+                kind = _startable(src, receiver) if isinstance(receiver, ast.Call) else None
+                if kind is None and isinstance(receiver, ast.Name):
+                    kind = started.get(receiver.id)
+                if kind:
+                    yield Hit.at(node, f"{kind} started at import time")
+
+
+def _startable(src: PySource, call: ast.Call) -> str | None:
+    name = src.call_name(call) or ""
+    return name.rsplit(".", 1)[-1] if name in STARTABLE else None
+
+
+def _import_time_statements(src: PySource) -> Iterator[ast.stmt]:
+    """Module-level statements (and class bodies) that run on import, not under a main guard."""
+    stack = list(src.tree.body)
+    while stack:
+        stmt = stack.pop(0)
+        if src.in_main_guard(stmt) or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if isinstance(stmt, ast.ClassDef):
+            stack.extend(stmt.body)
+            continue
+        yield stmt
+
+
+def _walk_statement(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """The statement's nodes in source order, not entering functions or lambdas defined in it."""
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = [
+            c
+            for c in ast.iter_child_nodes(node)
+            if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))
+        ]
+        stack.extend(reversed(children))

@@ -1,0 +1,56 @@
+"""Cost controls on rendered resources: every resource aloft renders carries the shared tags.
+
+Cost-allocation reports group spend by tags, so an untagged resource is spend nobody owns. The
+check reads the shapes renderers produce: CloudFormation/SAM resources (`Properties.Tags` as a
+list of Key/Value pairs, or a map as SAM functions take), and Kubernetes objects
+(`metadata.labels`, and a Deployment's pod template labels too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aloft.exceptions import OperationFailed
+
+
+def resource_tags(resource: Mapping[str, Any]) -> dict[str, str] | None:
+    """The tags a rendered resource carries, or None when it is not a shape aloft knows."""
+    if "Type" in resource:  # CloudFormation / SAM
+        raw = resource.get("Properties", {}).get("Tags", {})
+        if isinstance(raw, list):
+            return {str(t.get("Key")): str(t.get("Value")) for t in raw if isinstance(t, Mapping)}
+        if isinstance(raw, Mapping):
+            return {str(k): str(v) for k, v in raw.items()}
+        return {}
+    if "kind" in resource and "metadata" in resource:  # Kubernetes
+        labels = resource.get("metadata", {}).get("labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}
+    return None
+
+
+def missing_tags(resource: Mapping[str, Any], required: Mapping[str, str]) -> list[str]:
+    """`key=value` pairs from `required` the resource lacks or carries with another value."""
+    found = resource_tags(resource)
+    if found is None:
+        return [f"{k}={v}" for k, v in required.items()]
+    missing = [f"{k}={v}" for k, v in required.items() if found.get(k) != v]
+    template = resource.get("spec", {}).get("template", {}) if "kind" in resource else {}
+    if isinstance(template, Mapping) and "metadata" in template:
+        pod = template["metadata"].get("labels") or {}
+        missing += [f"pod template {k}={v}" for k, v in required.items() if pod.get(k) != v]
+    return missing
+
+
+def check_tags(resources: Mapping[str, Mapping[str, Any]], required: Mapping[str, str]) -> None:
+    """Raise OperationFailed naming every resource without the shared `[tool.aloft.tags]`."""
+    problems = []
+    for name, resource in resources.items():
+        lacking = missing_tags(resource, required)
+        if lacking:
+            problems.append(f"{name} lacks {', '.join(lacking)}")
+    if problems:
+        raise OperationFailed(
+            "untagged resources (cost allocation needs [tool.aloft.tags] on each): "
+            + "; ".join(problems)
+        )

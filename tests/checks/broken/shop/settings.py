@@ -1,0 +1,3 @@
+"""Settings the shop borrowed from a Django project."""
+
+ALLOWED_HOSTS = ["*"]
