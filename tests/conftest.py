@@ -1,51 +1,23 @@
-"""Fixtures shared by the whole suite: real Redis, and real `aloft run` server processes."""
+"""Fixtures shared by the whole suite: real Redis and real `aloft run` server processes.
+
+Helpers live in testkit.py (a conftest is not a module to import from).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import queue
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
-ALOFT = [str(Path(sys.executable).parent / "aloft")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RedisServer:
-    port: int
-    process: subprocess.Popen[bytes]
-
-    def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def command(self, *args: str) -> str:
-        done = subprocess.run(
-            ["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip()
+from testkit import ALOFT, EXAMPLES, REPO, RedisServer, Server, free_port
 
 
 @pytest.fixture(scope="session")
@@ -91,122 +63,6 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     yield server
     process.terminate()
     process.wait(10)
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def http(
-    method: str,
-    url: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 10,
-) -> Response:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
-            return Response(
-                reply.status, {k.lower(): v for k, v in reply.headers.items()}, reply.read()
-            )
-    except urllib.error.HTTPError as err:
-        return Response(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
-
-
-@dataclass
-class Server:
-    """A running `aloft run` (or `python -m aloft.runtime serve`) process and its parsed stdout."""
-
-    process: subprocess.Popen[str]
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    raw: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    base: str = ""
-    _events: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
-
-    def start_readers(self) -> None:
-        def read_stdout() -> None:
-            assert self.process.stdout is not None
-            for line in self.process.stdout:
-                self.raw.append(line)
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    record = {"unparsed": line}
-                self.lines.append(record)
-                self._events.put(record)
-
-        def read_stderr() -> None:
-            assert self.process.stderr is not None
-            for line in self.process.stderr:
-                self.stderr.append(line)
-
-        threading.Thread(target=read_stdout, daemon=True).start()
-        threading.Thread(target=read_stderr, daemon=True).start()
-
-    def wait_for(self, predicate: Any, timeout: float = 20) -> dict[str, Any]:
-        for record in list(self.lines):
-            if predicate(record):
-                return record
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                record = self._events.get(timeout=0.1)
-            except queue.Empty:
-                if self.process.poll() is not None and self._events.empty():
-                    break
-                continue
-            if predicate(record):
-                return record
-        raise AssertionError(
-            f"no such log line within {timeout}s; exit={self.process.poll()}; "
-            f"stderr={''.join(self.stderr)[-2000:]}; stdout tail={''.join(self.raw[-15:])}"
-        )
-
-    def wait_listening(self, workers: int = 1, timeout: float = 30) -> str:
-        record = self.wait_for(lambda r: r.get("message", "").startswith("listening on"), timeout)
-        port = record["address"].rsplit(":", 1)[1]
-        self.base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                if http("GET", self.base + "/healthz", timeout=2).status == 200:
-                    break
-            time.sleep(0.05)
-        while self.workers_ready() < workers and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.base
-
-    def workers_ready(self) -> int:
-        """Workers that can take requests: ASGI ones once the app's startup has run."""
-        starting = next((r for r in self.lines if r.get("message") == "starting"), {})
-        wanted = (
-            "Application startup complete."
-            if starting.get("interface") == "asgi"
-            else "Booting worker"
-        )
-        return sum(1 for r in self.lines if str(r.get("message", "")).startswith(wanted))
-
-    def get(self, path: str, **kwargs: Any) -> Response:
-        return http("GET", self.base + path, **kwargs)
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Response:
-        return http(method, self.base + path, **kwargs)
-
-    def access_lines(self) -> list[dict[str, Any]]:
-        return [r for r in self.lines if r.get("logger") == "aloft.access"]
-
-    def terminate(self, timeout: float = 40) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
 
 
 @pytest.fixture

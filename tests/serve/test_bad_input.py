@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALOFT, EXAMPLES, REPO, Server, free_port
+from testkit import ALOFT, EXAMPLES, REPO, Server, free_port
 
 
 def aloft(
@@ -99,8 +99,7 @@ def test_env_override_error_names_the_variable(tmp_path: Path) -> None:
     done = aloft("config", "show", "--project", str(folder), env={"ALOFT_DRAIN_DELAY": "soon"})
     assert done.returncode == 2
     assert (
-        done.stderr.strip()
-        == "aloft: error: environment ALOFT_DRAIN_DELAY='soon': "
+        done.stderr.strip() == "aloft: error: environment ALOFT_DRAIN_DELAY='soon': "
         "not a number; use a number such as 2.5"
     )
 

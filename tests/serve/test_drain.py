@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Response, Server
+from testkit import Response, Server
 
 LOADGEN = Path(__file__).with_name("loadgen.py")
 DELAY = 2.0

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import RedisServer, Server
+from testkit import RedisServer, Server, metric
 
 # (example, the route that reads/writes an item, a PUT body, the template aloft must report)
 EXAMPLES = {
@@ -15,17 +15,6 @@ EXAMPLES = {
     "flask": ("/products/{}", {"name": "pen"}, "/products/{product_id}", "/fail"),
     "django": ("/notes/{}/", {"text": "buy pens"}, "/notes/{note_id}/", "/fail/"),
 }
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    """The value of one sample in a Prometheus exposition, 0 when absent."""
-    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    pattern = re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "") + r" (\S+)$"
-    for line in text.splitlines():
-        found = re.match(pattern, line)
-        if found:
-            return float(found.group(1))
-    return 0.0
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES))

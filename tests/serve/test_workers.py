@@ -6,10 +6,8 @@ import os
 import signal
 import time
 
-from test_examples import metric
-
 from aloft.runtime.metrics import read_file, worker_file
-from conftest import Server
+from testkit import Server, metric
 
 
 def worker_pids(server: Server) -> set[int]:
