@@ -24,9 +24,11 @@ ROUNDS = 9
 def cumulative_us(statement: str) -> int:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", statement],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    target = statement.split()[-1]
+    target = statement.rsplit(maxsplit=1)[-1]
     for line in done.stderr.splitlines():
         parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
         if len(parts) == 3 and parts[2] == target:
@@ -46,7 +48,10 @@ def main() -> None:
             f"{name:38} {value:>10.0f} {value / median['mangum']:>10.3f}"
             f" {value / median['prometheus_client']:>21.3f}"
         )
-    print(f"\ntarget: aloft.runtime under 0.25 x mangum -> {median['aloft.runtime'] / median['mangum']:.3f}")
+    print(
+        "\ntarget: aloft.runtime under 0.25 x mangum -> "
+        f"{median['aloft.runtime'] / median['mangum']:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ def test_unsampled_request_drops_info_but_keeps_the_whole_story_on_error(capture
     # A quiet unsampled request: nothing at all is written.
     held = logs.begin_request(sampled=False)
     log.info("step 1")
-    logs.access({"status": 200, "path": "/quiet"}, 200)
+    logs.access("GET", "/quiet", "/quiet", 200, 0.001)
     logs.end_request(held)
     assert captured() == []
     # An unsampled request that fails: its earlier info lines come out, in order, with the error.
@@ -98,7 +98,7 @@ def test_unsampled_request_drops_info_but_keeps_the_whole_story_on_error(capture
     log.info("step b")
     log.error("it broke")
     log.info("after the error")
-    logs.access({"status": 500, "path": "/broken"}, 500)
+    logs.access("GET", "/broken", "/broken", 500, 0.002)
     logs.end_request(held)
     messages = [(line["level"], line["message"]) for line in captured()]
     assert messages == [
@@ -110,9 +110,36 @@ def test_unsampled_request_drops_info_but_keeps_the_whole_story_on_error(capture
     ]
 
 
+def test_access_line_matches_the_record_format(captured) -> None:
+    ctx = tracing.start("rid/7+x", None, sampled=True)
+    token = tracing.current.set(ctx)
+    try:
+        logs.access("GET", '/items/ünï"code', "/items/{item_id}", 404, 0.0123456)
+    finally:
+        tracing.current.reset(token)
+    (line,) = captured()
+    assert list(line) == [
+        "time",
+        "level",
+        "logger",
+        "message",
+        "service",
+        "request_id",
+        "trace_id",
+        "span_id",
+        "method",
+        "path",
+        "route",
+        "status",
+        "duration_ms",
+    ]
+    assert line["request_id"] == "rid/7+x" and line["path"] == '/items/ünï"code'
+    assert (line["status"], line["duration_ms"], line["level"]) == (404, 12.346, "info")
+
+
 def test_sampled_requests_write_everything(captured) -> None:
     held = logs.begin_request(sampled=True)
     logging.getLogger("shop").info("kept")
-    logs.access({"status": 200}, 200)
+    logs.access("GET", "/", "/", 200, 0.001)
     logs.end_request(held)
     assert [line["message"] for line in captured()] == ["kept", "request"]

@@ -20,6 +20,7 @@ _EXPORTS = {
     "outgoing_headers": "aloft.runtime.tracing",
     "current_request": "aloft.runtime.tracing",
     "ServeOptions": "aloft.runtime.options",
+    "lambda_handler": "aloft.runtime.aws_lambda.handler",
 }
 
 TYPE_CHECKING = False  # the typing module costs more to import than all of this

@@ -72,6 +72,20 @@ class Store:
                     offset = self._append(key)
                 _VALUE.pack_into(self._mm, offset, value)
 
+    def add_many(self, updates: tuple[tuple[str, float], ...]) -> None:
+        """Several updates under one lock acquisition (a request's metrics, all at once)."""
+        values, offsets, mm = self.values, self._offsets, self._mm
+        with self._lock:
+            for key, amount in updates:
+                value = values.get(key, 0.0) + amount
+                values[key] = value
+                if mm is not None:
+                    offset = offsets.get(key)
+                    if offset is None:
+                        offset = self._append(key)
+                        mm = self._mm
+                    _VALUE.pack_into(mm, offset, value)
+
     def _append(self, key: str) -> int:
         """Write a new key (caller holds the lock); returns where its value lives."""
         assert self._mm is not None
@@ -162,13 +176,16 @@ class Metrics:
         self.store.add(IN_FLIGHT, 1.0)
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
-        store = self.store
-        store.add(IN_FLIGHT, -1.0)
         labels = method + SEP + route
-        store.add(REQUESTS + SEP + labels + SEP + str(status), 1.0)
         index = bisect.bisect_left(self._bounds, seconds)
-        store.add(DURATION + SEP + labels + SEP + str(index), 1.0)
-        store.add(DURATION + "_sum" + SEP + labels, seconds)
+        self.store.add_many(
+            (
+                (IN_FLIGHT, -1.0),
+                (REQUESTS + SEP + labels + SEP + str(status), 1.0),
+                (DURATION + SEP + labels + SEP + str(index), 1.0),
+                (DURATION + "_sum" + SEP + labels, seconds),
+            )
+        )
 
     def totals(self) -> dict[str, float]:
         """Every key summed over this process and, with a run dir, all workers past and present."""

@@ -72,13 +72,4 @@ class Observer:
     ) -> None:
         metrics.get().request_finished(method, route, status, seconds)
         if self.access_log:
-            logs.access(
-                {
-                    "method": method,
-                    "path": path,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 3),
-                },
-                status,
-            )
+            logs.access(method, path, route, status, seconds)

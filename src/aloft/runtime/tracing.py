@@ -91,13 +91,15 @@ def clean_request_id(value: str | None) -> str | None:
 
 def start(request_id: str | None, traceparent: str | None, sampled: bool) -> RequestContext:
     """The context of a new server request: honour the caller's ids, make the missing ones."""
-    rid = clean_request_id(request_id) or new_id(16)
-    parsed = parse_traceparent(traceparent)
+    # One getrandom(2) call for all three ids: request id, trace id, span id.
+    fresh = os.urandom(40).hex()
+    rid = clean_request_id(request_id) or fresh[:32]
+    parsed = parse_traceparent(traceparent) if traceparent else None
     if parsed is None:
-        trace_id, parent, flags = new_id(16), "", "01"
+        trace_id, parent, flags = fresh[32:64], "", "01"
     else:
         trace_id, parent, flags = parsed
-    return RequestContext(rid, trace_id, new_id(8), parent, flags, sampled)
+    return RequestContext(rid, trace_id, fresh[64:80], parent, flags, sampled)
 
 
 def active_ids() -> tuple[str, str] | None:

@@ -1,0 +1,115 @@
+"""Throughput and p99 latency under wrk: the bare FastAPI app, the same app with all of aloft's
+middleware (JSON access log, RED metrics, request and trace ids), and with
+prometheus-fastapi-instrumentator. One uvicorn worker each, interleaved rounds in one run.
+
+Run: uv run --all-groups python bench/throughput.py [--rounds 3] [--seconds 4]
+Needs wrk (Debian package, installed by scripts/bootstrap).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VARIANTS = ("bare", "aloft", "instrumented")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def measure(variant: str, seconds: float, connections: int) -> tuple[float, float]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"bench.apps.fastapi_bench:{variant}",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        wait_port(port)
+        url = f"http://127.0.0.1:{port}/items/42"
+        subprocess.run(["wrk", "-t1", "-c8", "-d1s", url], capture_output=True, check=True)
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        server.terminate()
+        server.wait(10)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{variant}: {errors.group(1)} failed responses")
+    return rps, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    results: dict[str, list[tuple[float, float]]] = {v: [] for v in VARIANTS}
+    for _ in range(args.rounds):
+        for variant in VARIANTS:
+            results[variant].append(measure(variant, args.seconds, args.connections))
+    bare_rps = statistics.median(r for r, _ in results["bare"])
+    bare_p99 = statistics.median(p for _, p in results["bare"])
+    print(f"{'variant':14} {'req/s (median)':>15} {'x bare':>7} {'p99 ms':>8} {'x bare':>7}")
+    for variant in VARIANTS:
+        rps = statistics.median(r for r, _ in results[variant])
+        p99 = statistics.median(p for _, p in results[variant])
+        print(
+            f"{variant:14} {rps:>15.0f} {rps / bare_rps:>7.2f} {p99:>8.2f} {p99 / bare_p99:>7.2f}"
+        )
+    aloft = statistics.median(r for r, _ in results["aloft"]) / bare_rps
+    print(f"\ntarget: aloft at least 0.90 x bare throughput -> {aloft:.2f}")
+
+
+if __name__ == "__main__":
+    main()
