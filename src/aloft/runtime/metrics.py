@@ -62,15 +62,7 @@ class Store:
             self._used = max(_HEADER.unpack_from(self._mm, 0)[0], _HEADER.size)
 
     def add(self, key: str, amount: float) -> None:
-        # Threaded WSGI workers update concurrently; an uncontended lock costs ~0.1 us.
-        with self._lock:
-            value = self.values.get(key, 0.0) + amount
-            self.values[key] = value
-            if self._mm is not None:
-                offset = self._offsets.get(key)
-                if offset is None:
-                    offset = self._append(key)
-                _VALUE.pack_into(self._mm, offset, value)
+        self.add_many(((key, amount),))
 
     def add_many(self, updates: tuple[tuple[str, float], ...]) -> None:
         """Several updates under one lock acquisition (a request's metrics, all at once)."""
@@ -82,8 +74,7 @@ class Store:
                 if mm is not None:
                     offset = offsets.get(key)
                     if offset is None:
-                        offset = self._append(key)
-                        mm = self._mm
+                        offset = self._append(key)  # grows the map in place
                     _VALUE.pack_into(mm, offset, value)
 
     def _append(self, key: str) -> int:
