@@ -103,9 +103,10 @@ def serve(options: ServeOptions) -> int:
         try:
             interface: str
             if options.reload:
+                # Workers must import the app themselves to see new code: the master never does.
                 interface = options.interface
                 if interface == "auto":
-                    interface = detect_interface(load_app(options.app))
+                    interface = _probe_interface(options.app)
                 app: Any = None
             else:
                 app, interface = load_wrapped(options)
@@ -123,6 +124,23 @@ def serve(options: ServeOptions) -> int:
         # Workers are forks of this function's caller and unwind through here when they exit.
         if os.getpid() == master:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _probe_interface(spec: str) -> str:
+    """ASGI or WSGI, found by importing the app in a throwaway interpreter (--reload only)."""
+    import subprocess
+
+    code = (
+        "import sys; from aloft.runtime.appload import AppLoadError, detect_interface, load_app\n"
+        "try:\n    print(detect_interface(load_app(sys.argv[1])))\n"
+        "except AppLoadError as exc:\n    sys.exit(str(exc))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, spec], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise AppLoadError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else spec)
+    return done.stdout.strip()
 
 
 def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limits) -> None:
