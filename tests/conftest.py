@@ -100,7 +100,7 @@ def run_server(redis_server: RedisServer) -> Iterator[Any]:
             env=environ,
             cwd=str(REPO),
         )
-        server = Server(process)
+        server = Server(process, health_path=environ.get("ALOFT_HEALTH_PATH", "/healthz"))
         server.start_readers()
         started.append(server)
         if wait:

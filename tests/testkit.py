@@ -80,6 +80,7 @@ class Server:
     raw: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
     base: str = ""
+    health_path: str = "/healthz"
     _events: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
 
     def start_readers(self) -> None:
@@ -128,7 +129,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError):
-                if http("GET", self.base + "/healthz", timeout=2).status == 200:
+                if http("GET", self.base + self.health_path, timeout=2).status == 200:
                     break
             time.sleep(0.05)
         while self.workers_ready() < workers and time.monotonic() < deadline:

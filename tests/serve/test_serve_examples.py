@@ -139,3 +139,28 @@ def test_malformed_id_headers_are_ignored_not_fatal(
     assert re.fullmatch(r"[0-9a-f]{32}", line["trace_id"]) and line["trace_id"] != "0" * 32
     # The worker is still alive and serving.
     assert server.get("/healthz").status == 200
+
+
+@pytest.mark.parametrize("example", ["fastapi", "flask"])
+def test_probe_paths_are_configurable_and_can_be_observed(example: str, run_server) -> None:
+    server: Server = run_server(
+        example,
+        redis_db=7,
+        env={
+            "ALOFT_HEALTH_PATH": "/livez",
+            "ALOFT_METRICS_PATH": "/internal/metrics",
+            "ALOFT_OBSERVE_PROBES": "true",
+        },
+    )
+
+    def count(route: str, status: str) -> float:
+        text = server.get("/internal/metrics").body.decode()
+        return metric(text, "http_requests_total", method="GET", route=route, status=status)
+
+    live, unmatched = count("/livez", "200"), count("<unmatched>", "404")
+    assert server.get("/livez").json() == {"status": "ok"}
+    assert server.get("/healthz").status == 404  # now an ordinary path of the app
+    assert count("/livez", "200") == live + 1
+    assert count("<unmatched>", "404") == unmatched + 1
+    paths = [a["path"] for a in server.access_lines()]
+    assert paths[-4:-1] == ["/livez", "/healthz", "/internal/metrics"]

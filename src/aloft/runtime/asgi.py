@@ -79,7 +79,12 @@ class AloftASGI:
         finally:
             seconds = time.perf_counter() - started
             observer.finish(
-                scope["method"], path, observer.route(scope, root_path), status, seconds, ctx
+                scope["method"],
+                path,
+                path if probe is not None else observer.route(scope, root_path),
+                status,
+                seconds,
+                ctx,
             )
             logs.end_request(held)
             tracing.current.reset(token)

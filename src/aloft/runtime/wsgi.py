@@ -57,7 +57,11 @@ class AloftWSGI:
 
         def finish() -> None:
             seconds = time.perf_counter() - started
-            route = observer.route(environ, environ.get("SCRIPT_NAME", ""))
+            route = (
+                path
+                if probe is not None
+                else observer.route(environ, environ.get("SCRIPT_NAME", ""))
+            )
             method = environ.get("REQUEST_METHOD", "GET")
             observer.finish(method, path, route, state["status"], seconds, ctx)
             try:
