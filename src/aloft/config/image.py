@@ -16,15 +16,18 @@ class ImageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base: str = Field(
-        "", description="base image reference; empty builds aloft's minimal Debian Python base"
+        default="",
+        description="base image reference; empty builds aloft's minimal Debian Python base",
     )
     platforms: list[str] = Field(
         default_factory=lambda: ["linux/amd64"],
         description="OS/ARCH list, e.g. linux/amd64, linux/arm64",
     )
-    repository: str = Field("", description="default REGISTRY/REPO[:TAG] for `aloft build --push`")
-    user: int = Field(65532, description="UID (and GID) the container runs as; never 0")
-    workdir: str = Field("/app", description="where the app's source goes in the image")
+    repository: str = Field(
+        default="", description="REGISTRY/REPO[:TAG] a bare `aloft build` pushes to"
+    )
+    user: int = Field(default=65532, description="UID (and GID) the container runs as; never 0")
+    workdir: str = Field(default="/app", description="where the app's source goes in the image")
     exclude: list[str] = Field(
         default_factory=list,
         description="glob patterns of project files to leave out of the app layer",
@@ -34,9 +37,11 @@ class ImageSettings(BaseModel):
         description="registries reached over plain HTTP (loopback ones always are)",
     )
     labels: dict[str, str] = Field(default_factory=dict, description="extra image labels")
-    source: str = Field("", description="org.opencontainers.image.source, e.g. the repository URL")
+    source: str = Field(
+        default="", description="org.opencontainers.image.source, e.g. the repository URL"
+    )
     python_version: str = Field(
-        "", description="major.minor of a base image that does not record it"
+        default="", description="major.minor of a base image that does not record it"
     )
 
     @field_validator("platforms")

@@ -29,7 +29,16 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 # Variables that steer the tooling itself rather than name a setting.
 ENV_SELECTOR = "ALOFT_ENV"
-RESERVED_ENV = frozenset({ENV_SELECTOR, "ALOFT_CACHE_DIR", "ALOFT_NO_PROGRESS"})
+RESERVED_ENV = frozenset(
+    {
+        ENV_SELECTOR,
+        "ALOFT_CACHE_DIR",
+        "ALOFT_NO_PROGRESS",
+        # Registry credentials for `aloft build --push`, by reference from CI secrets.
+        "ALOFT_REGISTRY_USERNAME",
+        "ALOFT_REGISTRY_PASSWORD",
+    }
+)
 
 DEFAULT = "default"
 

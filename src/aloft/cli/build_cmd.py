@@ -1,0 +1,119 @@
+"""`aloft build`: the project's OCI image, without Docker, pushed or written to disk."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from aloft.cli._common import echo_json, output_option, project_options, resolve
+from aloft.exceptions import ConfigError
+from aloft.image.build import BuildOptions, build
+from aloft.image.cache import Cache
+from aloft.image.oci import Platform
+from aloft.image.outputs import Outputs, deliver
+
+
+def progress_printer(output: str) -> Callable[[str], None]:
+    quiet = output == "json" or bool(os.environ.get("ALOFT_NO_PROGRESS"))
+
+    def show(message: str) -> None:
+        if not quiet:
+            click.echo(f"  {message}", err=True)
+
+    return show
+
+
+def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...]:
+    items = [p.strip() for p in (text.split(",") if text else default) if p.strip()]
+    try:
+        return tuple(Platform.parse(p) for p in items)
+    except ValueError as exc:
+        raise ConfigError(f"--platform: {exc}") from None
+
+
+@click.command()
+@project_options
+@click.option(
+    "--platform",
+    "platforms",
+    metavar="LIST",
+    help="OS/ARCH[,OS/ARCH...] (default: [tool.aloft.image] platforms).",
+)
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Base image REGISTRY/REPO[:TAG|@DIGEST] (default: aloft's own minimal base).",
+)
+@click.option(
+    "--push", "push_ref", metavar="REGISTRY/REPO[:TAG]", help="Push to this registry repository."
+)
+@click.option(
+    "--layout",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write an OCI image layout folder.",
+)
+@click.option(
+    "--tar",
+    "tarball",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a tarball for docker load / podman load.",
+)
+@click.option("--tag", default="latest", show_default=True, help="Tag inside --layout / --tar.")
+@click.option(
+    "--insecure-registry",
+    "insecure",
+    multiple=True,
+    metavar="HOST:PORT",
+    help="Use plain HTTP for this registry (loopback ones always do).",
+)
+@output_option
+def build_command(
+    project: Path | None,
+    environment: str | None,
+    platforms: str | None,
+    base: str | None,
+    push_ref: str | None,
+    layout: Path | None,
+    tarball: Path | None,
+    tag: str,
+    insecure: tuple[str, ...],
+    output: str,
+) -> None:
+    """Build the app's container image from uv.lock and its source, without a daemon.
+
+    Layers: base, dependencies (for the target platform), app. The last line printed is the
+    image reference by digest.
+    """
+    resolved = resolve(project, environment)
+    settings = resolved.config.image
+    show = progress_printer(output)
+    options = BuildOptions(
+        platforms=parse_platforms(platforms, settings.platforms),
+        base=base or settings.base,
+        progress=show,
+        insecure_registries=tuple(insecure) + tuple(settings.insecure_registries),
+    )
+    cache = Cache()
+    result = build(resolved, options, cache)
+    # [tool.aloft.image] repository is where a bare `aloft build` goes; explicit outputs win.
+    default_push = settings.repository if not (layout or tarball) else ""
+    outputs = Outputs(
+        push=push_ref or default_push or None,
+        layout=layout,
+        tarball=tarball,
+        tag=tag,
+        insecure=options.insecure_registries,
+    )
+    reference = deliver(result, outputs, cache, show)
+    if output == "json":
+        summary = result.summary()
+        summary["reference"] = reference
+        echo_json(summary)
+    else:
+        click.echo(reference)
+
+
+build_command.name = "build"

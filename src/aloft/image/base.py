@@ -1,0 +1,440 @@
+"""`aloft base`: a minimal, reproducible Python base image made from Debian packages.
+
+Like distroless and apko: packages are fetched and verified by apt, then unpacked (never
+installed: no maintainer scripts, no dpkg, no package manager in the image), and only what the
+Python runtime needs is kept: the interpreter, the standard library without tests and GUI parts,
+the shared libraries reachable from Python's ELF files (plus libstdc++/libgcc_s, which manylinux
+wheels may link), CA certificates, time zones and a passwd file with a non-root user.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import posixpath
+import re
+from typing import Any
+
+from aloft.exceptions import OperationFailed
+from aloft.image import bytecode, debs
+from aloft.image.cache import Cache, key_of
+from aloft.image.elf import is_elf, read_elf
+from aloft.image.layers import Tree, write_layer
+from aloft.image.oci import Image, Platform, make_image
+
+# Bump when the selection below changes, so cached bases are rebuilt.
+RECIPE = "4"
+PACKAGES = ["python3", "ca-certificates", "tzdata", "libstdc++6", "base-files"]
+SHELL_PACKAGES = ["busybox-static"]
+SHELL_APPLETS = [
+    "sh", "ls", "cat", "env", "id", "ps", "echo", "grep", "wget", "vi", "du", "df", "find", "rm",
+    "mkdir", "cp", "mv", "ln", "chmod", "tar", "gzip", "sed", "head", "tail", "sort", "wc", "true",
+    "false", "sleep", "test", "[", "which", "uname", "kill", "touch", "xargs", "stat",
+]  # fmt: skip
+NONROOT_UID = 65532
+# The system libraries manylinux wheels may link without bundling them (auditwheel's policy),
+# minus X11/GL/glib and the libnsl.so.1 that glibc 2.36 no longer ships.
+MANYLINUX_LIBRARIES = (
+    "libc.so.6",
+    "libm.so.6",
+    "libdl.so.2",
+    "librt.so.1",
+    "libpthread.so.0",
+    "libutil.so.1",
+    "libresolv.so.2",
+    "libgcc_s.so.1",
+    "libstdc++.so.6",
+)
+LABEL = "org.aloft.base."
+CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
+_DROP_PREFIXES = (
+    "usr/share/doc/",
+    "usr/share/man/",
+    "usr/share/info/",
+    "usr/share/lintian/",
+    "usr/share/locale/",
+    "usr/share/binfmts/",
+    "usr/share/python3/",
+    "usr/share/pixmaps/",
+    "usr/share/applications/",
+    "usr/share/menu/",
+    "usr/share/zoneinfo/right/",
+    "usr/bin/pydoc",
+    "usr/bin/pygettext",
+    "usr/lib/python3/dist-packages/",
+)
+_STDLIB_DROP_TOP = {
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "lib2to3",
+    "pydoc_data",
+    "__phello__",
+}
+_STDLIB_DROP_ANY = {"test", "tests", "__pycache__"}
+# Extension modules a web service does not use that would pull in large libraries
+# (Berkeley DB, ncurses/readline, NIS with Kerberos and TI-RPC).
+_DYNLOAD_DROP = re.compile(r"^(nis|_dbm|_gdbm|_curses|_curses_panel|readline|_tkinter)\.")
+
+
+@dataclasses.dataclass(frozen=True)
+class BaseImage:
+    """A base image and what the build needs to know about it, read from its config labels."""
+
+    image: Image
+    python_version: str  # full, e.g. 3.11.2
+    python: str  # the interpreter's path in the image
+    glibc: str  # e.g. 2.36; "" for non-glibc bases
+    packages: tuple[dict[str, str], ...]
+    reference: str
+
+    @property
+    def python_minor(self) -> str:
+        return ".".join(self.python_version.split(".")[:2])
+
+    @classmethod
+    def from_image(cls, image: Image, reference: str, python_version: str = "") -> BaseImage:
+        """Read the base's metadata; `python_version` stands in for a base that lacks it."""
+        config = image.config_json()
+        labels: dict[str, str] = config.get("config", {}).get("Labels") or {}
+        version = labels.get(LABEL + "python.version", "") or python_version
+        if not version:
+            raise OperationFailed(
+                f"base {reference} does not record its Python version (label "
+                f"{LABEL}python.version); "
+                "use a base made by `aloft base` or set [tool.aloft.image] python_version"
+            )
+        packages = json.loads(labels.get(LABEL + "packages", "[]"))
+        return cls(
+            image,
+            version,
+            # Without the label, the runtime looks python3 up on the image's PATH.
+            labels.get(
+                LABEL + "python.executable", "/usr/bin/python3" if not python_version else "python3"
+            ),
+            labels.get(LABEL + "glibc", ""),
+            tuple(packages),
+            reference,
+        )
+
+
+def build_base(
+    platform: Platform, cache: Cache, *, shell: bool = False, mtime: int = 0
+) -> BaseImage:
+    arch = debs.DEB_ARCH.get(platform.architecture)
+    if platform.os != "linux" or arch is None:
+        raise OperationFailed(
+            f"platform {platform}: aloft base builds linux/amd64 or linux/arm64 (and other "
+            "Debian architectures)"
+        )
+    apt = debs.Apt(cache.folder("apt", arch), arch)
+    apt.prepare()
+    names = PACKAGES + (SHELL_PACKAGES if shell else [])
+    resolved = apt.resolve(names)
+    key = key_of(RECIPE, str(platform), shell, mtime, resolved)
+    reference = f"aloft-base:{'shell-' if shell else ''}{platform.architecture}"
+    record = cache.record("base", key)
+    if record and all(cache.has_blob(d) for d in record["blobs"]):
+        return BaseImage.from_image(_image_from_record(record, platform), reference)
+    packages = apt.download(names)
+    tree, kept = select_files(packages, platform, shell=shell)
+    labels = _labels(packages, kept)
+    python_version = labels[LABEL + "python.version"]
+    _compile_stdlib(tree, cache, python_version)
+    layer = write_layer(tree.walk(), cache, mtime)
+    config: dict[str, Any] = {
+        "created": _timestamp(mtime),
+        "config": {
+            # The shell variant is for debugging and build stages (like distroless :debug): root.
+            "User": "0:0" if shell else f"{NONROOT_UID}:{NONROOT_UID}",
+            "Env": [
+                "PATH=/usr/local/bin:/usr/bin:/bin",
+                "LANG=C.UTF-8",
+                f"SSL_CERT_FILE=/{CA_BUNDLE}",
+            ],
+            "Entrypoint": ["/usr/bin/python3"] if not shell else ["/bin/sh"],
+            "WorkingDir": "/",
+            "Labels": labels,
+        },
+        "history": [{"created": _timestamp(mtime), "created_by": f"aloft base (recipe {RECIPE})"}],
+    }
+    image = make_image(platform, [layer], config)
+    for digest, data in ((image.config_digest, image.config), (image.digest, image.manifest)):
+        cache.put_record("manifests", digest.split(":")[1], {"data": data.decode()})
+    cache.put_record(
+        "base",
+        key,
+        {
+            "config": image.config.decode(),
+            "layers": [dataclasses.asdict(layer)],
+            "blobs": [layer.digest],
+            "platform": str(platform),
+        },
+    )
+    return BaseImage.from_image(image, reference)
+
+
+def _image_from_record(record: dict[str, Any], platform: Platform) -> Image:
+    from aloft.image.layers import Layer
+
+    layers = [Layer(**item) for item in record["layers"]]
+    config = json.loads(record["config"])
+    config.pop("rootfs", None)
+    return make_image(platform, layers, config)
+
+
+def _timestamp(mtime: int) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def select_files(
+    packages: list[debs.DebPackage], platform: Platform, *, shell: bool
+) -> tuple[Tree, set[str]]:
+    """The base's files, and the names of the packages that contributed any."""
+    everything: dict[str, debs.DebMember] = {}
+    owner: dict[str, str] = {}
+    for package in packages:
+        for member in debs.members(package):
+            everything[member.path] = member
+            owner[member.path] = package.name
+    tree = Tree()
+    kept: set[str] = set()
+
+    def want(path: str, depth: int = 0) -> str:
+        """Keep `path` (following symlinks inside the tree); return the real file's path."""
+        member = everything.get(path)
+        if member is None:
+            raise OperationFailed(
+                f"base: {path} missing from the Debian packages; report this as a bug"
+            )
+        kept.add(owner[path])
+        if member.kind == "symlink":
+            tree.symlink(path, member.target)
+            target = member.target
+            resolved = (
+                debs.merged_usr(target)
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+            )
+            if depth > 20:
+                raise OperationFailed(f"base: symlink loop at {path}")
+            if _canonical(resolved) not in everything:
+                return path  # points outside the packages (e.g. to /etc/localtime, made below)
+            return want(_canonical(resolved), depth + 1)
+        if member.kind == "file":
+            tree.file(path, member.data, 0o755 if member.mode & 0o111 else 0o644)
+        else:
+            tree.dir(path)
+        return path
+
+    python_packages = {
+        p.name for p in packages if re.match(r"^(lib)?python3(\.\d+)?(-minimal|-stdlib)?$", p.name)
+    }
+    elves: list[str] = []
+    for path, member in sorted(everything.items()):
+        if owner[path] not in python_packages or not _stdlib_wanted(path) or member.kind == "dir":
+            continue
+        real = want(path)
+        if real.endswith(".so") or real.startswith("usr/bin/python3."):
+            elves.append(real)
+    _link_closure(elves, everything, want)
+    for forced in MANYLINUX_LIBRARIES:
+        library = _find_library(forced, everything)
+        if library:
+            _link_closure([want(library)], everything, want)
+    for path, member in everything.items():
+        if path.startswith("usr/share/zoneinfo/") and _stdlib_wanted(path) and member.kind != "dir":
+            want(path)
+    certificates = sorted(
+        p for p in everything if p.startswith("usr/share/ca-certificates/") and p.endswith(".crt")
+    )
+    if not certificates:
+        raise OperationFailed("base: no CA certificates in the ca-certificates package")
+    kept.add("ca-certificates")
+    tree.file(CA_BUNDLE, b"".join(everything[p].data.rstrip(b"\n") + b"\n" for p in certificates))
+    for path in ("etc/os-release", "usr/lib/os-release", "etc/debian_version"):
+        if path in everything:
+            want(path)
+    if shell:
+        busybox = want("usr/bin/busybox")
+        for applet in SHELL_APPLETS:
+            tree.symlink(f"usr/bin/{applet}", posixpath.basename(busybox))
+    _add_system_files(tree, platform, packages, kept)
+    minor = next(
+        (
+            m.path.removeprefix("usr/bin/")
+            for m in everything.values()
+            if re.fullmatch(r"usr/bin/python3\.\d+", m.path)
+        ),
+        "python3",
+    )
+    tree.symlink("usr/bin/python3", minor)
+    tree.symlink("usr/bin/python", "python3")
+    return tree, kept
+
+
+def _canonical(path: str) -> str:
+    return debs.merged_usr(path.lstrip("/"))
+
+
+def _stdlib_wanted(path: str) -> bool:
+    if path.startswith(_DROP_PREFIXES) or path.startswith("etc/"):
+        return path.startswith("etc/python3")
+    match = re.match(r"usr/lib/python3\.\d+/(.*)", path)
+    if match:
+        parts = match.group(1).split("/")
+        if parts[0] in _STDLIB_DROP_TOP or _STDLIB_DROP_ANY & set(parts[:-1]):
+            return False
+        if "config-3" in parts[0] or (parts[0] == "lib-dynload" and _DYNLOAD_DROP.match(parts[-1])):
+            return False
+    return not path.startswith("usr/share/") or path.startswith("usr/share/zoneinfo/")
+
+
+def _library_dirs(everything: dict[str, debs.DebMember]) -> list[str]:
+    dirs = sorted(
+        {
+            posixpath.dirname(p)
+            for p in everything
+            if re.match(r"usr/lib/[^/]+-linux-gnu[^/]*/[^/]+$", p)
+        }
+    )
+    return [*dirs, "usr/lib", "usr/lib64"]
+
+
+def _find_library(name: str, everything: dict[str, debs.DebMember]) -> str | None:
+    for folder in _library_dirs(everything):
+        if f"{folder}/{name}" in everything:
+            return f"{folder}/{name}"
+    return None
+
+
+def _link_closure(start: list[str], everything: dict[str, debs.DebMember], want: Any) -> None:
+    queue, done = list(start), set()
+    while queue:
+        path = queue.pop()
+        if path in done:
+            continue
+        done.add(path)
+        data = everything[path].data
+        if not is_elf(data):
+            continue
+        info = read_elf(data)
+        if info.interpreter:
+            queue.append(want(_canonical(info.interpreter)))
+        for needed in info.needed:
+            found = _find_library(needed, everything)
+            if found is None:
+                raise OperationFailed(
+                    f"base: {path} needs {needed}, which no fetched package ships"
+                )
+            queue.append(want(found))
+
+
+def _add_system_files(
+    tree: Tree, platform: Platform, packages: list[debs.DebPackage], kept: set[str]
+) -> None:
+    uid = NONROOT_UID
+    tree.file(
+        "etc/passwd",
+        (
+            f"root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:{uid}:{uid}:nonroot:/home/nonroot:/sbin/nologin\n"
+        ).encode(),
+    )
+    tree.file("etc/group", f"root:x:0:\nnonroot:x:{uid}:\n".encode())
+    tree.file("etc/nsswitch.conf", b"passwd: files\ngroup: files\nhosts: files dns\n")
+    tree.symlink("etc/localtime", "/usr/share/zoneinfo/Etc/UTC")
+    tree.file("etc/timezone", b"Etc/UTC\n")
+    tree.symlink("usr/lib/ssl/certs", "/etc/ssl/certs")
+    tree.symlink("usr/lib/ssl/cert.pem", f"/{CA_BUNDLE}")
+    tree.dir("tmp", 0o1777)
+    tree.dir("root", 0o700)
+    tree.dir("home/nonroot", 0o755, uid, uid)
+    for link in ("bin", "sbin", "lib"):
+        tree.symlink(link, f"usr/{link}")
+    if platform.architecture == "amd64":
+        tree.symlink("lib64", "usr/lib64")
+    # What the image contains, where scanners (trivy, grype, syft) look for it, as distroless does.
+    for package in packages:
+        if package.name not in kept:
+            continue
+        fields = debs.control(package)
+        lines = [f"Package: {package.name}", "Status: install ok installed"]
+        for key in (
+            "Priority",
+            "Section",
+            "Maintainer",
+            "Architecture",
+            "Multi-Arch",
+            "Source",
+            "Version",
+        ):
+            if key in fields:
+                lines.append(f"{key}: {fields[key]}")
+        tree.file(f"var/lib/dpkg/status.d/{package.name}", ("\n".join(lines) + "\n").encode())
+
+
+def _labels(packages: list[debs.DebPackage], kept: set[str]) -> dict[str, str]:
+    versions = {p.name: p.version for p in packages}
+    minimal = next((p for p in packages if re.fullmatch(r"python3\.\d+-minimal", p.name)), None)
+    if minimal is None:
+        raise OperationFailed("base: apt did not resolve a python3.X-minimal package")
+    python_version = re.sub(r"[-+~].*$", "", minimal.version.split(":")[-1])
+    glibc = re.sub(r"-.*$", "", versions.get("libc6", ""))
+    listed = [
+        {"name": p.name, "version": p.version, "arch": p.architecture, "purl": p.purl}
+        for p in packages
+        if p.name in kept
+    ]
+    return {
+        LABEL + "python.version": python_version,
+        LABEL + "python.executable": "/usr/bin/" + minimal.name.removesuffix("-minimal"),
+        LABEL + "glibc": glibc,
+        LABEL + "packages": json.dumps(listed, separators=(",", ":")),
+    }
+
+
+def _compile_stdlib(tree: Tree, cache: Cache, version: str) -> None:
+    """Precompile the standard library; the result is cached by the sources' digest."""
+    minor = ".".join(version.split(".")[:2])
+    prefix = f"usr/lib/python{minor}/"
+    sources = [
+        e
+        for e in tree.walk()
+        if e.kind == "file" and e.path.startswith(prefix) and e.path.endswith(".py")
+    ]
+    digest = hashlib.sha256()
+    for entry in sources:
+        assert entry.data is not None
+        digest.update(entry.path.encode() + b"\0" + hashlib.sha256(entry.data).digest())
+    compiler = str(bytecode.interpreter(minor))
+    key = key_of(RECIPE, "stdlib-bytecode", digest.hexdigest(), compiler)
+    done = cache.root / "bytecode" / key
+    if not done.is_dir():
+        with cache.scratch("stdlib-") as scratch:
+            for entry in sources:
+                target = scratch / entry.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                assert entry.data is not None
+                target.write_bytes(entry.data)
+            bytecode.compile_tree(scratch, [e.path for e in sources], minor)
+            for source in scratch.rglob("*.py"):
+                source.unlink()
+            done.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch, done)
+            scratch.mkdir()  # for the scratch context's cleanup
+    for pyc in sorted(done.rglob("*.pyc")):
+        tree.file(pyc.relative_to(done).as_posix(), pyc.read_bytes())
+
+
+def environment_mtime() -> int:
+    """SOURCE_DATE_EPOCH if set (reproducible-builds.org), else the Unix epoch."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(value) if value.isdigit() else 0
