@@ -1,0 +1,264 @@
+"""`aloft lambda package|template|deploy|serve`: the project's functions on AWS Lambda."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from aloft.cli._common import echo_json, output_option, project_options, resolve
+from aloft.exceptions import ConfigError
+
+DIST = Path("dist") / "lambda"
+
+
+@click.group("lambda")
+def lambda_group() -> None:
+    """Package, template, deploy and locally serve the project's Lambda functions."""
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.2f} MB" if n >= 2**20 else f"{n / 1024:.1f} kB"
+
+
+@lambda_group.command("package")
+@project_options
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the zips (default: dist/lambda in the project).",
+)
+@output_option
+def package_command(
+    project: Path | None, environment: str | None, out_dir: Path | None, output: str
+) -> None:
+    """Zip the app and its locked dependencies for the target architecture, with a size report."""
+    from aloft.serverless.package import package
+
+    resolved = resolve(project, environment)
+    result = package(resolved, out_dir or resolved.root / DIST)
+    zips = [z for z in (result.function, result.layer) if z is not None]
+    if output == "json":
+        echo_json(
+            {
+                "python": result.python,
+                "architecture": result.architecture,
+                "bytecode": result.bytecode,
+                "zips": [
+                    {
+                        "path": str(z.path),
+                        "files": z.files,
+                        "zipped": z.zipped,
+                        "unzipped": z.unzipped,
+                        "sha256": z.sha256,
+                    }
+                    for z in zips
+                ],
+                "largest": dict(result.largest),
+            }
+        )
+        return
+    click.echo(
+        f"Python {result.python}, {result.architecture}, bytecode "
+        + ("precompiled" if result.bytecode else "not precompiled (no such Python here)")
+    )
+    for z in zips:
+        click.echo(
+            f"  {z.path}  {z.files} files  {_size(z.zipped)} zipped  {_size(z.unzipped)} unzipped"
+        )
+    click.echo(
+        "largest dependencies: "
+        + ", ".join(f"{name} {_size(size)}" for name, size in result.largest)
+    )
+
+
+@lambda_group.command("template")
+@project_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["sam", "serverless"]),
+    default="sam",
+    show_default=True,
+    help="SAM template or serverless.yml.",
+)
+@click.option(
+    "-o",
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to FILE instead of stdout.",
+)
+@click.option(
+    "--code-uri",
+    default=str(DIST / "function.zip"),
+    show_default=True,
+    help="The function zip (a path or s3:// URI).",
+)
+@click.option(
+    "--layer-uri",
+    default=str(DIST / "layer.zip"),
+    show_default=True,
+    help="The dependencies layer zip.",
+)
+def template_command(
+    project: Path | None,
+    environment: str | None,
+    fmt: str,
+    out_file: Path | None,
+    code_uri: str,
+    layer_uri: str,
+) -> None:
+    """Render the functions, events and resources as a SAM template or serverless.yml."""
+    from aloft.serverless.model import build_stack
+
+    stack = build_stack(resolve(project, environment))
+    if fmt == "sam":
+        from aloft.serverless import template
+
+        text = template.to_yaml(template.sam_template(stack, code_uri, layer_uri))
+    else:
+        from aloft.serverless import serverless_yml
+
+        text = serverless_yml.to_yaml(serverless_yml.serverless_config(stack, code_uri, layer_uri))
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    partial = out_file.with_name(out_file.name + ".partial")
+    partial.write_text(text)
+    os.replace(partial, out_file)
+
+
+@lambda_group.command("deploy")
+@project_options
+@click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    help="AWS API endpoint (e.g. a moto server); default: AWS.",
+)
+@output_option
+def deploy_command(
+    project: Path | None, environment: str | None, endpoint_url: str | None, output: str
+) -> None:
+    """Package, then create or update the functions, queues, tables, alias and APIs."""
+    from aloft.serverless.deploy import deploy
+    from aloft.serverless.model import build_stack
+    from aloft.serverless.package import package
+
+    resolved = resolve(project, environment)
+    stack = build_stack(resolved)
+    if endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    built = package(resolved, resolved.root / DIST, stack)
+    result = deploy(stack, built.function.path, built.layer.path if built.layer else None)
+    if output == "json":
+        echo_json(
+            {
+                "changes": result.changes,
+                "versions": result.versions,
+                "urls": result.urls,
+                "rolled_back": result.rolled_back,
+            }
+        )
+        return
+    for change in result.changes or ["no changes"]:
+        click.echo(f"  {change}")
+    for name, url in sorted(result.urls.items()):
+        click.echo(f"{name}: {url}")
+    if result.rolled_back:
+        sys.exit(1)
+
+
+@lambda_group.command("serve")
+@project_options
+@click.option(
+    "--function",
+    "function_name",
+    help="Which function of [tool.aloft.lambda.functions] (default: the first).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the HTTP front.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port of the HTTP front.")
+@click.option(
+    "--event-format",
+    type=click.Choice(["v2", "v1", "alb", "url"]),
+    default="v2",
+    show_default=True,
+    help="Event shape HTTP requests become.",
+)
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Execution environments at most.",
+)
+@click.option(
+    "--client",
+    type=click.Choice(["aloft", "awslambdaric"]),
+    default="aloft",
+    show_default=True,
+    help="Runtime API client in the environments.",
+)
+def serve_command(
+    project: Path | None,
+    environment: str | None,
+    function_name: str | None,
+    host: str,
+    port: int,
+    event_format: str,
+    concurrency: int,
+    client: str,
+) -> None:
+    """Run the function locally, without Docker: real HTTP in, Lambda events to worker processes."""
+    from aloft.serverless.emulator import Emulator, FunctionSpec, HTTPFront
+    from aloft.serverless.model import build_stack
+
+    resolved = resolve(project, environment)
+    stack = build_stack(resolved)
+    functions = {fn.key: fn for fn in stack.functions}
+    fn = functions.get(function_name) if function_name else stack.functions[0]
+    if fn is None:
+        raise ConfigError(
+            f"--function {function_name}: not in [tool.aloft.lambda.functions]; "
+            f"known: {', '.join(sorted(functions))}"
+        )
+    if client == "aloft":
+        command = [sys.executable, "-m", "aloft.runtime.aws_lambda", fn.handler]
+    else:
+        command = [sys.executable, "-m", "awslambdaric", fn.handler]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA")}
+    env.update(fn.environment)
+    env.pop("ALOFT_SECRET_REFS", None)  # locally, secrets come from the environment
+    spec = FunctionSpec(
+        fn.name,
+        command,
+        resolved.root,
+        env,
+        float(fn.timeout),
+        fn.memory,
+        concurrency,
+        stack.region,
+    )
+    emulator = Emulator(spec)
+    front = HTTPFront(emulator, host, port, event_format)  # type: ignore[arg-type]
+    click.echo(
+        f"aloft lambda serve: {fn.name} on http://{host}:{front.port} ({event_format} events);"
+        f" direct invoke: POST /2015-03-31/functions/{fn.name}/invocations",
+        err=True,
+    )
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # stop the environments too, running their shutdown hooks
+    try:
+        front.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        front.close()
+        emulator.close()

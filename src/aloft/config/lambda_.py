@@ -1,0 +1,149 @@
+"""`[tool.aloft.lambda]`: the project's functions on AWS Lambda, their events and settings.
+
+    [tool.aloft.lambda]
+    architecture = "arm64"
+
+    [tool.aloft.lambda.functions.api]            # serves the app ([tool.aloft] app)
+    events = [{ type = "http_api" }]
+
+    [tool.aloft.lambda.functions.worker]
+    handler = "shop.jobs.handler"
+    events = [{ type = "sqs", queue = "orders", batch_size = 10 }]
+
+Without `functions`, one function named after the project serves the app from an HTTP API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
+_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+_SECRET_REF = re.compile(r"^(ssm:/.+|secretsmanager:.+)$")
+_PYTHON = re.compile(r"^3\.(9|1[0-9])$")
+
+EventType = Literal["http_api", "function_url", "sqs", "schedule"]
+Deployment = Literal[
+    "AllAtOnce",
+    "Canary10Percent5Minutes",
+    "Canary10Percent10Minutes",
+    "Linear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes",
+]
+
+
+class LambdaEvent(BaseModel):
+    """One event source of a function."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: EventType = Field(description="http_api, function_url, sqs or schedule")
+    queue: str = Field(default="", description="sqs: name of the queue aloft creates")
+    batch_size: int = Field(default=10, ge=1, le=10000, description="sqs: records per invocation")
+    fifo: bool = Field(default=False, description="sqs: a FIFO queue (ordered per group)")
+    max_receive_count: int = Field(
+        default=3, ge=1, le=1000, description="sqs: deliveries before a message goes to the DLQ"
+    )
+    expression: str = Field(default="", description="schedule: rate(5 minutes) or cron(...)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> LambdaEvent:
+        if self.type == "sqs":
+            if not _NAME.match(self.queue):
+                raise ValueError('an sqs event needs queue = "name" (letters, digits, -)')
+            if self.fifo and self.batch_size > 10:
+                raise ValueError("a FIFO queue delivers at most 10 records per batch")
+        if self.type == "schedule" and not _SCHEDULE.match(self.expression):
+            raise ValueError('a schedule event needs expression = "rate(5 minutes)" or "cron(...)"')
+        return self
+
+
+class LambdaFunction(BaseModel):
+    """One function: what it runs, its resources and its events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handler: str = Field(
+        default="", description="module.function; empty serves the app named by [tool.aloft] app"
+    )
+    memory: int = Field(default=512, ge=128, le=10240, description="MB (CPU scales with it)")
+    timeout: int = Field(default=30, ge=1, le=900, description="seconds per invocation")
+    reserved_concurrency: int | None = Field(
+        default=None, ge=0, description="concurrency reserved for (and capped at) this function"
+    )
+    events: list[LambdaEvent] = Field(
+        default_factory=lambda: [LambdaEvent(type="http_api")], description="event sources"
+    )
+    environment: dict[str, str] = Field(default_factory=dict, description="plain variables")
+    secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="NAME = 'ssm:/path' or 'secretsmanager:id', fetched at cold start",
+    )
+    idempotency: bool = Field(
+        default=False, description="create the DynamoDB idempotency table and grant access"
+    )
+    maximum_retry_attempts: int = Field(
+        default=2, ge=0, le=2, description="retries of a failed asynchronous invocation"
+    )
+    deployment: Deployment = Field(
+        default="AllAtOnce", description="traffic shifting to a new version (CodeDeploy)"
+    )
+
+    @field_validator("secrets")
+    @classmethod
+    def _refs(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, ref in value.items():
+            if not _SECRET_REF.match(ref):
+                raise ValueError(
+                    f"secret {name} = {ref!r}: use 'ssm:/parameter/path' or 'secretsmanager:id'"
+                )
+        return value
+
+
+class LambdaSettings(BaseModel):
+    """Settings shared by every function of the project."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    architecture: Literal["x86_64", "arm64"] = Field(
+        default="x86_64", description="x86_64 or arm64 (Graviton, about 20% cheaper)"
+    )
+    python: str = Field(
+        default="", description="3.12 etc.; empty takes it from requires-python, else 3.12"
+    )
+    region: str = Field(default="us-east-1", description="AWS region to deploy to")
+    layer: bool = Field(
+        default=True, description="put dependencies in a layer shared by every function"
+    )
+    bytecode_only: bool = Field(
+        default=False,
+        description="ship dependencies as .pyc only: smaller zips, no source lines in their "
+        "tracebacks (needs this machine to have the target Python)",
+    )
+    include: list[str] = Field(
+        default_factory=list, description="extra globs of project files for the function zip"
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="globs of project files to leave out"
+    )
+    functions: dict[str, LambdaFunction] = Field(
+        default_factory=dict, description="functions by name; empty: one serving the app"
+    )
+
+    @field_validator("python")
+    @classmethod
+    def _python(cls, value: str) -> str:
+        if value and not _PYTHON.match(value):
+            raise ValueError(f"python = {value!r}: use a Lambda runtime version such as 3.12")
+        return value
+
+    @field_validator("functions")
+    @classmethod
+    def _names(cls, value: dict[str, LambdaFunction]) -> dict[str, LambdaFunction]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"function name {name!r}: letters, digits and '-', at most 40")
+        return value

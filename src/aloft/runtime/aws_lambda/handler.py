@@ -1,0 +1,257 @@
+"""`lambda_handler(app)`: one Lambda handler serving an ASGI or WSGI app and plain event handlers.
+
+The app runs inside aloft's own middleware (AloftASGI/AloftWSGI), so logs, request and trace ids
+and metrics behave exactly as under `aloft run`. Everything costly happens once per execution
+environment, at construction (Lambda's init phase): logging, the event loop and ASGI lifespan
+startup. Shutdown hooks run when the environment is told to stop (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from aloft.runtime.aws_lambda import context as invocation
+from aloft.runtime.aws_lambda.sources import source_for
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
+
+    from aloft.runtime.aws_lambda.sources._http import HTTPRequest
+    from aloft.runtime.options import ServeOptions
+
+_ERROR_BODY = b'{"error":"internal server error"}'
+_JSON = ("content-type", "application/json")
+_environments: list[LambdaHandler] = []
+
+
+class UnknownEventError(Exception):
+    """An event no HTTP source and no registered event handler accepts."""
+
+
+class LifespanError(Exception):
+    """The app's ASGI lifespan startup failed: the environment cannot serve."""
+
+
+class LambdaHandler:
+    """Call it with (event, context), as Lambda does. Register event handlers with `on_*`."""
+
+    def __init__(
+        self,
+        app: Any = None,
+        options: ServeOptions | None = None,
+        *,
+        interface: str = "auto",
+        base_path: str = "",
+        lifespan: bool = True,
+        configure_logging: bool | None = None,
+        observe: bool = True,
+    ) -> None:
+        from aloft.runtime.options import ServeOptions
+
+        if options is None:
+            options = ServeOptions.from_env(os.environ)
+        self.options = options
+        self.base_path = base_path.rstrip("/")
+        self.observe = observe
+        self.handlers: dict[str, Callable[..., Any]] = {}
+        self.app: Any = None
+        self.interface = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lifespan: Any = None
+        self._state: dict[str, Any] = {}
+        service = options.service or os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        if configure_logging is None:
+            configure_logging = "AWS_LAMBDA_RUNTIME_API" in os.environ
+        if configure_logging:
+            from aloft.runtime import logs
+
+            logs.configure(service, options.log_level)
+        if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
+            from aloft.runtime.aws_lambda import runtime_api, secrets
+
+            secrets.resolve_environment(os.environ)
+            runtime_api.install_sigterm()
+        if app is not None:
+            self._wrap(app, interface, service)
+            if self.interface == "asgi" and lifespan:
+                self._startup()
+        if not _environments:
+            import atexit
+
+            atexit.register(shutdown_all)
+        _environments.append(self)
+
+    # -- event handler registration ---------------------------------------------------------
+
+    def _register(self, kind: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        self.handlers[kind] = func
+        return func
+
+    def on_sqs(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Called once per SQS record; a raising record is reported in batchItemFailures."""
+        return self._register("sqs", func)
+
+    def on_sns(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return self._register("sns", func)
+
+    def on_s3(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return self._register("s3", func)
+
+    def on_eventbridge(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return self._register("eventbridge", func)
+
+    def on_schedule(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return self._register("schedule", func)
+
+    # -- invocation ---------------------------------------------------------------------------
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        token = invocation.current.set((event, context))
+        try:
+            source = source_for(event) if self.app is not None else None
+            if source is not None:
+                return self._http(source, event, context)
+            from aloft.runtime.aws_lambda import events
+
+            return events.dispatch(self, event, context)
+        finally:
+            invocation.current.reset(token)
+
+    def run_async(self, awaitable: Any) -> Any:
+        """Run a coroutine on this environment's event loop (kept across invocations)."""
+        return self._event_loop().run_until_complete(awaitable)
+
+    def _http(self, source: ModuleType, event: dict[str, Any], context: Any) -> Any:
+        from aloft.runtime.aws_lambda.sources._http import BadEvent
+
+        try:
+            request = source.request(event)
+        except BadEvent as exc:
+            return _error(source, event, 400, str(exc))
+        except (TypeError, ValueError, AttributeError, UnicodeError) as exc:
+            return _error(source, event, 400, f"malformed {source.NAME} event: {exc}")
+        if self.base_path:
+            from aloft.runtime.aws_lambda.sources._http import split_path
+
+            root, request.path = split_path(request.path, self.base_path)
+            request.root_path += root
+        _add_ids(request, context)
+        try:
+            if self.interface == "asgi":
+                status, headers, body = self._asgi(request, event, context)
+            else:
+                status, headers, body = self._wsgi(request, event, context)
+        except Exception:
+            import logging
+
+            logging.getLogger("aloft.lambda").exception("unhandled error in the app")
+            status, headers, body = 500, [_JSON], _ERROR_BODY
+        return source.response(status, headers, body, event)
+
+    # -- ASGI -----------------------------------------------------------------------------
+
+    def _wrap(self, app: Any, interface: str, service: str) -> None:
+        from aloft.runtime.appload import detect_interface
+
+        if interface == "auto":
+            interface = self.options.interface
+        self.interface = detect_interface(app) if interface == "auto" else interface
+        self.raw_app = app
+        if not self.observe:
+            self.app = app  # the app alone: no aloft ids, logs or metrics around it
+            return
+        if self.interface == "asgi":
+            from aloft.runtime.asgi import AloftASGI
+
+            self.app = AloftASGI(app, self.options)
+        else:
+            from aloft.runtime.wsgi import AloftWSGI
+
+            self.app = AloftWSGI(app, self.options)
+        from aloft.runtime.aws_lambda.observer import LambdaObserver
+
+        observer = LambdaObserver(app, self.options)
+        if os.environ.get("ALOFT_LAMBDA_EMF", "true").lower() not in ("0", "false", "no", "off"):
+            observer.emf_namespace = os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
+        observer.service = service
+        self.app.observer = observer
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            import asyncio
+
+            self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
+        return self._loop
+
+    def _asgi(
+        self, request: HTTPRequest, event: Any, context: Any
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        from aloft.runtime.aws_lambda import asgi_run
+
+        scope = asgi_run.scope(request, event, context, self._state)
+        answer: tuple[int, list[tuple[str, str]], bytes] = self.run_async(
+            asgi_run.call(self.app, scope, request.body)
+        )
+        return answer
+
+    def _startup(self) -> None:
+        from aloft.runtime.aws_lambda.asgi_run import Lifespan
+
+        self._lifespan = Lifespan(self.raw_app, self._state)
+        self.run_async(self._lifespan.startup())
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Run the app's shutdown hooks (once); the environment is going away."""
+        lifespan, self._lifespan = self._lifespan, None
+        if lifespan is not None and self._loop is not None and not self._loop.is_closed():
+            self.run_async(lifespan.shutdown(timeout))
+
+    # -- WSGI -----------------------------------------------------------------------------
+
+    def _wsgi(
+        self, request: HTTPRequest, event: Any, context: Any
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        from aloft.runtime.aws_lambda import wsgi_run
+
+        return wsgi_run.call(self.app, wsgi_run.environ(request, event, context))
+
+
+def _add_ids(request: HTTPRequest, context: Any) -> None:
+    """Lambda's request id and X-Ray trace become aloft's, unless the caller sent its own."""
+    names = {name for name, _ in request.headers}
+    rid = getattr(context, "aws_request_id", None)
+    if b"x-request-id" not in names and isinstance(rid, str) and rid:
+        request.headers.append((b"x-request-id", rid.encode("latin-1", "replace")))
+    if b"traceparent" not in names:
+        xray = getattr(context, "trace_id", None) or os.environ.get("_X_AMZN_TRACE_ID")
+        traceparent = invocation.xray_traceparent(xray)
+        if traceparent:
+            request.headers.append((b"traceparent", traceparent.encode()))
+
+
+def _error(source: ModuleType, event: dict[str, Any], status: int, message: str) -> Any:
+    import json
+
+    body = json.dumps({"error": message}).encode()
+    try:
+        return source.response(status, [_JSON], body, event)
+    except Exception:
+        return {"statusCode": status, "headers": dict([_JSON]), "body": body.decode()}
+
+
+def lambda_handler(app: Any = None, **kwargs: Any) -> LambdaHandler:
+    """The Lambda handler for `app` (ASGI or WSGI); `app=None` for event handlers only."""
+    return LambdaHandler(app, **kwargs)
+
+
+def shutdown_all() -> None:
+    """Every handler's shutdown hooks: the runtime calls this when told to stop."""
+    started = time.monotonic()
+    for handler in reversed(_environments):
+        handler.shutdown(max(0.1, 2.0 - (time.monotonic() - started)))

@@ -1,0 +1,80 @@
+"""API Gateway REST API (payload format 1.0): multi-value headers and query, stage in the path."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aloft.runtime.aws_lambda.sources._http import (
+    HTTPRequest,
+    body_of,
+    client_of,
+    encode_body,
+    host_of,
+    mapping,
+    multi_headers,
+    query_multi,
+    query_single,
+    single_headers,
+    text,
+)
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "apigw-v1"
+
+
+def matches(event: dict[str, Any]) -> bool:
+    context = event.get("requestContext")
+    return "httpMethod" in event and isinstance(context, dict) and "elb" not in context
+
+
+def request(event: dict[str, Any]) -> HTTPRequest:
+    context = mapping(event.get("requestContext"), "requestContext")
+    method = text(event.get("httpMethod"), "httpMethod").upper()
+    path = unquote(text(event.get("path") or "/", "path"))
+    if event.get("multiValueHeaders"):
+        headers = multi_headers(event["multiValueHeaders"])
+    else:
+        headers = single_headers(event.get("headers"))
+    if event.get("multiValueQueryStringParameters"):
+        query = query_multi(event["multiValueQueryStringParameters"])
+    else:
+        query = query_single(event.get("queryStringParameters"))
+    # requestContext.path is what the client asked for: the stage or the custom domain's base
+    # path, then the resource path. What precedes `path` in it is the app's root path.
+    root_path = ""
+    full = context.get("path")
+    if isinstance(full, str) and len(full) > len(path) and full.endswith(path.rstrip("/")):
+        root_path = full[: len(full) - len(path.rstrip("/"))].rstrip("/")
+        if path == "/" and not full.endswith("/"):
+            root_path = full
+    identity = context.get("identity")
+    ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    return HTTPRequest(
+        method,
+        path,
+        query,
+        headers,
+        body_of(event),
+        root_path,
+        client_of(ip),
+        "https",
+        host_of(headers, str(context.get("domainName") or "lambda")),
+    )
+
+
+def response(
+    status: int, headers: list[tuple[str, str]], body: bytes, event: dict[str, Any]
+) -> dict[str, Any]:
+    multi: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi.setdefault(name.lower(), []).append(value)
+    text_body, is_b64 = encode_body(body, headers)
+    return {
+        "statusCode": status,
+        "multiValueHeaders": multi,
+        "body": text_body,
+        "isBase64Encoded": is_b64,
+    }

@@ -1,0 +1,83 @@
+"""API Gateway HTTP API (payload format 2.0): `rawPath`, `cookies`, comma-joined headers."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aloft.runtime.aws_lambda.sources._http import (
+    BadEvent,
+    HTTPRequest,
+    body_of,
+    client_of,
+    encode,
+    encode_body,
+    host_of,
+    mapping,
+    single_headers,
+    split_path,
+    text,
+)
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "apigw-v2"
+
+
+def matches(event: dict[str, Any]) -> bool:
+    context = event.get("requestContext")
+    return event.get("version") == "2.0" and isinstance(context, dict) and "http" in context
+
+
+def request(event: dict[str, Any]) -> HTTPRequest:
+    context = mapping(event.get("requestContext"), "requestContext")
+    http = mapping(context.get("http"), "requestContext.http")
+    method = text(http.get("method"), "requestContext.http.method").upper()
+    raw_path = text(event.get("rawPath", http.get("path", "/")), "rawPath") or "/"
+    headers = single_headers(event.get("headers"))
+    cookies = event.get("cookies")
+    if cookies:
+        if not isinstance(cookies, list):
+            raise BadEvent("cookies is not a list")
+        headers = [h for h in headers if h[0] != b"cookie"]
+        headers.append((b"cookie", b"; ".join(encode(c, "cookies") for c in cookies)))
+    stage = context.get("stage")
+    prefix = f"/{stage}" if isinstance(stage, str) and stage and stage != "$default" else ""
+    root_path, path = split_path(unquote(raw_path), prefix)
+    return HTTPRequest(
+        method,
+        path,
+        encode(event.get("rawQueryString") or "", "rawQueryString"),
+        headers,
+        body_of(event),
+        root_path,
+        client_of(http.get("sourceIp")),
+        "https",
+        host_of(headers, str(context.get("domainName") or "lambda")),
+    )
+
+
+def response(
+    status: int, headers: list[tuple[str, str]], body: bytes, event: dict[str, Any]
+) -> dict[str, Any]:
+    cookies: list[str] = []
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key == "set-cookie":
+            cookies.append(value)
+        elif key in joined:
+            joined[key] = f"{joined[key]}, {value}"
+        else:
+            joined[key] = value
+    text_body, is_b64 = encode_body(body, headers)
+    out: dict[str, Any] = {
+        "statusCode": status,
+        "headers": joined,
+        "body": text_body,
+        "isBase64Encoded": is_b64,
+    }
+    if cookies:
+        out["cookies"] = cookies
+    return out

@@ -1,0 +1,20 @@
+"""Lambda Function URLs: the HTTP API 2.0 payload, told apart by their `lambda-url` domain."""
+
+from __future__ import annotations
+
+from aloft.runtime.aws_lambda.sources.apigw_v2 import request, response
+
+TYPE_CHECKING = False  # importing typing would cost more than this module
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "function-url"
+__all__ = ["NAME", "matches", "request", "response"]
+
+
+def matches(event: dict[str, Any]) -> bool:
+    context = event.get("requestContext")
+    if event.get("version") != "2.0" or not isinstance(context, dict) or "http" not in context:
+        return False
+    domain = context.get("domainName")
+    return isinstance(domain, str) and ".lambda-url." in domain

@@ -1,0 +1,1 @@
+"""AWS Lambda tooling: package -> template -> deploy, and the Docker-free local emulator."""

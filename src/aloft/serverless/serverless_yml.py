@@ -1,0 +1,127 @@
+"""The resource model as a serverless.yml (Serverless Framework v3), for teams already on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from aloft.serverless.model import Stack
+from aloft.serverless.template import _queue
+
+
+def serverless_config(
+    stack: Stack,
+    artifact: str = "dist/lambda/function.zip",
+    layer_artifact: str = "dist/lambda/layer.zip",
+) -> dict[str, Any]:
+    functions: dict[str, Any] = {}
+    resources: dict[str, Any] = {}
+    statements: list[dict[str, Any]] = []
+    for fn in stack.functions:
+        events: list[dict[str, Any]] = []
+        for event in fn.events:
+            if event.type == "http_api":
+                events.append({"httpApi": "*"})
+            elif event.type == "sqs":
+                queue = fn.queues[event.queue]
+                events.append(
+                    {
+                        "sqs": {
+                            "arn": {"Fn::GetAtt": [queue.logical_id, "Arn"]},
+                            "batchSize": event.batch_size,
+                            "functionResponseType": "ReportBatchItemFailures",
+                        }
+                    }
+                )
+            elif event.type == "schedule":
+                events.append({"schedule": event.expression})
+        spec: dict[str, Any] = {
+            "name": fn.name,
+            "handler": fn.handler,
+            "memorySize": fn.memory,
+            "timeout": fn.timeout,
+            "environment": dict(sorted(fn.environment.items())),
+            "maximumRetryAttempts": fn.maximum_retry_attempts,
+            "destinations": {
+                "onFailure": {
+                    "type": "sqs",
+                    "arn": {"Fn::GetAtt": [fn.on_failure.logical_id, "Arn"]},
+                }
+            },
+            "events": events,
+        }
+        if stack.layer:
+            spec["layers"] = [{"Ref": "DependenciesLambdaLayer"}]
+        if fn.reserved_concurrency is not None:
+            spec["reservedConcurrency"] = fn.reserved_concurrency
+        if fn.has("function_url"):
+            spec["url"] = True
+        functions[fn.key] = spec
+        resources[fn.on_failure.logical_id] = _queue(fn.on_failure, stack.tags)
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [{"Fn::GetAtt": [fn.on_failure.logical_id, "Arn"]}],
+            }
+        )
+        for queue in fn.queues.values():
+            resources[queue.logical_id] = _queue(queue, stack.tags)
+            if queue.dead_letter is not None:
+                resources[queue.dead_letter.logical_id] = _queue(queue.dead_letter, stack.tags)
+    if stack.idempotency_table:
+        resources["IdempotencyTable"] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": stack.idempotency_table,
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+                "Tags": [{"Key": k, "Value": v} for k, v in sorted(stack.tags.items())],
+            },
+        }
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                ],
+                "Resource": [{"Fn::GetAtt": ["IdempotencyTable", "Arn"]}],
+            }
+        )
+    config: dict[str, Any] = {
+        "service": stack.name,
+        "frameworkVersion": "3",
+        "provider": {
+            "name": "aws",
+            "runtime": stack.runtime,
+            "architecture": stack.architecture,
+            "region": stack.region,
+            "stackTags": dict(sorted(stack.tags.items())),
+            "tags": dict(sorted(stack.tags.items())),
+            "iam": {"role": {"statements": statements}},
+        },
+        "package": {"individually": False, "artifact": artifact},
+        "functions": functions,
+    }
+    if stack.layer:
+        config["layers"] = {
+            "dependencies": {
+                "name": stack.layer_name,
+                "package": {"artifact": layer_artifact},
+                "compatibleRuntimes": [stack.runtime],
+                "compatibleArchitectures": [stack.architecture],
+            }
+        }
+    if resources:
+        config["resources"] = {"Resources": resources}
+    return config
+
+
+def to_yaml(config: dict[str, Any]) -> str:
+    return yaml.safe_dump(config, sort_keys=False, default_flow_style=False, width=100)

@@ -1,0 +1,201 @@
+"""The resource model as a SAM template (and, in serverless_yml.py, a serverless.yml).
+
+Rendered as plain data (dicts), then YAML; every resource that takes tags gets the project's
+cost-allocation tags.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from aloft.serverless.model import ALIAS, Function, Queue, Stack
+
+# Policies granted per feature (SAM policy templates, resolved by the SAM transform).
+_BASIC = "AWSLambdaBasicExecutionRole"
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def _queue(queue: Queue, tags: dict[str, str]) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "QueueName": queue.name,
+        "VisibilityTimeout": queue.visibility_timeout,
+        "Tags": _tag_list(tags),
+    }
+    if queue.fifo:
+        properties["FifoQueue"] = True
+    if queue.dead_letter is not None:
+        properties["RedrivePolicy"] = {
+            "deadLetterTargetArn": {"Fn::GetAtt": [queue.dead_letter.logical_id, "Arn"]},
+            "maxReceiveCount": queue.max_receive_count,
+        }
+    return {"Type": "AWS::SQS::Queue", "Properties": properties}
+
+
+def _events(fn: Function) -> dict[str, Any]:
+    events: dict[str, Any] = {}
+    for index, event in enumerate(fn.events):
+        suffix = str(index) if index else ""
+        if event.type == "http_api":
+            events[f"HttpApi{suffix}"] = {"Type": "HttpApi"}
+        elif event.type == "sqs":
+            queue = fn.queues[event.queue]
+            events[f"Queue{suffix}"] = {
+                "Type": "SQS",
+                "Properties": {
+                    "Queue": {"Fn::GetAtt": [queue.logical_id, "Arn"]},
+                    "BatchSize": event.batch_size,
+                    # Failed records only are retried (aloft's handlers answer batchItemFailures).
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                },
+            }
+        elif event.type == "schedule":
+            events[f"Schedule{suffix}"] = {
+                "Type": "Schedule",
+                "Properties": {"Schedule": event.expression},
+            }
+    return events
+
+
+def _policies(fn: Function, stack: Stack) -> list[Any]:
+    policies: list[Any] = [_BASIC]
+    if fn.idempotency:
+        policies.append({"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}})
+    for ref in sorted(fn.secrets.values()):
+        kind, _, target = ref.partition(":")
+        if kind == "ssm":
+            policies.append({"SSMParameterReadPolicy": {"ParameterName": target.lstrip("/")}})
+        else:
+            if not target.startswith("arn:"):
+                # A secret's ARN ends in a random suffix AWS adds: grant the name and any suffix.
+                target = (
+                    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+                    f":secret:{target}-*"
+                )
+            policies.append(
+                {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Fn::Sub": target}}}
+            )
+    policies.append(
+        {
+            "SQSSendMessagePolicy": {
+                "QueueName": {"Fn::GetAtt": [fn.on_failure.logical_id, "QueueName"]}
+            }
+        }
+    )
+    return policies
+
+
+def sam_template(stack: Stack, code_uri: str, layer_uri: str = "") -> dict[str, Any]:
+    """The SAM template; `code_uri`/`layer_uri` are the zips (local paths or s3:// URIs)."""
+    resources: dict[str, Any] = {}
+    tags = stack.tags
+    if stack.layer:
+        resources["DependenciesLayer"] = {
+            "Type": "AWS::Serverless::LayerVersion",
+            "Properties": {
+                "LayerName": stack.layer_name,
+                "ContentUri": layer_uri or code_uri,
+                "CompatibleRuntimes": [stack.runtime],
+                "CompatibleArchitectures": [stack.architecture],
+                "RetentionPolicy": "Retain",
+            },
+        }
+    outputs: dict[str, Any] = {}
+    for fn in stack.functions:
+        properties: dict[str, Any] = {
+            "FunctionName": fn.name,
+            "Handler": fn.handler,
+            "Runtime": stack.runtime,
+            "Architectures": [stack.architecture],
+            "MemorySize": fn.memory,
+            "Timeout": fn.timeout,
+            "CodeUri": code_uri,
+            "Environment": {"Variables": dict(sorted(fn.environment.items()))},
+            "Policies": _policies(fn, stack),
+            "AutoPublishAlias": ALIAS,
+            "EventInvokeConfig": {
+                "MaximumRetryAttempts": fn.maximum_retry_attempts,
+                "DestinationConfig": {
+                    "OnFailure": {
+                        "Type": "SQS",
+                        "Destination": {"Fn::GetAtt": [fn.on_failure.logical_id, "Arn"]},
+                    }
+                },
+            },
+            "Tags": dict(sorted(tags.items())),
+            "PropagateTags": True,
+        }
+        if stack.layer:
+            properties["Layers"] = [{"Ref": "DependenciesLayer"}]
+        if fn.reserved_concurrency is not None:
+            properties["ReservedConcurrentExecutions"] = fn.reserved_concurrency
+        events = _events(fn)
+        if events:
+            properties["Events"] = events
+        if fn.has("function_url"):
+            properties["FunctionUrlConfig"] = {"AuthType": "NONE"}
+            outputs[f"{fn.logical_id}Url"] = {
+                "Value": {"Fn::GetAtt": [f"{fn.logical_id}Url", "FunctionUrl"]}
+            }
+        if fn.deployment != "AllAtOnce":
+            alarm = f"{fn.logical_id}ErrorsAlarm"
+            properties["DeploymentPreference"] = {"Type": fn.deployment, "Alarms": [{"Ref": alarm}]}
+            resources[alarm] = {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmDescription": f"errors of the new version of {fn.name}: roll back",
+                    "Namespace": "AWS/Lambda",
+                    "MetricName": "Errors",
+                    "Dimensions": [
+                        {"Name": "FunctionName", "Value": {"Ref": fn.logical_id}},
+                        {"Name": "Resource", "Value": {"Fn::Sub": f"${{{fn.logical_id}}}:{ALIAS}"}},
+                    ],
+                    "Statistic": "Sum",
+                    "Period": 60,
+                    "EvaluationPeriods": 1,
+                    "Threshold": 0,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                    "TreatMissingData": "notBreaching",
+                },
+            }
+        resources[fn.logical_id] = {"Type": "AWS::Serverless::Function", "Properties": properties}
+        resources[fn.on_failure.logical_id] = _queue(fn.on_failure, tags)
+        for queue in fn.queues.values():
+            resources[queue.logical_id] = _queue(queue, tags)
+            if queue.dead_letter is not None:
+                resources[queue.dead_letter.logical_id] = _queue(queue.dead_letter, tags)
+    if stack.idempotency_table:
+        resources["IdempotencyTable"] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": stack.idempotency_table,
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+                "Tags": _tag_list(tags),
+            },
+        }
+    if any(fn.has("http_api") for fn in stack.functions):
+        outputs["HttpApiUrl"] = {
+            "Value": {
+                "Fn::Sub": "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+            }
+        }
+    template: dict[str, Any] = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": f"{stack.name}: rendered by aloft from [tool.aloft]",
+        "Resources": resources,
+    }
+    if outputs:
+        template["Outputs"] = outputs
+    return template
+
+
+def to_yaml(template: dict[str, Any]) -> str:
+    return yaml.safe_dump(template, sort_keys=False, default_flow_style=False, width=100)

@@ -1,0 +1,66 @@
+"""Functions the emulator tests run in real worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from aloft.runtime.aws_lambda import lambda_handler
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lambdakit import echo_asgi
+
+http = lambda_handler(echo_asgi)
+events_only = lambda_handler()
+
+
+@events_only.on_sqs
+def record(message: Any) -> None:
+    if message.json().get("fail"):
+        raise ValueError(f"bad record {message.message_id}")
+
+
+def info(event: Any, context: Any) -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "event": event,
+        "request_id": context.aws_request_id,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "env": {
+            k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LAMBDA_", "_X_AMZN"))
+        },
+    }
+
+
+def slow(event: Any, context: Any) -> dict[str, Any]:
+    time.sleep(float(event.get("seconds", 0)))
+    return {"pid": os.getpid(), "slept": event.get("seconds", 0)}
+
+
+def fail(event: Any, context: Any) -> None:
+    raise KeyError("missing thing")
+
+
+def crash(event: Any, context: Any) -> None:
+    os._exit(3)
+
+
+def dumps(event: Any, context: Any) -> str:
+    return json.dumps(event)
+
+
+def show_secret(event: Any, context: Any) -> dict[str, Any]:
+    import logging
+
+    from aloft.runtime.aws_lambda import secret
+
+    value = secret("DB_PASSWORD")
+    logging.getLogger("testfn").warning("connecting with %s", value)
+    return {
+        "length": len(value),
+        "env_matches": os.environ["DB_PASSWORD"] == value,
+        "api_key": len(os.environ["API_KEY"]),
+    }

@@ -1,0 +1,192 @@
+"""Helpers for the Lambda tests: events, a Lambda context, tiny apps, an emulator on a function."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from aloft.serverless.emulator import Emulator, FunctionSpec, HTTPFront
+from aloft.serverless.http_events import EventFormat, http_event
+
+HERE = Path(__file__).parent
+FUNCTIONS = HERE / "functions"
+
+ALOFT_BOOTSTRAP = [sys.executable, "-m", "aloft.runtime.aws_lambda"]
+
+
+def awslambdaric(handler: str) -> list[str]:
+    return [sys.executable, "-m", "awslambdaric", handler]
+
+
+class Context:
+    """What a Lambda runtime client passes as `context`."""
+
+    def __init__(
+        self, request_id: str = "req-0001", remaining_ms: int = 30_000, trace: str = ""
+    ) -> None:
+        self.aws_request_id = request_id
+        self.trace_id = trace
+        self.function_name = "test"
+        self._deadline = time.time() * 1000 + remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int(self._deadline - time.time() * 1000), 0)
+
+
+def event(
+    fmt: EventFormat = "v2",
+    method: str = "GET",
+    path: str = "/",
+    query: str = "",
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes = b"",
+    stage: str = "$default",
+) -> dict[str, Any]:
+    return http_event(
+        fmt, method, path, query, headers or [("host", "api.test")], body, stage=stage
+    )
+
+
+async def echo_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers with what it was asked: the request as JSON, or the raw body for /raw."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                ECHO_LIFESPAN.append("startup")
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                ECHO_LIFESPAN.append("shutdown")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    if scope["path"].endswith("/boom"):
+        raise RuntimeError("boom")
+    if scope["path"].endswith("/raw"):
+        ctype = dict(scope["headers"]).get(b"content-type", b"application/octet-stream")
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", ctype)]}
+        )
+        await send({"type": "http.response.body", "body": body})
+        return
+    payload = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "root_path": scope["root_path"],
+        "query": scope["query_string"].decode("latin-1"),
+        "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
+        "body": body.decode("utf-8", "replace"),
+        "has_event": "aws.event" in scope,
+    }
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 201,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"set-cookie", b"a=1"),
+                (b"set-cookie", b"b=2"),
+                (b"x-multi", b"one"),
+                (b"x-multi", b"two"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+
+
+ECHO_LIFESPAN: list[str] = []
+
+
+def header(response: dict[str, Any], name: str) -> list[str]:
+    """Every value of header `name` in a Lambda HTTP response, whichever form it uses."""
+    values = [v for k, v in (response.get("headers") or {}).items() if k.lower() == name]
+    for k, vs in (response.get("multiValueHeaders") or {}).items():
+        if k.lower() == name:
+            values.extend(vs)
+    if name == "set-cookie":
+        values.extend(response.get("cookies") or [])
+    return values
+
+
+@contextlib.contextmanager
+def emulated(
+    command: list[str],
+    cwd: Path = FUNCTIONS,
+    env: dict[str, str] | None = None,
+    timeout: float = 10.0,
+    concurrency: int = 2,
+    fmt: EventFormat = "v2",
+    name: str = "fn",
+) -> Iterator[tuple[Emulator, HTTPFront, list[str]]]:
+    lines: list[str] = []
+    spec = FunctionSpec(
+        name, command, cwd, dict(env or {}), timeout=timeout, concurrency=concurrency
+    )
+    emulator = Emulator(spec, output=lines.append)
+    front = HTTPFront(emulator, fmt=fmt)
+    front.start()
+    try:
+        yield emulator, front, lines
+    finally:
+        front.close()
+        emulator.close()
+
+
+def json_lines(lines: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            value = json.loads(line)
+            if isinstance(value, dict):
+                out.append(value)
+    return out
+
+
+class ManagedPolicies:
+    """The managed-policy map aws-sam-translator would otherwise fetch from IAM."""
+
+    def load(self) -> dict[str, str]:
+        names = [
+            "AWSLambdaBasicExecutionRole",
+            "AWSLambdaSQSQueueExecutionRole",
+            "AWSXrayWriteOnlyAccess",
+        ]
+        return {name: f"arn:aws:iam::aws:policy/service-role/{name}" for name in names}
+
+
+def translate(template: dict[str, Any]) -> dict[str, Any]:
+    """SAM -> CloudFormation with aws-sam-translator, offline."""
+    import os
+
+    from samtranslator.translator.transform import transform
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    return transform(template, {}, ManagedPolicies())  # type: ignore[arg-type]
+
+
+def cfn_lint(template: dict[str, Any], folder: Path) -> list[dict[str, Any]]:
+    """cfn-lint's findings (errors and warnings) for a template, as JSON records."""
+    import subprocess
+
+    path = folder / f"template-{len(list(folder.glob('template-*')))}.json"
+    path.write_text(json.dumps(template))
+    cfn_lint_bin = Path(sys.executable).parent / "cfn-lint"
+    run = subprocess.run(
+        [str(cfn_lint_bin), "--format", "json", "--regions", "us-east-1", "--", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode in (0, 2, 4, 6, 8, 10, 12, 14), run.stderr
+    return json.loads(run.stdout or "[]")  # type: ignore[no-any-return]
