@@ -135,7 +135,8 @@ def test_lambda_request_id_and_xray_trace_become_the_request_ids(
     assert access["request_id"] == "req-abc"
     assert access["trace_id"] == "5759e988bd862e3fe1be46a994272793"
     emf = next(line for line in lines if "_aws" in line)
-    assert emf["http_requests_total"] == 1 and emf["status"] == "201"
+    assert emf["http_requests_total"] == 1 and emf["status_code"] == "201"
+    assert emf is access  # the metrics ride on the access line: one write per request
     assert emf["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] == "http_requests_total"
 
 

@@ -69,7 +69,7 @@ class AloftASGI:
         token = tracing.current.set(ctx)
         held = logs.begin_request(ctx.sampled)
         root_path = scope.get("root_path", "")
-        metrics.get().request_started()
+        observer.begin()
         started = time.perf_counter()
         try:
             if probe is not None:

@@ -154,17 +154,18 @@ _access = logging.getLogger("aloft.access")
 _encode = json.encoder.encode_basestring  # C-accelerated string quoting
 
 
-def access(method: str, path: str, route: str, status: int, seconds: float) -> None:
+def access(method: str, path: str, route: str, status: int, seconds: float, tail: str = "") -> bool:
     """The per-request access line, formatted by hand: it is on every request's path.
 
-    Same fields, order and format as a record through JsonFormatter with those extras.
+    Same fields, order and format as a record through JsonFormatter with those extras; `tail`
+    adds preformatted members (",\"key\":value..."). Returns whether a line was written.
     """
     error = status >= 500
     if not _access.isEnabledFor(logging.ERROR if error else logging.INFO):
-        return
+        return False
     held = _buffer.get()
     if held is not None and not error:
-        return  # unsampled request that went fine
+        return False  # unsampled request that went fine
     ids = ""
     ctx = tracing.current.get()
     if ctx is not None:
@@ -177,7 +178,7 @@ def access(method: str, path: str, route: str, status: int, seconds: float) -> N
         f'{{"time":"{_clock.stamp(time.time())}","level":"{"error" if error else "info"}",'
         f'"logger":"aloft.access","message":"request"{_service_field}{ids},'
         f'"method":{_encode(method)},"path":{_encode(path)},"route":{_encode(route)},'
-        f'"status":{status},"duration_ms":{round(seconds * 1000, 3)!r}}}\n'
+        f'"status":{status},"duration_ms":{round(seconds * 1000, 3)!r}{tail}}}\n'
     )
     if redact.has_secrets():
         line = redact.redact(line)
@@ -186,6 +187,7 @@ def access(method: str, path: str, route: str, status: int, seconds: float) -> N
         _buffer.set(None)
         line = "".join(held) + line
     write(line, fd)
+    return True
 
 
 def configure(service: str, level: str = "info") -> None:

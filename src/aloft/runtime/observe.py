@@ -51,6 +51,10 @@ class Observer:
         """Whether the app uses OpenTelemetry, whose server span must continue our trace."""
         return "opentelemetry.trace" in sys.modules
 
+    def begin(self) -> None:
+        """A request is in flight (the gauge of /metrics)."""
+        metrics.get().request_started()
+
     def route(self, carrier: MutableMapping[str, Any], root_path: str) -> str:
         if self.resolver is not None:
             try:

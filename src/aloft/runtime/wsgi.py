@@ -52,7 +52,7 @@ class AloftWSGI:
 
         token = tracing.current.set(ctx)
         held = logs.begin_request(ctx.sampled)
-        metrics.get().request_started()
+        observer.begin()
         started = time.perf_counter()
 
         def finish() -> None:

@@ -1,4 +1,8 @@
-"""aloft's request bookkeeping on Lambda: the same as elsewhere, plus one EMF metrics line."""
+"""aloft's request bookkeeping on Lambda: the same ids and access line, metrics as EMF.
+
+There is no /metrics endpoint to scrape on Lambda, so the Prometheus counters are not kept;
+CloudWatch reads the same metrics from the access line instead (one write per request).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ if TYPE_CHECKING:
 
 
 class LambdaObserver(Observer):
-    """aloft's request bookkeeping, plus one CloudWatch EMF line per request."""
-
     emf_namespace = ""
     service = ""
+
+    def begin(self) -> None:
+        """One request per environment at a time: no in-flight gauge to keep."""
 
     def finish(
         self,
@@ -26,8 +31,9 @@ class LambdaObserver(Observer):
         seconds: float,
         ctx: tracing.RequestContext,
     ) -> None:
-        super().finish(method, path, route, status, seconds, ctx)
-        if self.emf_namespace:
-            logs.write(
-                emf.request_line(self.emf_namespace, self.service, method, route, status, seconds)
-            )
+        namespace = self.emf_namespace
+        tail = emf.fields(namespace, status, seconds) if namespace else ""
+        if self.access_log and logs.access(method, path, route, status, seconds, tail):
+            return
+        if namespace:
+            logs.write(emf.request_line(namespace, self.service, method, route, status, seconds))
