@@ -25,6 +25,8 @@ COMMANDS = {
     "doctor": "aloft.cli.doctor_cmd:doctor",
     "cost": "aloft.cli.cost_cmd:cost",
     "profile": "aloft.cli.profile_cmd:profile",
+    "lambda": "aloft.cli.lambda_cmd:lambda_group",
+    "k8s": "aloft.cli.k8s_cmd:k8s",
 }
 
 

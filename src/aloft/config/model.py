@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from aloft.config.cost import CostSettings
 from aloft.config.doctor import DoctorConfig
 from aloft.config.image import ImageSettings
+from aloft.config.kubernetes import KubernetesSettings
+from aloft.config.lambda_ import LambdaSettings
 from aloft.config.tags import Tags
 from aloft.runtime.options import ServeOptions
 
@@ -31,6 +33,8 @@ class ProjectConfig(BaseModel):
     image: ImageSettings = Field(default_factory=ImageSettings)
     cost: CostSettings = Field(default_factory=CostSettings)
     doctor: DoctorConfig = Field(default_factory=DoctorConfig)
+    lambda_: LambdaSettings = Field(default_factory=LambdaSettings, alias="lambda")
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
 
 
 # Sub-tables of [tool.aloft], by key; everything else at the top level is a serve option.
@@ -39,6 +43,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "image": ImageSettings,
     "cost": CostSettings,
     "doctor": DoctorConfig,
+    "lambda": LambdaSettings,
+    "kubernetes": KubernetesSettings,
 }
 
 # [tool.aloft.environments.<name>] overlays the base; not a section of its own.

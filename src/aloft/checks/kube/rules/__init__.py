@@ -1,0 +1,103 @@
+"""Manifest rules: one module per rule, found by walking this package.
+
+A rule module names its catalog entry with `ID` and defines `check(obj, ctx) -> Iterable[Hit]`,
+called once per object; `ctx` holds every object checked together (for rules that pair objects,
+such as a Deployment and its PodDisruptionBudget). Adding a rule is adding a module here and its
+entry in ../catalog.toml.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+from aloft.kube.manifest import Manifest, pod_spec
+
+# Kinds whose pods run for good and serve: probes, budgets and spread matter for them.
+SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    field: str  # dotted path in the object; the engine turns it into a line
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeContext:
+    objects: list[Manifest]
+
+    def of_kind(self, *kinds: str) -> Iterator[Manifest]:
+        return (o for o in self.objects if o.get("kind") in kinds)
+
+
+def template_path(obj: Manifest) -> str:
+    kind = obj.get("kind")
+    if kind == "Pod":
+        return "spec"
+    if kind == "CronJob":
+        return "spec.jobTemplate.spec.template.spec"
+    return "spec.template.spec"
+
+
+def containers(obj: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(field path, container) for every container and init container of a workload."""
+    spec = pod_spec(obj)
+    if spec is None:
+        return
+    base = template_path(obj)
+    for group in ("initContainers", "containers"):
+        for index, item in enumerate(spec.get(group) or []):
+            if isinstance(item, dict):
+                yield f"{base}.{group}.{index}", item
+
+
+def security(item: dict[str, Any]) -> dict[str, Any]:
+    value = item.get("securityContext")
+    return value if isinstance(value, dict) else {}
+
+
+def matches(selector: Any, labels: Any) -> bool:
+    """A matchLabels selector (expressions ignored) selects these labels."""
+    if not isinstance(selector, dict) or not isinstance(labels, dict):
+        return False
+    wanted = selector.get("matchLabels") if "matchLabels" in selector else selector
+    if not isinstance(wanted, dict) or not wanted:
+        return False
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def template_labels(obj: Manifest) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    return labels if isinstance(labels, dict) else {}
+
+
+def replicas(obj: Manifest) -> int:
+    value = (obj.get("spec") or {}).get("replicas", 1)
+    return value if isinstance(value, int) else 1
+
+
+def hpa_for(obj: Manifest, ctx: KubeContext) -> Manifest | None:
+    name = (obj.get("metadata") or {}).get("name")
+    for hpa in ctx.of_kind("HorizontalPodAutoscaler"):
+        ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
+        if ref.get("kind") == obj.get("kind") and ref.get("name") == name:
+            return hpa
+    return None
+
+
+@functools.cache
+def rule_modules() -> dict[str, ModuleType]:
+    modules: dict[str, ModuleType] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        rule_id = getattr(module, "ID", None)
+        if rule_id:
+            modules[rule_id] = module
+    return modules

@@ -1,0 +1,19 @@
+"""PSS003 privilege-escalation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aloft.checks.kube.rules import Hit, KubeContext, containers, security
+from aloft.kube.manifest import Manifest
+
+ID = "PSS003"
+
+
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+    for path, item in containers(obj):
+        if security(item).get("allowPrivilegeEscalation") is not False:
+            yield Hit(
+                f"{path}.securityContext",
+                f"container {item.get('name')} does not set allowPrivilegeEscalation: false",
+            )

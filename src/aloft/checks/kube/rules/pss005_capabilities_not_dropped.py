@@ -1,0 +1,28 @@
+"""PSS005 capabilities-not-dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aloft.checks.kube.rules import Hit, KubeContext, containers, security
+from aloft.kube.manifest import Manifest
+
+ID = "PSS005"
+ALLOWED_ADD = frozenset({"NET_BIND_SERVICE"})
+
+
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+    for path, item in containers(obj):
+        caps = security(item).get("capabilities") or {}
+        drop = {str(c).upper() for c in caps.get("drop") or []}
+        if "ALL" not in drop:
+            yield Hit(
+                f"{path}.securityContext.capabilities",
+                f"container {item.get('name')} does not drop ALL capabilities",
+            )
+        added = {str(c).upper() for c in caps.get("add") or []} - ALLOWED_ADD
+        if added:
+            yield Hit(
+                f"{path}.securityContext.capabilities.add",
+                f"container {item.get('name')} adds {', '.join(sorted(added))}",
+            )

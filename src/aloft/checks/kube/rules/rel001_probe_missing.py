@@ -1,0 +1,25 @@
+"""REL001 probe-missing: serving containers need readiness and liveness probes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aloft.checks.kube.rules import SERVING_KINDS, Hit, KubeContext, template_path
+from aloft.kube.manifest import Manifest, pod_spec
+
+ID = "REL001"
+
+
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+    if obj.get("kind") not in SERVING_KINDS:
+        return
+    spec = pod_spec(obj) or {}
+    for index, item in enumerate(spec.get("containers") or []):
+        if not isinstance(item, dict):
+            continue
+        missing = [p for p in ("readinessProbe", "livenessProbe") if not item.get(p)]
+        if missing:
+            yield Hit(
+                f"{template_path(obj)}.containers.{index}",
+                f"container {item.get('name')} has no {' or '.join(missing)}",
+            )

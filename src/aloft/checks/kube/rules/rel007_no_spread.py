@@ -1,0 +1,22 @@
+"""REL007 no-spread: a replicated workload without topology spread or pod anti-affinity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aloft.checks.kube.rules import Hit, KubeContext, hpa_for, replicas, template_path
+from aloft.kube.manifest import Manifest, pod_spec
+
+ID = "REL007"
+
+
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+    if obj.get("kind") not in ("Deployment", "StatefulSet"):
+        return
+    if replicas(obj) < 2 and hpa_for(obj, ctx) is None:
+        return
+    spec = pod_spec(obj) or {}
+    anti = (spec.get("affinity") or {}).get("podAntiAffinity")
+    if spec.get("topologySpreadConstraints") or anti:
+        return
+    yield Hit(template_path(obj), "replicas may all land on one node or zone")

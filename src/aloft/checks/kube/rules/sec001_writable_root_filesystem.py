@@ -1,0 +1,19 @@
+"""SEC001 writable-root-filesystem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aloft.checks.kube.rules import Hit, KubeContext, containers, security
+from aloft.kube.manifest import Manifest
+
+ID = "SEC001"
+
+
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+    for path, item in containers(obj):
+        if security(item).get("readOnlyRootFilesystem") is not True:
+            yield Hit(
+                f"{path}.securityContext",
+                f"container {item.get('name')} has a writable root filesystem",
+            )

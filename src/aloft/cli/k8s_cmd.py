@@ -1,0 +1,294 @@
+"""`aloft k8s render|check|diff|deploy`: manifests from the project config, checked, applied."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from aloft.cli._common import echo_json, project_options, resolve, use_color
+from aloft.exceptions import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_VERSION_HELP = (
+    "Target Kubernetes version, e.g. 1.20 [default: config, else the cluster's (deploy/diff),"
+    " else the newest known]."
+)
+
+
+def _image_options(func: F) -> F:
+    func = click.option(
+        "--image-record",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="JSON written by `aloft build --push --output json`.",
+    )(func)
+    return click.option("--image", metavar="REF@sha256:DIGEST", help="Image to run, by digest.")(
+        func
+    )
+
+
+@click.group()
+def k8s() -> None:
+    """Kubernetes: render secure-by-default manifests, check any manifests, deploy with rollback."""
+
+
+@k8s.command("render")
+@project_options
+@_image_options
+@click.option("--kube-version", help=_VERSION_HELP)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write files into this folder instead of YAML to stdout.",
+)
+@click.option(
+    "--kustomize",
+    is_flag=True,
+    help="With --out: a Kustomize base plus one overlay per [tool.aloft.environments.*].",
+)
+def render_command(
+    project: Path | None,
+    environment: str | None,
+    image: str | None,
+    image_record: Path | None,
+    kube_version: str | None,
+    out_dir: Path | None,
+    kustomize: bool,
+) -> None:
+    """Render the project's manifests (multi-document YAML, or files with --out).
+
+    Objects: ServiceAccount, hashed ConfigMap, Deployment, Service, HPA, PDB, NetworkPolicy, and
+    when configured a release Job, Ingress, HTTPRoute, ServiceMonitor and ExternalSecret.
+    """
+    from aloft.kube.environments import environment_names
+    from aloft.kube.image_input import image_from
+    from aloft.kube.kustomize import kustomize_tree
+    from aloft.kube.render import render, target_version
+    from aloft.kube.yamlio import dump, write_atomic, write_tree
+
+    ref = image_from(image, image_record, required=False)
+    if kustomize:
+        if out_dir is None:
+            raise ConfigError("--kustomize writes a folder; add --out DIR")
+        if environment:
+            raise ConfigError("--kustomize renders every environment as an overlay; drop --env")
+        base = resolve(project, None)
+        version = target_version(base, kube_version)
+        envs = {
+            name: render(resolve(project, name), ref, version).objects
+            for name in environment_names(base.pyproject)
+        }
+        files = kustomize_tree(render(base, ref, version).objects, envs)
+        write_tree(out_dir, files)
+        click.echo(f"wrote {len(files)} files to {out_dir}", err=True)
+        return
+    resolved = resolve(project, environment)
+    rendered = render(resolved, ref, target_version(resolved, kube_version))
+    text = dump(rendered.objects)
+    if out_dir is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out_dir / "manifests.yaml", text)
+        click.echo(
+            f"wrote {len(rendered.objects)} objects to {out_dir / 'manifests.yaml'}", err=True
+        )
+
+
+@k8s.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@project_options
+@click.option("--kube-version", help="Kubernetes version whose schemas to validate against.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="json for scripts, sarif for code-scanning UIs.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["info", "warning", "error"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
+@click.option("--disable", multiple=True, metavar="RULE", help="Turn a rule off (repeatable).")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+def check_command(
+    files: tuple[Path, ...],
+    project: Path | None,
+    environment: str | None,
+    kube_version: str | None,
+    output: str,
+    fail_on: str,
+    disable: tuple[str, ...],
+    list_rules: bool,
+) -> None:
+    """Validate manifests against the Kubernetes schemas and lint them.
+
+    FILES are YAML/JSON files or folders, written by aloft or not; without FILES, the project's
+    own rendered manifests are checked. Silence a finding per object with the annotation
+    `aloft/ignore: "RULE: reason"` or on its line with `# aloft: ignore[RULE] reason`.
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.
+    """
+    from aloft.checks.findings import Severity
+    from aloft.checks.kube.engine import (
+        CheckOptions,
+        KubeChecker,
+        collect_files,
+        load_kube_catalog,
+        read_documents,
+        rendered_documents,
+    )
+    from aloft.checks.reporters import render_human, render_json, render_sarif
+    from aloft.checks.suppress import Policy
+    from aloft.kube.image_input import PLACEHOLDER
+    from aloft.kube.render import render, target_version
+    from aloft.kube.versions import KubeVersion
+
+    catalog = load_kube_catalog()
+    if list_rules:
+        for rule in catalog.rules.values():
+            click.echo(f"{rule.id}  {rule.name:<32} {rule.severity.label:<8} {rule.rationale}")
+        return
+    disabled = set()
+    for key in disable:
+        rule_id = catalog.resolve(key)
+        if rule_id is None:
+            raise ConfigError(f"--disable {key}: no such rule; see --list-rules")
+        disabled.add(rule_id)
+    policy = Policy(disabled=frozenset(disabled), fail_on=Severity.parse(fail_on))
+    if files:
+        version = KubeVersion.parse(kube_version) if kube_version else KubeVersion.latest()
+        root = Path.cwd()
+        docs, texts = read_documents(collect_files(files), root)
+    else:
+        resolved = resolve(project, environment)
+        version = target_version(resolved, kube_version)
+        rendered = render(resolved, PLACEHOLDER, version)
+        root = resolved.root
+        docs, texts = rendered_documents(rendered.objects, "(rendered)"), {}
+    report = KubeChecker(CheckOptions(version, policy), catalog).run(docs, str(root), texts)
+    if output == "json":
+        click.echo(render_json(report))
+    elif output == "sarif":
+        click.echo(render_sarif(report))
+    else:
+        color = use_color(sys.stdout)
+        click.echo(render_human(report, color=color), color=color)
+    if report.failed(policy.fail_on):
+        sys.exit(1)
+
+
+def _deploy_options(func: F) -> F:
+    func = click.option("--kube-version", help=_VERSION_HELP)(func)
+    func = click.option("--context", "kube_context", help="kubeconfig context (default: current).")(
+        func
+    )
+    func = click.option(
+        "--kubeconfig",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).",
+    )(func)
+    return _image_options(project_options(func))
+
+
+@k8s.command("diff")
+@_deploy_options
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text")
+def diff_command(
+    project: Path | None,
+    environment: str | None,
+    image: str | None,
+    image_record: Path | None,
+    kubeconfig: Path | None,
+    kube_context: str | None,
+    kube_version: str | None,
+    output: str,
+) -> None:
+    """Show what deploy would change: a server-side dry-run apply compared with the live objects.
+
+    Exit codes: 0 no changes, 1 changes, 2 bad input.
+    """
+    from aloft.kube.deploy import DeployRequest, plan
+
+    request = DeployRequest(
+        project=project,
+        environment=environment,
+        image=image,
+        image_record=image_record,
+        kubeconfig=kubeconfig,
+        context=kube_context,
+        kube_version=kube_version,
+    )
+    result = plan(request)
+    if output == "json":
+        echo_json(result.as_dict())
+    else:
+        click.echo(result.text(), nl=False)
+    if result.changed:
+        sys.exit(1)
+
+
+@k8s.command("deploy")
+@_deploy_options
+@click.option(
+    "--dry-run", is_flag=True, help="Server-side dry run: validate and show the diff only."
+)
+@click.option(
+    "--timeout", default=300.0, show_default=True, help="Seconds to wait for the rollout."
+)
+@click.option(
+    "--no-prune", is_flag=True, help="Keep objects aloft applied before and no longer renders."
+)
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text")
+def deploy_command(
+    project: Path | None,
+    environment: str | None,
+    image: str | None,
+    image_record: Path | None,
+    kubeconfig: Path | None,
+    kube_context: str | None,
+    kube_version: str | None,
+    dry_run: bool,
+    timeout: float,
+    no_prune: bool,
+    output: str,
+) -> None:
+    """Apply the manifests (server-side apply, field manager "aloft"), wait for the rollout, and
+    roll back automatically when it fails.
+
+    Exit codes: 0 rolled out, 1 failed (and rolled back), 2 bad input (nothing applied).
+    """
+    from aloft.kube.deploy import DeployRequest, deploy
+
+    request = DeployRequest(
+        project=project,
+        environment=environment,
+        image=image,
+        image_record=image_record,
+        kubeconfig=kubeconfig,
+        context=kube_context,
+        kube_version=kube_version,
+        timeout=timeout,
+        prune=not no_prune,
+    )
+    quiet = output == "json"
+    result = deploy(request, dry_run=dry_run, progress=None if quiet else _progress)
+    if output == "json":
+        echo_json(result.as_dict())
+    else:
+        click.echo(result.text(), nl=False)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)

@@ -1,0 +1,267 @@
+"""`[tool.aloft.kubernetes]`: how `aloft k8s render|deploy` turns the service into manifests.
+
+[tool.aloft.kubernetes]
+namespace = "shop"
+cpu = "250m"                 # request; the limit is left off unless cpu_limit is set
+memory = "256Mi"             # request = limit (memory is not compressible)
+env = { FEATURE_X = "on" }   # plain config -> a ConfigMap whose name carries its hash
+secret_env = { DATABASE_URL = "db-credentials:url" }   # Secret references, never values
+release = ["python", "manage.py", "migrate"]           # a Job that must succeed first
+[tool.aloft.kubernetes.autoscaling]
+min_replicas = 2
+max_replicas = 10
+[tool.aloft.kubernetes.services.worker]                # more services of the same project
+app = "shop.worker:app"
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource), e.g. 250m, 1.5, 512Mi, 1e3.
+_QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|[mkMGTPE]|[KMGTPE]i)?$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_REF = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?):([-._a-zA-Z0-9]+)$")
+_KUBE_VERSION = re.compile(r"^v?1\.(\d+)(\.\d+)?$")
+# Names that hold credentials: a value under such a name belongs in a Secret, not a ConfigMap.
+_SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.IGNORECASE
+)
+# Values that carry a password in a URL (scheme://user:password@host).
+_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
+
+
+def quantity(value: str, example: str) -> str:
+    if not _QUANTITY.match(value):
+        raise ValueError(f"not a Kubernetes quantity; use a value such as {example}")
+    return value
+
+
+def _secret_like(name: str, value: str) -> bool:
+    return bool(_SECRET_NAME.search(name) and value) or bool(_URL_PASSWORD.match(value))
+
+
+class Autoscaling(BaseModel):
+    """A HorizontalPodAutoscaler owns the replica count when enabled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    min_replicas: int = Field(default=2, description="at least 2, so one pod can be lost")
+    max_replicas: int = Field(default=10)
+    target_cpu: int = Field(default=70, description="average CPU utilisation %, of the request")
+    target_memory: int = Field(default=0, description="average memory utilisation %; 0 = off")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Autoscaling:
+        if self.min_replicas < 2:
+            raise ValueError("min_replicas must be at least 2 for availability; use 2")
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas is below min_replicas; raise max_replicas")
+        for name in ("target_cpu", "target_memory"):
+            value = getattr(self, name)
+            if not 0 <= value <= 100 or (name == "target_cpu" and value == 0):
+                raise ValueError(f"{name} = {value}: use a percentage between 1 and 100")
+        return self
+
+
+class Ingress(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str
+    path: str = "/"
+    class_name: str = ""
+    tls_secret: str = Field(default="", description="Secret holding the TLS certificate")
+
+
+class HTTPRoute(BaseModel):
+    """A Gateway API route attached to an existing Gateway."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gateway: str
+    gateway_namespace: str = ""
+    hostnames: list[str] = Field(default_factory=list)
+    path: str = "/"
+
+
+class ExternalSecret(BaseModel):
+    """External Secrets Operator: sync keys of a secret manager (e.g. AWS Secrets Manager) into a
+    Secret the Deployment reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store: str = Field(description="the SecretStore or ClusterSecretStore name")
+    store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    refresh_interval: str = "1h"
+    data: dict[str, str] = Field(
+        default_factory=dict,
+        description='env var -> remote key, "key" or "key#property" (a JSON property)',
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError('list the keys to sync, e.g. data = { DATABASE_URL = "prod/db#url" }')
+        for name in value:
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
+
+
+class AllowFrom(BaseModel):
+    """One source the NetworkPolicy admits: pods and/or namespaces selected by labels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pod_labels: dict[str, str] = Field(default_factory=dict)
+    namespace_labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _something(self) -> AllowFrom:
+        if not self.pod_labels and not self.namespace_labels:
+            raise ValueError("give pod_labels or namespace_labels (an empty source admits all)")
+        return self
+
+
+class Workload(BaseModel):
+    """Settings one service of the project can override."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    app: str = Field(
+        default="", description="'module:attr' of this service (default: [tool.aloft] app)"
+    )
+    port: int = Field(default=0, description="container port (default: [tool.aloft] port)")
+    replicas: int = Field(default=2, description="used only when autoscaling is off")
+    cpu: str = Field(default="250m", description="CPU request")
+    cpu_limit: str = Field(
+        default="",
+        description="CPU limit; off by default because CFS throttling adds latency under bursts"
+        " while a request already guarantees the share",
+    )
+    memory: str = Field(default="256Mi", description="memory request and limit")
+    env: dict[str, str] = Field(default_factory=dict, description="plain config, into a ConfigMap")
+    secret_env: dict[str, str] = Field(
+        default_factory=dict, description='env var -> "secret-name:key"'
+    )
+    secret_env_from: list[str] = Field(
+        default_factory=list, description="Secrets whose every key becomes an env var"
+    )
+    files: dict[str, str] = Field(
+        default_factory=dict, description="file name -> content, mounted read-only at config_dir"
+    )
+    config_dir: str = "/etc/aloft"
+    release: list[str] = Field(
+        default_factory=list, description="command run once per release as a Job, before rollout"
+    )
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
+    liveness_path: str = Field(default="", description="must equal [tool.aloft] health_path")
+    readiness_path: str = Field(default="", description="must equal [tool.aloft] ready_path")
+    termination_grace: int = Field(
+        default=0, description="seconds; 0 derives it from drain_delay + drain_timeout"
+    )
+    ingress: Ingress | None = None
+    http_route: HTTPRoute | None = None
+    external_secret: ExternalSecret | None = None
+    allow_from: list[AllowFrom] | None = Field(
+        default=None,
+        description="who may connect; unset admits any pod of the namespace, [] admits nobody",
+    )
+
+    @field_validator("cpu", "cpu_limit")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        return quantity(value, '"2" or "500m"') if value else value
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        return quantity(value, '"512Mi" or "1Gi"')
+
+    @field_validator("env")
+    @classmethod
+    def _plain_env(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, item in value.items():
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if not isinstance(item, str):
+                raise ValueError(f"env {name}: quote the value (env values are strings)")
+            if _secret_like(name, item):
+                raise ValueError(
+                    f"env {name} looks like a secret value in plain config; store it in a Secret"
+                    f' and reference it: secret_env = {{ {name} = "SECRET-NAME:KEY" }}'
+                )
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_refs(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, ref in value.items():
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if not _SECRET_REF.match(ref):
+                raise ValueError(
+                    f'secret_env {name} = "{ref}": use "secret-name:key" (a reference, not a value)'
+                )
+        return value
+
+    @field_validator("release")
+    @classmethod
+    def _release(cls, value: list[str]) -> list[str]:
+        if value and not all(part.strip() for part in value):
+            raise ValueError('use a command list such as ["python", "manage.py", "migrate"]')
+        return value
+
+
+class KubernetesSettings(Workload):
+    """The main service's settings plus what the whole project shares."""
+
+    namespace: str = "default"
+    kube_version: str = Field(
+        default="", description="target cluster version, e.g. 1.20; empty: ask the cluster"
+    )
+    monitoring: Literal["annotations", "servicemonitor", "none"] = "annotations"
+    uid: int = Field(default=0, description="runAsUser; 0 takes [tool.aloft.image] user")
+    services: dict[str, Workload] = Field(
+        default_factory=dict, description="further services of the project, by name"
+    )
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not _DNS_LABEL.match(value):
+            raise ValueError("use a DNS label: lower-case letters, digits and '-'")
+        return value
+
+    @field_validator("kube_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value and not _KUBE_VERSION.match(value):
+            raise ValueError('use a Kubernetes version such as "1.20" or "1.31"')
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, value: dict[str, Workload]) -> dict[str, Workload]:
+        for name in value:
+            if not _DNS_LABEL.match(name):
+                raise ValueError(f"service name {name!r}: use a DNS label such as 'worker'")
+        return value
+
+    @field_validator("uid")
+    @classmethod
+    def _uid(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("use a non-zero UID such as 65532")
+        return value
+
+
+def valid_dns_subdomain(name: str) -> bool:
+    return bool(_DNS_SUBDOMAIN.match(name))

@@ -1,0 +1,260 @@
+"""`aloft k8s deploy` and `aloft k8s diff`: render for the cluster's version, refuse what fails
+validation (nothing applied), dry-run every object on the server, apply, run the release Job,
+wait for each rollout, roll back a failed one, prune what is no longer rendered."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aloft.exceptions import ConfigError, OperationFailed
+from aloft.kube.apply import ObjectDiff, apply, diff_object, format_diffs
+from aloft.kube.client import Cluster, api_message, connect
+from aloft.kube.manifest import Manifest, ident
+from aloft.kube.render import Rendered, render
+from aloft.kube.versions import KubeVersion
+
+Progress = Callable[[str], None]
+# Applied first, in this order; the release Job runs between these and the rest.
+_BEFORE_JOB = ("ServiceAccount", "ConfigMap", "ExternalSecret")
+
+
+@dataclasses.dataclass(frozen=True)
+class DeployRequest:
+    project: Path | None = None
+    environment: str | None = None
+    image: str | None = None
+    image_record: Path | None = None
+    kubeconfig: Path | None = None
+    context: str | None = None
+    kube_version: str | None = None
+    timeout: float = 300.0
+    prune: bool = True
+
+
+@dataclasses.dataclass
+class DeployResult:
+    ok: bool
+    reason: str
+    diffs: list[ObjectDiff]
+    dry_run: bool = False
+    rolled_back: bool = False
+    pruned: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return any(d.action in ("create", "update", "prune") for d in self.diffs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "reason": self.reason,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "rolled_back": self.rolled_back,
+            "pruned": self.pruned,
+            "seconds": round(self.seconds, 2),
+            "objects": [d.as_dict() for d in self.diffs],
+        }
+
+    def text(self) -> str:
+        return format_diffs(self.diffs) + f"{self.reason}\n"
+
+
+@dataclasses.dataclass
+class Plan:
+    cluster: Cluster
+    rendered: Rendered
+    apply: list[Manifest]
+    skipped: list[ObjectDiff]
+    project: str
+    namespace: str
+
+
+def prepare(request: DeployRequest) -> Plan:
+    from aloft.checks.findings import Severity
+    from aloft.checks.kube.engine import CheckOptions, KubeChecker, rendered_documents
+    from aloft.checks.suppress import Policy
+    from aloft.config import load_config
+    from aloft.kube.image_input import image_from
+
+    resolved = load_config(request.project, environment=request.environment)
+    image = image_from(request.image, request.image_record, required=True)
+    cluster = connect(request.kubeconfig, request.context)
+    try:
+        if request.kube_version:
+            version = KubeVersion.parse(request.kube_version)
+        elif resolved.config.kubernetes.kube_version:
+            version = KubeVersion.parse(resolved.config.kubernetes.kube_version)
+        else:
+            version = cluster.version
+        rendered = render(resolved, image, version)
+        policy = Policy(fail_on=Severity.ERROR)
+        report = KubeChecker(CheckOptions(version, policy)).run(
+            rendered_documents(rendered.objects, "(rendered)"), str(resolved.root)
+        )
+        if report.failed(Severity.ERROR):
+            worst = next(f for f in report.findings if f.severity >= Severity.ERROR)
+            raise ConfigError(
+                f"{worst.location.object} {worst.location.field}: {worst.rule} {worst.message};"
+                f" {worst.fix} (nothing was applied)"
+            )
+        namespace = rendered.services[0].namespace
+        _require_namespace(cluster, namespace)
+        to_apply, skipped = [], []
+        for obj in rendered.objects:
+            if cluster.resource_for(obj) is None:
+                note = f"the cluster lacks the {obj['kind']} CRD ({obj['apiVersion']}); not applied"
+                skipped.append(ObjectDiff(ident(obj), "skip", note=note))
+            else:
+                to_apply.append(obj)
+        return Plan(cluster, rendered, to_apply, skipped, rendered.services[0].project, namespace)
+    except BaseException:
+        cluster.close()
+        raise
+
+
+def _require_namespace(cluster: Cluster, namespace: str) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        cluster.api_core.read_namespace(namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ConfigError(
+                f'[tool.aloft.kubernetes] namespace = "{namespace}": no such namespace in the'
+                f" cluster; create it (kubectl create namespace {namespace}) or change it"
+            ) from None
+        raise OperationFailed(f"namespace {namespace}: {api_message(exc)}") from None
+
+
+def _diffs(plan: Plan, prune: bool) -> tuple[list[ObjectDiff], list[dict[str, Any]]]:
+    from aloft.kube.prune import candidates
+
+    # Every object is dry-run on the server before any is written: admission and validation
+    # errors surface here, so a refused object never leaves a half-applied set.
+    diffs = [diff_object(plan.cluster, obj) for obj in plan.apply] + plan.skipped
+    doomed = candidates(plan.cluster, plan.project, plan.namespace, plan.apply) if prune else []
+    diffs += [ObjectDiff(ident(obj), "prune") for obj in doomed]
+    return diffs, doomed
+
+
+def plan(request: DeployRequest) -> DeployResult:
+    started = time.monotonic()
+    prepared = prepare(request)
+    try:
+        diffs, _ = _diffs(prepared, request.prune)
+    finally:
+        prepared.cluster.close()
+    result = DeployResult(True, "", diffs, dry_run=True, seconds=time.monotonic() - started)
+    result.reason = "changes pending" if result.changed else "no changes"
+    return result
+
+
+def deploy(request: DeployRequest, *, dry_run: bool, progress: Progress | None) -> DeployResult:
+    started = time.monotonic()
+    prepared = prepare(request)
+    try:
+        return _deploy(prepared, request, dry_run, progress, started)
+    finally:
+        prepared.cluster.close()
+
+
+def _deploy(
+    plan: Plan, request: DeployRequest, dry_run: bool, progress: Progress | None, started: float
+) -> DeployResult:
+    from aloft.kube.prune import delete
+    from aloft.kube.rollout import rollback, wait
+
+    cluster = plan.cluster
+    diffs, doomed = _diffs(plan, request.prune)
+    result = DeployResult(True, "", diffs, dry_run=dry_run)
+    if dry_run:
+        result.reason = "dry run: changes pending" if result.changed else "dry run: no changes"
+        result.seconds = time.monotonic() - started
+        return result
+    if not result.changed:
+        result.reason = "no changes"
+        result.seconds = time.monotonic() - started
+        return result
+    previous = {
+        obj["metadata"]["name"]: _live_template(cluster, obj)
+        for obj in plan.apply
+        if obj["kind"] == "Deployment"
+    }
+    first = [o for o in plan.apply if o["kind"] in _BEFORE_JOB]
+    jobs = [o for o in plan.apply if o["kind"] == "Job"]
+    rest = [o for o in plan.apply if o["kind"] not in _BEFORE_JOB and o["kind"] != "Job"]
+    for obj in first:
+        apply(cluster, obj, dry_run=False)
+    for job in jobs:
+        apply(cluster, job, dry_run=False)
+        failure = _wait_job(cluster, job, request.timeout, progress)
+        if failure:
+            result.ok, result.reason = False, f"{ident(job)} failed: {failure}; nothing rolled out"
+            result.seconds = time.monotonic() - started
+            return result
+    for obj in rest:
+        apply(cluster, obj, dry_run=False)
+    for obj in (o for o in rest if o["kind"] == "Deployment"):
+        name, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
+        outcome = wait(cluster, namespace, name, request.timeout, progress)
+        if outcome.ok:
+            continue
+        result.ok = False
+        template = previous.get(name)
+        if template is None:
+            result.reason = f"{ident(obj)} rollout failed: {outcome.reason}; no earlier revision"
+            break
+        if progress:
+            progress(f"{name}: rollout failed ({outcome.reason}); rolling back")
+        back = rollback(cluster, obj, template, request.timeout, progress)
+        result.rolled_back = back.ok
+        state = "rolled back to the previous revision" if back.ok else "rollback also failed"
+        result.reason = f"{ident(obj)} rollout failed: {outcome.reason}; {state}"
+        break
+    if result.ok:
+        for obj in doomed:
+            delete(cluster, obj)
+            result.pruned.append(ident(obj))
+        result.reason = f"rolled out in {time.monotonic() - started:.1f}s"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _live_template(cluster: Cluster, obj: Manifest) -> dict[str, Any] | None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        live = cluster.api_apps.read_namespaced_deployment(
+            obj["metadata"]["name"], obj["metadata"]["namespace"]
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    template: dict[str, Any] = cluster.api.sanitize_for_serialization(live)["spec"]["template"]
+    return template
+
+
+def _wait_job(cluster: Cluster, job: Manifest, timeout: float, progress: Progress | None) -> str:
+    """ "" when the Job succeeded, else why it did not."""
+    name, namespace = job["metadata"]["name"], job["metadata"]["namespace"]
+    deadline = time.monotonic() + timeout
+    if progress:
+        progress(f"release job {name}: running")
+    while time.monotonic() < deadline:
+        status = cluster.api_batch.read_namespaced_job(name, namespace).status
+        if status.succeeded:
+            if progress:
+                progress(f"release job {name}: succeeded")
+            return ""
+        for condition in status.conditions or []:
+            if condition.type == "Failed" and condition.status == "True":
+                return f"{condition.reason}: {condition.message}"
+        time.sleep(0.5)
+    return f"did not finish within {timeout:g}s"

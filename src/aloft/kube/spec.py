@@ -1,0 +1,210 @@
+"""One service's resolved inputs to rendering: everything a manifest kind needs, checked once.
+
+Building a ServiceSpec is where bad config becomes a one-line ConfigError, before anything is
+written or applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from aloft.config import ResolvedConfig
+from aloft.config.kubernetes import KubernetesSettings, Workload
+from aloft.exceptions import ConfigError
+from aloft.kube.manifest import INVENTORY_LABEL, MANAGED_BY
+from aloft.kube.versions import KubeVersion
+from aloft.runtime.options import ServeOptions
+
+_DIGEST_REF = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
+# Seconds beyond delay + drain timeout for the process to exit and the kubelet to notice.
+GRACE_MARGIN = 5
+TMP_SIZE = "64Mi"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    project: str
+    namespace: str
+    image: str
+    version: KubeVersion
+    serve: ServeOptions
+    workload: Workload
+    settings: KubernetesSettings
+    tags: Mapping[str, str]
+    peers: Mapping[str, str]  # other services of the project -> their in-cluster URL
+    uid: int
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return {
+            "app.kubernetes.io/name": self.name,
+            "app.kubernetes.io/instance": self.name,
+            "app.kubernetes.io/component": "server",
+        }
+
+    @property
+    def labels(self) -> dict[str, str]:
+        labels = {
+            **self.selector,
+            "app.kubernetes.io/part-of": self.project,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            INVENTORY_LABEL: self.project,
+        }
+        labels.update(self.tags)
+        return labels
+
+    def meta(self, name: str, *, namespaced: bool = True) -> dict[str, object]:
+        meta: dict[str, object] = {"name": name}
+        if namespaced:
+            meta["namespace"] = self.namespace
+        meta["labels"] = dict(self.labels)
+        return meta
+
+    @property
+    def port(self) -> int:
+        return self.serve.port
+
+    @property
+    def grace(self) -> int:
+        return self.workload.termination_grace or math.ceil(
+            self.serve.drain_delay + self.serve.drain_timeout + GRACE_MARGIN
+        )
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.workload.autoscaling.enabled
+
+    @property
+    def config_env(self) -> dict[str, str]:
+        """What the ConfigMap holds: the runtime's ALOFT_* options, peers' URLs, the user's env."""
+        env = {k: v for k, v in self.serve.to_env().items() if k != "ALOFT_RELOAD"}
+        for peer, url in sorted(self.peers.items()):
+            env[f"{peer.upper().replace('-', '_')}_URL"] = url
+        env.update(self.workload.env)
+        return env
+
+    @property
+    def external_secret_name(self) -> str:
+        return f"{self.name}-external"
+
+    @property
+    def config_map_name(self) -> str:
+        return f"{self.name}-env-{content_hash(self.config_env)}"
+
+    @property
+    def files_map_name(self) -> str:
+        return f"{self.name}-files-{content_hash(self.workload.files)}"
+
+
+def content_hash(data: Mapping[str, str]) -> str:
+    blob = json.dumps(dict(data), sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def check_image(image: str) -> str:
+    if not _DIGEST_REF.match(image):
+        raise ConfigError(
+            f"--image {image}: deploy images by digest (REPO@sha256:...); "
+            "take it from `aloft build --push --output json`"
+        )
+    return image
+
+
+def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) -> list[ServiceSpec]:
+    """The main service first, then [tool.aloft.kubernetes.services.*] in name order."""
+    config = resolved.config
+    settings = config.kubernetes
+    label = _label(resolved)
+    check_image(image)
+    main = config.serve.service or resolved.project_name
+    names = _dns_name(main, label)
+    workloads: dict[str, Workload] = {names: settings}
+    for extra, workload in sorted(settings.services.items()):
+        if extra in workloads:
+            raise ConfigError(
+                f"{label} [tool.aloft.kubernetes.services.{extra}]: the main service already has"
+                " that name; rename it"
+            )
+        workloads[extra] = workload
+    # Through each Service's port 80, whatever port the pods listen on.
+    urls = {name: f"http://{name}.{settings.namespace}.svc" for name in workloads}
+    uid = settings.uid or config.image.user
+    specs = []
+    for name, workload in workloads.items():
+        table = "kubernetes" if workload is settings else f"kubernetes.services.{name}"
+        serve = _serve_for(config.serve, workload, name)
+        _check_probes(serve, workload, label, table)
+        grace_needed = serve.drain_delay + serve.drain_timeout
+        if workload.termination_grace and workload.termination_grace <= grace_needed:
+            raise ConfigError(
+                f"{label} [tool.aloft.{table}] termination_grace = {workload.termination_grace}:"
+                f" shorter than drain_delay + drain_timeout ({grace_needed:g}s), so pods are"
+                f" killed mid-drain; use at least {math.ceil(grace_needed) + 1} or leave it unset"
+            )
+        specs.append(
+            ServiceSpec(
+                name=name,
+                project=_dns_name(resolved.project_name, label),
+                namespace=settings.namespace,
+                image=image,
+                version=version,
+                serve=serve,
+                workload=workload,
+                settings=settings,
+                tags=config.tags.as_dict(),
+                peers={peer: url for peer, url in urls.items() if peer != name},
+                uid=uid,
+            )
+        )
+    return specs
+
+
+def _serve_for(base: ServeOptions, workload: Workload, name: str) -> ServeOptions:
+    changes: dict[str, object] = {"service": name}
+    if workload.app:
+        changes["app"] = workload.app
+    if workload.port:
+        changes["port"] = workload.port
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _check_probes(serve: ServeOptions, workload: Workload, label: str, table: str) -> None:
+    for field, path, served, option in (
+        ("liveness_path", workload.liveness_path, serve.health_path, "health_path"),
+        ("readiness_path", workload.readiness_path, serve.ready_path, "ready_path"),
+    ):
+        if path and path != served:
+            raise ConfigError(
+                f'{label} [tool.aloft.{table}] {field} = "{path}": the app does not serve it'
+                f' (aloft serves {option} = "{served}"); drop {field} or set {option}'
+            )
+    if serve.health_path == serve.ready_path:
+        raise ConfigError(
+            f'{label} [tool.aloft] health_path = ready_path = "{serve.health_path}": liveness and'
+            " readiness must differ, or a dependency outage restarts every pod; use /healthz and"
+            " /readyz"
+        )
+
+
+def _dns_name(name: str, label: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].strip("-")
+    if not cleaned or not cleaned[0].isalpha():
+        raise ConfigError(
+            f"{label}: service name {name!r} cannot be a Kubernetes name; set [tool.aloft] service"
+            ' to a DNS label such as "shop"'
+        )
+    return cleaned
+
+
+def _label(resolved: ResolvedConfig) -> str:
+    try:
+        return str(resolved.pyproject.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved.pyproject)

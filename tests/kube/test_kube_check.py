@@ -1,0 +1,198 @@
+"""`aloft k8s check`: lint rules on the shared findings core, suppression, reporters, exits."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from kubekit import aloft, write_project
+
+from aloft.checks.kube.engine import CheckOptions, KubeChecker, load_kube_catalog
+from aloft.checks.kube.rules import rule_modules
+from aloft.kube.versions import KubeVersion
+from aloft.kube.yamlio import load_documents
+
+NAIVE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      hostNetwork: true
+      volumes:
+      - name: host
+        hostPath: {path: /var/run}
+      containers:
+      - name: web
+        image: shop:latest
+        env:
+        - name: API_TOKEN
+          value: abc123
+        ports:
+        - containerPort: 8000
+          hostPort: 8000
+        securityContext:
+          privileged: true
+          capabilities:
+            add: [NET_ADMIN]
+          runAsUser: 0
+        livenessProbe:
+          httpGet: {path: /healthz, port: 8000}
+        readinessProbe:
+          httpGet: {path: /healthz, port: 8000}
+          periodSeconds: 3
+        lifecycle:
+          preStop:
+            exec:
+              command: ["sh", "-c", "sleep 40"]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 3
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch}
+spec:
+  selector:
+    matchLabels: {app: batch}
+  strategy: {type: Recreate}
+  template:
+    metadata:
+      labels: {app: batch}
+    spec:
+      containers:
+      - name: batch
+        image: batch
+"""
+
+
+def _check(text: str, version: str = "1.31", name: str = "m.yaml") -> list[tuple[str, str, int]]:
+    docs = load_documents(Path(name), text, name)
+    report = KubeChecker(CheckOptions(KubeVersion.parse(version))).run(docs, ".", {name: text})
+    return [(f.rule, f.location.field, f.location.line) for f in report.findings]
+
+
+def test_every_rule_in_the_catalog_has_a_module_and_fires_on_the_naive_manifest() -> None:
+    catalog = load_kube_catalog()
+    engine_rules = {"KUB001", "KUB002"}
+    assert set(rule_modules()) | engine_rules == set(catalog.rules)
+    fired = {rule for rule, _, _ in _check(NAIVE)}
+    missing = set(catalog.rules) - fired - {"KUB001", "KUB002"}
+    assert missing == set()
+
+
+def test_findings_point_at_the_line_and_field() -> None:
+    findings = _check(NAIVE)
+    assert ("PSS001", "spec.template.spec.containers.0.securityContext.privileged", 27) in findings
+    assert ("REL004", "spec.template.spec.containers.0.image", 19) in findings
+    assert ("CFG101", "spec.template.spec.containers.0.env.0.value", 22) in findings
+    assert ("REL008", "spec.template.spec.containers.0.lifecycle.preStop", 37) in findings
+
+
+def test_unserved_api_version_is_an_error_for_an_old_cluster() -> None:
+    rules = [rule for rule, _, _ in _check(NAIVE, "1.20")]
+    assert "KUB002" in rules
+    assert "KUB002" not in [rule for rule, _, _ in _check(NAIVE, "1.31")]
+
+
+def test_annotation_and_comment_suppress_exactly_what_they_name() -> None:
+    text = NAIVE.replace(
+        "metadata:\n  name: web\n",
+        "metadata:\n  name: web\n  annotations:\n"
+        '    aloft/ignore: "REL004, PSS008: test fixture; REL007: one node"\n',
+        1,
+    ).replace("value: abc123", "value: abc123  # aloft: ignore[CFG101] revoked demo token")
+    before = {(rule, line) for rule, _, line in _check(NAIVE)}
+    after = {(rule, line) for rule, _, line in _check(text)}
+    shift = 2  # the annotation adds two lines
+    gone = {(rule, line) for rule, line in before if (rule, line + shift) not in after}
+    assert {rule for rule, _ in gone} == {"REL004", "PSS008", "REL007", "CFG101"}
+    # The other Deployment's unpinned image and the HPA are untouched by web's annotation.
+    assert ("REL004", 62 + shift) in after
+    assert "REL010" in {rule for rule, _ in after}
+
+
+def test_cli_exit_codes_and_reporters(tmp_path: Path) -> None:
+    bad = tmp_path / "naive.yaml"
+    bad.write_text(NAIVE)
+    human = aloft("k8s", "check", str(bad), cwd=tmp_path)
+    assert human.returncode == 1
+    assert (
+        "naive.yaml:27:1 Deployment/web spec.template.spec.containers.0.securityContext.privileged"
+        in human.stdout
+    )
+    report = json.loads(aloft("k8s", "check", str(bad), "-o", "json", cwd=tmp_path).stdout)
+    assert report["tool"] == "k8s check"
+    assert report["counts"]["error"] > 0
+    sarif = json.loads(aloft("k8s", "check", str(bad), "-o", "sarif", cwd=tmp_path).stdout)
+    run = sarif["runs"][0]
+    assert sarif["version"] == "2.1.0"
+    assert run["tool"]["driver"]["name"] == "aloft k8s check"
+    result = next(r for r in run["results"] if r["ruleId"] == "PSS001")
+    assert result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 27
+    assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith(
+        "Deployment/web."
+    )
+
+
+def test_warnings_alone_pass_unless_fail_on_warning(tmp_path: Path) -> None:
+    only_warnings = tmp_path / "w.yaml"
+    only_warnings.write_text(
+        textwrap.dedent(
+            """\
+            apiVersion: autoscaling/v2
+            kind: HorizontalPodAutoscaler
+            metadata: {name: web}
+            spec:
+              scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+              minReplicas: 1
+              maxReplicas: 3
+            """
+        )
+    )
+    assert aloft("k8s", "check", str(only_warnings), cwd=tmp_path).returncode == 0
+    assert (
+        aloft("k8s", "check", str(only_warnings), "--fail-on", "warning", cwd=tmp_path).returncode
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("kind: [unclosed\n", "not valid YAML"),
+        ("- just\n- a list\n", "a manifest document must be a mapping"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    result = aloft("k8s", "check", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "bad.yaml:" in result.stderr and expected in result.stderr
+    missing = aloft("k8s", "check", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "no such file or folder" in missing.stderr
+
+
+def test_check_without_files_checks_the_projects_own_rendering(tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    result = aloft("k8s", "check", "--project", str(project), "--kube-version", "1.20")
+    assert result.returncode == 0, result.stdout
+    assert "0 findings" in result.stdout

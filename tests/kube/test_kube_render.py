@@ -1,0 +1,270 @@
+"""`aloft k8s render`: secure, consistent manifests by construction from [tool.aloft]."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from kubekit import IMAGE, by_kind, one, render_project, write_project
+
+from aloft.exceptions import ConfigError
+
+FULL = """
+[tool.aloft.kubernetes]
+namespace = "shop"
+cpu = "500m"
+memory = "512Mi"
+env = { FEATURE_X = "on" }
+secret_env = { DATABASE_URL = "db-credentials:url" }
+secret_env_from = ["shop-extra"]
+files = { "settings.json" = "{}" }
+release = ["python", "-m", "shop.migrate"]
+monitoring = "servicemonitor"
+allow_from = [{ namespace_labels = { "kubernetes.io/metadata.name" = "ingress" } }]
+ingress = { host = "shop.example.com", class_name = "nginx", tls_secret = "shop-tls" }
+http_route = { gateway = "public", gateway_namespace = "gw", hostnames = ["shop.example.com"] }
+external_secret = { store = "aws-sm", data = { STRIPE_KEY = "prod/stripe#key" } }
+
+[tool.aloft.kubernetes.autoscaling]
+min_replicas = 3
+max_replicas = 12
+target_memory = 80
+
+[tool.aloft.kubernetes.services.worker]
+app = "shop.worker:app"
+memory = "1Gi"
+"""
+
+
+@pytest.fixture
+def full(tmp_path: Path) -> Path:
+    return write_project(tmp_path, FULL)
+
+
+def _pod(obj: dict) -> dict:
+    return obj["spec"]["template"]["spec"]
+
+
+def test_deployment_runs_the_image_by_digest_and_never_drops_capacity(full: Path) -> None:
+    dep = one(render_project(full), "Deployment", "shop")
+    assert _pod(dep)["containers"][0]["image"] == IMAGE
+    assert dep["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+
+
+def test_image_by_tag_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="by digest"):
+        render_project(write_project(tmp_path), image="registry.example/shop:latest")
+
+
+def test_pod_meets_restricted_with_read_only_root_and_tmp_empty_dir(full: Path) -> None:
+    pod = _pod(one(render_project(full), "Deployment", "shop"))
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 65532
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    ctx = pod["containers"][0]["securityContext"]
+    assert ctx["allowPrivilegeEscalation"] is False
+    assert ctx["capabilities"] == {"drop": ["ALL"]}
+    assert ctx["readOnlyRootFilesystem"] is True
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+
+
+def test_probes_use_the_runtime_paths_from_config(tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml")
+        .read_text()
+        .replace("drain_delay = 5", 'drain_delay = 5\nhealth_path = "/live"\nready_path = "/ready"')
+    )
+    container = _pod(one(render_project(project), "Deployment"))["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/live"
+    assert container["startupProbe"]["httpGet"]["path"] == "/live"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["ports"][0]["containerPort"] == 8000
+
+
+def test_grace_period_exceeds_drain_delay_plus_timeout(full: Path) -> None:
+    pod = _pod(one(render_project(full), "Deployment", "shop"))
+    assert pod["terminationGracePeriodSeconds"] > 5 + 20
+    # The runtime delays on SIGTERM itself, so no preStop sleep adds to the drain.
+    assert "lifecycle" not in pod["containers"][0]
+
+
+def test_grace_period_shorter_than_the_drain_is_a_config_error(tmp_path: Path) -> None:
+    project = write_project(tmp_path, "[tool.aloft.kubernetes]\ntermination_grace = 20\n")
+    with pytest.raises(ConfigError, match=r"termination_grace = 20: shorter than .* \(25s\)"):
+        render_project(project)
+
+
+def test_memory_limit_equals_request_and_cpu_limit_is_optional(full: Path, tmp_path: Path) -> None:
+    res = _pod(one(render_project(full), "Deployment", "shop"))["containers"][0]["resources"]
+    assert res == {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "512Mi"}}
+    capped = write_project(tmp_path / "capped", '[tool.aloft.kubernetes]\ncpu_limit = "1"\n')
+    res = _pod(one(render_project(capped), "Deployment"))["containers"][0]["resources"]
+    assert res["limits"] == {"memory": "256Mi", "cpu": "1"}
+
+
+def test_config_change_renames_the_config_map_the_pods_read(tmp_path: Path) -> None:
+    one_ = render_project(
+        write_project(tmp_path / "a", '[tool.aloft.kubernetes]\nenv = { X = "1" }\n')
+    )
+    two = render_project(
+        write_project(tmp_path / "b", '[tool.aloft.kubernetes]\nenv = { X = "2" }\n')
+    )
+    names = []
+    for rendered in (one_, two):
+        config_map = one(rendered, "ConfigMap")
+        env_from = _pod(one(rendered, "Deployment"))["containers"][0]["envFrom"]
+        assert {"configMapRef": {"name": config_map["metadata"]["name"]}} in env_from
+        assert config_map["immutable"] is True
+        names.append(config_map["metadata"]["name"])
+    assert names[0] != names[1]
+    assert one(one_, "ConfigMap")["data"]["X"] == "1"
+
+
+def test_secrets_are_references_never_values(full: Path) -> None:
+    rendered = render_project(full)
+    container = _pod(one(rendered, "Deployment", "shop"))["containers"][0]
+    assert container["env"] == [
+        {
+            "name": "DATABASE_URL",
+            "valueFrom": {"secretKeyRef": {"name": "db-credentials", "key": "url"}},
+        }
+    ]
+    assert {"secretRef": {"name": "shop-extra"}} in container["envFrom"]
+    assert {"secretRef": {"name": "shop-external"}} in container["envFrom"]
+    assert by_kind(rendered, "Secret") == []
+
+
+def test_service_account_has_no_token_automount(full: Path) -> None:
+    rendered = render_project(full)
+    assert one(rendered, "ServiceAccount", "shop")["automountServiceAccountToken"] is False
+    pod = _pod(one(rendered, "Deployment", "shop"))
+    assert pod["serviceAccountName"] == "shop"
+    assert pod["automountServiceAccountToken"] is False
+
+
+def test_every_object_carries_standard_and_cost_labels(full: Path) -> None:
+    for obj in render_project(full).objects:
+        labels = obj["metadata"]["labels"]
+        assert labels["app.kubernetes.io/managed-by"] == "aloft"
+        assert labels["app.kubernetes.io/part-of"] == "shop"
+        assert labels["team"] == "payments"
+        assert labels["cost-center"] == "cc-42"
+
+
+def test_hpa_owns_replicas_and_budget_keeps_one_pod_spare(full: Path) -> None:
+    rendered = render_project(full)
+    dep = one(rendered, "Deployment", "shop")
+    assert "replicas" not in dep["spec"]
+    hpa = one(rendered, "HorizontalPodAutoscaler", "shop")
+    assert hpa["spec"]["minReplicas"] == 3
+    metrics = {
+        m["resource"]["name"]: m["resource"]["target"]["averageUtilization"]
+        for m in hpa["spec"]["metrics"]
+    }
+    assert metrics == {"cpu": 70, "memory": 80}
+    pdb = one(rendered, "PodDisruptionBudget", "shop")
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"]
+
+
+def test_without_autoscaling_the_deployment_sets_replicas(tmp_path: Path) -> None:
+    project = write_project(
+        tmp_path,
+        "[tool.aloft.kubernetes]\nreplicas = 3\n"
+        "[tool.aloft.kubernetes.autoscaling]\nenabled = false\n",
+    )
+    rendered = render_project(project)
+    assert one(rendered, "Deployment")["spec"]["replicas"] == 3
+    assert by_kind(rendered, "HorizontalPodAutoscaler") == []
+
+
+@pytest.mark.parametrize(
+    ("version", "hpa", "pdb"),
+    [("1.20", "autoscaling/v2beta2", "policy/v1beta1"), ("1.31", "autoscaling/v2", "policy/v1")],
+)
+def test_api_versions_follow_the_target_cluster(
+    full: Path, version: str, hpa: str, pdb: str
+) -> None:
+    rendered = render_project(full, version)
+    assert one(rendered, "HorizontalPodAutoscaler", "shop")["apiVersion"] == hpa
+    assert one(rendered, "PodDisruptionBudget", "shop")["apiVersion"] == pdb
+
+
+def test_network_policy_admits_only_configured_sources_on_the_app_port(full: Path) -> None:
+    policy = one(render_project(full), "NetworkPolicy", "shop")
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}
+    ]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8000}]
+
+
+def test_optional_routes_monitoring_and_external_secret_are_rendered_when_configured(
+    full: Path, tmp_path: Path
+) -> None:
+    rendered = render_project(full)
+    assert one(rendered, "Ingress", "shop")["spec"]["tls"] == [
+        {"hosts": ["shop.example.com"], "secretName": "shop-tls"}
+    ]
+    assert one(rendered, "HTTPRoute", "shop")["spec"]["parentRefs"] == [
+        {"name": "public", "namespace": "gw"}
+    ]
+    assert one(rendered, "ServiceMonitor", "shop")["spec"]["endpoints"][0]["path"] == "/metrics"
+    ext = one(rendered, "ExternalSecret", "shop")
+    assert ext["spec"]["data"] == [
+        {"secretKey": "STRIPE_KEY", "remoteRef": {"key": "prod/stripe", "property": "key"}}
+    ]
+    plain = render_project(write_project(tmp_path / "plain"))
+    kinds = {o["kind"] for o in plain.objects}
+    assert kinds == {
+        "ServiceAccount",
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    }
+    annotations = one(plain, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+
+
+def test_release_job_runs_the_command_and_its_pods_are_not_served(full: Path) -> None:
+    rendered = render_project(full)
+    job = one(rendered, "Job")
+    pod = job["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"] == ["python", "-m", "shop.migrate"]
+    assert pod["containers"][0]["image"] == IMAGE
+    assert pod["restartPolicy"] == "Never"
+    selector = one(rendered, "Service", "shop")["spec"]["selector"]
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    assert not all(labels.get(k) == v for k, v in selector.items())
+
+
+def test_services_of_one_project_find_each_other_by_service_name(full: Path) -> None:
+    rendered = render_project(full)
+    maps = {
+        m["metadata"]["labels"]["app.kubernetes.io/name"]: m["data"]
+        for m in by_kind(rendered, "ConfigMap")
+        if "ALOFT_APP" in m["data"]
+    }
+    assert maps["shop"]["WORKER_URL"] == "http://worker.shop.svc"
+    assert maps["worker"]["SHOP_URL"] == "http://shop.shop.svc"
+    assert maps["worker"]["ALOFT_APP"] == "shop.worker:app"
+    assert {s["metadata"]["name"] for s in by_kind(rendered, "Service")} == {"shop", "worker"}
+    worker = one(rendered, "Deployment", "worker")
+    assert (
+        worker["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+        == "1Gi"
+    )
+
+
+def test_grace_is_derived_from_the_drain_settings(tmp_path: Path) -> None:
+    project = write_project(tmp_path)
+    pod = _pod(one(render_project(project), "Deployment"))
+    assert pod["terminationGracePeriodSeconds"] == math.ceil(5 + 20 + 5)
