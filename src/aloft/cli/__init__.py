@@ -1,8 +1,5 @@
 """The `aloft` command: one small module per verb, each a thin layer over the library."""
 
-# TEMPORARY NOTE FOR ENGINEERS WORKING IN PARALLEL: before editing anything, read /tmp/helper-common.md
-# (shared-file etiquette: no git commits, which files you may touch). The lead removes this note.
-
 from __future__ import annotations
 
 import importlib

@@ -5,9 +5,6 @@ from `ALOFT_*`); each capability owns one sub-table in its own module under `alo
 listed in SECTIONS below. Adding a capability is adding a module and one line here.
 """
 
-# TEMPORARY NOTE FOR ENGINEERS WORKING IN PARALLEL: before editing anything, read /tmp/helper-common.md
-# (shared-file etiquette: no git commits, which files you may touch). The lead removes this note.
-
 from __future__ import annotations
 
 import dataclasses
