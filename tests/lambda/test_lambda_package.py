@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import subprocess
 import zipfile
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 
 from aloft.exceptions import OperationFailed
 from aloft.serverless.package import PackageResult, ZipReport, check_limits
@@ -115,3 +118,42 @@ def test_over_the_size_limits_is_an_error_suggesting_a_container_image(tmp_path:
         check_limits(
             PackageResult(ZipReport(tmp_path / "f.zip", 1, 1, 1, ""), wide, "3.12", "x86_64", False)
         )
+
+
+def test_stripping_never_changes_the_wheels_in_uvs_cache(
+    fastapi_zips: dict[str, Any], tmp_path: Path
+) -> None:
+    """Libraries are stripped in the package; the cached wheel they came from stays intact."""
+    lock = tomllib.loads((EXAMPLES / "fastapi" / "uv.lock").read_text())
+    version = next(p["version"] for p in lock["package"] if p["name"] == "pydantic-core")
+    fresh = tmp_path / "fresh"
+    subprocess.run(
+        [
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(fresh),
+            "--python-platform",
+            "x86_64-manylinux_2_17",
+            "--python-version",
+            "3.12",
+            "--only-binary",
+            ":all:",
+            f"pydantic-core=={version}",
+        ],
+        check=True,
+        timeout=240,
+    )
+    record = next(fresh.glob("pydantic_core-*.dist-info")) / "RECORD"
+    checked = 0
+    for line in record.read_text().splitlines():
+        name, digest, _ = line.rsplit(",", 2)
+        if name.endswith(".so") and digest:
+            data = (fresh / name).read_bytes()
+            actual = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            assert f"sha256={actual}" == digest, f"{name} differs from its wheel"
+            checked += 1
+    assert checked >= 1

@@ -384,6 +384,9 @@ def dependency_layer(
                 "install",
                 "--quiet",
                 "--no-config",
+                # Copies, not hard links into uv's cache: nothing done to the tree may reach it.
+                "--link-mode",
+                "copy",
                 "--target",
                 str(site),
                 "--python-platform",

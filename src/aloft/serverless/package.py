@@ -152,6 +152,10 @@ def _install(requirements: list[str], target: Path, python: str, architecture: s
                 "pip",
                 "install",
                 "--quiet",
+                # Copies, not hard links into uv's cache: stripping a linked library would
+                # change the cached wheel for every later install on this machine.
+                "--link-mode",
+                "copy",
                 "--no-deps",
                 "--target",
                 str(target),
