@@ -65,3 +65,35 @@ def resolve(project: Path | None, environment: str | None) -> ResolvedConfig:
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def image_outputs(func: F) -> F:
+    """Where an image goes: a registry (--push), an OCI layout, a tarball; shared by build/base."""
+    func = click.option(
+        "--insecure-registry",
+        "insecure",
+        multiple=True,
+        metavar="HOST:PORT",
+        help="Use plain HTTP for this registry (loopback ones always do).",
+    )(func)
+    func = click.option(
+        "--tag", default="latest", show_default=True, help="Tag inside --layout / --tar."
+    )(func)
+    func = click.option(
+        "--tar",
+        "tarball",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Write a tarball for docker load / podman load.",
+    )(func)
+    func = click.option(
+        "--layout",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Write an OCI image layout folder.",
+    )(func)
+    func = click.option(
+        "--push",
+        "push_ref",
+        metavar="REGISTRY/REPO[:TAG]",
+        help="Push to this registry repository.",
+    )(func)
+    return func

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from aloft.cli._common import echo_json, output_option
+from aloft.cli._common import echo_json, image_outputs, output_option
 from aloft.cli.build_cmd import parse_platforms, progress_printer
 from aloft.exceptions import ConfigError
 from aloft.image.base import LABEL, build_base, environment_mtime
@@ -29,28 +29,7 @@ from aloft.image.reference import ImageRef
 @click.option(
     "--shell", is_flag=True, help="Add a busybox shell for debugging (not for production)."
 )
-@click.option(
-    "--push", "push_ref", metavar="REGISTRY/REPO[:TAG]", help="Push to this registry repository."
-)
-@click.option(
-    "--layout",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Write an OCI image layout folder.",
-)
-@click.option(
-    "--tar",
-    "tarball",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write a tarball for docker load / podman load.",
-)
-@click.option("--tag", default="latest", show_default=True, help="Tag inside --layout / --tar.")
-@click.option(
-    "--insecure-registry",
-    "insecure",
-    multiple=True,
-    metavar="HOST:PORT",
-    help="Use plain HTTP for this registry.",
-)
+@image_outputs
 @output_option
 def base_command(
     platforms: str,

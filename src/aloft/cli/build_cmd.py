@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from aloft.cli._common import echo_json, output_option, project_options, resolve
+from aloft.cli._common import echo_json, image_outputs, output_option, project_options, resolve
 from aloft.exceptions import ConfigError
 from aloft.image.build import BuildOptions, build
 from aloft.image.cache import Cache
@@ -47,28 +47,7 @@ def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...
     metavar="REF",
     help="Base image REGISTRY/REPO[:TAG|@DIGEST] (default: aloft's own minimal base).",
 )
-@click.option(
-    "--push", "push_ref", metavar="REGISTRY/REPO[:TAG]", help="Push to this registry repository."
-)
-@click.option(
-    "--layout",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Write an OCI image layout folder.",
-)
-@click.option(
-    "--tar",
-    "tarball",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write a tarball for docker load / podman load.",
-)
-@click.option("--tag", default="latest", show_default=True, help="Tag inside --layout / --tar.")
-@click.option(
-    "--insecure-registry",
-    "insecure",
-    multiple=True,
-    metavar="HOST:PORT",
-    help="Use plain HTTP for this registry (loopback ones always do).",
-)
+@image_outputs
 @output_option
 def build_command(
     project: Path | None,

@@ -9,6 +9,8 @@ Names are imported on first use, so `import aloft.runtime` costs next to nothing
 
 from __future__ import annotations
 
+from aloft.runtime._lazy import lazy_getattr
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -42,12 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aloft.runtime' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())

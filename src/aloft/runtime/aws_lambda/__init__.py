@@ -8,6 +8,8 @@ Names are imported on first use, so importing this package costs next to nothing
 
 from __future__ import annotations
 
+from aloft.runtime._lazy import lazy_getattr
+
 _EXPORTS = {
     "lambda_handler": "aloft.runtime.aws_lambda.handler",
     "LambdaHandler": "aloft.runtime.aws_lambda.handler",
@@ -62,12 +64,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aloft.runtime.aws_lambda' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
