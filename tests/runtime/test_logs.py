@@ -20,6 +20,7 @@ def captured() -> Iterator[list[dict[str, object]]]:
     os.set_blocking(read_fd, False)
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
+    saved_module = (logs._handler, logs._service, logs._service_field)
     logs.configure("svc", "debug")
     root.handlers[0].fd = write_fd  # type: ignore[attr-defined]
     access = logging.getLogger("aloft.access")
@@ -36,6 +37,7 @@ def captured() -> Iterator[list[dict[str, object]]]:
 
     yield drain  # type: ignore[misc]
     root.handlers[:], root.level = saved
+    logs._handler, logs._service, logs._service_field = saved_module
     os.close(read_fd)
     os.close(write_fd)
 
