@@ -63,7 +63,11 @@ class AloftASGI:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), rid_header]
+                headers = message.get("headers")
+                if type(headers) is list:
+                    headers.append(rid_header)  # the app's own list, sent once and dropped
+                else:
+                    message["headers"] = [*(headers or ()), rid_header]
             await send(message)
 
         token = tracing.current.set(ctx)

@@ -10,6 +10,10 @@ import contextvars
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _HEX = frozenset("0123456789abcdef")
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
@@ -52,8 +56,34 @@ current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
 )
 
 
+class _Ids:
+    """Random ids without a system call per request (as OpenTelemetry's SDK makes them).
+
+    A Mersenne Twister seeded from the OS, reseeded in every forked worker so no two workers
+    share a sequence; ids need to be unique, not unguessable.
+    """
+
+    def __init__(self) -> None:
+        self._bits: Callable[[int], int] | None = None
+
+    def reseed(self) -> None:
+        self._bits = None
+
+    def bits(self, n: int) -> int:
+        bits = self._bits
+        if bits is None:
+            import random  # slow to import; the first request pays, not the import of aloft
+
+            bits = self._bits = random.Random(os.urandom(32)).getrandbits
+        return bits(n)
+
+
+_ids = _Ids()
+os.register_at_fork(after_in_child=_ids.reseed)
+
+
 def new_id(nbytes: int) -> str:
-    return os.urandom(nbytes).hex()
+    return f"{_ids.bits(nbytes * 8):0{nbytes * 2}x}"
 
 
 def parse_traceparent(value: str | None) -> tuple[str, str, str] | None:
@@ -91,8 +121,8 @@ def clean_request_id(value: str | None) -> str | None:
 
 def start(request_id: str | None, traceparent: str | None, sampled: bool) -> RequestContext:
     """The context of a new server request: honour the caller's ids, make the missing ones."""
-    # One getrandom(2) call for all three ids: request id, trace id, span id.
-    fresh = os.urandom(40).hex()
+    # All three ids (request, trace, span) from one draw.
+    fresh = f"{_ids.bits(320):080x}"
     rid = clean_request_id(request_id) or fresh[:32]
     parsed = parse_traceparent(traceparent) if traceparent else None
     if parsed is None:
