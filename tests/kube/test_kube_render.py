@@ -155,6 +155,16 @@ def test_every_object_carries_standard_and_cost_labels(full: Path) -> None:
         assert labels["cost-center"] == "cc-42"
 
 
+def test_cost_controls_find_the_shared_tags_on_every_object_and_pod_template(full: Path) -> None:
+    from aloft.cost.controls import check_tags
+
+    objects = render_project(full).objects
+    check_tags(
+        {f"{o['kind']}/{o['metadata']['name']}": o for o in objects},
+        {"team": "payments", "cost-center": "cc-42"},
+    )
+
+
 def test_hpa_owns_replicas_and_budget_keeps_one_pod_spare(full: Path) -> None:
     rendered = render_project(full)
     dep = one(rendered, "Deployment", "shop")

@@ -25,6 +25,10 @@ app = "orders.main:app"
 team = "payments"
 cost_center = "cc-77"
 
+[tool.aloft.cost]
+budget_usd = 250.0
+budget_alerts = [50.0, 90.0, 100.0]
+
 [tool.aloft.lambda]
 architecture = "arm64"
 
@@ -137,3 +141,24 @@ def test_settings_secrets_and_tags_reach_the_function(template: dict[str, Any]) 
     for resource in template["Resources"].values():
         if resource["Type"] in ("AWS::SQS::Queue", "AWS::DynamoDB::Table"):
             assert {"Key": "team", "Value": "payments"} in resource["Properties"]["Tags"]
+
+
+def test_the_cost_budget_becomes_an_aws_budget_with_alerts(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    budget = resources["MonthlyBudget"]["Properties"]
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": 250.0, "Unit": "USD"}
+    assert budget["Budget"]["CostFilters"] == {"TagKeyValue": ["user:aloft:service$orders"]}
+    alerts = budget["NotificationsWithSubscribers"]
+    assert [a["Notification"]["Threshold"] for a in alerts] == [50.0, 90.0, 100.0]
+    assert all(
+        a["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": "BudgetAlertsTopic"}}]
+        for a in alerts
+    )
+    policy = resources["BudgetAlertsTopicPolicy"]["Properties"]["PolicyDocument"]
+    assert policy["Statement"][0]["Principal"] == {"Service": "budgets.amazonaws.com"}
+
+
+def test_every_rendered_resource_carries_the_shared_tags(template: dict[str, Any]) -> None:
+    from aloft.cost.controls import check_tags
+
+    check_tags(template["Resources"], {"team": "payments", "cost-center": "cc-77"})

@@ -95,7 +95,20 @@ class CostSettings(_Strict):
     target: Literal["lambda", "fargate", "eks", "cheapest"] = Field(
         default="cheapest", description="the option the budget is checked against"
     )
-    budget_usd: float | None = Field(default=None, ge=0, description="monthly; exceeded: exit 1")
+    budget_usd: float | None = Field(
+        default=None,
+        ge=0,
+        description="monthly; `aloft cost` exits 1 above it, and the Lambda template gets an "
+        "AWS Budget of this amount",
+    )
+    budget_alerts: list[float] = Field(
+        default_factory=lambda: [80.0, 100.0],
+        description="percentages of budget_usd at which the AWS Budget alerts (actual spend)",
+    )
+    budget_emails: list[str] = Field(
+        default_factory=list,
+        description="who the AWS Budget alerts; empty: an SNS topic the template creates",
+    )
     latency_target_ms: float = Field(default=500.0, gt=0, description="p99 right-sizing aims for")
     headroom: float = Field(default=0.3, ge=0, le=4, description="spare share above measured use")
     duration_ms: float | None = Field(

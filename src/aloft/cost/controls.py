@@ -13,11 +13,24 @@ from typing import Any
 
 from aloft.exceptions import OperationFailed
 
+# CloudFormation types that cannot carry tags: nothing to check on them.
+UNTAGGABLE = frozenset(
+    {
+        "AWS::SNS::TopicPolicy",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::LayerVersion",
+        "AWS::Serverless::LayerVersion",
+    }
+)
+# Types whose tags live under another property name.
+_TAG_PROPERTY = {"AWS::Budgets::Budget": "ResourceTags"}
+
 
 def resource_tags(resource: Mapping[str, Any]) -> dict[str, str] | None:
     """The tags a rendered resource carries, or None when it is not a shape aloft knows."""
     if "Type" in resource:  # CloudFormation / SAM
-        raw = resource.get("Properties", {}).get("Tags", {})
+        key = _TAG_PROPERTY.get(str(resource["Type"]), "Tags")
+        raw = resource.get("Properties", {}).get(key, {})
         if isinstance(raw, list):
             return {str(t.get("Key")): str(t.get("Value")) for t in raw if isinstance(t, Mapping)}
         if isinstance(raw, Mapping):
@@ -31,6 +44,8 @@ def resource_tags(resource: Mapping[str, Any]) -> dict[str, str] | None:
 
 def missing_tags(resource: Mapping[str, Any], required: Mapping[str, str]) -> list[str]:
     """`key=value` pairs from `required` the resource lacks or carries with another value."""
+    if resource.get("Type") in UNTAGGABLE:
+        return []
     found = resource_tags(resource)
     if found is None:
         return [f"{k}={v}" for k, v in required.items()]

@@ -62,6 +62,10 @@ class Stack:
     tags: dict[str, str]
     functions: list[Function] = field(default_factory=list)
     idempotency_table: str = ""
+    # [tool.aloft.cost] budget_usd: the same number `aloft cost` checks against.
+    budget_usd: float | None = None
+    budget_alerts: tuple[float, ...] = ()
+    budget_emails: tuple[str, ...] = ()
 
     @property
     def layer_name(self) -> str:
@@ -165,4 +169,7 @@ def build_stack(resolved: ResolvedConfig) -> Stack:
         tags=tags,
         functions=built,
         idempotency_table=table,
+        budget_usd=config.cost.budget_usd,
+        budget_alerts=tuple(config.cost.budget_alerts),
+        budget_emails=tuple(config.cost.budget_emails),
     )

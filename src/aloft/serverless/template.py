@@ -89,6 +89,72 @@ def _policies(fn: Function, stack: Stack) -> list[Any]:
     return policies
 
 
+def _budget(stack: Stack) -> dict[str, Any]:
+    """An AWS Budget for the service's monthly cost (by its aloft:service tag), with alerts.
+
+    The amount is `[tool.aloft.cost] budget_usd`, the number `aloft cost` checks in CI, so the
+    forecast and the bill are held to one budget.
+    """
+    resources: dict[str, Any] = {}
+    subscribers: list[dict[str, Any]]
+    if stack.budget_emails:
+        subscribers = [{"SubscriptionType": "EMAIL", "Address": a} for a in stack.budget_emails]
+    else:
+        resources["BudgetAlertsTopic"] = {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": f"{stack.name}-budget-alerts",
+                "Tags": _tag_list(stack.tags),
+            },
+        }
+        resources["BudgetAlertsTopicPolicy"] = {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [{"Ref": "BudgetAlertsTopic"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "budgets.amazonaws.com"},
+                            "Action": "SNS:Publish",
+                            "Resource": {"Ref": "BudgetAlertsTopic"},
+                        }
+                    ],
+                },
+            },
+        }
+        subscribers = [{"SubscriptionType": "SNS", "Address": {"Ref": "BudgetAlertsTopic"}}]
+    service = stack.tags.get("aloft:service", stack.name)
+    resources["MonthlyBudget"] = {
+        "Type": "AWS::Budgets::Budget",
+        "Properties": {
+            "Budget": {
+                "BudgetName": f"{stack.name}-monthly",
+                "BudgetType": "COST",
+                "TimeUnit": "MONTHLY",
+                "BudgetLimit": {"Amount": stack.budget_usd, "Unit": "USD"},
+                # Cost-allocation tags are filtered as user:<key>$<value>.
+                "CostFilters": {"TagKeyValue": [f"user:aloft:service${service}"]},
+            },
+            "NotificationsWithSubscribers": [
+                {
+                    "Notification": {
+                        "NotificationType": "ACTUAL",
+                        "ComparisonOperator": "GREATER_THAN",
+                        "Threshold": threshold,
+                        "ThresholdType": "PERCENTAGE",
+                    },
+                    "Subscribers": subscribers,
+                }
+                for threshold in stack.budget_alerts
+            ],
+            "ResourceTags": _tag_list(stack.tags),
+        },
+    }
+    return resources
+
+
 def sam_template(stack: Stack, code_uri: str, layer_uri: str = "") -> dict[str, Any]:
     """The SAM template; `code_uri`/`layer_uri` are the zips (local paths or s3:// URIs)."""
     resources: dict[str, Any] = {}
@@ -160,6 +226,7 @@ def sam_template(stack: Stack, code_uri: str, layer_uri: str = "") -> dict[str, 
                     "Threshold": 0,
                     "ComparisonOperator": "GreaterThanThreshold",
                     "TreatMissingData": "notBreaching",
+                    "Tags": _tag_list(tags),
                 },
             }
         resources[fn.logical_id] = {"Type": "AWS::Serverless::Function", "Properties": properties}
@@ -180,6 +247,8 @@ def sam_template(stack: Stack, code_uri: str, layer_uri: str = "") -> dict[str, 
                 "Tags": _tag_list(tags),
             },
         }
+    if stack.budget_usd is not None:
+        resources.update(_budget(stack))
     if any(fn.has("http_api") for fn in stack.functions):
         outputs["HttpApiUrl"] = {
             "Value": {
