@@ -93,3 +93,14 @@ def fmt_count(value: float) -> str:
     if value == int(value):
         return f"{int(value):,}"
     return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def hours_short(hourly: Sequence[float], counts: Sequence[int], per_unit_rps: float) -> int:
+    """Hours whose requests need more units (pods, tasks) than the scaling cap allowed."""
+    return sum(1 for r, n in zip(hourly, counts, strict=True) if r > n * per_unit_rps * 3600 + 1e-6)
+
+
+def baseline_share(counts: Sequence[int], unit_hours: float, hours: int) -> float:
+    """The always-on share of the capacity: what a commitment (Savings Plan) can cover."""
+    mean = unit_hours / hours if hours else 0.0
+    return min(counts) / mean if mean > 0 else 1.0

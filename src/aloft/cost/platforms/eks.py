@@ -13,7 +13,14 @@ import math
 from collections.abc import Sequence
 
 from aloft.cost.catalog import Catalog, InstanceType
-from aloft.cost.estimate import Estimate, Line, fmt_count, line
+from aloft.cost.estimate import (
+    Estimate,
+    Line,
+    baseline_share,
+    fmt_count,
+    hours_short,
+    line,
+)
 from aloft.cost.platforms.fronts import alb_lines
 from aloft.exceptions import ConfigError
 
@@ -170,13 +177,8 @@ class EksSpec:
             )
         notes = []
         if self.nodes is None and self.pod_rps:
-            short = sum(
-                1
-                for r, n in zip(hourly, replicas, strict=True)
-                if r > n * self.pod_rps * 3600 + 1e-6
-            )
+            short = hours_short(hourly, replicas, self.pod_rps)
             if short:
                 notes.append(f"{short} h need more than hpa_max={self.hpa_max} replicas: raise it")
-        mean = node_hours / hours if hours else 0.0
-        baseline = min(nodes) / mean if mean > 0 else 1.0
+        baseline = baseline_share(nodes, node_hours, hours)
         return Estimate(self.platform, self.label, tuple(lines), tuple(notes), baseline)

@@ -11,7 +11,14 @@ import math
 from collections.abc import Sequence
 
 from aloft.cost.catalog import Catalog
-from aloft.cost.estimate import Estimate, Line, fmt_count, line
+from aloft.cost.estimate import (
+    Estimate,
+    Line,
+    baseline_share,
+    fmt_count,
+    hours_short,
+    line,
+)
 from aloft.cost.platforms.fronts import alb_lines
 from aloft.exceptions import ConfigError
 
@@ -138,13 +145,8 @@ class FargateSpec:
             )
         notes = []
         if self.tasks is None and self.task_rps:
-            short = sum(
-                1
-                for r, n in zip(hourly, counts, strict=True)
-                if r > n * self.task_rps * 3600 + 1e-6
-            )
+            short = hours_short(hourly, counts, self.task_rps)
             if short:
                 notes.append(f"{short} h need more than max_tasks={self.max_tasks} tasks: raise it")
-        mean = task_hours / hours if hours else 0.0
-        baseline = min(counts) / mean if mean > 0 else 1.0
+        baseline = baseline_share(counts, task_hours, hours)
         return Estimate(self.platform, self.label, tuple(lines), tuple(notes), baseline)
