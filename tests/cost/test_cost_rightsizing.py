@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 import costkit
 
+from aloft.config import load_config
 from aloft.cost.app_profile import AppProfile, load_profile, save_profile
 from aloft.cost.catalog import Catalog
 from aloft.cost.compare import commitment_option, compare
@@ -75,15 +76,24 @@ def test_pod_requests_cover_capacity_plus_headroom() -> None:
     assert pod.hpa_target_cpu_percent == 77
 
 
-def test_suggestions_are_valid_toml_for_pyproject(catalog: Catalog) -> None:
+def test_suggestions_are_settings_the_project_config_accepts(
+    catalog: Catalog, tmp_path: Path
+) -> None:
     sizing = size_lambda(
         PROFILE, LambdaSpec(front="none"), steady(5), catalog, latency_target_ms=200, headroom=0.3
     )
-    text = suggested_toml(sizing, size_pod(PROFILE, workers=2, headroom=0.3))
-    data = tomllib.loads(text)
-    assert data["tool"]["aloft"]["lambda"]["memory_mb"] == 1024
-    assert data["tool"]["aloft"]["kubernetes"]["cpu_request"] == "1300m"
-    assert data["tool"]["aloft"]["kubernetes"]["memory_request"] == "272Mi"
+    text = suggested_toml(sizing, size_pod(PROFILE, workers=2, headroom=0.3), ["api", "worker"])
+    # Pasted into a real pyproject.toml, the snippet passes the same loader every verb uses.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\n[tool.aloft]\napp = "m:app"\n' + text
+    )
+    config = load_config(tmp_path, environ={}).config
+    assert {n: f.memory for n, f in config.lambda_.functions.items()} == {
+        "api": 1024,
+        "worker": 1024,
+    }
+    assert (config.kubernetes.cpu, config.kubernetes.memory) == ("1300m", "272Mi")
+    assert config.kubernetes.autoscaling.target_cpu == 77
 
 
 def test_profile_round_trips_and_rejects_damage(tmp_path: Path) -> None:

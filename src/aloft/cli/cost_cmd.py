@@ -158,7 +158,7 @@ def cost(
     from aloft.cost import traffic as traffic_mod
     from aloft.cost.compare import compare, over_budget
     from aloft.cost.report import render_comparison
-    from aloft.cost.scenario import build_scenario
+    from aloft.cost.scenario import build_scenario, lambda_function_names
 
     resolved = resolve(project, environment)
     settings = resolved.config.cost
@@ -181,7 +181,10 @@ def cost(
     )
     reason = over_budget(target, scenario.budget_usd)
     text = render_comparison(
-        comparison, lambda_sizing=scenario.lambda_sizing, pod_sizing=scenario.pod_sizing
+        comparison,
+        lambda_sizing=scenario.lambda_sizing,
+        pod_sizing=scenario.pod_sizing,
+        functions=lambda_function_names(resolved),
     )
     written: list[str] = []
     if plot_stem is not None:

@@ -60,6 +60,7 @@ def render_comparison(
     *,
     lambda_sizing: LambdaSizing | None = None,
     pod_sizing: PodSizing | None = None,
+    functions: Sequence[str] = (),
 ) -> str:
     profile = comparison.profile
     catalog = comparison.catalog
@@ -111,7 +112,7 @@ def render_comparison(
             f" HPA target {pod_sizing.hpa_target_cpu_percent}% CPU;"
             f" {pod_sizing.pod_rps:.1f} req/s per pod; no CPU limit (avoids throttling)",
         ]
-    snippet = suggested_toml(lambda_sizing, pod_sizing)
+    snippet = suggested_toml(lambda_sizing, pod_sizing, functions)
     if snippet:
         out += ["", "suggested settings for pyproject.toml:", snippet.rstrip()]
     return "\n".join(out)

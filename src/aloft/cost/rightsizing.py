@@ -149,18 +149,30 @@ def size_pod(profile: AppProfile, *, workers: int, headroom: float) -> PodSizing
     )
 
 
-def suggested_toml(lambda_sizing: LambdaSizing | None, pod: PodSizing | None) -> str:
-    """The sizes as `[tool.aloft]` settings to paste into pyproject.toml."""
+def suggested_toml(
+    lambda_sizing: LambdaSizing | None,
+    pod: PodSizing | None,
+    functions: Sequence[str] = (),
+) -> str:
+    """The sizes as `[tool.aloft]` settings to paste into pyproject.toml, under the very keys
+    `aloft lambda` and `aloft k8s` read (memory per function; cpu, memory, HPA target)."""
     out: list[str] = []
     if lambda_sizing is not None:
-        out += ["[tool.aloft.lambda]", f"memory_mb = {lambda_sizing.chosen.memory_mb}", ""]
+        for name in functions:
+            out += [
+                f"[tool.aloft.lambda.functions.{name}]",
+                f"memory = {lambda_sizing.chosen.memory_mb}",
+                "",
+            ]
     if pod is not None:
         out += [
             "[tool.aloft.kubernetes]",
-            f'cpu_request = "{round(pod.cpu_request * 1000)}m"',
-            f'memory_request = "{pod.memory_request_mib}Mi"',
-            f'memory_limit = "{pod.memory_limit_mib}Mi"',
-            f"hpa_target_cpu_percent = {pod.hpa_target_cpu_percent}",
+            f'cpu = "{round(pod.cpu_request * 1000)}m"',
+            # The memory limit equals the request (memory is not compressible).
+            f'memory = "{max(pod.memory_request_mib, pod.memory_limit_mib)}Mi"',
+            "",
+            "[tool.aloft.kubernetes.autoscaling]",
+            f"target_cpu = {pod.hpa_target_cpu_percent}",
             "",
         ]
     return "\n".join(out).rstrip() + "\n" if out else ""

@@ -8,8 +8,10 @@ memory_mb and pod_rps, and the error says which is missing.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
+from aloft.config import ResolvedConfig
 from aloft.config.cost import (
     CostSettings,
     TrafficSettings,
@@ -185,3 +187,11 @@ def build_scenario(
 def _path(root: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else root / path
+
+
+def lambda_function_names(resolved: ResolvedConfig) -> list[str]:
+    """The keys of [tool.aloft.lambda.functions]; one function named after the project if none."""
+    configured = list(resolved.config.lambda_.functions)
+    if configured:
+        return configured
+    return [re.sub(r"[^A-Za-z0-9-]", "-", resolved.project_name).strip("-")[:30] or "app"]
