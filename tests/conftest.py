@@ -99,6 +99,8 @@ def run_server(redis_server: RedisServer) -> Iterator[Any]:
             text=True,
             env=environ,
             cwd=str(REPO),
+            # Its own process group, so a test can signal the group as `timeout` would.
+            start_new_session=True,
         )
         server = Server(process, health_path=environ.get("ALOFT_HEALTH_PATH", "/healthz"))
         server.start_readers()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -17,10 +19,14 @@ LOADGEN = Path(__file__).with_name("loadgen.py")
 DELAY = 2.0
 
 
+@pytest.mark.parametrize("to_group", [False, True], ids=["master", "process-group"])
 @pytest.mark.parametrize(
     "example,slow_path", [("fastapi", "/report?seconds=2.5"), ("flask", "/report?seconds=2.5")]
 )
-def test_sigterm_drains_without_failing_requests(example: str, slow_path: str, run_server) -> None:
+def test_sigterm_drains_without_failing_requests(
+    example: str, slow_path: str, to_group: bool, run_server
+) -> None:
+    """SIGTERM to the master (as Kubernetes sends it) or to the whole group (as `timeout` does)."""
     server: Server = run_server(
         example, workers=2, redis_db=5, env={"ALOFT_DRAIN_DELAY": str(DELAY)}
     )
@@ -32,7 +38,10 @@ def test_sigterm_drains_without_failing_requests(example: str, slow_path: str, r
     time.sleep(1.0)  # load is flowing before the signal
 
     sigterm_at = time.time()
-    server.process.send_signal(15)
+    if to_group:
+        os.killpg(os.getpgid(server.process.pid), signal.SIGTERM)
+    else:
+        server.process.send_signal(signal.SIGTERM)
     readiness: list[tuple[float, int]] = []
     served_during_delay: list[int] = []
     slow: list[Response] = []

@@ -86,7 +86,7 @@ def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> di
     if interface == "asgi":
         settings["worker_class"] = "aloft.runtime.servers.UvicornWorker"
     else:
-        settings["worker_class"] = "gthread"
+        settings["worker_class"] = "aloft.runtime.servers.ThreadWorker"
         settings["threads"] = options.threads
     return settings
 
@@ -177,6 +177,7 @@ class Drain:
         """True when this SIGTERM starts the delay; False when it is time to stop now."""
         if self.started is not None or self.delay <= 0:
             self._flag()
+            self._mark(STOPPING)
             return False
         self.started = time.monotonic()
         self._flag()
@@ -192,12 +193,43 @@ class Drain:
 
     def _flag(self) -> None:
         health.start_draining()
-        with open(os.path.join(self.run_dir, health.DRAIN_FLAG), "w"):
+        self._mark(health.DRAIN_FLAG)
+
+    def _mark(self, name: str) -> None:
+        with open(os.path.join(self.run_dir, name), "w"):
             pass
 
     def _elapsed(self) -> None:
         log.info("drain delay over: closing the listener, finishing in-flight requests")
+        self._mark(STOPPING)  # the SIGTERMs the workers get now are the master's own
         self.stop()
+
+
+# Written by the master just before it signals the workers to stop.
+STOPPING = "stopping"
+
+
+def early_sigterm() -> bool:
+    """Whether a worker's SIGTERM came while the master still drains, so it is to be ignored.
+
+    That happens when SIGTERM is sent to the whole process group (`timeout`, `kill -- -PGID`)
+    rather than to the master alone, as Kubernetes and runc do: the master then stops the
+    workers itself when the delay is over. A worker signalled alone still stops, 0.2 s later.
+    """
+    run_dir = os.environ.get("_ALOFT_RUN_DIR")
+    if not run_dir:
+        return False
+    stopping = os.path.join(run_dir, STOPPING)
+    draining = os.path.join(run_dir, health.DRAIN_FLAG)
+    deadline = time.monotonic() + 0.2
+    while True:
+        if os.path.exists(stopping):
+            return False
+        if os.path.exists(draining):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 def fold_worker(run_dir: str, pid: int) -> None:

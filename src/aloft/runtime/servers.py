@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from typing import Any
 
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 
 from aloft.runtime import serve as serve_mod
 from aloft.runtime.options import ServeOptions
 
 try:
+    from uvicorn import Server as _UvicornServer
     from uvicorn_worker import UvicornWorker as _UvicornWorker
 except ImportError:  # a WSGI-only image carries no uvicorn
-    _UvicornWorker = object
+    _UvicornWorker = _UvicornServer = object  # type: ignore[misc,assignment]
 
 
 class JsonLogger(glogging.Logger):  # type: ignore[misc]
@@ -54,6 +57,31 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]
             logger = logging.getLogger(name)
             logger.handlers = []
             logger.propagate = True
+
+    async def _serve(self) -> None:
+        # As the base class does, with a server that knows about the master's drain.
+        self.config.app = self.wsgi
+        server = _DrainAwareServer(config=self.config)
+        self._install_sigquit_handler()
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+
+class _DrainAwareServer(_UvicornServer):
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if sig == signal.SIGTERM and serve_mod.early_sigterm():
+            return
+        super().handle_exit(sig, frame)
+
+
+class ThreadWorker(_ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded WSGI worker, ignoring a group SIGTERM while the master drains."""
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if serve_mod.early_sigterm():
+            return
+        super().handle_exit(sig, frame)
 
 
 class DrainingArbiter(Arbiter):  # type: ignore[misc]
