@@ -58,14 +58,16 @@ def get_live(cluster: Cluster, obj: Manifest) -> dict[str, Any] | None:
     return result
 
 
-def apply(cluster: Cluster, obj: Manifest, *, dry_run: bool) -> dict[str, Any]:
+def apply(
+    cluster: Cluster, obj: Manifest, *, dry_run: bool, manager: str = FIELD_MANAGER
+) -> dict[str, Any]:
     """Server-side apply; `force_conflicts` because aloft owns every field it renders."""
     from kubernetes.client.exceptions import ApiException
 
     resource = cluster.resource_for(obj)
     if resource is None:
         raise OperationFailed(f"{ident(obj)}: the cluster does not serve {obj['apiVersion']}")
-    kwargs: dict[str, Any] = {"field_manager": FIELD_MANAGER, "force_conflicts": True}
+    kwargs: dict[str, Any] = {"field_manager": manager, "force_conflicts": True}
     if dry_run:
         kwargs["dry_run"] = "All"
     try:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from aloft.exceptions import ConfigError, OperationFailed
-from aloft.kube.apply import ObjectDiff, apply, diff_object, format_diffs
-from aloft.kube.client import Cluster, api_message, connect
+from aloft.kube.apply import ObjectDiff, apply, diff_object, format_diffs, get_live
+from aloft.kube.client import FIELD_MANAGER, Cluster, api_message, connect
 from aloft.kube.manifest import Manifest, ident
 from aloft.kube.render import Rendered, render
 from aloft.kube.versions import KubeVersion
@@ -20,6 +20,8 @@ from aloft.kube.versions import KubeVersion
 Progress = Callable[[str], None]
 # Applied first, in this order; the release Job runs between these and the rest.
 _BEFORE_JOB = ("ServiceAccount", "ConfigMap", "ExternalSecret")
+# Co-owns `spec.replicas` of a Deployment whose count an HPA takes over (see _handover).
+HANDOVER_MANAGER = "aloft-handover-to-hpa"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,10 @@ class Plan:
     skipped: list[ObjectDiff]
     project: str
     namespace: str
+    # Deployment ident -> live replicas, for those whose count aloft set and an HPA now owns.
+    handover: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Deployment ident -> min_replicas, for autoscaled Deployments this deploy creates.
+    initial: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def prepare(request: DeployRequest) -> Plan:
@@ -110,12 +116,44 @@ def prepare(request: DeployRequest) -> Plan:
             if cluster.resource_for(obj) is None:
                 note = f"the cluster lacks the {obj['kind']} CRD ({obj['apiVersion']}); not applied"
                 skipped.append(ObjectDiff(ident(obj), "skip", note=note))
+                if obj["kind"] == "ExternalSecret":
+                    _require_synced_secret(cluster, obj)
             else:
                 to_apply.append(obj)
-        return Plan(cluster, rendered, to_apply, skipped, rendered.services[0].project, namespace)
+        handover: dict[str, int] = {}
+        initial: dict[str, int] = {}
+        scaled = {s.name: s.workload.autoscaling.min_replicas for s in rendered.services}
+        for obj in to_apply:
+            if obj["kind"] != "Deployment" or "replicas" in obj["spec"]:
+                continue
+            live = get_live(cluster, obj)
+            if live is None:
+                initial[ident(obj)] = scaled[obj["metadata"]["name"]]
+            elif (count := _replicas_to_hand_over(live)) is not None:
+                handover[ident(obj)] = count
+        project = rendered.services[0].project
+        return Plan(cluster, rendered, to_apply, skipped, project, namespace, handover, initial)
     except BaseException:
         cluster.close()
         raise
+
+
+def _require_synced_secret(cluster: Cluster, obj: Manifest) -> None:
+    """Without the operator the pods can only start if the Secret it would write exists
+    already; refuse before applying anything rather than fail the rollout."""
+    from kubernetes.client.exceptions import ApiException
+
+    name, namespace = obj["spec"]["target"]["name"], obj["metadata"]["namespace"]
+    try:
+        cluster.api_core.read_namespaced_secret(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ConfigError(
+                f"{ident(obj)}: the cluster lacks the ExternalSecret CRD ({obj['apiVersion']})"
+                f" and Secret {namespace}/{name}, which the pods read, does not exist; install"
+                " the External Secrets Operator or create the Secret (nothing was applied)"
+            ) from None
+        raise OperationFailed(f"Secret {namespace}/{name}: {api_message(exc)}") from None
 
 
 def _require_namespace(cluster: Cluster, namespace: str) -> None:
@@ -132,12 +170,50 @@ def _require_namespace(cluster: Cluster, namespace: str) -> None:
         raise OperationFailed(f"namespace {namespace}: {api_message(exc)}") from None
 
 
+def _replicas_to_hand_over(live: dict[str, Any]) -> int | None:
+    """The live replica count of an autoscaled Deployment when aloft owns it (applied it while
+    autoscaling was off), else None.
+
+    Server-side apply removes a field its only owner stops applying, so the count would fall to
+    the default of 1 (pods killed) until the HPA scales back up. The upstream recipe for handing
+    a field to an HPA: another manager applies the live value first, so the field keeps an owner.
+    A Deployment created without `replicas` starts at 1 until the HPA's next sync; the same
+    manager sets min_replicas right after creation so the first rollout already has them.
+    """
+    for entry in live["metadata"].get("managedFields") or []:
+        fields = (entry.get("fieldsV1") or {}).get("f:spec") or {}
+        if entry.get("manager") == FIELD_MANAGER and "f:replicas" in fields:
+            count: int = live["spec"]["replicas"]
+            return count
+    return None
+
+
+def _handover(cluster: Cluster, obj: Manifest, replicas: int) -> None:
+    meta = obj["metadata"]
+    body = {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+        "spec": {"replicas": replicas},
+    }
+    apply(cluster, body, dry_run=False, manager=HANDOVER_MANAGER)
+
+
+def _as_applied(plan: Plan, obj: Manifest) -> Manifest:
+    """What the server ends up with for `obj`: with a handed-over count, the live count stays."""
+    count = plan.handover.get(ident(obj))
+    if count is None:
+        return obj
+    return {**obj, "spec": {**obj["spec"], "replicas": count}}
+
+
 def _diffs(plan: Plan, prune: bool) -> tuple[list[ObjectDiff], list[dict[str, Any]]]:
     from aloft.kube.prune import candidates
 
     # Every object is dry-run on the server before any is written: admission and validation
     # errors surface here, so a refused object never leaves a half-applied set.
-    diffs = [diff_object(plan.cluster, obj) for obj in plan.apply] + plan.skipped
+    diffs = [diff_object(plan.cluster, _as_applied(plan, obj)) for obj in plan.apply]
+    diffs += plan.skipped
     doomed = candidates(plan.cluster, plan.project, plan.namespace, plan.apply) if prune else []
     diffs += [ObjectDiff(ident(obj), "prune") for obj in doomed]
     return diffs, doomed
@@ -199,7 +275,13 @@ def _deploy(
             result.seconds = time.monotonic() - started
             return result
     for obj in rest:
+        if ident(obj) in plan.handover:
+            _handover(cluster, obj, plan.handover[ident(obj)])
+            if progress:
+                progress(f"{ident(obj)}: replicas handed over to the HorizontalPodAutoscaler")
         apply(cluster, obj, dry_run=False)
+        if ident(obj) in plan.initial:
+            _handover(cluster, obj, plan.initial[ident(obj)])
     for obj in (o for o in rest if o["kind"] == "Deployment"):
         name, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
         outcome = wait(cluster, namespace, name, request.timeout, progress)
@@ -255,6 +337,30 @@ def _wait_job(cluster: Cluster, job: Manifest, timeout: float, progress: Progres
             return ""
         for condition in status.conditions or []:
             if condition.type == "Failed" and condition.status == "True":
-                return f"{condition.reason}: {condition.message}"
+                return f"{condition.reason}: {condition.message}" + _job_pod_outcome(
+                    cluster, name, namespace
+                )
         time.sleep(0.5)
     return f"did not finish within {timeout:g}s"
+
+
+def _job_pod_outcome(cluster: Cluster, job: str, namespace: str) -> str:
+    """The last failed pod's exit code and final log line: what the command itself said."""
+    from kubernetes.client.exceptions import ApiException
+
+    pods = cluster.api_core.list_namespaced_pod(namespace, label_selector=f"job-name={job}").items
+    for pod in sorted(pods, key=lambda p: p.metadata.creation_timestamp, reverse=True):
+        for status in pod.status.container_statuses or []:
+            ended = status.state.terminated if status.state else None
+            if ended is None or ended.exit_code == 0:
+                continue
+            text = f"; pod {pod.metadata.name} exited {ended.exit_code}"
+            try:
+                log = cluster.api_core.read_namespaced_pod_log(
+                    pod.metadata.name, namespace, container=status.name, tail_lines=1
+                )
+            except ApiException:
+                return text
+            last = str(log or "").strip().splitlines()
+            return text + (f": {last[-1][:200]}" if last else "")
+    return ""
