@@ -112,3 +112,71 @@ def cluster_down(state: Path) -> None:
         timeout=120,
         check=False,
     )
+
+
+def cluster_project(
+    folder: Path,
+    namespace: str,
+    redis_url: str,
+    extra: str = "",
+    *,
+    app: str = "shop.main:app",
+    fixed_replicas: bool = True,
+    **kube_keys: str,
+) -> Path:
+    """The FastAPI example as a project for the test cluster. `kube_keys` are TOML values set in
+    [tool.aloft.kubernetes]; `extra` (sub-tables) follows; autoscaling is off unless asked."""
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = "".join(f"{k} = {v}\n" for k, v in kube_keys.items())
+    scaling = "[tool.aloft.kubernetes.autoscaling]\nenabled = false\n" if fixed_replicas else ""
+    (folder / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [project]
+            name = "shop-fastapi"
+            version = "0.1.0"
+
+            [tool.aloft]
+            app = "{app}"
+            service = "shop"
+            drain_delay = 1
+            drain_timeout = 5
+
+            [tool.aloft.tags]
+            team = "storefront"
+
+            [tool.aloft.kubernetes]
+            namespace = "{namespace}"
+            cpu = "50m"
+            memory = "192Mi"
+            env = {{ REDIS_URL = "{redis_url}" }}
+            """
+        )
+        + keys
+        + scaling
+        + textwrap.dedent(extra)
+    )
+    return folder
+
+
+def k8s_deploy(facts: dict[str, Any], project: Path, *args: str) -> Any:
+    """`aloft k8s deploy` of `project` against the test cluster, with a bounded wait."""
+    return aloft(
+        "k8s",
+        "deploy",
+        "--project",
+        str(project),
+        "--kubeconfig",
+        facts["kubeconfig"],
+        "--timeout",
+        "120",
+        *args,
+    )
+
+
+def json_of(result: Any) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"not JSON:\n{result.stdout}\n{result.stderr}") from None
+    return data

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -11,65 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from kubekit import aloft, kubectl
+from kubekit import aloft, cluster_project, json_of, k8s_deploy, kubectl
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def _project(
-    folder: Path, namespace: str, redis_url: str, extra: str = "", app: str = "shop.main:app"
-) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""
-            [project]
-            name = "shop-fastapi"
-            version = "0.1.0"
-
-            [tool.aloft]
-            app = "{app}"
-            service = "shop"
-            drain_delay = 1
-            drain_timeout = 5
-
-            [tool.aloft.tags]
-            team = "storefront"
-
-            [tool.aloft.kubernetes]
-            namespace = "{namespace}"
-            cpu = "50m"
-            memory = "192Mi"
-            env = {{ REDIS_URL = "{redis_url}" }}
-            [tool.aloft.kubernetes.autoscaling]
-            enabled = false
-            """
-        )
-        + textwrap.dedent(extra)
-    )
-    return folder
-
-
-def _deploy(facts: dict[str, Any], project: Path, *args: str) -> Any:
-    return aloft(
-        "k8s",
-        "deploy",
-        "--project",
-        str(project),
-        "--kubeconfig",
-        facts["kubeconfig"],
-        "--timeout",
-        "120",
-        *args,
-    )
-
-
-def _json(result: Any) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(result.stdout)
-    except json.JSONDecodeError:
-        raise AssertionError(f"not JSON:\n{result.stdout}\n{result.stderr}") from None
-    return data
 
 
 def _pods(facts: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
@@ -104,10 +47,10 @@ def test_deploy_runs_the_image_ready_by_its_probe_serving_and_logging(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path, namespace, bridge_redis)
-    result = _deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    report = _json(result)
+    report = json_of(result)
     assert report["ok"] and {o["action"] for o in report["objects"]} == {"create"}
     pods = _pods(kube_cluster, namespace)
     assert len(pods) == 2
@@ -121,10 +64,10 @@ def test_deploy_runs_the_image_ready_by_its_probe_serving_and_logging(
     first = json.loads(logs.splitlines()[0])
     assert first["service"] == "shop" and first["message"] == "starting"
 
-    again = _deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
+    again = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert again.returncode == 0
-    assert _json(again)["changed"] is False
-    assert {o["action"] for o in _json(again)["objects"]} == {"unchanged"}
+    assert json_of(again)["changed"] is False
+    assert {o["action"] for o in json_of(again)["objects"]} == {"unchanged"}
 
 
 def test_diff_and_dry_run_show_exactly_the_changed_fields_and_apply_nothing(
@@ -134,8 +77,8 @@ def test_diff_and_dry_run_show_exactly_the_changed_fields_and_apply_nothing(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path, namespace, bridge_redis)
-    assert _deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    assert k8s_deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
     changed = (project / "pyproject.toml").read_text().replace('cpu = "50m"', 'cpu = "60m"')
     (project / "pyproject.toml").write_text(changed)
     diff = aloft(
@@ -151,7 +94,7 @@ def test_diff_and_dry_run_show_exactly_the_changed_fields_and_apply_nothing(
         "json",
     )
     assert diff.returncode == 1, diff.stderr
-    objects = {o["object"]: o for o in _json(diff)["objects"]}
+    objects = {o["object"]: o for o in json_of(diff)["objects"]}
     dep = objects[f"Deployment/{namespace}/shop"]
     assert dep["action"] == "update"
     assert [c["path"] for c in dep["changes"]] == [
@@ -160,10 +103,10 @@ def test_diff_and_dry_run_show_exactly_the_changed_fields_and_apply_nothing(
     assert dep["changes"][0]["old"] == "50m" and dep["changes"][0]["new"] == "60m"
     others = {k: o["action"] for k, o in objects.items() if k != f"Deployment/{namespace}/shop"}
     assert set(others.values()) == {"unchanged"}
-    dry = _deploy(
+    dry = k8s_deploy(
         kube_cluster, project, "--image-record", str(shop_image), "--dry-run", "-o", "json"
     )
-    assert dry.returncode == 0 and _json(dry)["dry_run"] is True
+    assert dry.returncode == 0 and json_of(dry)["dry_run"] is True
     live = kubectl(
         kube_cluster,
         "-n",
@@ -184,8 +127,8 @@ def test_config_change_rolls_pods_with_zero_failed_requests(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path, namespace, bridge_redis)
-    assert _deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    assert k8s_deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
     before = {p["metadata"]["name"] for p in _pods(kube_cluster, namespace)}
     (project / "pyproject.toml").write_text(
         (project / "pyproject.toml").read_text().replace("env = {", 'env = { GREETING = "v2",')
@@ -223,7 +166,7 @@ def test_config_change_rolls_pods_with_zero_failed_requests(
     for thread in threads:
         thread.start()
     try:
-        rolled = _deploy(kube_cluster, project, "--image-record", str(shop_image))
+        rolled = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
     finally:
         time.sleep(1.0)
         done.set()
@@ -249,18 +192,18 @@ def test_a_broken_version_is_rolled_back_automatically(
     change: str,
     reason: str,
 ) -> None:
-    project = _project(tmp_path, namespace, bridge_redis)
-    assert _deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    assert k8s_deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
     good = json.loads(shop_image.read_text())["reference"]
     if change == "image":
         args = ["--image", good.split("@")[0] + "@sha256:" + "b" * 64]
     else:
-        _project(tmp_path, namespace, bridge_redis, app="shop.missing:app")
+        cluster_project(tmp_path, namespace, bridge_redis, app="shop.missing:app")
         args = ["--image-record", str(shop_image)]
     started = time.monotonic()
-    broken = _deploy(kube_cluster, project, *args, "-o", "json")
+    broken = k8s_deploy(kube_cluster, project, *args, "-o", "json")
     assert broken.returncode == 1, broken.stdout + broken.stderr
-    report = _json(broken)
+    report = json_of(broken)
     assert report["rolled_back"] is True
     assert reason in report["reason"]
     assert time.monotonic() - started < 90
@@ -279,8 +222,8 @@ def test_prune_removes_a_dropped_object_and_nothing_else(
     tmp_path: Path,
 ) -> None:
     with_ingress = '[tool.aloft.kubernetes.ingress]\nhost = "shop.test"\n'
-    project = _project(tmp_path, namespace, bridge_redis, extra=with_ingress)
-    assert _deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
+    project = cluster_project(tmp_path, namespace, bridge_redis, extra=with_ingress)
+    assert k8s_deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
     kubectl(kube_cluster, "-n", namespace, "create", "configmap", "not-ours", "--from-literal=a=b")
     kubectl(
         kube_cluster,
@@ -304,13 +247,13 @@ def test_prune_removes_a_dropped_object_and_nothing_else(
             "json",
         ).stdout
     )["items"][0]["metadata"]["name"]
-    _project(tmp_path, namespace, bridge_redis)  # the same config without the ingress
+    cluster_project(tmp_path, namespace, bridge_redis)  # the same config without the ingress
     (project / "pyproject.toml").write_text(
         (project / "pyproject.toml").read_text().replace("env = {", 'env = { GREETING = "v2",')
     )
-    result = _deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert _json(result)["pruned"] == [f"Ingress/{namespace}/shop"]
+    assert json_of(result)["pruned"] == [f"Ingress/{namespace}/shop"]
     names = kubectl(
         kube_cluster, "-n", namespace, "get", "ingress,configmap", "-o", "name"
     ).stdout.split()
@@ -328,7 +271,7 @@ def test_release_job_succeeds_before_the_rollout(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path, namespace, bridge_redis)
+    project = cluster_project(tmp_path, namespace, bridge_redis)
     text = (
         (project / "pyproject.toml")
         .read_text()
@@ -339,7 +282,7 @@ def test_release_job_succeeds_before_the_rollout(
         )
     )
     (project / "pyproject.toml").write_text(text)
-    result = _deploy(kube_cluster, project, "--image-record", str(shop_image))
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "release job shop-release-" in result.stderr
     assert result.stderr.index("succeeded") < result.stderr.index("shop: ")

@@ -12,67 +12,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from kubekit import aloft, kubectl
+from kubekit import aloft, cluster_project, json_of, k8s_deploy, kubectl
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def _project(folder: Path, namespace: str, redis_url: str, extra: str = "", **top: str) -> Path:
-    """The FastAPI example as a project; `extra` lands inside [tool.aloft.kubernetes], `top`
-    adds keys there too (before any sub-table)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    keys = "".join(f"{k} = {v}\n" for k, v in top.items())
-    (folder / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""
-            [project]
-            name = "shop-fastapi"
-            version = "0.1.0"
-
-            [tool.aloft]
-            app = "shop.main:app"
-            service = "shop"
-            drain_delay = 1
-            drain_timeout = 5
-
-            [tool.aloft.kubernetes]
-            namespace = "{namespace}"
-            cpu = "50m"
-            memory = "192Mi"
-            env = {{ REDIS_URL = "{redis_url}" }}
-            """
-        )
-        + keys
-        + textwrap.dedent(extra)
-    )
-    return folder
-
-
-_FIXED = "[tool.aloft.kubernetes.autoscaling]\nenabled = false\n"
-
-
-def _deploy(facts: dict[str, Any], project: Path, image: Path, *args: str) -> Any:
-    return aloft(
-        "k8s",
-        "deploy",
-        "--project",
-        str(project),
-        "--kubeconfig",
-        facts["kubeconfig"],
-        "--image-record",
-        str(image),
-        "--timeout",
-        "90",
-        *args,
-    )
-
-
-def _json(result: Any) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(result.stdout)
-    except json.JSONDecodeError:
-        raise AssertionError(f"not JSON:\n{result.stdout}\n{result.stderr}") from None
-    return data
 
 
 def _get(facts: dict[str, Any], namespace: str, *what: str) -> dict[str, Any]:
@@ -108,10 +50,10 @@ def test_deploy_with_autoscaling_leaves_replicas_to_the_hpa(
     tmp_path: Path,
 ) -> None:
     scaling = "[tool.aloft.kubernetes.autoscaling]\nmin_replicas = 2\nmax_replicas = 3\n"
-    project = _project(tmp_path, namespace, bridge_redis, scaling)
-    result = _deploy(kube_cluster, project, shop_image, "-o", "json")
+    project = cluster_project(tmp_path, namespace, bridge_redis, scaling, fixed_replicas=False)
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    actions = {o["object"]: o["action"] for o in _json(result)["objects"]}
+    actions = {o["object"]: o["action"] for o in json_of(result)["objects"]}
     assert actions[f"HorizontalPodAutoscaler/{namespace}/shop"] == "create"
 
     # 1.20 serves no autoscaling/v2: the object was written as v2beta2, aimed at the Deployment.
@@ -135,9 +77,9 @@ def test_deploy_with_autoscaling_leaves_replicas_to_the_hpa(
     for pod in pods:
         assert httpx.get(f"http://{pod['status']['podIP']}:8000/", timeout=5).status_code == 200
 
-    again = _deploy(kube_cluster, project, shop_image, "-o", "json")
+    again = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert again.returncode == 0, again.stdout + again.stderr
-    report = _json(again)
+    report = json_of(again)
     assert report["changed"] is False, report
     assert {o["action"] for o in report["objects"]} == {"unchanged"}
     after = _get(kube_cluster, namespace, "deployment", "shop")
@@ -152,10 +94,10 @@ def test_turning_autoscaling_on_keeps_the_running_replicas(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path, namespace, bridge_redis, _FIXED)
-    assert _deploy(kube_cluster, project, shop_image).returncode == 0
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    assert k8s_deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
     scaling = "[tool.aloft.kubernetes.autoscaling]\nmin_replicas = 2\nmax_replicas = 3\n"
-    _project(tmp_path, namespace, bridge_redis, scaling)
+    cluster_project(tmp_path, namespace, bridge_redis, scaling, fixed_replicas=False)
 
     # aloft stops applying `replicas`; without a handover the server would drop it to 1.
     diff = aloft(
@@ -170,11 +112,11 @@ def test_turning_autoscaling_on_keeps_the_running_replicas(
         "-o",
         "json",
     )
-    actions = {o["object"]: o for o in _json(diff)["objects"]}
+    actions = {o["object"]: o for o in json_of(diff)["objects"]}
     assert actions[f"Deployment/{namespace}/shop"]["action"] == "unchanged", actions
     assert actions[f"HorizontalPodAutoscaler/{namespace}/shop"]["action"] == "create"
 
-    result = _deploy(kube_cluster, project, shop_image)
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "replicas handed over to the HorizontalPodAutoscaler" in result.stderr
     deployment = _get(kube_cluster, namespace, "deployment", "shop")
@@ -190,8 +132,8 @@ def test_turning_autoscaling_on_keeps_the_running_replicas(
     assert scaled == []
     assert len(_ready_pods(kube_cluster, namespace, "shop")) == 2
 
-    again = _deploy(kube_cluster, project, shop_image, "-o", "json")
-    assert again.returncode == 0 and _json(again)["changed"] is False, again.stdout
+    again = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
+    assert again.returncode == 0 and json_of(again)["changed"] is False, again.stdout
 
 
 def test_deploy_several_services_each_knows_the_others_by_service_name(
@@ -210,10 +152,10 @@ def test_deploy_several_services_each_knows_the_others_by_service_name(
         [tool.aloft.kubernetes.services.worker.autoscaling]
         enabled = false
         """
-    project = _project(tmp_path, namespace, bridge_redis, _FIXED + textwrap.dedent(worker))
-    result = _deploy(kube_cluster, project, shop_image, "-o", "json")
+    project = cluster_project(tmp_path, namespace, bridge_redis, textwrap.dedent(worker))
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    created = {o["object"] for o in _json(result)["objects"]}
+    created = {o["object"] for o in json_of(result)["objects"]}
     for name in ("shop", "worker"):
         assert f"Deployment/{namespace}/{name}" in created
         assert f"Service/{namespace}/{name}" in created
@@ -266,15 +208,15 @@ def test_deploy_skips_custom_resources_the_cluster_has_no_crd_for(
         store = "aws"
         data = { API_TOKEN = "prod/shop#token" }
         """
-    project = _project(
+    project = cluster_project(
         tmp_path,
         namespace,
         bridge_redis,
-        _FIXED + textwrap.dedent(extra),
+        textwrap.dedent(extra),
         monitoring='"servicemonitor"',
     )
     # Without the operator nothing would write the Secret the pods read: refused up front.
-    refused = _deploy(kube_cluster, project, shop_image)
+    refused = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert f"Secret {namespace}/shop-external" in refused.stderr
@@ -291,7 +233,7 @@ def test_deploy_skips_custom_resources_the_cluster_has_no_crd_for(
         "shop-external",
         "--from-literal=API_TOKEN=t0ken",
     )
-    result = _deploy(kube_cluster, project, shop_image)
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
     assert result.returncode == 0, result.stdout + result.stderr
     skipped = {
         "ExternalSecret": "external-secrets.io/",
@@ -309,9 +251,9 @@ def test_deploy_skips_custom_resources_the_cluster_has_no_crd_for(
     }
     assert {"Deployment", "Service", "ConfigMap", "PodDisruptionBudget"} <= kinds
 
-    again = _deploy(kube_cluster, project, shop_image, "-o", "json")
+    again = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert again.returncode == 0, again.stdout + again.stderr
-    report = _json(again)
+    report = json_of(again)
     assert report["changed"] is False
     assert sorted(
         o["object"].split("/")[0] for o in report["objects"] if o["action"] == "skip"
@@ -325,17 +267,17 @@ def test_a_failing_release_job_stops_the_deploy_before_the_rollout(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    project = _project(tmp_path, namespace, bridge_redis, _FIXED)
-    assert _deploy(kube_cluster, project, shop_image).returncode == 0
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    assert k8s_deploy(kube_cluster, project, "--image-record", str(shop_image)).returncode == 0
     before = _get(kube_cluster, namespace, "deployment", "shop")
     failing = '["/usr/bin/python3", "-c", "import sys; print(\\"migration broke\\"); sys.exit(3)"]'
-    _project(tmp_path, namespace, bridge_redis, _FIXED, release=failing)
+    cluster_project(tmp_path, namespace, bridge_redis, release=failing)
     text = (project / "pyproject.toml").read_text().replace("env = {", 'env = { GREETING = "v2",')
     (project / "pyproject.toml").write_text(text)
 
-    result = _deploy(kube_cluster, project, shop_image, "-o", "json")
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
     assert result.returncode == 1, result.stdout + result.stderr
-    report = _json(result)
+    report = json_of(result)
     assert report["ok"] is False and report["rolled_back"] is False
     job = next(o["object"] for o in report["objects"] if o["object"].startswith("Job/"))
     assert job.startswith(f"Job/{namespace}/shop-release-")
@@ -372,7 +314,7 @@ def test_context_picks_one_of_two_and_an_unknown_one_is_a_one_line_error(
     config["current-context"] = "nowhere"
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(json.dumps(config))
-    project = _project(tmp_path / "project", namespace, bridge_redis, _FIXED)
+    project = cluster_project(tmp_path / "project", namespace, bridge_redis)
     common = [
         "--project",
         str(project),
@@ -384,7 +326,7 @@ def test_context_picks_one_of_two_and_an_unknown_one_is_a_one_line_error(
 
     chosen = aloft("k8s", "deploy", *common, "--context", real, "--dry-run", "-o", "json")
     assert chosen.returncode == 0, chosen.stdout + chosen.stderr
-    report = _json(chosen)
+    report = json_of(chosen)
     assert report["dry_run"] is True
     assert report["objects"] and {o["action"] for o in report["objects"]} == {"create"}
 
