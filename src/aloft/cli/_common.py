@@ -59,6 +59,18 @@ def output_option(func: F) -> F:
     )(func)
 
 
+def findings_output_option(func: F) -> F:
+    """The reporters of the shared findings core (doctor, k8s check)."""
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(["text", "json", "sarif"]),
+        default="text",
+        show_default=True,
+        help="json for scripts, sarif for code-scanning UIs.",
+    )(func)
+
+
 def resolve(project: Path | None, environment: str | None) -> ResolvedConfig:
     return load_config(project, environment=environment)
 

@@ -11,19 +11,12 @@ import click
 from aloft.checks.doctor.configure import doctor_options
 from aloft.checks.doctor.engine import Doctor, load_doctor_catalog
 from aloft.checks.reporters import render_human, render_json, render_sarif
-from aloft.cli._common import use_color
+from aloft.cli._common import findings_output_option, use_color
 
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path), default=Path("."))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-    help="json for scripts, sarif for code-scanning UIs.",
-)
+@findings_output_option
 @click.option(
     "--fail-on",
     type=click.Choice(["info", "warning", "error"]),

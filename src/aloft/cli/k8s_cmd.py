@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from aloft.cli._common import echo_json, project_options, resolve, use_color
+from aloft.cli._common import echo_json, findings_output_option, project_options, resolve, use_color
 from aloft.exceptions import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,14 +104,7 @@ def render_command(
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @project_options
 @click.option("--kube-version", help="Kubernetes version whose schemas to validate against.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-    help="json for scripts, sarif for code-scanning UIs.",
-)
+@findings_output_option
 @click.option(
     "--fail-on",
     type=click.Choice(["info", "warning", "error"]),
