@@ -6,6 +6,7 @@ A plain ASGI callable (no BaseHTTPMiddleware, whose per-request task costs more 
 from __future__ import annotations
 
 import time
+from sys import modules as _modules
 
 from aloft.runtime import health, logs, metrics, tracing
 from aloft.runtime.observe import LIVE, METRICS, READY, Observer
@@ -51,7 +52,7 @@ class AloftASGI:
             elif name == b"traceparent":
                 traceparent = value.decode("latin-1")
         ctx = observer.start(request_id, traceparent)
-        if observer.otel_loaded():
+        if "opentelemetry.trace" in _modules:  # the app's server span must continue our trace
             scope["headers"] = [
                 *(h for h in scope["headers"] if h[0] != b"traceparent"),
                 (b"traceparent", ctx.traceparent.encode()),
@@ -71,7 +72,7 @@ class AloftASGI:
             await send(message)
 
         token = tracing.current.set(ctx)
-        held = logs.begin_request(ctx.sampled)
+        held = None if ctx.sampled else logs.begin_request(False)
         root_path = scope.get("root_path", "")
         observer.begin()
         started = time.perf_counter()
@@ -90,7 +91,8 @@ class AloftASGI:
                 seconds,
                 ctx,
             )
-            logs.end_request(held)
+            if held is not None:
+                logs.end_request(held)
             tracing.current.reset(token)
 
     async def _answer(self, probe: str, send: Send) -> None:

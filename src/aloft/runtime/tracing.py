@@ -121,10 +121,15 @@ def clean_request_id(value: str | None) -> str | None:
 
 def start(request_id: str | None, traceparent: str | None, sampled: bool) -> RequestContext:
     """The context of a new server request: honour the caller's ids, make the missing ones."""
+    rid = clean_request_id(request_id) if request_id else None
+    parsed = parse_traceparent(traceparent) if traceparent else None
+    if rid is not None and parsed is not None:  # as on Lambda, or behind a traced proxy
+        return RequestContext(
+            rid, parsed[0], f"{_ids.bits(64):016x}", parsed[1], parsed[2], sampled
+        )
     # All three ids (request, trace, span) from one draw.
     fresh = f"{_ids.bits(320):080x}"
-    rid = clean_request_id(request_id) or fresh[:32]
-    parsed = parse_traceparent(traceparent) if traceparent else None
+    rid = rid or fresh[:32]
     if parsed is None:
         trace_id, parent, flags = fresh[32:64], "", "01"
     else:

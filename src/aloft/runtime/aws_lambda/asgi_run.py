@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from asyncio import events
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+    from contextvars import Context
     from typing import Any
 
     from aloft.runtime.aws_lambda.sources._http import HTTPRequest
@@ -41,20 +45,24 @@ async def call(
     status = 500
     headers: list[tuple[str, str]] = []
     chunks: list[bytes] = []
-    started = False
-    request_sent = False
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    started = finished = request_sent = False
+    # Made only if the app waits for the client to go away (it "disconnects" once the response
+    # is complete); most apps never ask, and a future per request is not free.
+    done: asyncio.Future[None] | None = None
 
     async def receive() -> dict[str, Any]:
-        nonlocal request_sent
+        nonlocal request_sent, done
         if not request_sent:
             request_sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await done  # the client "disconnects" once the response is complete
+        if not finished:
+            if done is None:
+                done = asyncio.get_running_loop().create_future()
+            await done
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal status, headers, started
+        nonlocal status, headers, started, finished
         kind = message["type"]
         if kind == "http.response.start":
             started = True
@@ -64,17 +72,84 @@ async def call(
             ]
         elif kind == "http.response.body":
             chunks.append(bytes(message.get("body", b"")))
-            if not message.get("more_body", False) and not done.done():
-                done.set_result(None)
+            if not message.get("more_body", False):
+                finished = True
+                if done is not None and not done.done():
+                    done.set_result(None)
 
     try:
         await app(scope, receive, send)
     finally:
-        if not done.done():
+        finished = True
+        if done is not None and not done.done():
             done.set_result(None)
     if not started:
         raise RuntimeError("the app returned without starting a response")
     return status, headers, b"".join(chunks)
+
+
+class InvocationLoop(asyncio.SelectorEventLoop):
+    """An event loop that starts each invocation's task eagerly, in the caller's stack.
+
+    `run_until_complete` sets the loop up and tears it down on every call and polls epoll twice,
+    which costs more than a small app's whole request. Most requests never wait on I/O, so
+    `run` first steps the task at once, as Python 3.12's eager tasks do (a real Task: current
+    task, contextvars and timeouts behave as usual). Only a task that suspends, or one that left
+    callbacks or timers behind, goes through the loop proper, which finishes and cleans them up.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._capturing = False
+        self._step: tuple[Callable[[], object], Context | None] | None = None
+        self._leftovers = 0
+
+    def call_soon(  # type: ignore[override]  # no Handle for the captured step: Task ignores it
+        self, callback: Any, *args: Any, context: Context | None = None
+    ) -> Any:
+        if self._capturing and not args:
+            # The task's first step, which the Task constructor schedules: run it ourselves.
+            self._capturing = False
+            self._step = (callback, context)
+            return None
+        self._leftovers += 1
+        return super().call_soon(callback, *args, context=context)
+
+    def call_at(  # type: ignore[override]
+        self, when: float, callback: Any, *args: Any, context: Context | None = None
+    ) -> Any:
+        self._leftovers += 1  # even cancelled, a timer stays in the heap until the loop runs
+        return super().call_at(when, callback, *args, context=context)
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        self._leftovers = 0
+        hooks = sys.get_asyncgen_hooks()
+        events._set_running_loop(self)
+        sys.set_asyncgen_hooks(
+            firstiter=self._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+            finalizer=self._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+        )
+        try:
+            self._capturing = True
+            if self.get_task_factory() is None:
+                task: asyncio.Task[Any] = asyncio.Task(coro, loop=self)
+            else:
+                task = self.create_task(coro)
+            self._capturing = False
+            step, self._step = self._step, None
+            if step is not None:
+                callback, context = step
+                if context is None:
+                    callback()
+                else:
+                    context.run(callback)
+        finally:
+            self._capturing = False
+            sys.set_asyncgen_hooks(*hooks)
+            events._set_running_loop(None)
+        if step is None or self._leftovers or not task.done():
+            return self.run_until_complete(task)
+        return task.result()
 
 
 class Lifespan:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import os
 import time
+from types import CoroutineType
 
 from aloft.runtime.aws_lambda import context as invocation
 from aloft.runtime.aws_lambda.sources import source_for
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable
     from types import ModuleType
     from typing import Any
 
+    from aloft.runtime.aws_lambda.asgi_run import InvocationLoop
     from aloft.runtime.aws_lambda.sources._http import HTTPRequest
     from aloft.runtime.options import ServeOptions
 
@@ -61,7 +62,7 @@ class LambdaHandler:
         self.handlers: dict[str, Callable[..., Any]] = {}
         self.app: Any = None
         self.interface = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: InvocationLoop | None = None
         self._lifespan: Any = None
         self._state: dict[str, Any] = {}
         service = options.service or os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
@@ -124,7 +125,10 @@ class LambdaHandler:
 
     def run_async(self, awaitable: Any) -> Any:
         """Run a coroutine on this environment's event loop (kept across invocations)."""
-        return self._event_loop().run_until_complete(awaitable)
+        loop = self._event_loop()
+        if isinstance(awaitable, CoroutineType):
+            return loop.run(awaitable)
+        return loop.run_until_complete(awaitable)
 
     def _http(self, source: ModuleType, event: dict[str, Any], context: Any) -> Any:
         from aloft.runtime.aws_lambda.sources._http import BadEvent
@@ -140,7 +144,6 @@ class LambdaHandler:
 
             root, request.path = split_path(request.path, self.base_path)
             request.root_path += root
-        _add_ids(request, context)
         try:
             if self.interface == "asgi":
                 status, headers, body = self._asgi(request, event, context)
@@ -181,11 +184,13 @@ class LambdaHandler:
         observer.service = service
         self.app.observer = observer
 
-    def _event_loop(self) -> asyncio.AbstractEventLoop:
+    def _event_loop(self) -> InvocationLoop:
         if self._loop is None:
             import asyncio
 
-            self._loop = asyncio.new_event_loop()
+            from aloft.runtime.aws_lambda.asgi_run import InvocationLoop
+
+            self._loop = InvocationLoop()
             asyncio.set_event_loop(self._loop)
         return self._loop
 
@@ -220,19 +225,6 @@ class LambdaHandler:
         from aloft.runtime.aws_lambda import wsgi_run
 
         return wsgi_run.call(self.app, wsgi_run.environ(request, event, context))
-
-
-def _add_ids(request: HTTPRequest, context: Any) -> None:
-    """Lambda's request id and X-Ray trace become aloft's, unless the caller sent its own."""
-    names = {name for name, _ in request.headers}
-    rid = getattr(context, "aws_request_id", None)
-    if b"x-request-id" not in names and isinstance(rid, str) and rid:
-        request.headers.append((b"x-request-id", rid.encode("latin-1", "replace")))
-    if b"traceparent" not in names:
-        xray = getattr(context, "trace_id", None) or os.environ.get("_X_AMZN_TRACE_ID")
-        traceparent = invocation.xray_traceparent(xray)
-        if traceparent:
-            request.headers.append((b"traceparent", traceparent.encode()))
 
 
 def _error(source: ModuleType, event: dict[str, Any], status: int, message: str) -> Any:

@@ -6,18 +6,31 @@ CloudWatch reads the same metrics from the access line instead (one write per re
 
 from __future__ import annotations
 
-from aloft.runtime import logs
+import os
+
+from aloft.runtime import logs, tracing
+from aloft.runtime.aws_lambda import context as invocation
 from aloft.runtime.aws_lambda import emf
 from aloft.runtime.observe import Observer
-
-TYPE_CHECKING = False  # importing typing would cost more than this module
-if TYPE_CHECKING:
-    from aloft.runtime import tracing
 
 
 class LambdaObserver(Observer):
     emf_namespace = ""
     service = ""
+
+    def start(self, request_id: str | None, traceparent: str | None) -> tracing.RequestContext:
+        """Lambda's request id and X-Ray trace are the request's, unless the caller sent its own."""
+        if request_id is None or traceparent is None:
+            current = invocation.current.get()
+            context = current[1] if current is not None else None
+            if request_id is None:
+                rid = getattr(context, "aws_request_id", None)
+                if isinstance(rid, str) and rid:
+                    request_id = rid
+            if traceparent is None:
+                xray = getattr(context, "trace_id", None) or os.environ.get("_X_AMZN_TRACE_ID")
+                traceparent = invocation.xray_traceparent(xray)
+        return super().start(request_id, traceparent)
 
     def begin(self) -> None:
         """One request per environment at a time: no in-flight gauge to keep."""
