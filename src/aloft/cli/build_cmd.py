@@ -10,8 +10,9 @@ import click
 
 from aloft.cli._common import echo_json, image_outputs, output_option, project_options, resolve
 from aloft.exceptions import ConfigError
-from aloft.image.build import BuildOptions, build
+from aloft.image.build import BuildOptions, build, default_platforms
 from aloft.image.cache import Cache
+from aloft.image.lambda_target import TARGETS, Target
 from aloft.image.oci import Platform
 from aloft.image.outputs import Outputs, deliver
 
@@ -37,10 +38,18 @@ def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...
 @click.command()
 @project_options
 @click.option(
+    "--target",
+    type=click.Choice(TARGETS),
+    default=None,
+    help="container (serves HTTP) or lambda (a Lambda container image) "
+    "(default: [tool.aloft.image] target, else container).",
+)
+@click.option(
     "--platform",
     "platforms",
     metavar="LIST",
-    help="OS/ARCH[,OS/ARCH...] (default: [tool.aloft.image] platforms).",
+    help="OS/ARCH[,OS/ARCH...] (default: [tool.aloft.image] platforms; for --target lambda, "
+    "the one [tool.aloft.lambda] architecture).",
 )
 @click.option(
     "--base",
@@ -52,6 +61,7 @@ def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...
 def build_command(
     project: Path | None,
     environment: str | None,
+    target: str | None,
     platforms: str | None,
     base: str | None,
     push_ref: str | None,
@@ -65,12 +75,19 @@ def build_command(
 
     Layers: base, dependencies (for the target platform), app. The last line printed is the
     image reference by digest.
+
+    --target lambda reuses the same layers and sets ENTRYPOINT to aloft's Lambda Runtime API
+    client and CMD to the first function's handler. One image serves every function in
+    [tool.aloft.lambda.functions]: each passes its handler as ImageConfig.Command (the CMD
+    override); `--output json` lists each function's cmd under "functions".
     """
     resolved = resolve(project, environment)
     settings = resolved.config.image
+    kind: Target = "lambda" if (target or settings.target) == "lambda" else "container"
     show = progress_printer(output)
     options = BuildOptions(
-        platforms=parse_platforms(platforms, settings.platforms),
+        platforms=parse_platforms(platforms, default_platforms(resolved, kind)),
+        target=kind,
         base=base or settings.base,
         progress=show,
         insecure_registries=tuple(insecure) + tuple(settings.insecure_registries),

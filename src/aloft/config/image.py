@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,6 +43,11 @@ class ImageSettings(BaseModel):
     )
     python_version: str = Field(
         default="", description="major.minor of a base image that does not record it"
+    )
+    target: Literal["container", "lambda"] = Field(
+        default="container",
+        description="what a bare `aloft build` makes: container (serves HTTP) or lambda "
+        "(a Lambda container image for [tool.aloft.lambda] architecture)",
     )
 
     @field_validator("platforms")

@@ -24,9 +24,10 @@ from typing import Any
 
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
-from aloft.image import bytecode, sbom
+from aloft.image import bytecode, lambda_target, sbom
 from aloft.image.base import BaseImage, build_base
 from aloft.image.cache import Cache, key_of
+from aloft.image.lambda_target import FunctionCommand, Target
 from aloft.image.layers import Layer, Tree, tree_from_folder, write_layer
 from aloft.image.oci import Image, ImageIndex, Platform, make_image, make_index
 from aloft.image.reference import ImageRef
@@ -66,6 +67,8 @@ class BuildOptions:
     mtime: int | None = None
     progress: Progress = _quiet
     insecure_registries: tuple[str, ...] = ()
+    # container: serves HTTP (`aloft run`); lambda: the Runtime API client, one platform only.
+    target: Target = "container"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +77,20 @@ class PlatformBuild:
     base: BaseImage
     python_packages: tuple[dict[str, str], ...]
     reused: tuple[str, ...]  # names of layers taken from the cache: dependencies, app
+
+    def summary(self) -> dict[str, Any]:
+        config = self.image.config_json().get("config") or {}
+        return {
+            "platform": str(self.image.platform),
+            "entrypoint": config.get("Entrypoint") or [],
+            "cmd": config.get("Cmd") or [],
+            "digest": self.image.digest,
+            "size": self.image.size,
+            "base": self.base.reference,
+            "python": self.base.python_version,
+            "layers": [{"digest": layer.digest, "size": layer.size} for layer in self.image.layers],
+            "reused": list(self.reused),
+        }
 
     def sbom(self, name: str, version: str, created: str) -> bytes:
         return sbom.cyclonedx(
@@ -94,35 +111,33 @@ class BuildResult:
     created: str
     name: str
     version: str
+    kind: Target = "container"
+    # --target lambda: every function's CMD; the image's own CMD is the first one's.
+    functions: tuple[FunctionCommand, ...] = ()
 
     @property
     def digest(self) -> str:
         return self.target.digest
 
     def summary(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "digest": self.digest,
+            "target": self.kind,
             "media_type": "index" if isinstance(self.target, ImageIndex) else "manifest",
-            "platforms": [
-                {
-                    "platform": str(p.image.platform),
-                    "digest": p.image.digest,
-                    "size": p.image.size,
-                    "base": p.base.reference,
-                    "python": p.base.python_version,
-                    "layers": [
-                        {"digest": layer.digest, "size": layer.size} for layer in p.image.layers
-                    ],
-                    "reused": list(p.reused),
-                }
-                for p in self.platforms
-            ],
+            "platforms": [p.summary() for p in self.platforms],
         }
+        if self.kind == "lambda":
+            out["functions"] = [f.as_json() for f in self.functions]
+        return out
 
 
 def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> BuildResult:
     root = resolved.root
     settings = resolved.config.image
+    functions: tuple[FunctionCommand, ...] = ()
+    if options.target == "lambda":
+        lambda_target.check_platforms(options.platforms)
+        functions = lambda_target.function_commands(resolved)
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
     requirements = export_requirements(root)
     server = server_requirements(requirements, resolved.config.serve.interface)
@@ -151,6 +166,10 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
             root, settings.workdir, settings.exclude, base.python_minor, cache, mtime
         )
         config = image_config(resolved, base, mtime)
+        if functions:
+            config = lambda_target.lambda_config(
+                config, base, settings.workdir, functions[0].command
+            )
         annotations = _annotations(resolved, base, mtime)
         image = make_image(platform, [*base.image.layers, deps, app], config, annotations)
         reused = tuple(n for n, r in (("dependencies", deps_reused), ("app", app_reused)) if r)
@@ -161,7 +180,23 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     else:
         target = make_index([b.image for b in builds], _annotations(resolved, None, mtime))
     version = _project_version(root)
-    return BuildResult(target, tuple(builds), _timestamp(mtime), resolved.project_name, version)
+    return BuildResult(
+        target,
+        tuple(builds),
+        _timestamp(mtime),
+        resolved.project_name,
+        version,
+        options.target,
+        functions,
+    )
+
+
+def default_platforms(resolved: ResolvedConfig, target: Target) -> list[str]:
+    """A container image's platforms come from [tool.aloft.image]; a Lambda image's from
+    [tool.aloft.lambda] architecture, so the image matches the function that runs it."""
+    if target == "lambda":
+        return lambda_target.default_platforms(resolved)
+    return list(resolved.config.image.platforms)
 
 
 def source_date_epoch(root: Path) -> int:
