@@ -190,3 +190,98 @@ def cfn_lint(template: dict[str, Any], folder: Path) -> list[dict[str, Any]]:
     )
     assert run.returncode in (0, 2, 4, 6, 8, 10, 12, 14), run.stderr
     return json.loads(run.stdout or "[]")  # type: ignore[no-any-return]
+
+
+def deployable(tmp_path: Path, pyproject: str) -> tuple[Any, Path, Path]:
+    """A project's stack from `pyproject` text, with a function zip and a layer zip to deploy."""
+    from aloft.config import load_config
+    from aloft.serverless.model import build_stack
+    from aloft.serverless.package import write_zip
+
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    code = tmp_path / "code"
+    deps = tmp_path / "deps"
+    if not code.exists():
+        code.mkdir()
+        (code / "handler.py").write_text("def handler(event, context):\n    return 1\n")
+        deps.mkdir()
+        (deps / "lib.py").write_text("X = 1\n")
+    stack = build_stack(load_config(tmp_path, environ={}))
+    return (
+        stack,
+        write_zip(code, tmp_path / "function.zip").path,
+        write_zip(deps, tmp_path / "layer.zip", "python/").path,
+    )
+
+
+def aws_state(prefix: str) -> dict[str, Any]:
+    """Everything on the (moto) account whose name starts with `prefix`, with tags and settings:
+    two snapshots are equal only if nothing deploy manages has changed in between."""
+    import boto3
+
+    lam, sqs, iam = boto3.client("lambda"), boto3.client("sqs"), boto3.client("iam")
+    api, events, dynamodb = (
+        boto3.client("apigatewayv2"),
+        boto3.client("events"),
+        boto3.client("dynamodb"),
+    )
+    state: dict[str, Any] = {}
+    for fn in lam.list_functions()["Functions"]:
+        name = fn["FunctionName"]
+        if not name.startswith(prefix):
+            continue
+        aliases = lam.list_aliases(FunctionName=name)["Aliases"]
+        urls = []  # moto has no list_function_url_configs: ask per alias
+        for alias in aliases:
+            with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+                urls.append(lam.get_function_url_config(FunctionName=name, Qualifier=alias["Name"]))
+        mappings = []
+        for alias in aliases:
+            for m in lam.list_event_source_mappings(FunctionName=alias["AliasArn"])[
+                "EventSourceMappings"
+            ]:
+                mappings.append(
+                    (
+                        m["EventSourceArn"],
+                        m["BatchSize"],
+                        lam.list_tags(Resource=m["EventSourceMappingArn"])["Tags"],
+                    )
+                )
+        state[f"function {name}"] = {
+            "config": {k: fn.get(k) for k in ("CodeSha256", "MemorySize", "Role", "Layers")},
+            "tags": lam.list_tags(Resource=fn["FunctionArn"])["Tags"],
+            "versions": [
+                v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]
+            ],
+            "aliases": sorted((a["Name"], a["FunctionVersion"]) for a in aliases),
+            "urls": sorted(u["FunctionUrl"] for u in urls),
+            "mappings": sorted(mappings, key=str),
+        }
+    for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        state[f"queue {url.rsplit('/', 1)[-1]}"] = {
+            "tags": sqs.list_queue_tags(QueueUrl=url).get("Tags", {}),
+            "redrive": attributes.get("RedrivePolicy"),
+            "visibility": attributes.get("VisibilityTimeout"),
+        }
+    for role in iam.list_roles()["Roles"]:
+        name = role["RoleName"]
+        if name.startswith(prefix):
+            state[f"role {name}"] = {
+                "tags": iam.list_role_tags(RoleName=name)["Tags"],
+                "policies": iam.list_role_policies(RoleName=name)["PolicyNames"],
+            }
+    for item in api.get_apis()["Items"]:
+        if item["Name"].startswith(prefix):
+            state[f"http-api {item['Name']} {item['ApiId']}"] = item.get("Tags")
+    for rule in events.list_rules(NamePrefix=prefix)["Rules"]:
+        state[f"schedule {rule['Name']}"] = {
+            "expression": rule.get("ScheduleExpression"),
+            "tags": events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"],
+            "targets": events.list_targets_by_rule(Rule=rule["Name"])["Targets"],
+        }
+    for table in dynamodb.list_tables()["TableNames"]:
+        if table.startswith(prefix):
+            arn = dynamodb.describe_table(TableName=table)["Table"]["TableArn"]
+            state[f"table {table}"] = dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"]
+    return state

@@ -3,7 +3,11 @@
 Every step first reads what exists and changes only what differs, so re-running with no change
 changes nothing. A new version is published only when code or configuration changed; the `live`
 alias then moves to it at once, or in steps guarded by the function's error metric, rolling
-back to the previous version when errors appear.
+back to the previous version when errors appear. Tags follow [tool.aloft.tags] on every resource
+that takes them, and what the config no longer declares is pruned (see prune.py).
+
+Every change goes through `Deployer.apply`, so a plan (`--plan`) walks the same code and records
+what it would do instead of doing it.
 """
 
 from __future__ import annotations
@@ -15,10 +19,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from aloft.exceptions import OperationFailed
+from aloft.exceptions import ConfigError, OperationFailed
 from aloft.serverless.model import ALIAS, Function, Queue, Stack
+from aloft.serverless.prune import (
+    MANAGED,
+    MAX_TAG_VALUE,
+    OWNER,
+    TAGGING,
+    Pruner,
+    role_name,
+    rule_name,
+    tag_changes,
+)
+
+T = TypeVar("T")
+Action = Literal["create", "update", "delete", "orphan"]
 
 _TRUST = json.dumps(
     {
@@ -44,10 +61,40 @@ STEPS = {
 
 @dataclass
 class DeployResult:
-    changes: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # one line per change, in order
     versions: dict[str, str] = field(default_factory=dict)  # function -> version the alias serves
     urls: dict[str, str] = field(default_factory=dict)
     rolled_back: list[str] = field(default_factory=list)
+    # Resources as "<kind> <name>" (e.g. "queue shop-orders"), each listed once.
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    orphaned: list[str] = field(default_factory=list)  # no longer declared, but left in place
+    plan: bool = False  # nothing was changed: the lists say what a deploy would do
+
+    def record(self, action: Action, resource: str, line: str) -> None:
+        self.changes.append(line)
+        listed = {
+            "create": self.created,
+            "update": self.updated,
+            "delete": self.deleted,
+            "orphan": self.orphaned,
+        }[action]
+        if resource not in listed and not (action == "update" and resource in self.created):
+            listed.append(resource)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "changes": self.changes,
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "orphaned": self.orphaned,
+            "versions": self.versions,
+            "urls": self.urls,
+            "rolled_back": self.rolled_back,
+        }
 
 
 def _boto3() -> Any:
@@ -61,6 +108,21 @@ def _boto3() -> Any:
     return boto3
 
 
+def deploy_tags(stack: Stack) -> dict[str, str]:
+    """The template's tags plus the two deploy keeps for itself: the owner and the managed keys."""
+    tags = {**stack.tags, OWNER: stack.name}
+    managed = " ".join(sorted(k for k in stack.tags if not k.startswith("aloft:")))
+    if len(managed) > MAX_TAG_VALUE:
+        raise ConfigError(
+            f"[tool.aloft.tags]: the keys take {len(managed)} characters together, over the"
+            f" {MAX_TAG_VALUE} AWS allows in the tag deploy records them in;"
+            " use fewer or shorter keys"
+        )
+    if managed:
+        tags[MANAGED] = managed
+    return tags
+
+
 class Deployer:
     def __init__(
         self,
@@ -71,8 +133,11 @@ class Deployer:
         session: Any = None,
         step_seconds: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        prune: bool = True,
+        plan: bool = False,
     ) -> None:
         self.stack = stack
+        self.tags = deploy_tags(stack)
         self.function_zip = function_zip.read_bytes()
         self.layer_zip = layer_zip.read_bytes() if layer_zip else None
         session = session or _boto3().session.Session(region_name=stack.region)
@@ -91,31 +156,102 @@ class Deployer:
         }
         self.step_seconds = step_seconds
         self.sleep = sleep
-        self.result = DeployResult()
+        self.prune = prune
+        self.plan = plan
+        self.result = DeployResult(plan=plan)
+        self.absent: set[str] = set()  # functions a plan would create: nothing to read yet
+        self._identity: dict[str, str] = {}
 
     def client(self, name: str) -> Any:
         return self.clients[name]
 
-    def changed(self, what: str) -> None:
-        self.result.changes.append(what)
+    # -- the one way anything changes ---------------------------------------------------------
+
+    def apply(self, action: Action, resource: str, line: str, call: Callable[[], T]) -> T | None:
+        """Make one change and record it; in a plan, only record it."""
+        if self.plan:
+            self.result.record(action, resource, line)
+            return None
+        value = call()
+        self.result.record(action, resource, line)
+        return value
+
+    def remove(self, resource: str, delete: Callable[[], object]) -> bool:
+        """Delete what the config dropped, or with --no-prune report it as orphaned."""
+        if not self.prune:
+            self.result.record(
+                "orphan", resource, f"{resource} orphaned: no longer in the config (--no-prune)"
+            )
+            return False
+        self.apply("delete", resource, f"{resource} deleted", delete)
+        return True
+
+    def keep(self, resource: str, reason: str) -> None:
+        self.result.record("orphan", resource, f"{resource} kept: {reason}")
+
+    def sync_tags(self, kind: str, name: str, ident: str, current: dict[str, str]) -> None:
+        tagging = TAGGING[kind]
+        client = self.client(tagging.service)
+        add, remove = tag_changes(current, self.tags)
+        resource = f"{kind} {name}"
+        if add:
+            self.apply(
+                "update",
+                resource,
+                f"{resource} tags set: {', '.join(sorted(add))}",
+                lambda: tagging.tag(client, ident, add),
+            )
+        if remove:
+            self.apply(
+                "update",
+                resource,
+                f"{resource} tags removed: {', '.join(remove)}",
+                lambda: tagging.untag(client, ident, remove),
+            )
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        """The ARN a resource a plan would create will have (nothing exists to ask)."""
+        if not self._identity:
+            self._identity = dict(self.client("sts").get_caller_identity())
+        partition = self._identity["Arn"].split(":")[1]
+        region = self.client("sqs").meta.region_name if regional else ""
+        return f"arn:{partition}:{service}:{region}:{self._identity['Account']}:{resource}"
+
+    def _api_arn(self, api_id: str) -> str:
+        region = self.client("apigatewayv2").meta.region_name
+        partition = self.arn("sqs", "x").split(":")[1]
+        return f"arn:{partition}:apigateway:{region}::/apis/{api_id}"
 
     # -- supporting resources -------------------------------------------------------------
 
     def role(self, fn: Function) -> str:
         iam = self.client("iam")
-        name = f"{fn.name}-role"[:64]
+        name = role_name(fn.name)
+        resource = f"role {name}"
         try:
-            arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
+            role = iam.get_role(RoleName=name)["Role"]
         except iam.exceptions.NoSuchEntityException:
-            arn = str(
-                iam.create_role(
-                    RoleName=name,
-                    AssumeRolePolicyDocument=_TRUST,
-                    Tags=[{"Key": k, "Value": v} for k, v in sorted(self.stack.tags.items())],
-                )["Role"]["Arn"]
-            )
-            iam.attach_role_policy(RoleName=name, PolicyArn=_BASIC_POLICY)
-            self.changed(f"role {name} created")
+            role = None
+        if role is None:
+
+            def create() -> str:
+                arn = str(
+                    iam.create_role(
+                        RoleName=name,
+                        AssumeRolePolicyDocument=_TRUST,
+                        Tags=[{"Key": k, "Value": v} for k, v in sorted(self.tags.items())],
+                    )["Role"]["Arn"]
+                )
+                iam.attach_role_policy(RoleName=name, PolicyArn=_BASIC_POLICY)
+                return arn
+
+            arn = self.apply("create", resource, f"role {name} created", create)
+            if arn is None:  # a plan: the role does not exist, so neither does its policy
+                self.apply("create", resource, f"role {name} policy set", lambda: None)
+                return self.arn("iam", f"role/{name}", regional=False)
+        else:
+            arn = str(role["Arn"])
+            self.sync_tags("role", name, name, {t["Key"]: t["Value"] for t in role.get("Tags", [])})
         policy = json.dumps(self._policy(fn), sort_keys=True)
         try:
             current = iam.get_role_policy(RoleName=name, PolicyName="aloft")["PolicyDocument"]
@@ -125,8 +261,14 @@ class Deployer:
         except iam.exceptions.NoSuchEntityException:
             same = False
         if not same:
-            iam.put_role_policy(RoleName=name, PolicyName="aloft", PolicyDocument=policy)
-            self.changed(f"role {name} policy set")
+            self.apply(
+                "update",
+                resource,
+                f"role {name} policy set",
+                lambda: iam.put_role_policy(
+                    RoleName=name, PolicyName="aloft", PolicyDocument=policy
+                ),
+            )
         return arn
 
     def _policy(self, fn: Function) -> dict[str, Any]:
@@ -166,6 +308,7 @@ class Deployer:
 
     def queue(self, queue: Queue) -> str:
         sqs = self.client("sqs")
+        resource = f"queue {queue.name}"
         attributes = {"VisibilityTimeout": str(queue.visibility_timeout)}
         if queue.fifo:
             attributes["FifoQueue"] = "true"
@@ -179,10 +322,20 @@ class Deployer:
         try:
             url = sqs.get_queue_url(QueueName=queue.name)["QueueUrl"]
         except sqs.exceptions.QueueDoesNotExist:
-            url = sqs.create_queue(
-                QueueName=queue.name, Attributes=attributes, tags=self.stack.tags
-            )["QueueUrl"]
-            self.changed(f"queue {queue.name} created")
+            url = self.apply(
+                "create",
+                resource,
+                f"queue {queue.name} created",
+                lambda: sqs.create_queue(
+                    QueueName=queue.name, Attributes=attributes, tags=self.tags
+                )["QueueUrl"],
+            )
+            if url is None:  # a plan
+                arn = self.arn("sqs", queue.name)
+                self.queue_arns[queue.name] = arn
+                return arn
+        else:
+            self.sync_tags("queue", queue.name, url, TAGGING["queue"].read(sqs, url))
         current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         differs = {
             k: v
@@ -190,8 +343,12 @@ class Deployer:
             if k != "FifoQueue" and not _same_attr(current.get(k), v)
         }
         if differs:
-            sqs.set_queue_attributes(QueueUrl=url, Attributes=differs)
-            self.changed(f"queue {queue.name} attributes set")
+            self.apply(
+                "update",
+                resource,
+                f"queue {queue.name} attributes set",
+                lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes=differs),
+            )
         arn = str(current["QueueArn"])
         self.queue_arns[queue.name] = arn
         return arn
@@ -201,22 +358,35 @@ class Deployer:
         name = self.stack.idempotency_table
         try:
             self.table_arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-            return
         except dynamodb.exceptions.ResourceNotFoundException:
             pass
-        self.table_arn = dynamodb.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            Tags=[{"Key": k, "Value": v} for k, v in sorted(self.stack.tags.items())],
-        )["TableDescription"]["TableArn"]
-        dynamodb.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True}
-        )
-        self.changed(f"table {name} created")
+        else:
+            self.sync_tags(
+                "table", name, self.table_arn, TAGGING["table"].read(dynamodb, self.table_arn)
+            )
+            return
+
+        def create() -> str:
+            arn = str(
+                dynamodb.create_table(
+                    TableName=name,
+                    BillingMode="PAY_PER_REQUEST",
+                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                    Tags=[{"Key": k, "Value": v} for k, v in sorted(self.tags.items())],
+                )["TableDescription"]["TableArn"]
+            )
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True},
+            )
+            return arn
+
+        arn = self.apply("create", f"table {name}", f"table {name} created", create)
+        self.table_arn = arn or self.arn("dynamodb", f"table/{name}")
 
     def layer(self) -> str | None:
+        """Layer versions take no tags and are kept, like the template's RetentionPolicy: Retain."""
         if self.layer_zip is None:
             return None
         lam = self.client("lambda")
@@ -225,20 +395,27 @@ class Deployer:
         for version in versions:
             if version.get("Description") == digest:
                 return str(version["LayerVersionArn"])
-        published = lam.publish_layer_version(
-            LayerName=self.stack.layer_name,
-            Description=digest,
-            Content={"ZipFile": self.layer_zip},
-            CompatibleRuntimes=[self.stack.runtime],
-            CompatibleArchitectures=[self.stack.architecture],
-        )
-        self.changed(f"layer {self.stack.layer_name} version {published['Version']} published")
-        return str(published["LayerVersionArn"])
+        name = self.stack.layer_name
+        if self.plan:
+            version = str(max((int(v["Version"]) for v in versions), default=0) + 1)
+            arn = self.arn("lambda", f"layer:{name}:{version}")
+        else:
+            published = lam.publish_layer_version(
+                LayerName=name,
+                Description=digest,
+                Content={"ZipFile": self.layer_zip},
+                CompatibleRuntimes=[self.stack.runtime],
+                CompatibleArchitectures=[self.stack.architecture],
+            )
+            version, arn = str(published["Version"]), str(published["LayerVersionArn"])
+        self.result.record("create", f"layer {name}", f"layer {name} version {version} published")
+        return arn
 
     # -- the function -----------------------------------------------------------------------
 
     def function(self, fn: Function, role: str, layer: str | None) -> None:
         lam = self.client("lambda")
+        resource = f"function {fn.name}"
         code_sha = base64.b64encode(hashlib.sha256(self.function_zip).digest()).decode()
         config: dict[str, Any] = {
             "Role": role,
@@ -254,27 +431,38 @@ class Deployer:
         except lam.exceptions.ResourceNotFoundException:
             current = None
         if current is None:
-            lam.create_function(
-                FunctionName=fn.name,
-                Code={"ZipFile": self.function_zip},
-                Architectures=[self.stack.architecture],
-                Tags=dict(self.stack.tags),
-                **config,
+            self.apply(
+                "create",
+                resource,
+                f"function {fn.name} created",
+                lambda: lam.create_function(
+                    FunctionName=fn.name,
+                    Code={"ZipFile": self.function_zip},
+                    Architectures=[self.stack.architecture],
+                    Tags=dict(self.tags),
+                    **config,
+                ),
             )
-            self.changed(f"function {fn.name} created")
+            if self.plan:
+                self.absent.add(fn.name)
             dirty = True
         else:
             dirty = False
             conf = current["Configuration"]
+            self.sync_tags("function", fn.name, conf["FunctionArn"], current.get("Tags") or {})
             if conf.get("CodeSha256") != code_sha or conf.get("Architectures", ["x86_64"]) != [
                 self.stack.architecture
             ]:
-                lam.update_function_code(
-                    FunctionName=fn.name,
-                    ZipFile=self.function_zip,
-                    Architectures=[self.stack.architecture],
+                self.apply(
+                    "update",
+                    resource,
+                    f"function {fn.name} code updated",
+                    lambda: lam.update_function_code(
+                        FunctionName=fn.name,
+                        ZipFile=self.function_zip,
+                        Architectures=[self.stack.architecture],
+                    ),
                 )
-                self.changed(f"function {fn.name} code updated")
                 dirty = True
             existing = {
                 "Role": conf.get("Role"),
@@ -290,8 +478,12 @@ class Deployer:
                 "Layers": [entry["Arn"] for entry in conf.get("Layers", [])],
             }
             if existing != config:
-                lam.update_function_configuration(FunctionName=fn.name, **config)
-                self.changed(f"function {fn.name} configuration updated")
+                self.apply(
+                    "update",
+                    resource,
+                    f"function {fn.name} configuration updated",
+                    lambda: lam.update_function_configuration(FunctionName=fn.name, **config),
+                )
                 dirty = True
         self._concurrency(fn)
         self._invoke_config(fn)
@@ -299,18 +491,28 @@ class Deployer:
 
     def _concurrency(self, fn: Function) -> None:
         lam = self.client("lambda")
-        current = lam.get_function_concurrency(FunctionName=fn.name).get(
-            "ReservedConcurrentExecutions"
+        current = (
+            None
+            if fn.name in self.absent
+            else lam.get_function_concurrency(FunctionName=fn.name).get(
+                "ReservedConcurrentExecutions"
+            )
         )
         if current == fn.reserved_concurrency:
             return
-        if fn.reserved_concurrency is None:
-            lam.delete_function_concurrency(FunctionName=fn.name)
-        else:
-            lam.put_function_concurrency(
-                FunctionName=fn.name, ReservedConcurrentExecutions=fn.reserved_concurrency
-            )
-        self.changed(f"function {fn.name} reserved concurrency set")
+        reserved = fn.reserved_concurrency
+        self.apply(
+            "update",
+            f"function {fn.name}",
+            f"function {fn.name} reserved concurrency set",
+            lambda: (
+                lam.delete_function_concurrency(FunctionName=fn.name)
+                if reserved is None
+                else lam.put_function_concurrency(
+                    FunctionName=fn.name, ReservedConcurrentExecutions=reserved
+                )
+            ),
+        )
 
     def _invoke_config(self, fn: Function) -> None:
         lam = self.client("lambda")
@@ -320,42 +522,66 @@ class Deployer:
                 "OnFailure": {"Destination": self.queue_arns[fn.on_failure.name]}
             },
         }
-        try:
-            current = lam.get_function_event_invoke_config(FunctionName=fn.name)
-            same = current.get("MaximumRetryAttempts") == fn.maximum_retry_attempts and (
-                current.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-                == self.queue_arns[fn.on_failure.name]
-            )
-        except lam.exceptions.ResourceNotFoundException:
-            same = False
+        same = False
+        if fn.name not in self.absent:
+            try:
+                current = lam.get_function_event_invoke_config(FunctionName=fn.name)
+                same = current.get("MaximumRetryAttempts") == fn.maximum_retry_attempts and (
+                    current.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                    == self.queue_arns[fn.on_failure.name]
+                )
+            except lam.exceptions.ResourceNotFoundException:
+                pass
         if not same:
-            lam.put_function_event_invoke_config(FunctionName=fn.name, **wanted)
-            self.changed(f"function {fn.name} retries and on-failure destination set")
+            self.apply(
+                "update",
+                f"function {fn.name}",
+                f"function {fn.name} retries and on-failure destination set",
+                lambda: lam.put_function_event_invoke_config(FunctionName=fn.name, **wanted),
+            )
 
     def _release(self, fn: Function, dirty: bool) -> None:
         lam = self.client("lambda")
-        versions = [
-            v["Version"]
-            for v in lam.list_versions_by_function(FunctionName=fn.name)["Versions"]
-            if v["Version"] != "$LATEST"
-        ]
-        try:
-            alias = lam.get_alias(FunctionName=fn.name, Name=ALIAS)
-        except lam.exceptions.ResourceNotFoundException:
-            alias = None
+        versions: list[str] = []
+        alias = None
+        if fn.name not in self.absent:
+            versions = [
+                v["Version"]
+                for v in lam.list_versions_by_function(FunctionName=fn.name)["Versions"]
+                if v["Version"] != "$LATEST"
+            ]
+            try:
+                alias = lam.get_alias(FunctionName=fn.name, Name=ALIAS)
+            except lam.exceptions.ResourceNotFoundException:
+                alias = None
         if not dirty and versions and alias is not None:
             self.result.versions[fn.name] = alias["FunctionVersion"]
             return
-        new = str(lam.publish_version(FunctionName=fn.name)["Version"])
-        self.changed(f"function {fn.name} version {new} published")
+        if self.plan:  # versions only grow: the next one is the highest plus one
+            new = str(max((int(v) for v in versions), default=0) + 1)
+        else:
+            new = str(lam.publish_version(FunctionName=fn.name)["Version"])
+        self.result.record(
+            "update", f"function {fn.name}", f"function {fn.name} version {new} published"
+        )
+        aliased = f"alias {fn.name}:{ALIAS}"
         if alias is None:
-            lam.create_alias(FunctionName=fn.name, Name=ALIAS, FunctionVersion=new)
-            self.changed(f"alias {fn.name}:{ALIAS} -> {new}")
+            self.apply(
+                "create",
+                aliased,
+                f"{aliased} -> {new}",
+                lambda: lam.create_alias(FunctionName=fn.name, Name=ALIAS, FunctionVersion=new),
+            )
             self.result.versions[fn.name] = new
             return
         old = str(alias["FunctionVersion"])
         if old == new:
             self.result.versions[fn.name] = new
+            return
+        if self.plan:
+            steps = f" ({fn.deployment})" if fn.deployment in STEPS else ""
+            self.apply("update", aliased, f"{aliased} -> {new}{steps}", lambda: None)
+            self.result.versions[fn.name] = old
             return
         for weight in STEPS.get(fn.deployment, []):
             lam.update_alias(
@@ -372,17 +598,23 @@ class Deployer:
                     FunctionVersion=old,
                     RoutingConfig={"AdditionalVersionWeights": {}},
                 )
-                self.changed(f"alias {fn.name}:{ALIAS} rolled back to {old} (errors on {new})")
+                self.result.record(
+                    "update", aliased, f"{aliased} rolled back to {old} (errors on {new})"
+                )
                 self.result.rolled_back.append(fn.name)
                 self.result.versions[fn.name] = old
                 return
-        lam.update_alias(
-            FunctionName=fn.name,
-            Name=ALIAS,
-            FunctionVersion=new,
-            RoutingConfig={"AdditionalVersionWeights": {}},
+        self.apply(
+            "update",
+            aliased,
+            f"{aliased} -> {new}",
+            lambda: lam.update_alias(
+                FunctionName=fn.name,
+                Name=ALIAS,
+                FunctionVersion=new,
+                RoutingConfig={"AdditionalVersionWeights": {}},
+            ),
         )
-        self.changed(f"alias {fn.name}:{ALIAS} -> {new}")
         self.result.versions[fn.name] = new
 
     def _errors(self, fn: Function, version: str) -> float:
@@ -406,27 +638,17 @@ class Deployer:
 
     def events(self, fn: Function) -> None:
         lam = self.client("lambda")
-        alias_arn = self._alias_arn(fn)
-        mappings = lam.list_event_source_mappings(FunctionName=alias_arn).get(
-            "EventSourceMappings", []
-        )
+        if fn.name in self.absent:
+            alias_arn = self.arn("lambda", f"function:{fn.name}:{ALIAS}")
+            mappings: list[dict[str, Any]] = []
+        else:
+            alias_arn = self._alias_arn(fn)
+            mappings = lam.list_event_source_mappings(FunctionName=alias_arn).get(
+                "EventSourceMappings", []
+            )
         for event in fn.events:
             if event.type == "sqs":
-                arn = self.queue_arns[fn.queues[event.queue].name]
-                existing = [m for m in mappings if m["EventSourceArn"] == arn]
-                if not existing:
-                    lam.create_event_source_mapping(
-                        FunctionName=alias_arn,
-                        EventSourceArn=arn,
-                        BatchSize=event.batch_size,
-                        FunctionResponseTypes=["ReportBatchItemFailures"],
-                    )
-                    self.changed(f"{fn.name}: SQS {event.queue} mapped")
-                elif existing[0].get("BatchSize") != event.batch_size:
-                    lam.update_event_source_mapping(
-                        UUID=existing[0]["UUID"], BatchSize=event.batch_size
-                    )
-                    self.changed(f"{fn.name}: SQS {event.queue} batch size set")
+                self._mapping(fn, event.queue, event.batch_size, alias_arn, mappings)
             elif event.type == "function_url":
                 self._url(fn)
             elif event.type == "http_api":
@@ -437,70 +659,167 @@ class Deployer:
     def _alias_arn(self, fn: Function) -> str:
         return str(self.client("lambda").get_alias(FunctionName=fn.name, Name=ALIAS)["AliasArn"])
 
+    def _mapping(
+        self,
+        fn: Function,
+        queue: str,
+        batch_size: int,
+        alias_arn: str,
+        mappings: list[dict[str, Any]],
+    ) -> None:
+        lam = self.client("lambda")
+        arn = self.queue_arns[fn.queues[queue].name]
+        resource = f"sqs-mapping {fn.name}:{fn.queues[queue].name}"
+        existing = [m for m in mappings if m["EventSourceArn"] == arn]
+        if not existing:
+            self.apply(
+                "create",
+                resource,
+                f"{fn.name}: SQS {queue} mapped",
+                lambda: lam.create_event_source_mapping(
+                    FunctionName=alias_arn,
+                    EventSourceArn=arn,
+                    BatchSize=batch_size,
+                    FunctionResponseTypes=["ReportBatchItemFailures"],
+                    Tags=dict(self.tags),
+                ),
+            )
+            return
+        mapping = existing[0]
+        if mapping.get("EventSourceMappingArn"):
+            ident = mapping["EventSourceMappingArn"]
+            self.sync_tags(
+                "sqs-mapping",
+                f"{fn.name}:{fn.queues[queue].name}",
+                ident,
+                TAGGING["sqs-mapping"].read(lam, ident),
+            )
+        if mapping.get("BatchSize") != batch_size:
+            self.apply(
+                "update",
+                resource,
+                f"{fn.name}: SQS {queue} batch size set",
+                lambda: lam.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=batch_size),
+            )
+
+    def _permission(self, fn: Function, statement: str, **grant: str) -> None:
+        """Let a service invoke the alias, unless a statement of that name already does."""
+        lam = self.client("lambda")
+        if fn.name not in self.absent:
+            try:
+                policy = json.loads(lam.get_policy(FunctionName=fn.name, Qualifier=ALIAS)["Policy"])
+                if any(s.get("Sid") == statement for s in policy.get("Statement", [])):
+                    return
+            except lam.exceptions.ResourceNotFoundException:
+                pass
+        self.apply(
+            "update",
+            f"alias {fn.name}:{ALIAS}",
+            f"{fn.name}: {grant['Principal']} may invoke {ALIAS}",
+            lambda: lam.add_permission(
+                FunctionName=fn.name, Qualifier=ALIAS, StatementId=statement, **grant
+            ),
+        )
+
     def _url(self, fn: Function) -> None:
         lam = self.client("lambda")
         try:
             url = lam.get_function_url_config(FunctionName=fn.name, Qualifier=ALIAS)["FunctionUrl"]
         except lam.exceptions.ResourceNotFoundException:
-            url = lam.create_function_url_config(
-                FunctionName=fn.name, Qualifier=ALIAS, AuthType="NONE"
-            )["FunctionUrl"]
-            lam.add_permission(
-                FunctionName=fn.name,
-                Qualifier=ALIAS,
-                StatementId="aloft-function-url",
-                Action="lambda:InvokeFunctionUrl",
-                Principal="*",
-                FunctionUrlAuthType="NONE",
+            url = self.apply(
+                "create",
+                f"function-url {fn.name}",
+                f"{fn.name}: function URL created",
+                lambda: lam.create_function_url_config(
+                    FunctionName=fn.name, Qualifier=ALIAS, AuthType="NONE"
+                )["FunctionUrl"],
             )
-            self.changed(f"{fn.name}: function URL created")
-        self.result.urls[fn.name] = str(url)
+        self._permission(
+            fn,
+            "aloft-function-url",
+            Action="lambda:InvokeFunctionUrl",
+            Principal="*",
+            FunctionUrlAuthType="NONE",
+        )
+        if url is not None:
+            self.result.urls[fn.name] = str(url)
 
     def _http_api(self, fn: Function, alias_arn: str) -> None:
         api = self.client("apigatewayv2")
         name = fn.name
-        found = [a for a in api.get_apis().get("Items", []) if a["Name"] == name]
+        found = [a for a in _all_apis(api) if a["Name"] == name]
         if found:
+            self.sync_tags(
+                "http-api", name, self._api_arn(found[0]["ApiId"]), found[0].get("Tags") or {}
+            )
             self.result.urls[fn.name] = str(found[0]["ApiEndpoint"])
-            return
-        created = api.create_api(Name=name, ProtocolType="HTTP", Tags=dict(self.stack.tags))
-        integration = api.create_integration(
-            ApiId=created["ApiId"],
-            IntegrationType="AWS_PROXY",
-            IntegrationUri=alias_arn,
-            PayloadFormatVersion="2.0",
-        )
-        api.create_route(
-            ApiId=created["ApiId"],
-            RouteKey="$default",
-            Target=f"integrations/{integration['IntegrationId']}",
-        )
-        api.create_stage(ApiId=created["ApiId"], StageName="$default", AutoDeploy=True)
-        self.client("lambda").add_permission(
-            FunctionName=fn.name,
-            Qualifier=ALIAS,
-            StatementId="aloft-http-api",
+        else:
+
+            def create() -> str:
+                created = api.create_api(Name=name, ProtocolType="HTTP", Tags=dict(self.tags))
+                integration = api.create_integration(
+                    ApiId=created["ApiId"],
+                    IntegrationType="AWS_PROXY",
+                    IntegrationUri=alias_arn,
+                    PayloadFormatVersion="2.0",
+                )
+                api.create_route(
+                    ApiId=created["ApiId"],
+                    RouteKey="$default",
+                    Target=f"integrations/{integration['IntegrationId']}",
+                )
+                api.create_stage(ApiId=created["ApiId"], StageName="$default", AutoDeploy=True)
+                return str(created["ApiEndpoint"])
+
+            endpoint = self.apply(
+                "create", f"http-api {name}", f"{fn.name}: HTTP API created", create
+            )
+            if endpoint is not None:
+                self.result.urls[fn.name] = endpoint
+        self._permission(
+            fn,
+            "aloft-http-api",
             Action="lambda:InvokeFunction",
             Principal="apigateway.amazonaws.com",
         )
-        self.changed(f"{fn.name}: HTTP API created")
-        self.result.urls[fn.name] = str(created["ApiEndpoint"])
 
     def _schedule(self, fn: Function, expression: str, alias_arn: str) -> None:
         events = self.client("events")
-        rule = f"{fn.name}-schedule"[:64]
+        rule = rule_name(fn.name)
         try:
-            current = events.describe_rule(Name=rule).get("ScheduleExpression")
+            described = events.describe_rule(Name=rule)
         except events.exceptions.ResourceNotFoundException:
-            current = None
-        if current != expression:
-            events.put_rule(
-                Name=rule,
-                ScheduleExpression=expression,
-                Tags=[{"Key": k, "Value": v} for k, v in sorted(self.stack.tags.items())],
-            )
-            events.put_targets(Rule=rule, Targets=[{"Id": "function", "Arn": alias_arn}])
-            self.changed(f"{fn.name}: schedule {expression}")
+            described = None
+        if described is not None:
+            arn = str(described["Arn"])
+            self.sync_tags("schedule", rule, arn, TAGGING["schedule"].read(events, arn))
+        if described is None or described.get("ScheduleExpression") != expression:
+
+            def put() -> str:
+                # Tags apply when the rule is created; an existing rule's are synced above.
+                made = str(
+                    events.put_rule(
+                        Name=rule,
+                        ScheduleExpression=expression,
+                        Tags=[{"Key": k, "Value": v} for k, v in sorted(self.tags.items())],
+                    )["RuleArn"]
+                )
+                events.put_targets(Rule=rule, Targets=[{"Id": "function", "Arn": alias_arn}])
+                return made
+
+            arn = self.apply(
+                "create" if described is None else "update",
+                f"schedule {rule}",
+                f"{fn.name}: schedule {expression}",
+                put,
+            ) or self.arn("events", f"rule/{rule}")
+        self._permission(
+            fn,
+            "aloft-schedule",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=arn,
+        )
 
     # -- all of it ----------------------------------------------------------------------------
 
@@ -520,7 +839,13 @@ class Deployer:
             role = self.role(fn)
             self.function(fn, role, layer)
             self.events(fn)
+        # After the new state is in place, so nothing still in use is deleted before its successor.
+        Pruner(self).run()
         return self.result
+
+
+def _all_apis(api: Any) -> list[dict[str, Any]]:
+    return [item for page in api.get_paginator("get_apis").paginate() for item in page["Items"]]
 
 
 def _same_attr(current: str | None, wanted: str) -> bool:
@@ -538,6 +863,7 @@ def _same_attr(current: str | None, wanted: str) -> bool:
 def deploy(
     stack: Stack, function_zip: Path, layer_zip: Path | None = None, **kwargs: Any
 ) -> DeployResult:
+    """Deploy `stack`; `prune=False` keeps what the config dropped, `plan=True` changes nothing."""
     try:
         return Deployer(stack, function_zip, layer_zip, **kwargs).run()
     except OperationFailed:
