@@ -83,15 +83,11 @@ def test_v1_multi_value_query_and_headers_and_stage_root_path(asgi: Any) -> None
 
 
 def test_alb_answers_in_the_header_form_it_was_sent(asgi: Any) -> None:
-    multi = asgi(event("alb", query="q=a%20b"), Context())
+    multi = asgi(event("alb-multi", query="q=a%20b"), Context())
     assert multi["multiValueHeaders"]["set-cookie"] == ["a=1", "b=2"]
     assert multi["statusDescription"] == "201 Created"
     assert body(multi)["query"] == "q=a+b"
-    single_event = event("alb")
-    single_event["headers"] = {k: v[-1] for k, v in single_event.pop("multiValueHeaders").items()}
-    single_event["queryStringParameters"] = {}
-    single_event.pop("multiValueQueryStringParameters")
-    single = asgi(single_event, Context())
+    single = asgi(event("alb"), Context())
     assert "multiValueHeaders" not in single
     assert single["headers"]["x-multi"] == "one, two"
     cookies = sorted(v for k, v in single["headers"].items() if k.lower() == "set-cookie")
@@ -200,7 +196,7 @@ def flask_app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("fmt", ["v2", "v1", "alb", "url"])
+@pytest.mark.parametrize("fmt", ["v2", "v1", "alb-multi", "url"])
 def test_wsgi_apps_are_served_from_every_source(fmt: str) -> None:
     handler = lambda_handler(flask_app())
     ev = event(fmt, "POST", "/hello/ann", "x=1&x=2", [("host", "h"), ("cookie", "s=v")], b"data")  # type: ignore[arg-type]

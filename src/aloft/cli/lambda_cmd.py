@@ -139,9 +139,28 @@ def template_command(
     envvar="AWS_ENDPOINT_URL",
     help="AWS API endpoint (e.g. a moto server); default: AWS.",
 )
+@click.option(
+    "--prune/--no-prune",
+    default=True,
+    show_default=True,
+    help="Delete what an earlier deploy of this project made and the config no longer declares"
+    " (only resources tagged aloft:stack=<project>); --no-prune keeps and lists them.",
+)
+@click.option(
+    "--plan",
+    "--dry-run",
+    "plan",
+    is_flag=True,
+    help="Print what would be created, updated and deleted, and change nothing.",
+)
 @output_option
 def deploy_command(
-    project: Path | None, environment: str | None, endpoint_url: str | None, output: str
+    project: Path | None,
+    environment: str | None,
+    endpoint_url: str | None,
+    prune: bool,
+    plan: bool,
+    output: str,
 ) -> None:
     """Package, then create or update the functions, queues, tables, alias and APIs."""
     from aloft.serverless.deploy import deploy
@@ -153,21 +172,34 @@ def deploy_command(
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
     built = package(resolved, resolved.root / DIST, stack)
-    result = deploy(stack, built.function.path, built.layer.path if built.layer else None)
+    result = deploy(
+        stack,
+        built.function.path,
+        built.layer.path if built.layer else None,
+        prune=prune,
+        plan=plan,
+    )
     if output == "json":
-        echo_json(
-            {
-                "changes": result.changes,
-                "versions": result.versions,
-                "urls": result.urls,
-                "rolled_back": result.rolled_back,
-            }
-        )
-        return
-    for change in result.changes or ["no changes"]:
-        click.echo(f"  {change}")
-    for name, url in sorted(result.urls.items()):
-        click.echo(f"{name}: {url}")
+        echo_json(result.as_json())
+    else:
+        if plan:
+            click.echo("plan: nothing was changed; a deploy would do this:")
+        for change in result.changes or ["no changes"]:
+            click.echo(f"  {change}")
+        for name, url in sorted(result.urls.items()):
+            click.echo(f"{name}: {url}")
+        counts = [
+            f"{len(items)} {label}"
+            for label, items in (
+                ("to create" if plan else "created", result.created),
+                ("to update" if plan else "updated", result.updated),
+                ("to delete" if plan else "deleted", result.deleted),
+                ("orphaned", result.orphaned),
+            )
+            if items
+        ]
+        if counts:
+            click.echo("resources: " + ", ".join(counts))
     if result.rolled_back:
         sys.exit(1)
 
@@ -183,10 +215,16 @@ def deploy_command(
 @click.option("--port", default=3000, show_default=True, type=int, help="Port of the HTTP front.")
 @click.option(
     "--event-format",
-    type=click.Choice(["v2", "v1", "alb", "url"]),
+    type=click.Choice(["v2", "v1", "alb", "alb-multi", "url"]),
     default="v2",
     show_default=True,
-    help="Event shape HTTP requests become.",
+    help="Event shape HTTP requests become: API Gateway HTTP API (v2), REST API (v1), ALB with "
+    "multi-value headers off (alb) or on (alb-multi), Function URL (url).",
+)
+@click.option(
+    "--stage",
+    help="v1/v2: serve the API under /STAGE, as its execute-api URL does "
+    "(default: at the root, as through a custom domain).",
 )
 @click.option(
     "--concurrency",
@@ -209,6 +247,7 @@ def serve_command(
     host: str,
     port: int,
     event_format: str,
+    stage: str | None,
     concurrency: int,
     client: str,
 ) -> None:
@@ -242,10 +281,15 @@ def serve_command(
         concurrency,
         stack.region,
     )
+    if stage is not None and (event_format not in ("v1", "v2") or not stage or "/" in stage):
+        raise ConfigError(
+            f"--stage {stage!r}: only v1 and v2 events have stages; give one path part, e.g. prod"
+        )
     emulator = Emulator(spec)
-    front = HTTPFront(emulator, host, port, event_format)  # type: ignore[arg-type]
+    front = HTTPFront(emulator, host, port, event_format, stage)  # type: ignore[arg-type]
+    base = f"http://{host}:{front.port}" + (f"/{stage}" if stage else "")
     click.echo(
-        f"aloft lambda serve: {fn.name} on http://{host}:{front.port} ({event_format} events);"
+        f"aloft lambda serve: {fn.name} on {base} ({event_format} events);"
         f" direct invoke: POST /2015-03-31/functions/{fn.name}/invocations",
         err=True,
     )

@@ -26,7 +26,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from aloft.serverless.http_events import EventFormat, http_event, http_response
+from aloft.serverless.http_events import (
+    STAGED,
+    EventFormat,
+    error_response,
+    http_event,
+    read_response,
+)
 
 _NEXT = "/2018-06-01/runtime/invocation/next"
 
@@ -341,13 +347,25 @@ def _error_json(message: str, kind: str) -> bytes:
 
 
 class HTTPFront:
-    """Real HTTP in, events to the emulator, the function's answer back out."""
+    """Real HTTP in, events to the emulator, the function's answer back out.
+
+    `stage` (API Gateway formats only) puts the API under /{stage}, as the default execute-api
+    URL does; without it the API answers at the root, as through a custom domain.
+    """
 
     def __init__(
-        self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0, fmt: EventFormat = "v2"
+        self,
+        emulator: Emulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        fmt: EventFormat = "v2",
+        stage: str | None = None,
     ) -> None:
+        if stage is not None and (fmt not in STAGED or not stage or "/" in stage):
+            raise ValueError(f"stage {stage!r}: only v1 and v2 events have stages, one path part")
         self.emulator = emulator
         self.fmt = fmt
+        self.stage = stage
         self.server = _Server((host, port), _front_handler(self))
         self._thread: threading.Thread | None = None
 
@@ -366,6 +384,26 @@ class HTTPFront:
         self.server.shutdown()
         self.server.server_close()
 
+    def resource_path(self, path: str) -> str | None:
+        """The path without the stage, or None when the URL is outside the stage."""
+        if self.stage is None:
+            return path
+        prefix = f"/{self.stage}"
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix) :] or "/"
+        return None
+
+
+def _outside_stage(fmt: EventFormat) -> tuple[int, list[tuple[str, str]], bytes]:
+    """What API Gateway answers for a URL outside every stage."""
+    if fmt == "v1":
+        return (
+            403,
+            [("content-type", "application/json")],
+            b'{"message":"Missing Authentication Token"}',
+        )
+    return 404, [("content-type", "application/json")], b'{"message":"Not Found"}'
+
 
 def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
     class Front(BaseHTTPRequestHandler):
@@ -376,8 +414,14 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-            self.send_response(status)
+        def _send(
+            self,
+            status: int,
+            headers: list[tuple[str, str]],
+            body: bytes,
+            phrase: str | None = None,
+        ) -> None:
+            self.send_response(status, phrase)
             for name, value in headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)
@@ -397,36 +441,32 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
             ):
                 self._direct(path, body)
                 return
+            resource = front.resource_path(path)
+            if resource is None:
+                self._send(*_outside_stage(front.fmt))
+                return
             event = http_event(
                 front.fmt,
                 self.command,
-                path,
+                resource,
                 query,
                 list(self.headers.items()),
                 body,
                 self.client_address[0],
+                front.stage or "$default",
             )
             result = front.emulator.invoke(json.dumps(event).encode())
             if result.status == "timeout":
-                self._send(
-                    504,
-                    [("content-type", "application/json")],
-                    b'{"message":"Endpoint request timed out"}',
-                )
-                return
-            if not result.ok:
-                self._send(
-                    502,
-                    [("content-type", "application/json")],
-                    b'{"message":"Internal Server Error"}',
-                )
-                return
-            try:
-                payload = json.loads(result.payload)
-            except ValueError:
-                payload = None
-            status, headers, data = http_response(front.fmt, payload)
-            self._send(status, headers, data)
+                status, phrase, headers, data = error_response(front.fmt, 504)
+            elif not result.ok:
+                status, phrase, headers, data = error_response(front.fmt, 502)
+            else:
+                try:
+                    payload = json.loads(result.payload)
+                except ValueError:
+                    payload = None
+                status, phrase, headers, data = read_response(front.fmt, payload)
+            self._send(status, headers, data, phrase)
 
         def _direct(self, path: str, body: bytes) -> None:
             name = path[len(_INVOKE) : -len("/invocations")]

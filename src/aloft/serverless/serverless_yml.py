@@ -1,4 +1,9 @@
-"""The resource model as a serverless.yml (Serverless Framework v3), for teams already on it."""
+"""The resource model as a serverless.yml (Serverless Framework v3), for teams already on it.
+
+Rendered from the same model as the SAM template (template.py), with the same resources, grants
+and tags; tests/lambda/test_lambda_serverless_yml.py has the framework itself read both back.
+Traffic shifting (`deployment = "Canary..."`) has no v3 built-in and is left to the SAM form.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,37 @@ from typing import Any
 
 import yaml
 
-from aloft.serverless.model import Stack
-from aloft.serverless.template import _queue
+from aloft.serverless.model import Function, Stack
+from aloft.serverless.template import _budget, _queue
+
+
+def _secret_statements(fn: Function) -> list[dict[str, Any]]:
+    """Read access to each secret the function names, as SAM's policy templates grant it."""
+    statements: list[dict[str, Any]] = []
+    for ref in sorted(fn.secrets.values()):
+        kind, _, target = ref.partition(":")
+        if kind == "ssm":
+            arn = (
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+                f":parameter/{target.lstrip('/')}"
+            )
+            actions = [
+                "ssm:DescribeParameters",
+                "ssm:GetParameters",
+                "ssm:GetParameter",
+                "ssm:GetParametersByPath",
+            ]
+        else:
+            arn = target
+            if not target.startswith("arn:"):
+                # A secret's ARN ends in a random suffix AWS adds: grant the name and any suffix.
+                arn = (
+                    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+                    f":secret:{target}-*"
+                )
+            actions = ["secretsmanager:GetSecretValue"]
+        statements.append({"Effect": "Allow", "Action": actions, "Resource": [{"Fn::Sub": arn}]})
+    return statements
 
 
 def serverless_config(
@@ -66,6 +100,7 @@ def serverless_config(
                 "Resource": [{"Fn::GetAtt": [fn.on_failure.logical_id, "Arn"]}],
             }
         )
+        statements.extend(_secret_statements(fn))
         for queue in fn.queues.values():
             resources[queue.logical_id] = _queue(queue, stack.tags)
             if queue.dead_letter is not None:
@@ -94,9 +129,13 @@ def serverless_config(
                 "Resource": [{"Fn::GetAtt": ["IdempotencyTable", "Arn"]}],
             }
         )
+    if stack.budget_usd is not None:
+        resources.update(_budget(stack))
     config: dict[str, Any] = {
         "service": stack.name,
         "frameworkVersion": "3",
+        # v3's schema predates the python3.12+ runtimes: it must warn about them, not refuse.
+        "configValidationMode": "warn",
         "provider": {
             "name": "aws",
             "runtime": stack.runtime,

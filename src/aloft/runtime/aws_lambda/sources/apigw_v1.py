@@ -46,10 +46,11 @@ def request(event: dict[str, Any]) -> HTTPRequest:
     # path, then the resource path. What precedes `path` in it is the app's root path.
     root_path = ""
     full = context.get("path")
-    if isinstance(full, str) and len(full) > len(path) and full.endswith(path.rstrip("/")):
-        root_path = full[: len(full) - len(path.rstrip("/"))].rstrip("/")
-        if path == "/" and not full.endswith("/"):
-            root_path = full
+    if isinstance(full, str) and len(full) > len(path):
+        if full.endswith(path):  # "/prod/notes/7/" for "/notes/7/": a trailing slash is kept
+            root_path = full[: len(full) - len(path)]
+        elif path == "/":  # the stage's root, "/prod" (no trailing slash) for "/"
+            root_path = full.rstrip("/")
     identity = context.get("identity")
     ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     return HTTPRequest(

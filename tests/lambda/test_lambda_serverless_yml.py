@@ -1,0 +1,340 @@
+"""serverless.yml read back by the Serverless Framework v3 itself, against the SAM template.
+
+Both are rendered from one model; `serverless print` must resolve the serverless.yml into the
+functions, events, settings and grants the SAM template declares, and `serverless package` must
+compile it to CloudFormation that passes cfn-lint and matches the translated SAM template. The
+framework runs offline: dummy credentials, and a preloaded module sends every AWS SDK call it
+makes (package compares layers with the deployed stack) to the moto server instead of AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lambdakit import HERE, cfn_lint, translate
+
+from aloft.config import load_config
+from aloft.serverless import serverless_yml
+from aloft.serverless.model import Stack, build_stack
+from aloft.serverless.template import sam_template
+from testkit import EXAMPLES
+
+ORDERS = """
+[project]
+name = "orders"
+requires-python = "==3.12.*"
+
+[tool.aloft]
+app = "orders.main:app"
+
+[tool.aloft.tags]
+team = "payments"
+cost_center = "cc-77"
+
+[tool.aloft.cost]
+budget_usd = 250.0
+budget_alerts = [50.0, 90.0]
+
+[tool.aloft.lambda]
+architecture = "arm64"
+
+[tool.aloft.lambda.functions.api]
+memory = 1024
+timeout = 20
+reserved_concurrency = 20
+idempotency = true
+secrets = { DB_PASSWORD = "ssm:/orders/db-password", API_KEY = "secretsmanager:orders/api-key" }
+environment = { LOG_FORMAT = "json" }
+
+[tool.aloft.lambda.functions.worker]
+handler = "orders.jobs.handler"
+timeout = 60
+maximum_retry_attempts = 0
+events = [
+  { type = "sqs", queue = "orders", batch_size = 100, max_receive_count = 5 },
+  { type = "sqs", queue = "ledger", fifo = true, batch_size = 10 },
+]
+
+[tool.aloft.lambda.functions.nightly]
+handler = "orders.jobs.nightly"
+memory = 256
+events = [{ type = "schedule", expression = "cron(0 3 * * ? *)" }]
+
+[tool.aloft.lambda.functions.hook]
+timeout = 10
+events = [{ type = "function_url" }]
+"""
+
+PROJECTS = {
+    "fastapi": (EXAMPLES / "fastapi" / "pyproject.toml").read_text(),
+    "orders": ORDERS,
+}
+CODE, LAYER = "dist/lambda/function.zip", "dist/lambda/layer.zip"
+# serverless@3's schema lists Lambda runtimes up to python3.11: newer ones are warned about.
+RUNTIME_WARNING = re.compile(r"at '[^']*(runtime|compatibleRuntimes\.\d+)': must be equal to one")
+
+PRELOAD = """
+// Every AWS SDK call of the Serverless Framework goes to a local endpoint, never to AWS.
+const sdk = require(process.env.ALOFT_SLS_AWS_SDK);
+sdk.config.update({ endpoint: process.env.ALOFT_SLS_AWS_ENDPOINT, s3ForcePathStyle: true });
+"""
+
+
+@pytest.fixture(scope="session")
+def serverless() -> Path:
+    """The framework's executable, installed once per machine by install_serverless.sh."""
+    run = subprocess.run(
+        ["sh", str(HERE / "install_serverless.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return Path(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def sls_env(
+    serverless: Path, moto_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("sls-home")
+    preload = home / "aws-endpoint.js"
+    preload.write_text(PRELOAD)
+    modules = serverless.resolve().parents[2]  # .../node_modules/serverless/bin/serverless.js
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),  # the framework keeps its state in ~/.serverless
+        "SLS_TELEMETRY_DISABLED": "1",
+        "SLS_NOTIFICATIONS_MODE": "off",
+        "SLS_AWS_REQUEST_MAX_RETRIES": "0",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "NODE_OPTIONS": f"--require {preload}",
+        "ALOFT_SLS_AWS_SDK": str(modules / "aws-sdk"),
+        "ALOFT_SLS_AWS_ENDPOINT": moto_server,
+    }
+
+
+class Rendered:
+    def __init__(self, folder: Path, stack: Stack, sam: dict[str, Any]) -> None:
+        self.folder = folder
+        self.stack = stack
+        self.sam = sam
+        self.printed: dict[str, Any] = {}
+        self.print_stderr = ""
+
+    def sam_functions(self) -> dict[str, dict[str, Any]]:
+        """SAM function properties by AWS function name."""
+        return {
+            r["Properties"]["FunctionName"]: r["Properties"]
+            for r in self.sam["Resources"].values()
+            if r["Type"] == "AWS::Serverless::Function"
+        }
+
+    def printed_functions(self) -> dict[str, dict[str, Any]]:
+        return {f["name"]: f for f in self.printed["functions"].values()}
+
+
+def sls(
+    binary: Path, folder: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(binary), *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module", params=sorted(PROJECTS))
+def rendered(
+    request: pytest.FixtureRequest,
+    serverless: Path,
+    sls_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Rendered:
+    folder = tmp_path_factory.mktemp(request.param)
+    (folder / "pyproject.toml").write_text(PROJECTS[request.param])
+    stack = build_stack(load_config(folder, environ={}))
+    config = serverless_yml.serverless_config(stack, CODE, LAYER)
+    (folder / "serverless.yml").write_text(serverless_yml.to_yaml(config))
+    (folder / "dist" / "lambda").mkdir(parents=True)
+    for artifact in (CODE, LAYER):
+        with zipfile.ZipFile(folder / artifact, "w") as zf:
+            zf.writestr("placeholder.py", "")
+    result = Rendered(
+        folder, stack, sam_template(stack, f"s3://bucket/{CODE}", f"s3://bucket/{LAYER}")
+    )
+    run = sls(serverless, folder, sls_env, "print", "--format", "json")
+    assert run.returncode == 0, run.stderr[-3000:]
+    result.printed = json.loads(run.stdout)
+    result.print_stderr = run.stderr
+    return result
+
+
+def test_print_finds_nothing_invalid_but_runtimes_newer_than_v3(rendered: Rendered) -> None:
+    findings = [
+        line.strip()
+        for line in rendered.print_stderr.splitlines()
+        if line.strip().startswith("at '")
+    ]
+    assert [f for f in findings if not RUNTIME_WARNING.search(f)] == []
+    assert "deprecation" not in rendered.print_stderr
+
+
+def test_printed_settings_match_the_sam_template(rendered: Rendered) -> None:
+    provider = rendered.printed["provider"]
+    sam = rendered.sam_functions()
+    printed = rendered.printed_functions()
+    assert set(printed) == set(sam)
+    for name, props in sam.items():
+        fn = printed[name]
+        assert fn["handler"] == props["Handler"]
+        assert fn["memorySize"] == props["MemorySize"]
+        assert fn["timeout"] == props["Timeout"]
+        assert fn["environment"] == props["Environment"]["Variables"]
+        assert fn.get("reservedConcurrency") == props.get("ReservedConcurrentExecutions")
+        invoke = props["EventInvokeConfig"]
+        assert fn["maximumRetryAttempts"] == invoke["MaximumRetryAttempts"]
+        assert (
+            fn["destinations"]["onFailure"]["arn"]
+            == (invoke["DestinationConfig"]["OnFailure"]["Destination"])
+        )
+        assert [provider["architecture"]] == props["Architectures"]
+        assert provider["runtime"] == props["Runtime"]
+        assert provider["tags"] == props["Tags"] == provider["stackTags"]
+        assert ("layers" in fn) == ("Layers" in props)
+
+
+def test_printed_events_match_the_sam_template(rendered: Rendered) -> None:
+    printed = rendered.printed_functions()
+    for name, props in rendered.sam_functions().items():
+        expected: list[Any] = []
+        for event in (props.get("Events") or {}).values():
+            kind, spec = event["Type"], event.get("Properties", {})
+            if kind == "HttpApi":
+                expected.append({"httpApi": "*"})
+            elif kind == "SQS":
+                (response_type,) = spec["FunctionResponseTypes"]
+                expected.append(
+                    {
+                        "sqs": {
+                            "arn": spec["Queue"],
+                            "batchSize": spec["BatchSize"],
+                            "functionResponseType": response_type,
+                        }
+                    }
+                )
+            elif kind == "Schedule":
+                expected.append({"schedule": spec["Schedule"]})
+        assert printed[name]["events"] == expected
+        assert bool(printed[name].get("url")) == ("FunctionUrlConfig" in props)
+
+
+def test_printed_resources_match_the_sam_template(rendered: Rendered) -> None:
+    """Queues (with their DLQ redrive), the idempotency table and the budget: the same resources."""
+    sam = {
+        key: value
+        for key, value in rendered.sam["Resources"].items()
+        if not value["Type"].startswith("AWS::Serverless::")
+        and value["Type"] != "AWS::CloudWatch::Alarm"  # traffic-shifting alarms: SAM only
+    }
+    assert rendered.printed["resources"]["Resources"] == sam
+
+
+def test_printed_grants_cover_what_the_sam_policies_grant(rendered: Rendered) -> None:
+    statements = rendered.printed["provider"]["iam"]["role"]["statements"]
+    granted = {
+        (action, json.dumps(resource, sort_keys=True))
+        for statement in statements
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+    }
+    for props in rendered.sam_functions().values():
+        for policy in props["Policies"]:
+            if not isinstance(policy, dict):
+                continue
+            ((template, spec),) = policy.items()
+            if template == "SSMParameterReadPolicy":
+                arn = {
+                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+                    f":parameter/{spec['ParameterName']}"
+                }
+                assert ("ssm:GetParameter", json.dumps(arn, sort_keys=True)) in granted
+            elif template == "AWSSecretsManagerGetSecretValuePolicy":
+                resource = json.dumps(spec["SecretArn"], sort_keys=True)
+                assert ("secretsmanager:GetSecretValue", resource) in granted
+            elif template == "DynamoDBCrudPolicy":
+                arn = json.dumps({"Fn::GetAtt": ["IdempotencyTable", "Arn"]}, sort_keys=True)
+                assert ("dynamodb:PutItem", arn) in granted
+            elif template == "SQSSendMessagePolicy":
+                queue = spec["QueueName"]["Fn::GetAtt"][0]
+                arn = json.dumps({"Fn::GetAtt": [queue, "Arn"]}, sort_keys=True)
+                assert ("sqs:SendMessage", arn) in granted
+
+
+@pytest.fixture(scope="module")
+def packaged(rendered: Rendered, serverless: Path, sls_env: dict[str, str]) -> dict[str, Any]:
+    run = sls(serverless, rendered.folder, sls_env, "package")
+    assert run.returncode == 0, run.stderr[-3000:]
+    path = rendered.folder / ".serverless" / "cloudformation-template-update-stack.json"
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+def test_packaged_cloudformation_passes_cfn_lint(packaged: dict[str, Any], tmp_path: Path) -> None:
+    findings = [
+        f"{f['Rule']['Id']} {f['Location']['Path']} {f['Message']}"
+        for f in cfn_lint(packaged, tmp_path)
+        if f["Level"] in ("Error", "Warning")
+        # The framework's own HTTP API route names its integration twice (Ref and DependsOn).
+        and not (f["Rule"]["Id"] == "W3005" and "HttpApiRoute" in str(f["Location"]["Path"]))
+    ]
+    assert findings == []
+
+
+def by_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def test_packaged_cloudformation_matches_the_translated_sam_template(
+    rendered: Rendered, packaged: dict[str, Any]
+) -> None:
+    sam = translate(rendered.sam)
+    keys = ("Handler", "Runtime", "MemorySize", "Timeout", "Architectures", "Environment")
+    sls_fns = {p["FunctionName"]: p for p in by_type(packaged, "AWS::Lambda::Function")}
+    sam_fns = {p["FunctionName"]: p for p in by_type(sam, "AWS::Lambda::Function")}
+    assert set(sls_fns) == set(sam_fns)
+    for name, props in sam_fns.items():
+        assert {k: sls_fns[name].get(k) for k in keys} == {k: props.get(k) for k in keys}
+        assert sls_fns[name].get("ReservedConcurrentExecutions") == props.get(
+            "ReservedConcurrentExecutions"
+        )
+        tags = {t["Key"]: t["Value"] for t in sls_fns[name]["Tags"]}
+        assert tags == rendered.stack.tags
+    mappings = ("BatchSize", "FunctionResponseTypes", "EventSourceArn")
+    assert sorted(
+        json.dumps({k: p[k] for k in mappings}, sort_keys=True)
+        for p in by_type(packaged, "AWS::Lambda::EventSourceMapping")
+    ) == sorted(
+        json.dumps({k: p[k] for k in mappings}, sort_keys=True)
+        for p in by_type(sam, "AWS::Lambda::EventSourceMapping")
+    )
+    assert sorted(
+        p["ScheduleExpression"] for p in by_type(packaged, "AWS::Events::Rule")
+    ) == sorted(p["ScheduleExpression"] for p in by_type(sam, "AWS::Events::Rule"))
+    assert len(by_type(packaged, "AWS::Lambda::Url")) == len(by_type(sam, "AWS::Lambda::Url"))
+    assert sorted(
+        json.dumps(p, sort_keys=True) for p in by_type(packaged, "AWS::SQS::Queue")
+    ) == sorted(json.dumps(p, sort_keys=True) for p in by_type(sam, "AWS::SQS::Queue"))
