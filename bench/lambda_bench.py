@@ -4,17 +4,22 @@
 2. Per-invocation overhead on the same Starlette app and API Gateway v2 event: aloft vs Mangum
    (lifespan "off" and its default "auto"), minus a plain function call.
 3. Zip size of examples/fastapi: `aloft lambda package` vs a naive `uv pip install --target`
-   of the same locked dependencies, zipped with zipfile's defaults.
-4. Cold start in the emulator (worker process start to first response) for both trees.
+   of the same locked dependencies (byte-compiled, as pip does), zipped with zipfile's defaults;
+   per kind of file, and also against a naive zip without aloft-runtime's server extras.
+4. Cold start in the emulator (worker process start to first response) for each tree, unzipped
+   with the zip's dates (so the naive .pyc stay valid) and with nothing written back (Lambda's
+   code folders are read-only); wall and CPU time, split into interpreter start, runtime client
+   import, app import and init, first request; import self-time by package.
 5. Emulator overhead per warm invocation versus calling the handler in-process.
 
-Run: uv run --all-groups python bench/lambda_bench.py
+Run: uv run --all-groups python bench/lambda_bench.py [--quick: 1-2 only | --packages: 3-4 only]
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -22,6 +27,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -144,8 +150,22 @@ def bench_invocation(calls: int = 3000, rounds: int = 5) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in results.items()}
 
 
-def naive_tree(target: Path) -> None:
-    """What `pip install -t` of the project's locked dependencies gives, unstripped."""
+# --- 3 and 4: zip size and cold start (`aloft lambda package` vs a naive `pip install -t`) ---
+
+# Target Python of the packaged variants: this interpreter's, so their bytecode is compiled
+# here and can also be timed at cold start.
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+# The aloft-runtime extras for containers: a naive zip carries them, aloft's does not.
+SERVER_EXTRAS = ("gunicorn", "uvicorn", "click", "h11")
+ALOFT_VARIANTS = ("aloft default (deps bytecode only)", "aloft bytecode_only = false")
+
+
+def naive_tree(target: Path, extras: bool = True) -> None:
+    """What `pip install -t` of the project's locked dependencies gives, unstripped.
+
+    pip byte-compiles what it installs (timestamp .pyc in __pycache__), so the copied runtime
+    is compiled the same way; the app's own code is source only, as a user zips it.
+    """
     export = subprocess.run(
         [
             "uv",
@@ -167,9 +187,11 @@ def naive_tree(target: Path) -> None:
     requirements = [
         line
         for line in export.splitlines()
-        if line.strip() and not line.startswith(("#", "-e", " "))
+        if line.strip()
+        and not line.startswith(("#", "-e", " "))
+        and (extras or not line.startswith(SERVER_EXTRAS))
     ]
-    req = target.parent / "naive-requirements.txt"
+    req = target.parent / f"naive-requirements-{target.name}.txt"
     req.write_text("\n".join(requirements) + "\n")
     # pip install -t byte-compiles by default; uv's --compile-bytecode does the same.
     subprocess.run(
@@ -179,12 +201,13 @@ def naive_tree(target: Path) -> None:
             "install",
             "--quiet",
             "--compile-bytecode",
+            "--no-deps",
             "--target",
             str(target),
             "--python-platform",
             "x86_64-manylinux2014",
             "--python-version",
-            "3.11",
+            PY,
             "-r",
             str(req),
         ],
@@ -197,6 +220,11 @@ def naive_tree(target: Path) -> None:
         target / "aloft" / "runtime",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(target / "aloft")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     shutil.copytree(EXAMPLE / "shop", target / "shop", ignore=shutil.ignore_patterns("__pycache__"))
 
 
@@ -208,76 +236,257 @@ def zip_tree(tree: Path, destination: Path) -> int:
     return destination.stat().st_size
 
 
-def cold_starts(cwd: Path, pythonpath: str, redis_url: str, rounds: int = 5) -> float:
+def unzip(source: Path, destination: Path) -> None:
+    """Extract as `unzip` (and, we assume, Lambda) does: with the entries' dates as mtimes.
+
+    zipfile.extractall stamps files with the time of extraction, which would make every
+    timestamp .pyc of the naive zip stale; keeping the dates is the naive zip's best case.
+    """
+    with zipfile.ZipFile(source) as archive:
+        for info in archive.infolist():
+            path = Path(archive.extract(info, destination))
+            if not info.is_dir():
+                stamp = time.mktime((*info.date_time, 0, 0, -1))
+                os.utime(path, (stamp, stamp))
+
+
+def zip_kinds(paths: list[Path]) -> dict[str, int]:
+    """Compressed bytes per kind of file, summed over the zips of one package."""
+    kinds: dict[str, int] = {}
+    for path in paths:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                parts = info.filename.split("/")
+                if any(p.endswith(".dist-info") for p in parts):
+                    kind = "dist-info"
+                elif info.filename.endswith(".pyc"):
+                    kind = ".pyc"
+                elif info.filename.endswith(".py"):
+                    kind = ".py"
+                elif ".so" in parts[-1]:
+                    kind = ".so"
+                else:
+                    kind = "other (.pyi, py.typed, data)"
+                kinds[kind] = kinds.get(kind, 0) + info.compress_size
+    return kinds
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One packaged variant, unzipped as Lambda lays it out, ready to be started."""
+
+    cwd: Path
+    pythonpath: str
+    zips: list[Path]
+
+    @property
+    def zipped(self) -> int:
+        return sum(z.stat().st_size for z in self.zips)
+
+
+def _lambda_env(tree: Tree, redis_url: str) -> dict[str, str]:
+    # Lambda's /var/task and /opt are read-only, so no run may keep bytecode for the next. As
+    # root here a chmod would not stop writes: PYTHONDONTWRITEBYTECODE gives the same effect.
+    return {
+        "ALOFT_APP": "shop.main:app",
+        "REDIS_URL": redis_url,
+        "PYTHONPATH": tree.pythonpath,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+# Same interpreter and flags for every variant. -S keeps this machine's site-packages (which
+# hold every dependency) off sys.path, so a module missing from a zip fails as on Lambda.
+BOOTSTRAP = [sys.executable, "-S", "-m", "aloft.runtime.aws_lambda"]
+
+
+def cold_start(tree: Tree, redis_url: str) -> tuple[float, float]:
+    """(wall, CPU) seconds from the worker's start to its first response, one fresh process."""
     from aloft.serverless.emulator import Emulator, FunctionSpec
     from aloft.serverless.http_events import http_event
 
     payload = json.dumps(http_event("v2", "GET", "/healthz", "", [("host", "x")])).encode()
-    times = []
+    spec = FunctionSpec(
+        "bench", BOOTSTRAP, tree.cwd, _lambda_env(tree, redis_url), timeout=30, concurrency=1
+    )
+    emulator = Emulator(spec, output=lambda line: None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = emulator.invoke(payload)
+    wall = time.perf_counter() - started
+    emulator.close()  # waits for the worker, so its CPU time is counted below
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert result.ok and json.loads(result.payload)["statusCode"] == 200, result.payload.decode()
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
+
+
+# Steps of a cold start, each timed as a process that stops after it (fresh interpreters).
+_STEPS = {
+    "interpreter start": "pass",
+    "runtime client import": "import aloft.runtime.aws_lambda.__main__",
+    "app import + init": "import aloft.runtime.aws_lambda.__main__, aloft.runtime.aws_lambda.entry",
+}
+
+
+def _step(tree: Tree, redis_url: str, statement: str) -> float:
+    """Seconds from a fresh process's start to the end of `statement` (not to its exit)."""
+    from aloft.serverless.emulator import FunctionSpec, lambda_environment
+
+    spec = FunctionSpec("bench", [], tree.cwd, _lambda_env(tree, redis_url))
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-S", "-c", f"{statement}\nprint({_READY!r}, flush=True)"],
+        cwd=tree.cwd,
+        env=lambda_environment(spec, "127.0.0.1:9"),
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # the app may log to stdout first
+        if line.strip() == _READY.encode():
+            break
+    elapsed = time.perf_counter() - started
+    process.stdout.read()
+    assert process.wait() == 0, statement
+    return elapsed
+
+
+_READY = "aloft-bench-ready"
+
+
+def bench_cold_starts(
+    trees: dict[str, Tree], redis_url: str, rounds: int = 9
+) -> dict[str, dict[str, float]]:
+    """Medians per variant, rounds interleaved so a busy machine slows every variant alike."""
+    samples: dict[str, dict[str, list[float]]] = {
+        name: {k: [] for k in ("wall", "cpu", *_STEPS)} for name in trees
+    }
     for _ in range(rounds):
-        spec = FunctionSpec(
-            "bench",
-            [sys.executable, "-S", "-m", "aloft.runtime.aws_lambda"],
-            cwd,
-            {"ALOFT_APP": "shop.main:app", "REDIS_URL": redis_url, "PYTHONPATH": pythonpath},
-            timeout=30,
-            concurrency=1,
-        )
-        emulator = Emulator(spec, output=lambda line: None)
-        started = time.perf_counter()
-        result = emulator.invoke(payload)
-        times.append(time.perf_counter() - started)
-        assert result.ok and json.loads(result.payload)["statusCode"] == 200, result.payload[:300]
-        emulator.close()
-    return statistics.median(times)
+        for name, tree in trees.items():
+            wall, cpu = cold_start(tree, redis_url)
+            samples[name]["wall"].append(wall)
+            samples[name]["cpu"].append(cpu)
+            for step, statement in _STEPS.items():
+                samples[name][step].append(_step(tree, redis_url, statement))
+    out: dict[str, dict[str, float]] = {}
+    for name, values in samples.items():
+        med = {k: statistics.median(v) for k, v in values.items()}
+        # Each step's own share: its process minus the step before it.
+        med["first request + Runtime API"] = med["wall"] - med["app import + init"]
+        med["app import + init"] -= med["runtime client import"]
+        med["runtime client import"] -= med["interpreter start"]
+        out[name] = med
+    return out
 
 
-def bench_packages(redis_url: str) -> dict[str, float]:
+def import_shares(tree: Tree, redis_url: str) -> dict[str, float]:
+    """Import self-time (ms) by top-level package in one `-X importtime` cold init."""
+    from aloft.serverless.emulator import FunctionSpec, lambda_environment
+
+    spec = FunctionSpec("bench", [], tree.cwd, _lambda_env(tree, redis_url))
+    done = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", "-c", _STEPS["app import + init"]],
+        cwd=tree.cwd,
+        env=lambda_environment(spec, "127.0.0.1:9"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    shares: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        top = parts[2].strip().split(".")[0]
+        if top not in ("fastapi", "pydantic", "pydantic_core", "starlette", "anyio", "redis"):
+            top = "aloft + shop" if top in ("aloft", "shop") else "standard library and other"
+        shares[top] = shares.get(top, 0.0) + int(parts[0]) / 1000
+    return shares
+
+
+def bench_packages(
+    redis_url: str, scratch: Path
+) -> tuple[dict[str, Tree], dict[str, dict[str, float]]]:
     from aloft.config import load_config
     from aloft.serverless.model import build_stack
     from aloft.serverless.package import package
 
-    out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        resolved = load_config(EXAMPLE, environ={})
-        # Python 3.11 (this interpreter) so the bytecode can also be timed at cold start here.
-        plain = resolved.config.lambda_.model_copy(update={"python": "3.11"})
-        for label, settings in (
-            ("sources", plain),
-            ("bytecode only", plain.model_copy(update={"bytecode_only": True})),
-        ):
-            variant = type(resolved)(
-                resolved.config.model_copy(update={"lambda_": settings}),
-                resolved.origins,
-                resolved.pyproject,
-                resolved.project_name,
-                None,
-            )
-            result = package(variant, root / label.replace(" ", "-"), build_stack(variant))
-            out[f"aloft {label}"] = result.function.zipped + (
-                result.layer.zipped if result.layer else 0
-            )
-            for name, zpath in (
-                ("function", result.function.path),
-                ("layer", result.layer.path if result.layer else None),
-            ):
-                if zpath:
-                    with zipfile.ZipFile(zpath) as archive:
-                        archive.extractall(root / f"tree-{label}" / name)
-        naive = root / "naive-tree"
-        naive_tree(naive)
-        out["naive zip"] = zip_tree(naive, root / "naive.zip")
-        naive_extracted = root / "naive-extracted"
-        with zipfile.ZipFile(root / "naive.zip") as archive:
-            archive.extractall(naive_extracted)
-        for label in ("sources", "bytecode only"):
-            tree = root / f"tree-{label}"
-            out[f"cold aloft {label}"] = cold_starts(
-                tree / "function", f"{tree / 'function'}:{tree / 'layer' / 'python'}", redis_url
-            )
-        out["cold naive"] = cold_starts(naive_extracted, str(naive_extracted), redis_url)
-    return out
+    resolved = load_config(EXAMPLE, environ={})
+    plain = resolved.config.lambda_.model_copy(update={"python": PY})
+    trees: dict[str, Tree] = {}
+    for label, settings in zip(
+        ALOFT_VARIANTS, (plain, plain.model_copy(update={"bytecode_only": False})), strict=True
+    ):
+        variant = type(resolved)(
+            resolved.config.model_copy(update={"lambda_": settings}),
+            resolved.origins,
+            resolved.pyproject,
+            resolved.project_name,
+            None,
+        )
+        out = scratch / f"pkg-{len(trees)}"
+        result = package(variant, out, build_stack(variant))
+        assert result.layer is not None and result.bytecode
+        function, layer = out / "tree" / "function", out / "tree" / "opt"
+        unzip(result.function.path, function)
+        unzip(result.layer.path, layer)
+        trees[label] = Tree(
+            function, f"{function}:{layer / 'python'}", [result.function.path, result.layer.path]
+        )
+    for label, extras in (("naive pip install -t", True), ("naive without server extras", False)):
+        built = scratch / f"naive-{int(extras)}"
+        naive_tree(built, extras)
+        zipped = scratch / f"naive-{int(extras)}.zip"
+        zip_tree(built, zipped)
+        task = scratch / f"naive-{int(extras)}-task"
+        unzip(zipped, task)
+        trees[label] = Tree(task, str(task), [zipped])
+    timed = {k: v for k, v in trees.items() if k != "naive without server extras"}
+    colds = bench_cold_starts(timed, redis_url)
+    for name in timed:
+        colds[f"imports: {name}"] = import_shares(trees[name], redis_url)
+    return trees, colds
+
+
+def report_packages(redis_url: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="aloft-bench-") as scratch:
+        trees, colds = bench_packages(redis_url, Path(scratch))
+        print_packages(trees, colds)
+
+
+def print_packages(trees: dict[str, Tree], colds: dict[str, dict[str, float]]) -> None:
+    naive = trees["naive pip install -t"]
+    print("3. zip size, examples/fastapi (function + layer; naive = pip install -t, byte-compiled)")
+    kinds = {name: zip_kinds(tree.zips) for name, tree in trees.items()}
+    columns = sorted({k for v in kinds.values() for k in v})
+    print("   " + " " * 36 + "".join(f"{c[:12]:>13}" for c in columns) + "        total   ratio")
+    for name, tree in trees.items():
+        row = "".join(f"{kinds[name].get(c, 0) / 1e6:13.2f}" for c in columns)
+        print(f"   {name:<36}{row}  {tree.zipped / 1e6:8.2f} MB  {tree.zipped / naive.zipped:.2f}")
+    stripped = trees["naive without server extras"].zipped
+    for name in ALOFT_VARIANTS:
+        print(
+            f"   ratio {name} / naive: {trees[name].zipped / naive.zipped:.2f} (target <= 0.6);"
+            f" / naive without server extras: {trees[name].zipped / stripped:.2f}"
+        )
+    print(
+        "4. cold start in the emulator, worker start to first response"
+        " (s, median of 9 interleaved; read-only code as on Lambda)"
+    )
+    steps = ["wall", "cpu", *_STEPS, "first request + Runtime API"]
+    print("   " + " " * 36 + "".join(f"{s[:14]:>15}" for s in steps))
+    base = colds["naive pip install -t"]
+    for name in (*ALOFT_VARIANTS, "naive pip install -t"):
+        print(f"   {name:<36}" + "".join(f"{colds[name][s]:15.3f}" for s in steps))
+    for name in ALOFT_VARIANTS:
+        print(
+            f"   ratio {name} / naive: wall {colds[name]['wall'] / base['wall']:.2f},"
+            f" CPU {colds[name]['cpu'] / base['cpu']:.2f} (target <= 0.7)"
+        )
+    print("   import self-time by package (ms, one `-X importtime` run each):")
+    for name in (*ALOFT_VARIANTS, "naive pip install -t"):
+        shares = sorted(colds[f"imports: {name}"].items(), key=lambda item: -item[1])
+        print(f"     {name:<36}" + ", ".join(f"{k} {v:.0f}" for k, v in shares))
 
 
 def bench_emulator(calls: int = 300) -> dict[str, float]:
@@ -306,6 +515,9 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     try:
+        if "--packages" in sys.argv:  # only 3 and 4
+            report_packages("redis://127.0.0.1:6391/0")
+            return
         imports = bench_import()
         print("1. import time (ms, median)")
         for name, ms in imports.items():
@@ -338,21 +550,7 @@ def main() -> None:
 
         if "--quick" in sys.argv:
             return
-        sizes = bench_packages("redis://127.0.0.1:6391/0")
-        print("3. zip size (bytes; naive = pip install -t, which byte-compiles, zipped)")
-        for label in ("sources", "bytecode only"):
-            size = sizes[f"aloft {label}"]
-            print(
-                f"   aloft ({label}) {size:.0f}, naive {sizes['naive zip']:.0f},"
-                f" ratio {size / sizes['naive zip']:.2f} (target <= 0.6)"
-            )
-        print("4. cold start in the emulator, process start to first response (s, median of 5)")
-        for label in ("sources", "bytecode only"):
-            cold = sizes[f"cold aloft {label}"]
-            print(
-                f"   aloft ({label}) {cold:.3f}, naive {sizes['cold naive']:.3f},"
-                f" ratio {cold / sizes['cold naive']:.2f} (target <= 0.7)"
-            )
+        report_packages("redis://127.0.0.1:6391/0")
 
         emu = bench_emulator()
         print("5. emulator warm invocation vs in-process call (ms)")

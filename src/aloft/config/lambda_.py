@@ -119,9 +119,10 @@ class LambdaSettings(BaseModel):
         default=True, description="put dependencies in a layer shared by every function"
     )
     bytecode_only: bool = Field(
-        default=False,
-        description="ship dependencies as .pyc only: smaller zips, no source lines in their "
-        "tracebacks (needs this machine to have the target Python)",
+        default=True,
+        description="ship dependencies as .pyc only: smaller zips; their traceback lines keep "
+        "file and line but not the source text (the app's own code keeps it); false ships "
+        "sources too (bytecode needs this machine to have the target Python)",
     )
     include: list[str] = Field(
         default_factory=list, description="extra globs of project files for the function zip"
