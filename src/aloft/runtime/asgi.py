@@ -6,7 +6,6 @@ A plain ASGI callable (no BaseHTTPMiddleware, whose per-request task costs more 
 from __future__ import annotations
 
 import time
-from sys import modules as _modules
 
 from aloft.runtime import health, logs, metrics, tracing
 from aloft.runtime.observe import LIVE, METRICS, READY, Observer
@@ -52,7 +51,7 @@ class AloftASGI:
             elif name == b"traceparent":
                 traceparent = value.decode("latin-1")
         ctx = observer.start(request_id, traceparent)
-        if "opentelemetry.trace" in _modules:  # the app's server span must continue our trace
+        if tracing.otel_active():  # the app's server span must continue our trace
             scope["headers"] = [
                 *(h for h in scope["headers"] if h[0] != b"traceparent"),
                 (b"traceparent", ctx.traceparent.encode()),

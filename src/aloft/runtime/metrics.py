@@ -33,15 +33,21 @@ _LEN = struct.Struct("<I")
 _VALUE = struct.Struct("<d")
 _INITIAL = 1 << 16
 _ARCHIVE = "archive.db"
+_MAX_SERIES = 10_000
 _LOCK = "metrics.lock"
 
 
 class Store:
-    """A flat key -> float map; in-process by default, file-backed when given a path."""
+    """A flat key -> float map; in-process by default, file-backed when given a path.
+
+    Each key is a cell: an index into a list of values and, file-backed, the offset of its slot
+    in the map. Hot paths resolve their keys to cells once and then only add to numbers.
+    """
 
     def __init__(self, path: str | None = None) -> None:
-        self.values: dict[str, float] = {}
-        self._offsets: dict[str, int] = {}
+        self._cells: dict[str, int] = {}
+        self._values: list[float] = []
+        self._offsets: list[int] = []
         self._lock = threading.Lock()
         self.path = path
         self._mm: mmap.mmap | None = None
@@ -57,25 +63,44 @@ class Store:
             finally:
                 os.close(fd)
             for key, value, offset in _entries(bytes(self._mm)):
-                self.values[key] = value
-                self._offsets[key] = offset
+                self._cells[key] = len(self._values)
+                self._values.append(value)
+                self._offsets.append(offset)
             self._used = max(_HEADER.unpack_from(self._mm, 0)[0], _HEADER.size)
 
+    @property
+    def values(self) -> dict[str, float]:
+        values = self._values
+        return {key: values[cell] for key, cell in self._cells.items()}
+
+    def cell(self, key: str) -> int:
+        """The cell of `key`, made (and written to the map) on first use."""
+        cell = self._cells.get(key)
+        if cell is None:
+            with self._lock:
+                cell = self._cells.get(key)
+                if cell is None:
+                    offset = self._append(key) if self._mm is not None else -1
+                    cell = len(self._values)
+                    self._values.append(0.0)
+                    self._offsets.append(offset)
+                    self._cells[key] = cell  # published last: readers see a complete cell
+        return cell
+
     def add(self, key: str, amount: float) -> None:
-        self.add_many(((key, amount),))
+        self.add_cells(((self.cell(key), amount),))
 
     def add_many(self, updates: tuple[tuple[str, float], ...]) -> None:
+        self.add_cells(tuple((self.cell(key), amount) for key, amount in updates))
+
+    def add_cells(self, updates: tuple[tuple[int, float], ...]) -> None:
         """Several updates under one lock acquisition (a request's metrics, all at once)."""
-        values, offsets, mm = self.values, self._offsets, self._mm
+        values, offsets, mm = self._values, self._offsets, self._mm
         with self._lock:
-            for key, amount in updates:
-                value = values.get(key, 0.0) + amount
-                values[key] = value
+            for cell, amount in updates:
+                value = values[cell] = values[cell] + amount
                 if mm is not None:
-                    offset = offsets.get(key)
-                    if offset is None:
-                        offset = self._append(key)  # grows the map in place
-                    _VALUE.pack_into(mm, offset, value)
+                    _VALUE.pack_into(mm, offsets[cell], value)
 
     def _append(self, key: str) -> int:
         """Write a new key (caller holds the lock); returns where its value lives."""
@@ -92,7 +117,6 @@ class Store:
         self._used = offset + _VALUE.size
         # Readers trust only what the header says is written, so it moves last.
         _HEADER.pack_into(self._mm, 0, self._used)
-        self._offsets[key] = offset
         return offset
 
     def _grow(self, needed: int) -> None:
@@ -162,21 +186,39 @@ class Metrics:
         self.run_dir = run_dir
         self.store = Store(worker_file(run_dir, os.getpid()) if run_dir else None)
         self._bounds = BUCKETS
+        self._in_flight = self.store.cell(IN_FLIGHT)
+        self._started = ((self._in_flight, 1.0),)
+        # (method, route, status) -> (request count cell, duration sum cell, bucket cells)
+        self._series: dict[tuple[str, str, int], tuple[int, int, tuple[int, ...]]] = {}
 
     def request_started(self) -> None:
-        self.store.add(IN_FLIGHT, 1.0)
+        self.store.add_cells(self._started)
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = method + SEP + route
-        index = bisect.bisect_left(self._bounds, seconds)
-        self.store.add_many(
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = self._resolve(method, route, status)
+        count, total, buckets = series
+        self.store.add_cells(
             (
-                (IN_FLIGHT, -1.0),
-                (REQUESTS + SEP + labels + SEP + str(status), 1.0),
-                (DURATION + SEP + labels + SEP + str(index), 1.0),
-                (DURATION + "_sum" + SEP + labels, seconds),
+                (self._in_flight, -1.0),
+                (count, 1.0),
+                (buckets[bisect.bisect_left(self._bounds, seconds)], 1.0),
+                (total, seconds),
             )
         )
+
+    def _resolve(self, method: str, route: str, status: int) -> tuple[int, int, tuple[int, ...]]:
+        labels = method + SEP + route
+        cell = self.store.cell
+        series = (
+            cell(REQUESTS + SEP + labels + SEP + str(status)),
+            cell(DURATION + "_sum" + SEP + labels),
+            tuple(cell(DURATION + SEP + labels + SEP + str(i)) for i in range(len(BUCKETS) + 1)),
+        )
+        if len(self._series) < _MAX_SERIES:  # label values are bounded, but never trust that
+            self._series[(method, route, status)] = series
+        return series
 
     def totals(self) -> dict[str, float]:
         """Every key summed over this process and, with a run dir, all workers past and present."""

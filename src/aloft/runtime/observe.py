@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from aloft.runtime import logs, metrics, tracing
 from aloft.runtime.routes import resolver_for
 
@@ -48,8 +46,8 @@ class Observer:
 
     @staticmethod
     def otel_loaded() -> bool:
-        """Whether the app uses OpenTelemetry, whose server span must continue our trace."""
-        return "opentelemetry.trace" in sys.modules
+        """Whether the app traces with OpenTelemetry, whose server span must continue our trace."""
+        return tracing.otel_active()
 
     def begin(self) -> None:
         """A request is in flight (the gauge of /metrics)."""

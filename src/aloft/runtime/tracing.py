@@ -137,15 +137,40 @@ def start(request_id: str | None, traceparent: str | None, sampled: bool) -> Req
     return RequestContext(rid, trace_id, fresh[64:80], parent, flags, sampled)
 
 
-def active_ids() -> tuple[str, str] | None:
-    """(trace_id, span_id) of OpenTelemetry's active span when the app uses OpenTelemetry.
+_otel_seen = False
 
-    Read only if the app already imported it, so aloft never pulls OpenTelemetry in itself.
+
+def otel_active() -> bool:
+    """Whether the app traces with OpenTelemetry, so its spans, not ours, name the request.
+
+    Importing the API is not using it: FastAPI, for one, imports `opentelemetry.trace` in every
+    app. Only a configured SDK tracer provider records spans; until there is one, the API hands
+    out the caller's context unchanged, which our ids already follow. Once seen, a provider
+    stays (OpenTelemetry does not allow replacing it), so the answer is kept.
     """
+    global _otel_seen
+    if _otel_seen:
+        return True
+    if "opentelemetry.sdk.trace" not in sys.modules:
+        return False
     trace_mod = sys.modules.get("opentelemetry.trace")
     if trace_mod is None:
+        return False
+    provider = trace_mod.get_tracer_provider()
+    _otel_seen = not isinstance(
+        provider, (trace_mod.ProxyTracerProvider, trace_mod.NoOpTracerProvider)
+    )
+    return _otel_seen
+
+
+def active_ids() -> tuple[str, str] | None:
+    """(trace_id, span_id) of OpenTelemetry's active span when the app traces with it.
+
+    Read only if the app configured OpenTelemetry itself, so aloft never pulls it in.
+    """
+    if not otel_active():
         return None
-    span_context = trace_mod.get_current_span().get_span_context()
+    span_context = sys.modules["opentelemetry.trace"].get_current_span().get_span_context()
     if not span_context.is_valid:
         return None
     return f"{span_context.trace_id:032x}", f"{span_context.span_id:016x}"
