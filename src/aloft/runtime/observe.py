@@ -74,4 +74,4 @@ class Observer:
     ) -> None:
         metrics.get().request_finished(method, route, status, seconds)
         if self.access_log:
-            logs.access(method, path, route, status, seconds)
+            logs.access(method, path, route, status, seconds, "", ctx)

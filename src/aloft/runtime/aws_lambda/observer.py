@@ -46,7 +46,7 @@ class LambdaObserver(Observer):
     ) -> None:
         namespace = self.emf_namespace
         tail = emf.fields(namespace, status, seconds) if namespace else ""
-        if self.access_log and logs.access(method, path, route, status, seconds, tail):
+        if self.access_log and logs.access(method, path, route, status, seconds, tail, ctx):
             return
         if namespace:
             logs.write(emf.request_line(namespace, self.service, method, route, status, seconds))
