@@ -1,6 +1,7 @@
 """Throughput and p99 latency under wrk: the bare FastAPI app, the same app with all of aloft's
-middleware (JSON access log, RED metrics, request and trace ids), and with
-prometheus-fastapi-instrumentator. One uvicorn worker each, interleaved rounds in one run.
+middleware (JSON access log, RED metrics, request and trace ids), with
+prometheus-fastapi-instrumentator, and with the same work hand-inlined (`handmade`, the floor of
+what that work costs). One uvicorn worker each, interleaved rounds in one run.
 
 Run: uv run --all-groups python bench/throughput.py [--rounds 3] [--seconds 4]
 Needs wrk (Debian package, installed by scripts/bootstrap).
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VARIANTS = ("bare", "aloft", "instrumented")
+VARIANTS = ("bare", "aloft", "instrumented", "handmade")
 
 
 def free_port() -> int:

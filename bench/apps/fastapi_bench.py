@@ -1,4 +1,6 @@
-"""One FastAPI app three ways for bench/throughput.py: bare, with aloft, with the instrumentator."""
+"""One FastAPI app four ways for bench/throughput.py: bare, with aloft, with the instrumentator,
+and with `handmade`: the same per-request work as aloft's, hand-inlined with nothing configurable,
+which shows what the work itself costs, whatever code does it."""
 
 from __future__ import annotations
 
@@ -36,4 +38,85 @@ def instrumented() -> Any:
 
     app = make_app()
     Instrumentator().instrument(app).expose(app)
+    return app
+
+
+def handmade() -> Any:
+    """aloft's per-request work and nothing else, inlined: ids, the X-Request-ID header, the
+    context variable, counters and a latency histogram in a dict, one JSON access line per request.
+    No probes, options, sampling, secret scrubbing, locks, cross-worker files or in-flight gauge."""
+    import bisect
+    import json
+    import os
+    import random
+    import time
+
+    from aloft.runtime import logs, tracing
+
+    logs.configure("bench", "info")
+    inner = make_app()
+    encode = json.encoder.encode_basestring
+    bits = random.Random(os.urandom(16)).getrandbits
+    counts: dict[tuple[str, str, int], list[float]] = {}
+    line = (
+        '{"time":"%s.%03dZ","level":"info","logger":"aloft.access","message":"request",'
+        '"service":"bench","request_id":"%s","trace_id":"%s","span_id":"%s","method":%s,'
+        '"path":%s,"route":%s,"status":%d,"duration_ms":%d.%03d}\n'
+    )
+    bounds = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+        fresh = f"{bits(320):080x}"
+        ctx = tracing.RequestContext(fresh[:32], fresh[32:64], fresh[64:], "", "01", True)
+        header = (b"x-request-id", fresh[:32].encode())
+        status = 500
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"].append(header)
+            await send(message)
+
+        token = tracing.current.set(ctx)
+        started = time.perf_counter()
+        try:
+            await inner(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            route = scope.get("route")
+            template = route.path_format if route is not None else "<unmatched>"
+            key = (scope["method"], template, status)
+            cells = counts.get(key)
+            if cells is None:
+                cells = counts[key] = [0.0] * 14
+            cells[0] += 1
+            cells[1] += seconds
+            cells[2 + bisect.bisect_left(bounds, seconds)] += 1
+            now = time.time()
+            micros = int(seconds * 1_000_000 + 0.5)
+            os.write(
+                1,
+                (
+                    line
+                    % (
+                        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)),
+                        int(now % 1 * 1000),
+                        ctx.request_id,
+                        ctx.trace_id,
+                        ctx.span_id,
+                        encode(scope["method"]),
+                        encode(scope["path"]),
+                        encode(template),
+                        status,
+                        micros // 1000,
+                        micros % 1000,
+                    )
+                ).encode(),
+            )
+            tracing.current.reset(token)
+
     return app
