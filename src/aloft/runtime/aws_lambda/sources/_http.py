@@ -80,12 +80,17 @@ def encode(value: Any, field: str) -> bytes:
 
 
 def single_headers(raw: Any, field: str = "headers") -> Headers:
-    out: Headers = []
-    for name, value in mapping(raw, field).items():
-        if value is None:
-            continue
-        out.append((encode(name, field).lower(), encode(value, field)))
-    return out
+    try:  # on every request: one pass, the type check left to str's own methods
+        return [
+            (
+                name.lower().encode("utf-8", "surrogateescape"),
+                value.encode("utf-8", "surrogateescape"),
+            )
+            for name, value in mapping(raw, field).items()
+            if value is not None
+        ]
+    except AttributeError:
+        raise BadEvent(f"{field} holds a value that is not a string") from None
 
 
 def multi_headers(raw: Any, field: str = "multiValueHeaders") -> Headers:
