@@ -41,3 +41,14 @@ def test_label_values_are_escaped() -> None:
     m = metrics.Metrics(None)
     m.request_finished("GET", 'we"ird\\route', 200, 0.001)
     assert 'route="we\\"ird\\\\route"' in m.exposition()
+
+
+def test_methods_clients_make_up_share_one_label() -> None:
+    m = metrics.Metrics(None)
+    for i in range(50):
+        m.request_finished(f"X-{i}", "/", 405, 0.001)
+    m.request_finished("PATCH", "/", 200, 0.001)
+    text = m.exposition()
+    assert 'http_requests_total{method="_OTHER",route="/",status="405"} 50' in text
+    assert 'http_requests_total{method="PATCH",route="/",status="200"} 1' in text
+    assert text.count("http_requests_total{") == 2

@@ -27,6 +27,11 @@ REQUESTS = "http_requests_total"
 DURATION = "http_request_duration_seconds"
 IN_FLIGHT = "http_requests_in_flight"
 UNMATCHED = "<unmatched>"
+# Methods outside HTTP's registered set share one label value, as OpenTelemetry's conventions do.
+OTHER_METHOD = "_OTHER"
+_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
+)
 
 _HEADER = struct.Struct("<Q")  # bytes used
 _LEN = struct.Struct("<I")
@@ -195,6 +200,8 @@ class Metrics:
         self.store.add_cells(self._started)
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in _METHODS:
+            method = OTHER_METHOD  # clients choose the method: keep the label set bounded
         series = self._series.get((method, route, status))
         if series is None:
             series = self._resolve(method, route, status)
