@@ -1,55 +1,62 @@
-"""Fixtures of the Lambda tests: a moto server (AWS APIs on 127.0.0.1) for deploy and DynamoDB."""
+"""Fixtures of the Lambda tests: a moto server (AWS APIs on 127.0.0.1) for deploy and DynamoDB,
+and the Serverless Framework, which reads back the serverless.yml aloft writes."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-
-from testkit import free_port
+from lambdakit import HERE, SLS_PRELOAD, moto, point_boto3_at
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    binary = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        # AWS's managed policies (AWSLambdaBasicExecutionRole) exist in every real account.
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/moto-api/", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("moto_server did not start")
-    yield url
-    process.terminate()
-    process.wait(10)
+    with moto() as url:
+        yield url
 
 
 @pytest.fixture
 def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """boto3 pointed at the moto server, with dummy credentials (no AWS account is involved)."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    assert "AWS_ENDPOINT_URL" in os.environ
-    return moto_server
+    return point_boto3_at(moto_server, monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def serverless() -> Path:
+    """The framework's executable, installed once per machine by install_serverless.sh."""
+    run = subprocess.run(
+        ["sh", str(HERE / "install_serverless.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return Path(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def sls_env(
+    serverless: Path, moto_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The framework's environment: a private HOME, no telemetry, every AWS call to moto."""
+    home = tmp_path_factory.mktemp("sls-home")
+    preload = home / "aws-endpoint.js"
+    preload.write_text(SLS_PRELOAD)
+    modules = serverless.resolve().parents[2]  # .../node_modules/serverless/bin/serverless.js
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),  # the framework keeps its state in ~/.serverless
+        "SLS_TELEMETRY_DISABLED": "1",
+        "SLS_NOTIFICATIONS_MODE": "off",
+        "SLS_AWS_REQUEST_MAX_RETRIES": "0",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "NODE_OPTIONS": f"--require {preload}",
+        "ALOFT_SLS_AWS_SDK": str(modules / "aws-sdk"),
+        "ALOFT_SLS_AWS_ENDPOINT": moto_server,
+    }

@@ -285,3 +285,74 @@ def aws_state(prefix: str) -> dict[str, Any]:
             arn = dynamodb.describe_table(TableName=table)["Table"]["TableArn"]
             state[f"table {table}"] = dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"]
     return state
+
+
+@contextlib.contextmanager
+def moto(**env: str) -> Iterator[str]:
+    """A moto server (AWS's APIs) on 127.0.0.1 for the block; its URL. `env` tunes moto."""
+    import os
+    import shutil
+    import subprocess
+
+    import httpx
+    import pytest
+
+    from testkit import free_port
+
+    binary = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # AWS's managed policies (AWSLambdaBasicExecutionRole) exist in every real account.
+        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **env},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/moto-api/", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("moto_server did not start")
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def point_boto3_at(url: str, monkeypatch: Any) -> str:
+    """boto3 pointed at a moto server, with dummy credentials (no AWS account is involved)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return url
+
+
+SLS_PRELOAD = """
+// Every AWS SDK call of the Serverless Framework goes to a local endpoint, never to AWS.
+const sdk = require(process.env.ALOFT_SLS_AWS_SDK);
+sdk.config.update({ endpoint: process.env.ALOFT_SLS_AWS_ENDPOINT, s3ForcePathStyle: true });
+"""
+
+
+def sls(binary: Path, folder: Path, env: dict[str, str], *args: str) -> Any:
+    """The Serverless Framework run in `folder`; the finished process (text output)."""
+    import subprocess
+
+    return subprocess.run(
+        [str(binary), *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )

@@ -10,15 +10,13 @@ makes (package compares layers with the deployed stack) to the moto server inste
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lambdakit import HERE, cfn_lint, translate
+from lambdakit import cfn_lint, sls, translate
 
 from aloft.config import load_config
 from aloft.serverless import serverless_yml
@@ -80,49 +78,6 @@ CODE, LAYER = "dist/lambda/function.zip", "dist/lambda/layer.zip"
 # serverless@3's schema lists Lambda runtimes up to python3.11: newer ones are warned about.
 RUNTIME_WARNING = re.compile(r"at '[^']*(runtime|compatibleRuntimes\.\d+)': must be equal to one")
 
-PRELOAD = """
-// Every AWS SDK call of the Serverless Framework goes to a local endpoint, never to AWS.
-const sdk = require(process.env.ALOFT_SLS_AWS_SDK);
-sdk.config.update({ endpoint: process.env.ALOFT_SLS_AWS_ENDPOINT, s3ForcePathStyle: true });
-"""
-
-
-@pytest.fixture(scope="session")
-def serverless() -> Path:
-    """The framework's executable, installed once per machine by install_serverless.sh."""
-    run = subprocess.run(
-        ["sh", str(HERE / "install_serverless.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    return Path(run.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def sls_env(
-    serverless: Path, moto_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("sls-home")
-    preload = home / "aws-endpoint.js"
-    preload.write_text(PRELOAD)
-    modules = serverless.resolve().parents[2]  # .../node_modules/serverless/bin/serverless.js
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),  # the framework keeps its state in ~/.serverless
-        "SLS_TELEMETRY_DISABLED": "1",
-        "SLS_NOTIFICATIONS_MODE": "off",
-        "SLS_AWS_REQUEST_MAX_RETRIES": "0",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "NODE_OPTIONS": f"--require {preload}",
-        "ALOFT_SLS_AWS_SDK": str(modules / "aws-sdk"),
-        "ALOFT_SLS_AWS_ENDPOINT": moto_server,
-    }
-
 
 class Rendered:
     def __init__(self, folder: Path, stack: Stack, sam: dict[str, Any]) -> None:
@@ -142,20 +97,6 @@ class Rendered:
 
     def printed_functions(self) -> dict[str, dict[str, Any]]:
         return {f["name"]: f for f in self.printed["functions"].values()}
-
-
-def sls(
-    binary: Path, folder: Path, env: dict[str, str], *args: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(binary), *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module", params=sorted(PROJECTS))

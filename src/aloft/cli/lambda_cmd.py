@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aloft.cli._common import echo_json, output_option, project_options, resolve
+from aloft.cli._common import echo_json, output_option, project_options, resolve, use_color
 from aloft.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from aloft.serverless.model import Stack
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DIST = Path("dist") / "lambda"
 
@@ -17,6 +24,23 @@ DIST = Path("dist") / "lambda"
 @click.group("lambda")
 def lambda_group() -> None:
     """Package, template, deploy and locally serve the project's Lambda functions."""
+
+
+def _image_uri_option(func: F) -> F:
+    return click.option(
+        "--image-uri",
+        metavar="REF",
+        help='package = "image": the image every function runs, e.g. the reference '
+        "`aloft build --target lambda` printed (overrides [tool.aloft.lambda] image_uri).",
+    )(func)
+
+
+def _warn(stack: Stack) -> None:
+    """Doctor-style findings about a valid config: on stderr, so stdout stays the artifact."""
+    color = use_color()
+    label = click.style("warning:", fg="yellow", bold=True) if color else "warning:"
+    for warning in stack.warnings:
+        click.echo(f"aloft: {label} {warning}", err=True, color=color)
 
 
 def _size(n: int) -> str:
@@ -35,7 +59,11 @@ def _size(n: int) -> str:
 def package_command(
     project: Path | None, environment: str | None, out_dir: Path | None, output: str
 ) -> None:
-    """Zip the app and its locked dependencies for the target architecture, with a size report."""
+    """Zip the app and its locked dependencies for the target architecture, with a size report.
+
+    With [tool.aloft.lambda] package = "image" there is nothing to zip: `aloft build --target
+    lambda` builds the image the functions run.
+    """
     from aloft.serverless.package import package
 
     resolved = resolve(project, environment)
@@ -104,6 +132,7 @@ def package_command(
     show_default=True,
     help="The dependencies layer zip.",
 )
+@_image_uri_option
 def template_command(
     project: Path | None,
     environment: str | None,
@@ -111,11 +140,17 @@ def template_command(
     out_file: Path | None,
     code_uri: str,
     layer_uri: str,
+    image_uri: str | None,
 ) -> None:
-    """Render the functions, events and resources as a SAM template or serverless.yml."""
+    """Render the functions, events and resources as a SAM template or serverless.yml.
+
+    With [tool.aloft.lambda] package = "image" every function runs the image (--image-uri or
+    image_uri) with its handler as the command, instead of the zips.
+    """
     from aloft.serverless.model import build_stack
 
-    stack = build_stack(resolve(project, environment))
+    stack = build_stack(resolve(project, environment), image_uri, require_image=True)
+    _warn(stack)
     if fmt == "sam":
         from aloft.serverless import template
 
@@ -153,6 +188,7 @@ def template_command(
     is_flag=True,
     help="Print what would be created, updated and deleted, and change nothing.",
 )
+@_image_uri_option
 @output_option
 def deploy_command(
     project: Path | None,
@@ -160,25 +196,29 @@ def deploy_command(
     endpoint_url: str | None,
     prune: bool,
     plan: bool,
+    image_uri: str | None,
     output: str,
 ) -> None:
-    """Package, then create or update the functions, queues, tables, alias and APIs."""
+    """Package, then create or update the functions, queues, tables, alias and APIs.
+
+    With [tool.aloft.lambda] package = "image" nothing is packaged: the functions run the image
+    (--image-uri or image_uri), and a new digest updates their code.
+    """
     from aloft.serverless.deploy import deploy
     from aloft.serverless.model import build_stack
     from aloft.serverless.package import package
 
     resolved = resolve(project, environment)
-    stack = build_stack(resolved)
+    stack = build_stack(resolved, image_uri, require_image=True)
+    _warn(stack)
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-    built = package(resolved, resolved.root / DIST, stack)
-    result = deploy(
-        stack,
-        built.function.path,
-        built.layer.path if built.layer else None,
-        prune=prune,
-        plan=plan,
-    )
+    function_zip = layer_zip = None
+    if not stack.image:
+        built = package(resolved, resolved.root / DIST, stack)
+        function_zip = built.function.path
+        layer_zip = built.layer.path if built.layer else None
+    result = deploy(stack, function_zip, layer_zip, prune=prune, plan=plan)
     if output == "json":
         echo_json(result.as_json())
     else:

@@ -11,6 +11,9 @@
     events = [{ type = "sqs", queue = "orders", batch_size = 10 }]
 
 Without `functions`, one function named after the project serves the app from an HTTP API.
+
+With `package = "image"` every function runs the image `aloft build --target lambda` pushed
+(`image_uri`, best by digest), each with its handler as the image's command, instead of zips.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _SECRET_REF = re.compile(r"^(ssm:/.+|secretsmanager:.+)$")
 _PYTHON = re.compile(r"^3\.(9|1[0-9])$")
+# registry/repository[:tag][@sha256:digest], what `aloft build --target lambda` prints.
+IMAGE_URI = re.compile(
+    r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
+)
+IMAGE_URI_HINT = (
+    "use a registry reference such as "
+    "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop@sha256:<digest>"
+)
 
 EventType = Literal["http_api", "function_url", "sqs", "schedule"]
 Deployment = Literal[
@@ -133,12 +144,29 @@ class LambdaSettings(BaseModel):
     functions: dict[str, LambdaFunction] = Field(
         default_factory=dict, description="functions by name; empty: one serving the app"
     )
+    package: Literal["zip", "image"] = Field(
+        default="zip",
+        description="zip: code and dependency zips on a managed runtime; image: the container "
+        "image `aloft build --target lambda` makes, one for every function",
+    )
+    image_uri: str = Field(
+        default="",
+        description="package = image: the image reference, by digest (what `aloft build "
+        "--target lambda` prints); per environment, ALOFT_LAMBDA__IMAGE_URI or --image-uri",
+    )
 
     @field_validator("python")
     @classmethod
     def _python(cls, value: str) -> str:
         if value and not _PYTHON.match(value):
             raise ValueError(f"python = {value!r}: use a Lambda runtime version such as 3.12")
+        return value
+
+    @field_validator("image_uri")
+    @classmethod
+    def _image_uri(cls, value: str) -> str:
+        if value and not IMAGE_URI.match(value):
+            raise ValueError(f"image_uri = {value!r}: {IMAGE_URI_HINT}")
         return value
 
     @field_validator("functions")

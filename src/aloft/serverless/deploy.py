@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from aloft.exceptions import ConfigError, OperationFailed
-from aloft.serverless.model import ALIAS, Function, Queue, Stack
+from aloft.serverless.model import ALIAS, OWNER, Function, Queue, Stack
 from aloft.serverless.prune import (
     MANAGED,
     MAX_TAG_VALUE,
-    OWNER,
     TAGGING,
     Pruner,
     role_name,
@@ -109,7 +108,7 @@ def _boto3() -> Any:
 
 
 def deploy_tags(stack: Stack) -> dict[str, str]:
-    """The template's tags plus the two deploy keeps for itself: the owner and the managed keys."""
+    """The template's tags (the owner among them) plus the record of the managed keys."""
     tags = {**stack.tags, OWNER: stack.name}
     managed = " ".join(sorted(k for k in stack.tags if not k.startswith("aloft:")))
     if len(managed) > MAX_TAG_VALUE:
@@ -127,7 +126,7 @@ class Deployer:
     def __init__(
         self,
         stack: Stack,
-        function_zip: Path,
+        function_zip: Path | None,
         layer_zip: Path | None = None,
         *,
         session: Any = None,
@@ -138,8 +137,14 @@ class Deployer:
     ) -> None:
         self.stack = stack
         self.tags = deploy_tags(stack)
-        self.function_zip = function_zip.read_bytes()
-        self.layer_zip = layer_zip.read_bytes() if layer_zip else None
+        if stack.image:  # the functions run the built image: no zips to upload
+            stack.image_reference()
+            self.function_zip, self.layer_zip = b"", None
+        elif function_zip is None:
+            raise ValueError("a zip-packaged stack needs its function zip")
+        else:
+            self.function_zip = function_zip.read_bytes()
+            self.layer_zip = layer_zip.read_bytes() if layer_zip else None
         session = session or _boto3().session.Session(region_name=stack.region)
         self.clients = {
             name: session.client(name)
@@ -413,18 +418,33 @@ class Deployer:
 
     # -- the function -----------------------------------------------------------------------
 
+    def _code(self, fn: Function, layer: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The function's code (as create_function takes it) and the settings that go with it.
+
+        An image function runs the one image with its handler as the command; it has no
+        handler, runtime or layers of its own (the image brings Python and the dependencies).
+        """
+        if self.stack.image:
+            return {"ImageUri": self.stack.image_reference()}, {
+                "ImageConfig": {"Command": [fn.handler]}
+            }
+        return {"ZipFile": self.function_zip}, {
+            "Handler": fn.handler,
+            "Runtime": self.stack.runtime,
+            "Layers": [layer] if layer else [],
+        }
+
     def function(self, fn: Function, role: str, layer: str | None) -> None:
         lam = self.client("lambda")
         resource = f"function {fn.name}"
-        code_sha = base64.b64encode(hashlib.sha256(self.function_zip).digest()).decode()
+        package_type = "Image" if self.stack.image else "Zip"
+        code, settings = self._code(fn, layer)
         config: dict[str, Any] = {
             "Role": role,
-            "Handler": fn.handler,
-            "Runtime": self.stack.runtime,
             "MemorySize": fn.memory,
             "Timeout": fn.timeout,
             "Environment": {"Variables": dict(sorted(fn.environment.items()))},
-            "Layers": [layer] if layer else [],
+            **settings,
         }
         try:
             current = lam.get_function(FunctionName=fn.name)
@@ -437,7 +457,8 @@ class Deployer:
                 f"function {fn.name} created",
                 lambda: lam.create_function(
                     FunctionName=fn.name,
-                    Code={"ZipFile": self.function_zip},
+                    PackageType=package_type,
+                    Code=code,
                     Architectures=[self.stack.architecture],
                     Tags=dict(self.tags),
                     **config,
@@ -449,8 +470,15 @@ class Deployer:
         else:
             dirty = False
             conf = current["Configuration"]
+            if conf.get("PackageType", "Zip") != package_type:
+                raise OperationFailed(
+                    f"function {fn.name}: it is a {conf.get('PackageType', 'Zip')} function on"
+                    f" AWS and [tool.aloft.lambda] package says {self.stack.package}; Lambda"
+                    " cannot change a function's package type: delete the function (or rename"
+                    " it) and deploy again"
+                )
             self.sync_tags("function", fn.name, conf["FunctionArn"], current.get("Tags") or {})
-            if conf.get("CodeSha256") != code_sha or conf.get("Architectures", ["x86_64"]) != [
+            if not self._same_code(current, code) or conf.get("Architectures", ["x86_64"]) != [
                 self.stack.architecture
             ]:
                 self.apply(
@@ -459,15 +487,13 @@ class Deployer:
                     f"function {fn.name} code updated",
                     lambda: lam.update_function_code(
                         FunctionName=fn.name,
-                        ZipFile=self.function_zip,
                         Architectures=[self.stack.architecture],
+                        **code,
                     ),
                 )
                 dirty = True
             existing = {
                 "Role": conf.get("Role"),
-                "Handler": conf.get("Handler"),
-                "Runtime": conf.get("Runtime"),
                 "MemorySize": conf.get("MemorySize"),
                 "Timeout": conf.get("Timeout"),
                 "Environment": {
@@ -475,8 +501,16 @@ class Deployer:
                         sorted((conf.get("Environment") or {}).get("Variables", {}).items())
                     )
                 },
-                "Layers": [entry["Arn"] for entry in conf.get("Layers", [])],
             }
+            if self.stack.image:
+                image_config = (conf.get("ImageConfigResponse") or {}).get("ImageConfig") or {}
+                existing["ImageConfig"] = {"Command": image_config.get("Command") or []}
+            else:
+                existing |= {
+                    "Handler": conf.get("Handler"),
+                    "Runtime": conf.get("Runtime"),
+                    "Layers": [entry["Arn"] for entry in conf.get("Layers", [])],
+                }
             if existing != config:
                 self.apply(
                     "update",
@@ -488,6 +522,14 @@ class Deployer:
         self._concurrency(fn)
         self._invoke_config(fn)
         self._release(fn, dirty)
+
+    def _same_code(self, current: dict[str, Any], code: dict[str, Any]) -> bool:
+        """Whether the deployed code is what `code` would upload: the same zip or image."""
+        if "ImageUri" in code:
+            # The reference as given (by digest, it names exactly one image).
+            return bool(current.get("Code", {}).get("ImageUri") == code["ImageUri"])
+        sha = base64.b64encode(hashlib.sha256(self.function_zip).digest()).decode()
+        return bool(current["Configuration"].get("CodeSha256") == sha)
 
     def _concurrency(self, fn: Function) -> None:
         lam = self.client("lambda")
@@ -861,9 +903,12 @@ def _same_attr(current: str | None, wanted: str) -> bool:
 
 
 def deploy(
-    stack: Stack, function_zip: Path, layer_zip: Path | None = None, **kwargs: Any
+    stack: Stack, function_zip: Path | None, layer_zip: Path | None = None, **kwargs: Any
 ) -> DeployResult:
-    """Deploy `stack`; `prune=False` keeps what the config dropped, `plan=True` changes nothing."""
+    """Deploy `stack`; `prune=False` keeps what the config dropped, `plan=True` changes nothing.
+
+    An image-packaged stack takes no zips (`function_zip=None`): its functions run
+    `stack.image_uri`."""
     try:
         return Deployer(stack, function_zip, layer_zip, **kwargs).run()
     except OperationFailed:

@@ -11,12 +11,17 @@ import sys
 from dataclasses import dataclass, field
 
 from aloft.config import ResolvedConfig
-from aloft.config.lambda_ import LambdaEvent, LambdaFunction
+from aloft.config.lambda_ import IMAGE_URI, IMAGE_URI_HINT, LambdaEvent, LambdaFunction
 from aloft.exceptions import ConfigError
 
 DEFAULT_HANDLER = "aloft.runtime.aws_lambda.entry.handler"
 DEFAULT_PYTHON = "3.12"
 ALIAS = "live"
+OWNER = "aloft:stack"  # the tag that says which project's deploy made a resource (see prune.py)
+# An HTTP API gives up on its Lambda integration after 30 s (a hard limit): a function behind one
+# defaults to a second less, so it can still answer (with its own error) before the API does.
+HTTP_API_TIMEOUT = 30
+HTTP_FUNCTION_TIMEOUT = HTTP_API_TIMEOUT - 1
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ class Stack:
     tags: dict[str, str]
     functions: list[Function] = field(default_factory=list)
     idempotency_table: str = ""
+    # package = "image": every function runs the one image, each with its handler as the CMD.
+    package: str = "zip"
+    image_uri: str = ""
+    # Doctor-style findings about a valid config (printed by template and deploy, not errors).
+    warnings: tuple[str, ...] = ()
     # [tool.aloft.cost] budget_usd: the same number `aloft cost` checks against.
     budget_usd: float | None = None
     budget_alerts: tuple[float, ...] = ()
@@ -70,6 +80,24 @@ class Stack:
     @property
     def layer_name(self) -> str:
         return f"{self.name}-dependencies"
+
+    @property
+    def image(self) -> bool:
+        return self.package == "image"
+
+    def image_reference(self) -> str:
+        """The image every function runs; build_stack(require_image=True) already checked it."""
+        if not self.image_uri:
+            raise ConfigError(
+                '[tool.aloft.lambda] image_uri: not set, and package = "image" needs it; build'
+                " with `aloft build --target lambda` and pass the reference it prints"
+            )
+        return self.image_uri
+
+    @property
+    def uses_layer(self) -> bool:
+        """An image carries its dependencies inside: only zips use the dependencies layer."""
+        return self.layer and not self.image
 
 
 def logical(*parts: str) -> str:
@@ -94,9 +122,30 @@ def _python_of(resolved: ResolvedConfig) -> str:
     return pinned.group(1) if pinned else DEFAULT_PYTHON
 
 
-def build_stack(resolved: ResolvedConfig) -> Stack:
+def build_stack(
+    resolved: ResolvedConfig, image_uri: str | None = None, *, require_image: bool = False
+) -> Stack:
+    """The stack of `resolved`; `image_uri` (--image-uri) overrides [tool.aloft.lambda] image_uri.
+
+    `require_image` is for what renders or deploys functions: with package = "image" they need
+    the image's reference, while the image build itself (which reads the handlers) does not.
+    """
     config = resolved.config
     settings = config.lambda_
+    if image_uri is not None and not IMAGE_URI.match(image_uri):
+        raise ConfigError(f"--image-uri {image_uri!r}: {IMAGE_URI_HINT}")
+    if image_uri is not None and settings.package != "image":
+        raise ConfigError(
+            f"--image-uri: {resolved.pyproject} [tool.aloft.lambda] package is"
+            f' "{settings.package}"; set package = "image" to run the functions from an image'
+        )
+    image = image_uri or settings.image_uri
+    if require_image and settings.package == "image" and not image:
+        raise ConfigError(
+            f'{resolved.pyproject} [tool.aloft.lambda] image_uri: not set, and package = "image"'
+            " needs it; build with `aloft build --target lambda` and pass the reference it prints"
+            " (--image-uri REF, ALOFT_LAMBDA__IMAGE_URI or image_uri)"
+        )
     project = re.sub(r"[^A-Za-z0-9-]", "-", resolved.project_name).strip("-")[:30] or "app"
     functions = settings.functions or {project: LambdaFunction()}
     if not config.serve.app and any(not f.handler for f in functions.values()):
@@ -105,12 +154,29 @@ def build_stack(resolved: ResolvedConfig) -> Stack:
             '[tool.aloft.lambda.functions] has no handler; set app = "module:attr" or a handler'
         )
     python = _python_of(resolved)
-    tags = {"aloft:service": config.serve.service or project, **config.tags.as_dict()}
+    tags = {
+        "aloft:service": config.serve.service or project,
+        OWNER: project,
+        **config.tags.as_dict(),
+    }
+    warnings: list[str] = []
+    if settings.package != "image" and image:
+        warnings.append(
+            f'[tool.aloft.lambda] image_uri is set but package = "{settings.package}": the'
+            ' functions deploy from zips; set package = "image" to run the image'
+        )
+    if settings.package == "image" and image and "@sha256:" not in image:
+        warnings.append(
+            f"[tool.aloft.lambda] image_uri {image}: a tag, not a digest; a redeploy cannot tell"
+            " a new image pushed under the same tag, so pass the @sha256: reference"
+            " `aloft build --target lambda` prints"
+        )
     uses_idempotency = any(f.idempotency for f in functions.values())
     table = f"{project}-idempotency" if uses_idempotency else ""
     built: list[Function] = []
     for key, spec in functions.items():
         name = key if key.startswith(project) else f"{project}-{key}"
+        timeout = _timeout(spec, key, resolved, warnings)
         environment = {"ALOFT_SERVICE": config.serve.service or project, **spec.environment}
         if not spec.handler:
             environment["ALOFT_APP"] = config.serve.app
@@ -136,7 +202,7 @@ def build_stack(resolved: ResolvedConfig) -> Stack:
                 f"{project}-{event.queue}{suffix}",
                 logical(key, event.queue, "queue"),
                 event.fifo,
-                6 * spec.timeout,
+                6 * timeout,
                 dlq,
                 event.max_receive_count,
             )
@@ -147,7 +213,7 @@ def build_stack(resolved: ResolvedConfig) -> Stack:
                 logical_id=logical(key, "function"),
                 handler=spec.handler or DEFAULT_HANDLER,
                 memory=spec.memory,
-                timeout=spec.timeout,
+                timeout=timeout,
                 reserved_concurrency=spec.reserved_concurrency,
                 environment=environment,
                 secrets=dict(spec.secrets),
@@ -172,4 +238,23 @@ def build_stack(resolved: ResolvedConfig) -> Stack:
         budget_usd=config.cost.budget_usd,
         budget_alerts=tuple(config.cost.budget_alerts),
         budget_emails=tuple(config.cost.budget_emails),
+        package=settings.package,
+        image_uri=image if settings.package == "image" else "",
+        warnings=tuple(warnings),
     )
+
+
+def _timeout(spec: LambdaFunction, key: str, resolved: ResolvedConfig, warnings: list[str]) -> int:
+    """The function's timeout: a second under the HTTP API's own unless the user chose one."""
+    behind_api = any(e.type == "http_api" for e in spec.events)
+    if not behind_api:
+        return spec.timeout
+    if "timeout" not in spec.model_fields_set:
+        return HTTP_FUNCTION_TIMEOUT
+    if spec.timeout > HTTP_API_TIMEOUT:
+        warnings.append(
+            f"{resolved.pyproject} [tool.aloft.lambda.functions.{key}] timeout = {spec.timeout}:"
+            f" its HTTP API gives up after {HTTP_API_TIMEOUT} s whatever the function does; use"
+            f" at most {HTTP_FUNCTION_TIMEOUT}, or move the long work to an sqs event"
+        )
+    return spec.timeout

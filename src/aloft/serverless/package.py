@@ -374,9 +374,14 @@ def _largest(tree: Path, count: int = 8) -> list[tuple[str, int]]:
 
 
 def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None) -> PackageResult:
+    settings = resolved.config.lambda_
+    if settings.package == "image":
+        raise ConfigError(
+            f'{resolved.pyproject} [tool.aloft.lambda] package = "image": there is no zip to'
+            " make; build the image with `aloft build --target lambda`"
+        )
     stack = stack or build_stack(resolved)
     root = resolved.root
-    settings = resolved.config.lambda_
     lock = root / "uv.lock"
     if not lock.is_file():
         raise ConfigError(f"{root}: no uv.lock; run `uv lock` so the package is reproducible")

@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aloft.serverless.model import ALIAS, Stack
+from aloft.serverless.model import ALIAS, OWNER, Stack
 
-OWNER = "aloft:stack"
 # The keys of [tool.aloft.tags] deploy set last time, so a key dropped from the config is removed
 # from the resources while tags added by hand stay. Keys under `aloft:` are always ours.
 MANAGED = "aloft:managed-tags"

@@ -70,9 +70,13 @@ def serverless_config(
                 )
             elif event.type == "schedule":
                 events.append({"schedule": event.expression})
-        spec: dict[str, Any] = {
-            "name": fn.name,
-            "handler": fn.handler,
+        spec: dict[str, Any] = {"name": fn.name}
+        if stack.image:
+            # One image for every function, each with its handler as the command (CMD).
+            spec["image"] = {"uri": stack.image_reference(), "command": [fn.handler]}
+        else:
+            spec["handler"] = fn.handler
+        spec |= {
             "memorySize": fn.memory,
             "timeout": fn.timeout,
             "environment": dict(sorted(fn.environment.items())),
@@ -85,7 +89,7 @@ def serverless_config(
             },
             "events": events,
         }
-        if stack.layer:
+        if stack.uses_layer:
             spec["layers"] = [{"Ref": "DependenciesLambdaLayer"}]
         if fn.reserved_concurrency is not None:
             spec["reservedConcurrency"] = fn.reserved_concurrency
@@ -131,24 +135,27 @@ def serverless_config(
         )
     if stack.budget_usd is not None:
         resources.update(_budget(stack))
+    provider: dict[str, Any] = {"name": "aws"}
+    if not stack.image:  # an image brings its own Python
+        provider["runtime"] = stack.runtime
+    provider |= {
+        "architecture": stack.architecture,
+        "region": stack.region,
+        "stackTags": dict(sorted(stack.tags.items())),
+        "tags": dict(sorted(stack.tags.items())),
+        "iam": {"role": {"statements": statements}},
+    }
     config: dict[str, Any] = {
         "service": stack.name,
         "frameworkVersion": "3",
         # v3's schema predates the python3.12+ runtimes: it must warn about them, not refuse.
         "configValidationMode": "warn",
-        "provider": {
-            "name": "aws",
-            "runtime": stack.runtime,
-            "architecture": stack.architecture,
-            "region": stack.region,
-            "stackTags": dict(sorted(stack.tags.items())),
-            "tags": dict(sorted(stack.tags.items())),
-            "iam": {"role": {"statements": statements}},
-        },
-        "package": {"individually": False, "artifact": artifact},
-        "functions": functions,
+        "provider": provider,
     }
-    if stack.layer:
+    if not stack.image:
+        config["package"] = {"individually": False, "artifact": artifact}
+    config["functions"] = functions
+    if stack.uses_layer:
         config["layers"] = {
             "dependencies": {
                 "name": stack.layer_name,

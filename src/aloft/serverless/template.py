@@ -155,11 +155,31 @@ def _budget(stack: Stack) -> dict[str, Any]:
     return resources
 
 
-def sam_template(stack: Stack, code_uri: str, layer_uri: str = "") -> dict[str, Any]:
-    """The SAM template; `code_uri`/`layer_uri` are the zips (local paths or s3:// URIs)."""
+def _code(fn: Function, stack: Stack, code_uri: str) -> dict[str, Any]:
+    """What the function runs: the zip on a managed runtime, or the image with its handler as CMD.
+
+    The image's ENTRYPOINT is aloft's Runtime API client; each function passes its handler as
+    the command, so one image serves them all. SAM's build Metadata is left out: the image is
+    already built and pushed (`aloft build --target lambda`), SAM only points at it.
+    """
+    if stack.image:
+        return {
+            "PackageType": "Image",
+            "ImageUri": stack.image_reference(),
+            "ImageConfig": {"Command": [fn.handler]},
+        }
+    code: dict[str, Any] = {"Handler": fn.handler, "Runtime": stack.runtime, "CodeUri": code_uri}
+    if stack.uses_layer:
+        code["Layers"] = [{"Ref": "DependenciesLayer"}]
+    return code
+
+
+def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[str, Any]:
+    """The SAM template; `code_uri`/`layer_uri` are the zips (local paths or s3:// URIs), unused
+    when the functions run an image."""
     resources: dict[str, Any] = {}
     tags = stack.tags
-    if stack.layer:
+    if stack.uses_layer:
         resources["DependenciesLayer"] = {
             "Type": "AWS::Serverless::LayerVersion",
             "Properties": {
@@ -174,12 +194,10 @@ def sam_template(stack: Stack, code_uri: str, layer_uri: str = "") -> dict[str, 
     for fn in stack.functions:
         properties: dict[str, Any] = {
             "FunctionName": fn.name,
-            "Handler": fn.handler,
-            "Runtime": stack.runtime,
+            **_code(fn, stack, code_uri),
             "Architectures": [stack.architecture],
             "MemorySize": fn.memory,
             "Timeout": fn.timeout,
-            "CodeUri": code_uri,
             "Environment": {"Variables": dict(sorted(fn.environment.items()))},
             "Policies": _policies(fn, stack),
             "AutoPublishAlias": ALIAS,
@@ -195,8 +213,6 @@ def sam_template(stack: Stack, code_uri: str, layer_uri: str = "") -> dict[str, 
             "Tags": dict(sorted(tags.items())),
             "PropagateTags": True,
         }
-        if stack.layer:
-            properties["Layers"] = [{"Ref": "DependenciesLayer"}]
         if fn.reserved_concurrency is not None:
             properties["ReservedConcurrentExecutions"] = fn.reserved_concurrency
         events = _events(fn)
