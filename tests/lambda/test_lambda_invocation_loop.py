@@ -126,3 +126,31 @@ def test_async_generators_are_finalized_by_the_loop(loop: InvocationLoop) -> Non
     loop.run_until_complete(asyncio.sleep(0))
     loop.run_until_complete(loop.shutdown_asyncgens())
     assert closed == [True]
+
+
+def test_background_work_that_falls_due_runs_during_a_later_invocation(
+    loop: InvocationLoop,
+) -> None:
+    ticks: list[int] = []
+
+    async def ticker() -> None:  # what an app's lifespan may start: a periodic refresh
+        while True:
+            ticks.append(len(ticks))
+            await asyncio.sleep(0.02)
+
+    async def start() -> None:
+        asyncio.get_running_loop().create_task(ticker())
+
+    async def handler() -> str:
+        return "answered"
+
+    loop.run(start())
+    first = len(ticks)
+    import time
+
+    time.sleep(0.05)  # the ticker's next wake-up is now due
+    assert loop.run(handler()) == "answered"
+    assert len(ticks) > first
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.run_until_complete(asyncio.sleep(0))

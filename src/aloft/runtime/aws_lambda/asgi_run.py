@@ -88,6 +88,11 @@ async def call(
     return status, headers, b"".join(chunks)
 
 
+async def _turns() -> None:
+    """Two turns of the loop: due timers wake their tasks, then those tasks run."""
+    await asyncio.sleep(0)
+
+
 class InvocationLoop(asyncio.SelectorEventLoop):
     """An event loop that starts each invocation's task eagerly, in the caller's stack.
 
@@ -147,9 +152,18 @@ class InvocationLoop(asyncio.SelectorEventLoop):
             self._capturing = False
             sys.set_asyncgen_hooks(*hooks)
             events._set_running_loop(None)
-        if step is None or self._leftovers or not task.done():
+        if step is None or not task.done():
             return self.run_until_complete(task)
+        if self._leftovers or self._work_due():
+            self.run_until_complete(_turns())
         return task.result()
+
+    def _work_due(self) -> bool:
+        """Whether earlier work (a background task's wake-up, a callback from another thread) is
+        waiting for the loop: give it its turn, as a loop run per invocation always did."""
+        ready = getattr(self, "_ready", None)  # BaseEventLoop's own queues
+        scheduled = getattr(self, "_scheduled", None)
+        return bool(ready) or bool(scheduled and scheduled[0].when() <= self.time())
 
 
 class Lifespan:
