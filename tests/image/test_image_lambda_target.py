@@ -221,3 +221,15 @@ def test_unknown_target_in_config_is_refused_naming_the_field(tmp_path: Path) ->
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path, environ={})
     assert "[tool.aloft.image] target" in str(caught.value)
+
+
+def test_a_platform_other_than_the_functions_architecture_is_refused(
+    tiny: Path, tmp_path: Path
+) -> None:
+    result = aloft(
+        "build", "--project", str(tiny), "--target", "lambda", "--platform", "linux/arm64",
+        cache=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert 'architecture = "x86_64"' in line and "drop --platform" in line

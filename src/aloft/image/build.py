@@ -136,7 +136,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     settings = resolved.config.image
     functions: tuple[FunctionCommand, ...] = ()
     if options.target == "lambda":
-        lambda_target.check_platforms(options.platforms)
+        lambda_target.check_platforms(options.platforms, resolved)
         functions = lambda_target.function_commands(resolved)
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
     requirements = export_requirements(root)

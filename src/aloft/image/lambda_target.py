@@ -42,7 +42,7 @@ def default_platforms(resolved: ResolvedConfig) -> list[str]:
     return [ARCHITECTURES[resolved.config.lambda_.architecture]]
 
 
-def check_platforms(platforms: tuple[Platform, ...]) -> None:
+def check_platforms(platforms: tuple[Platform, ...], resolved: ResolvedConfig) -> None:
     if len(platforms) != 1:
         given = ",".join(str(p) for p in platforms) or "none"
         raise ConfigError(
@@ -55,6 +55,13 @@ def check_platforms(platforms: tuple[Platform, ...]) -> None:
         raise ConfigError(
             f"--target lambda: Lambda has no {platform} architecture; use --platform "
             "linux/amd64 or linux/arm64"
+        )
+    architecture = resolved.config.lambda_.architecture
+    if str(platform) != ARCHITECTURES[architecture]:
+        # The functions would be deployed for one architecture and handed an image of another.
+        raise ConfigError(
+            f"--target lambda: --platform {platform} does not match [tool.aloft.lambda] "
+            f'architecture = "{architecture}"; drop --platform or change the architecture'
         )
 
 
