@@ -145,3 +145,54 @@ def test_sampled_requests_write_everything(captured) -> None:
     logs.access("GET", "/", "/", 200, 0.001)
     logs.end_request(held)
     assert [line["message"] for line in captured()] == ["kept", "request"]
+
+
+def test_asgi_requests_of_one_loop_turn_are_recorded_together_and_keep_their_story(
+    captured,
+) -> None:
+    """Under an event loop, requests are recorded once per loop turn (one write for all of
+    them); an unsampled request that fails still brings its held-back lines with it."""
+    import asyncio
+
+    from aloft.runtime import metrics
+    from aloft.runtime.asgi import AloftASGI
+    from aloft.runtime.options import ServeOptions
+
+    async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        failing = scope["path"] == "/fail"
+        logging.getLogger("shop").info("handling %s", scope["path"])
+        await send({"type": "http.response.start", "status": 500 if failing else 200})
+        await send({"type": "http.response.body", "body": b""})
+
+    wrapped = AloftASGI(app, ServeOptions(app="x", log_sample_rate=0.0))
+
+    async def call(path: str) -> None:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: object) -> None:
+            pass
+
+        scope = {"type": "http", "method": "GET", "path": path, "headers": [], "root_path": ""}
+        await wrapped(scope, receive, send)
+
+    before = metrics.get().totals()
+
+    async def burst() -> list[dict[str, object]]:
+        for path in ("/ok", "/fail", "/ok"):  # none of them waits: all finish in this turn
+            await call(path)
+        in_the_same_turn = [line for line in captured() if line["logger"] != "asyncio"]
+        await asyncio.sleep(0)  # the next turn records them
+        return in_the_same_turn
+
+    assert asyncio.run(burst()) == []
+    lines = [line for line in captured() if line["logger"] != "asyncio"]
+    assert [(line["message"], line.get("path")) for line in lines] == [
+        ("handling /fail", None),
+        ("request", "/fail"),
+    ]
+    assert lines[1]["level"] == "error" and lines[0]["request_id"] == lines[1]["request_id"]
+    after = metrics.get().totals()
+    key = metrics.REQUESTS + metrics.SEP + "GET" + metrics.SEP + metrics.UNMATCHED + metrics.SEP
+    assert after.get(key + "200", 0) - before.get(key + "200", 0) == 2
+    assert after.get(key + "500", 0) - before.get(key + "500", 0) == 1

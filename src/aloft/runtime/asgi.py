@@ -82,13 +82,14 @@ class AloftASGI:
                 await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            observer.finish(
+            observer.finish_soon(
                 scope["method"],
                 path,
                 path if probe is not None else observer.route(scope, root_path),
                 status,
                 seconds,
                 ctx,
+                None if held is None else logs.held_lines(),
             )
             if held is not None:
                 logs.end_request(held)

@@ -143,6 +143,11 @@ def begin_request(sampled: bool) -> contextvars.Token[list[str] | None] | None:
     return _buffer.set([])
 
 
+def held_lines() -> list[str] | None:
+    """What this unsampled request kept back so far (None once written, or when sampled)."""
+    return _buffer.get()
+
+
 def end_request(token: contextvars.Token[list[str] | None] | None) -> None:
     if token is not None:
         _buffer.reset(token)
@@ -177,12 +182,34 @@ def access(
     `tail` adds preformatted members (",\"key\":value..."); `ctx` saves looking the request's
     ids up again. Returns whether a line was written.
     """
+    held = _buffer.get()
+    line = access_line(method, path, route, status, seconds, tail, ctx, held, time.time())
+    if line is None:
+        return False
+    if held:
+        _buffer.set(None)  # written with this line
+    write(line, _handler.fd if _handler is not None else 1)
+    return True
+
+
+def access_line(
+    method: str,
+    path: str,
+    route: str,
+    status: int,
+    seconds: float,
+    tail: str,
+    ctx: tracing.RequestContext | None,
+    held: list[str] | None,
+    now: float,
+) -> str | None:
+    """The access line (after `held`, the lines an unsampled request kept back), or None when
+    none is due. The request's context is passed in: this may run after the request is over."""
     error = status >= 500
     if not _access.isEnabledFor(_ERROR if error else _INFO):
-        return False
-    held = _buffer.get()
+        return None
     if held is not None and not error:
-        return False  # unsampled request that went fine
+        return None  # unsampled request that went fine
     if ctx is None:
         ctx = tracing.current.get()
     if ctx is None:
@@ -193,7 +220,6 @@ def access(
         ids = (
             f',"request_id":{_encode(ctx.request_id)},"trace_id":"{trace_id}","span_id":"{span_id}"'
         )
-    now = time.time()
     second = int(now)
     if second != _clock.second:
         _clock.stamp(now)
@@ -214,11 +240,11 @@ def access(
     )
     if redact.has_secrets():
         line = redact.redact(line)
-    if held:
-        _buffer.set(None)
-        line = "".join(held) + line
-    write(line, _handler.fd if _handler is not None else 1)
-    return True
+    return "".join(held) + line if held else line
+
+
+def output_fd() -> int:
+    return _handler.fd if _handler is not None else 1
 
 
 def configure(service: str, level: str = "info") -> None:

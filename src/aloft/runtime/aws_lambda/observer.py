@@ -15,6 +15,7 @@ from aloft.runtime.observe import Observer
 
 
 class LambdaObserver(Observer):
+    batch = False  # an invocation's lines are out before it returns
     emf_namespace = ""
     service = ""
 
