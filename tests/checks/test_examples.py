@@ -37,6 +37,11 @@ def test_broken_copy_of_the_fastapi_example_fires_every_rule_exactly_once(tmp_pa
         ignore=shutil.ignore_patterns(".venv", "uv.lock", "__pycache__"),
     )
     shutil.copytree(BROKEN, project, dirs_exist_ok=True)
+    # The config rules read the example's own pyproject.toml, with broken settings appended.
+    tail = project / "pyproject-tail.toml"
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n" + tail.read_text(encoding="utf-8"))
+    tail.unlink()
     (project / "shop" / "typo.py").write_text("def broken(:\n    pass\n")
     report = doctor(project).run()
     counts = Counter(f.rule for f in report.findings)

@@ -6,11 +6,14 @@ fail_on = "error"                 # exit 1 only for errors (default: warning)
 exclude = ["scripts/**"]          # added to the default excludes (tests, migrations, docs)
 disable = ["LOG001"]              # rule ids or names
 severity = { CTR006 = "warning" } # per-rule severity
+
+[tool.aloft.doctor.rules.ALC003]  # a rule's own thresholds
+timeout_factor = 4
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,3 +34,7 @@ class DoctorConfig(BaseModel):
         default_factory=list, description="rules that are off by default to turn on"
     )
     severity: dict[str, SeverityName] = Field(default_factory=dict, description="rule -> severity")
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="rule -> its thresholds, e.g. ALC003 = { timeout_factor = 4 }",
+    )

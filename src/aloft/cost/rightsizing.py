@@ -38,6 +38,15 @@ def lambda_duration_ms(profile: AppProfile, memory_mb: int, mb_per_vcpu: float) 
     return io_ms + profile.cpu_ms / share
 
 
+def p99_ratio(profile: AppProfile) -> float:
+    """How much longer the measured p99 is than the mean; kept at every memory size."""
+    return profile.latency_ms["p99"] / profile.wall_ms if profile.wall_ms > 0 else 1.0
+
+
+def lambda_p99_ms(profile: AppProfile, memory_mb: int, mb_per_vcpu: float) -> float:
+    return lambda_duration_ms(profile, memory_mb, mb_per_vcpu) * p99_ratio(profile)
+
+
 @dataclasses.dataclass(frozen=True)
 class LambdaSizing:
     chosen: MemoryOption
@@ -79,7 +88,7 @@ def size_lambda(
             *(s for s in POWER_TUNING_SIZES if s >= floor_mb),
         }
     )
-    ratio = profile.latency_ms["p99"] / profile.wall_ms if profile.wall_ms > 0 else 1.0
+    ratio = p99_ratio(profile)
     # Price one month of the busiest shape once per size: the traffic is the same for every size.
     options = []
     for size in sizes:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from aloft.checks.consistency import shutdown_overrun
 from aloft.config import ResolvedConfig
 from aloft.config.kubernetes import KubernetesSettings, Workload
 from aloft.exceptions import ConfigError
@@ -142,7 +143,9 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
         serve = _serve_for(config.serve, workload, name)
         _check_probes(serve, workload, label, table)
         grace_needed = serve.drain_delay + serve.drain_timeout
-        if workload.termination_grace and workload.termination_grace <= grace_needed:
+        if workload.termination_grace and shutdown_overrun(
+            workload.termination_grace, drain=grace_needed
+        ):
             raise ConfigError(
                 f"{label} [tool.aloft.{table}] termination_grace = {workload.termination_grace}:"
                 f" shorter than drain_delay + drain_timeout ({grace_needed:g}s), so pods are"

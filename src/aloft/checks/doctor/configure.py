@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import difflib
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from aloft.checks.catalog import Catalog
 from aloft.checks.doctor.engine import DoctorOptions
+from aloft.checks.doctor.rules import rule_modules
 from aloft.checks.doctor.source import ProbePaths
 from aloft.checks.findings import Severity
 from aloft.checks.suppress import Policy
-from aloft.config import load_config
+from aloft.config import ResolvedConfig, load_config
 from aloft.config.doctor import DoctorConfig
 from aloft.exceptions import ConfigError
 
@@ -46,6 +51,7 @@ def doctor_options(
     config = DoctorConfig()
     probes = ProbePaths()
     label = "[tool.aloft.doctor]"
+    resolved: ResolvedConfig | None = None
     if pyproject is not None and _has_aloft_table(pyproject):
         resolved = load_config(pyproject)
         config = resolved.config.doctor
@@ -65,7 +71,44 @@ def doctor_options(
         },
         fail_on=Severity.parse(fail_on or config.fail_on),
     )
-    return DoctorOptions(policy=policy, exclude=tuple(config.exclude) + exclude, probes=probes)
+    raw_settings: Mapping[str, Any] = config.rules
+    return DoctorOptions(
+        policy=policy,
+        exclude=tuple(config.exclude) + exclude,
+        probes=probes,
+        project=resolved,
+        rule_settings=rule_settings(catalog, raw_settings, label.removesuffix("]") + ".rules"),
+    )
+
+
+def rule_settings(catalog: Catalog, raw: Mapping[str, Any], where: str) -> dict[str, BaseModel]:
+    """Each rule's thresholds, validated by the rule's own `Settings` model.
+
+    [tool.aloft.doctor.rules.ALC003]
+    timeout_factor = 4
+    """
+    out: dict[str, BaseModel] = {}
+    modules = rule_modules()
+    for key, values in raw.items():
+        rule = _rules(catalog, [key], f"{where}.{key}]")[0]
+        model: type[BaseModel] | None = getattr(modules.get(rule), "Settings", None)
+        if model is None:
+            with_settings = sorted(r for r, m in modules.items() if hasattr(m, "Settings"))
+            raise ConfigError(
+                f"{where}.{key}]: {rule} has no settings; rules with settings: "
+                + ", ".join(with_settings)
+            )
+        try:
+            out[rule] = model.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"])
+            known = ", ".join(sorted(model.model_fields))
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            raise ConfigError(
+                f"{where}.{key}] {field}: {reason}; known settings: {known}"
+            ) from None
+    return out
 
 
 def _has_aloft_table(pyproject: Path) -> bool:

@@ -13,15 +13,19 @@ import fnmatch
 import io
 import os
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 
+from pydantic import BaseModel
+
 from aloft.checks.catalog import Catalog, load_catalog
+from aloft.checks.doctor.config_file import ConfigFile
 from aloft.checks.doctor.rules import Hit, rule_modules
 from aloft.checks.doctor.source import ProbePaths, PySource
 from aloft.checks.findings import Finding, Location, Note, Report
 from aloft.checks.suppress import Policy, Suppressions, parse_suppressions
+from aloft.config import ResolvedConfig
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 SYNTAX_RULE = "SRC001"
@@ -73,6 +77,10 @@ class DoctorOptions:
     exclude: tuple[str, ...] = ()
     probes: ProbePaths = dataclasses.field(default_factory=ProbePaths)
     max_bytes: int = MAX_BYTES
+    # The project's aloft config, for the config rules; None when the folder has none.
+    project: ResolvedConfig | None = None
+    # Rule id -> its validated thresholds (the rule module's `Settings`), from [tool.aloft.doctor].
+    rule_settings: Mapping[str, BaseModel] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +167,7 @@ class Doctor:
         self.python_rules = [m for m in modules.values() if hasattr(m, "check")]
         self.file_rules = [m for m in modules.values() if hasattr(m, "check_file")]
         self.project_rules = [m for m in modules.values() if hasattr(m, "check_project")]
+        self.config_rules = [m for m in modules.values() if hasattr(m, "check_config")]
         self.active = active
 
     def run(self) -> Report:
@@ -191,6 +200,8 @@ class Doctor:
         for module in self.project_rules:
             for rel, hit in module.check_project(index):
                 report.findings.append(self._finding(module.ID, rel, hit))
+        if self.options.project is not None and self.config_rules and not self.root.is_file():
+            self._check_config(self.options.project, base, files, suppressions, report)
         kept = [
             f
             for f in self.options.policy.apply(report.findings)
@@ -200,6 +211,30 @@ class Doctor:
         report.suppressed = len(kept) - len(report.findings)
         report.sort()
         return report
+
+    def _check_config(
+        self,
+        project: ResolvedConfig,
+        base: Path,
+        files: list[str],
+        suppressions: Suppressions,
+        report: Report,
+    ) -> None:
+        """Run the config rules on the project's pyproject.toml (it may sit above the checked
+        folder); its `# aloft: ignore[...]` comments count like any file's."""
+        rel = Path(os.path.relpath(project.pyproject, base)).as_posix()
+        text = self._read(project.pyproject, rel, report)
+        if text is None:
+            return
+        if rel not in files or self._rules_for(rel) is None:
+            found, notes = parse_suppressions(rel, text, self.catalog, python=False)
+            for suppression in found:
+                suppressions.add(suppression)
+            report.notes.extend(notes)
+        config = ConfigFile(project, rel, text, self.options.rule_settings)
+        for module in self.config_rules:
+            for hit in module.check_config(config):
+                report.findings.append(self._finding(module.ID, rel, hit))
 
     def _rules_for(self, rel: str) -> list[ModuleType] | None:
         if rel.endswith(".py"):

@@ -3,7 +3,10 @@
 A rule module names its catalog entry with `ID` and defines one of:
 - `check(src: PySource) -> Iterable[Hit]` for Python files,
 - `FILES` (glob patterns) and `check_file(file: TextFile) -> Iterable[Hit]` for other files,
-- `check_project(index: ProjectIndex) -> Iterable[tuple[str, Hit]]` for facts across files.
+- `check_project(index: ProjectIndex) -> Iterable[tuple[str, Hit]]` for facts across files,
+- `check_config(project: ConfigFile) -> Iterable[Hit]` for the project's aloft config (hits point
+  into its pyproject.toml); such a rule may define `Settings`, a pydantic model of its thresholds,
+  set in [tool.aloft.doctor.rules.ID].
 A fixable rule also defines `fix(src: PySource, lines: set[int]) -> str | None`.
 Adding a rule is adding a module here and its entry in ../catalog.toml.
 """

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from aloft.checks.consistency import shutdown_overrun
 from aloft.checks.kube.rules import Hit, KubeContext, containers
 from aloft.kube.manifest import Manifest, pod_spec
 
@@ -38,7 +39,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
         return
     for path, item in containers(obj):
         sleep = prestop_seconds((item.get("lifecycle") or {}).get("preStop"))
-        if sleep is not None and sleep >= grace:
+        if sleep is not None and shutdown_overrun(grace, prestop=sleep) is not None:
             yield Hit(
                 f"{path}.lifecycle.preStop",
                 f"preStop sleeps {sleep:g}s but the grace period is {grace}s",

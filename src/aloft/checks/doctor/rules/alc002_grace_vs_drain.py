@@ -1,0 +1,44 @@
+"""ALC002 grace-shorter-than-drain: a termination_grace in [tool.aloft.kubernetes] (or one of its
+services) that does not cover the runtime's drain, so Kubernetes kills pods mid-drain.
+
+`aloft k8s render` derives the grace period as drain_delay + drain_timeout + a margin when
+termination_grace is 0 (the default), which always fits; only an explicit value can fall short.
+The comparison is REL008's (`aloft k8s check`), with the drain in place of a preStop sleep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from aloft.checks.consistency import shutdown_overrun
+from aloft.checks.doctor.config_file import ConfigFile
+from aloft.checks.doctor.rules import Hit
+
+ID = "ALC002"
+
+
+def check_config(project: ConfigFile) -> Iterator[Hit]:
+    config = project.resolved.config
+    serve = config.serve
+    settings = config.kubernetes
+    workloads = [("kubernetes", settings)] + [
+        (f"kubernetes.services.{name}", workload)
+        for name, workload in sorted(settings.services.items())
+    ]
+    for table, workload in workloads:
+        grace = workload.termination_grace
+        if not grace:
+            continue
+        needed = shutdown_overrun(grace, drain=serve.drain_delay + serve.drain_timeout)
+        if needed is None:
+            continue
+        key = f"{table}.termination_grace"
+        yield project.hit(
+            key,
+            f"termination_grace = {grace} ({project.origin(key)}) but after SIGTERM the runtime"
+            f" serves for drain_delay = {serve.drain_delay:g} ({project.origin('drain_delay')})"
+            f" and drains for up to drain_timeout = {serve.drain_timeout:g}"
+            f" ({project.origin('drain_timeout')}): {needed:g}s in all, so pods are killed"
+            f" mid-drain; use at least {math.ceil(needed) + 1} or leave it unset",
+        )
