@@ -148,11 +148,15 @@ def test_sampled_requests_write_everything(captured) -> None:
 
 
 def test_asgi_requests_of_one_loop_turn_are_recorded_together_and_keep_their_story(
-    captured,
+    captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under an event loop, requests are recorded once per loop turn (one write for all of
     them); an unsampled request that fails still brings its held-back lines with it."""
     import asyncio
+
+    # Another test of this process may have configured OpenTelemetry, whose traced requests
+    # write their lines at once: this one is about an app without it.
+    monkeypatch.setattr(tracing, "otel_active", lambda: False)
 
     from aloft.runtime import metrics
     from aloft.runtime.asgi import AloftASGI
@@ -196,3 +200,46 @@ def test_asgi_requests_of_one_loop_turn_are_recorded_together_and_keep_their_sto
     key = metrics.REQUESTS + metrics.SEP + "GET" + metrics.SEP + metrics.UNMATCHED + metrics.SEP
     assert after.get(key + "200", 0) - before.get(key + "200", 0) == 2
     assert after.get(key + "500", 0) - before.get(key + "500", 0) == 1
+
+
+def test_a_request_in_progress_is_in_flight_from_the_next_loop_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from aloft.runtime import metrics
+    from aloft.runtime.asgi import AloftASGI
+    from aloft.runtime.options import ServeOptions
+
+    monkeypatch.setattr(tracing, "otel_active", lambda: False)
+    release = asyncio.Event()
+
+    async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        await release.wait()  # a slow request: waiting on its database, say
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b""})
+
+    wrapped = AloftASGI(app, ServeOptions(app="x", access_log=False))
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: object) -> None:
+        pass
+
+    def in_flight() -> float:
+        return metrics.get().totals().get(metrics.IN_FLIGHT, 0.0)
+
+    async def scenario() -> list[float]:
+        before = in_flight()
+        scope = {"type": "http", "method": "GET", "path": "/slow", "headers": [], "root_path": ""}
+        task = asyncio.get_running_loop().create_task(wrapped(scope, receive, send))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        during = in_flight()
+        release.set()
+        await task
+        await asyncio.sleep(0)
+        return [during - before, in_flight() - before]
+
+    assert asyncio.run(scenario()) == [1.0, 0.0]

@@ -73,7 +73,7 @@ class AloftASGI:
         token = tracing.current.set(ctx)
         held = None if ctx.sampled else logs.begin_request(False)
         root_path = scope.get("root_path", "")
-        observer.begin()
+        turn = observer.begin_soon()
         started = time.perf_counter()
         try:
             if probe is not None:
@@ -82,15 +82,20 @@ class AloftASGI:
                 await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            observer.finish_soon(
-                scope["method"],
-                path,
-                path if probe is not None else observer.route(scope, root_path),
-                status,
-                seconds,
-                ctx,
-                None if held is None else logs.held_lines(),
-            )
+            route = path if probe is not None else observer.route(scope, root_path)
+            if turn is not None:
+                observer.finish_soon(
+                    turn,
+                    scope["method"],
+                    path,
+                    route,
+                    status,
+                    seconds,
+                    ctx,
+                    None if held is None else logs.held_lines(),
+                )
+            else:
+                observer.finish(scope["method"], path, route, status, seconds, ctx)
             if held is not None:
                 logs.end_request(held)
             tracing.current.reset(token)

@@ -202,6 +202,8 @@ def access_line(
     ctx: tracing.RequestContext | None,
     held: list[str] | None,
     now: float,
+    *,
+    traced: bool | None = None,
 ) -> str | None:
     """The access line (after `held`, the lines an unsampled request kept back), or None when
     none is due. The request's context is passed in: this may run after the request is over."""
@@ -215,7 +217,8 @@ def access_line(
     if ctx is None:
         ids = ""
     else:
-        active = tracing.active_ids()
+        # `traced` False: the caller knows OpenTelemetry is not in use, no need to ask again.
+        active = tracing.active_ids() if traced is not False else None
         trace_id, span_id = active if active else (ctx.trace_id, ctx.span_id)
         ids = (
             f',"request_id":{_encode(ctx.request_id)},"trace_id":"{trace_id}","span_id":"{span_id}"'

@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
     from aloft.runtime.options import ServeOptions
 
-    # method, path, route, status, seconds, ids, held-back lines, wall-clock end
-    Finished = tuple[str, str, str, int, float, tracing.RequestContext, list[str] | None, float]
+    # method, path, route, status, seconds, ids, held-back lines, wall-clock end, line due
+    Finished = tuple[
+        str, str, str, int, float, tracing.RequestContext, list[str] | None, float, bool
+    ]
 
 LIVE, READY, METRICS = "live", "ready", "metrics"
 
@@ -50,7 +52,7 @@ class Observer:
         self.access_log = options.access_log
         self.sample_rate = options.log_sample_rate
         self.ready_timeout = options.ready_timeout
-        self._batches: dict[Any, list[Finished]] = {}  # per event loop
+        self._turns: dict[Any, _Turn] = {}  # per event loop
         _observers.add(self)
 
     def probe(self, path: str) -> str | None:
@@ -93,8 +95,25 @@ class Observer:
         if self.access_log:
             logs.access(method, path, route, status, seconds, "", ctx)
 
+    def begin_soon(self) -> _Turn | None:
+        """`begin`, counted with the loop turn's other starts (see `batch`). Returns the turn to
+        finish the request in with `finish_soon`; None if begun at once (finish with `finish`)."""
+        loop = events._get_running_loop()
+        if loop is None or not self.batch:
+            self.begin()
+            return None
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = _Turn(loop)
+        if not turn.scheduled:
+            turn.scheduled = True
+            loop.call_soon(self.flush, turn)
+        turn.started += 1
+        return turn
+
     def finish_soon(
         self,
+        turn: _Turn,
         method: str,
         path: str,
         route: str,
@@ -103,32 +122,32 @@ class Observer:
         ctx: tracing.RequestContext,
         held: list[str] | None,
     ) -> None:
-        """`finish`, for an ASGI request, in the next turn of the running loop with the others
-        that finish in this one (see `batch`)."""
-        loop = events._get_running_loop()
-        if loop is None or not self.batch or tracing.otel_active():
-            # No loop to wait for, or OpenTelemetry's span ids must be read while it is current.
-            self.finish(method, path, route, status, seconds, ctx)
-            return
-        batch = self._batches.get(loop)
-        if batch is None:
-            batch = self._batches[loop] = []
-        batch.append((method, path, route, status, seconds, ctx, held, time.time()))
-        if len(batch) == 1:
-            loop.call_soon(self.flush, batch)
+        """`finish` for a request begun with `begin_soon`: recorded in the next loop turn."""
+        if not turn.scheduled:
+            turn.scheduled = True
+            turn.loop.call_soon(self.flush, turn)
+        if tracing.otel_active():
+            # The line now, while OpenTelemetry's span (whose ids it carries) is current.
+            if self.access_log:
+                logs.access(method, path, route, status, seconds, "", ctx)
+            turn.finished.append((method, path, route, status, seconds, ctx, held, 0.0, False))
+        else:
+            turn.finished.append(
+                (method, path, route, status, seconds, ctx, held, time.time(), self.access_log)
+            )
 
-    def flush(self, batch: list[Finished]) -> None:
-        """Record the requests of one loop turn: metrics in one pass, lines in one write."""
-        finished = batch[:]
-        batch.clear()
-        request_finished = metrics.get().request_finished
+    def flush(self, turn: _Turn) -> None:
+        """Record one loop turn's requests: metrics in one pass, access lines in one write."""
+        started, finished = turn.started, turn.finished
+        turn.started, turn.finished, turn.scheduled = 0, [], False
         lines: list[str] = []
         try:
-            for method, path, route, status, seconds, ctx, held, now in finished:
-                request_finished(method, route, status, seconds)
-                if self.access_log:
+            numbers = [(f[0], f[2], f[3], f[4]) for f in finished]
+            metrics.get().requests_changed(started, numbers)
+            for method, path, route, status, seconds, ctx, held, now, line_due in finished:
+                if line_due:
                     line = logs.access_line(
-                        method, path, route, status, seconds, "", ctx, held, now
+                        method, path, route, status, seconds, "", ctx, held, now, traced=False
                     )
                     if line is not None:
                         lines.append(line)
@@ -137,9 +156,21 @@ class Observer:
                 logs.write("".join(lines), logs.output_fd())
 
     def flush_all(self) -> None:
-        for batch in list(self._batches.values()):
-            if batch:
-                self.flush(batch)
+        for turn in list(self._turns.values()):
+            if turn.started or turn.finished:
+                self.flush(turn)
+
+
+class _Turn:
+    """What one event-loop turn's requests left to record."""
+
+    __slots__ = ("finished", "loop", "scheduled", "started")
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self.started = 0
+        self.finished: list[Finished] = []
+        self.scheduled = False
 
 
 _observers: weakref.WeakSet[Observer] = weakref.WeakSet()
