@@ -39,7 +39,7 @@ class AloftASGI:
             return
         observer = self.observer
         path: str = scope["path"]
-        probe = observer.probe(path)
+        probe = observer.probes.get(path)
         if probe is not None and not observer.observe_probes:
             await self._answer(probe, send)
             return

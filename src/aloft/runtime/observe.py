@@ -17,10 +17,8 @@ if TYPE_CHECKING:
 
     from aloft.runtime.options import ServeOptions
 
-    # method, path, route, status, seconds, ids, held-back lines, wall-clock end, line due
-    Finished = tuple[
-        str, str, str, int, float, tracing.RequestContext, list[str] | None, float, bool
-    ]
+    # method, path, route, status, seconds, ids, held-back lines, line due
+    Finished = tuple[str, str, str, int, float, tracing.RequestContext, list[str] | None, bool]
 
 LIVE, READY, METRICS = "live", "ready", "metrics"
 
@@ -104,12 +102,18 @@ class Observer:
             return None
         turn = self._turns.get(loop)
         if turn is None:
+            for old in [old for old in self._turns if old.is_closed()]:
+                del self._turns[old]  # loops of finished `asyncio.run`s, say
             turn = self._turns[loop] = _Turn(loop)
         if not turn.scheduled:
-            turn.scheduled = True
-            loop.call_soon(self.flush, turn)
+            self._schedule(turn)
         turn.started += 1
         return turn
+
+    def _schedule(self, turn: _Turn) -> None:
+        turn.scheduled = True
+        turn.traced = tracing.otel_active()  # asked once per turn, not per request
+        turn.loop.call_soon(self.flush, turn)
 
     def finish_soon(
         self,
@@ -124,27 +128,25 @@ class Observer:
     ) -> None:
         """`finish` for a request begun with `begin_soon`: recorded in the next loop turn."""
         if not turn.scheduled:
-            turn.scheduled = True
-            turn.loop.call_soon(self.flush, turn)
-        if tracing.otel_active():
+            self._schedule(turn)
+        if turn.traced:
             # The line now, while OpenTelemetry's span (whose ids it carries) is current.
             if self.access_log:
                 logs.access(method, path, route, status, seconds, "", ctx)
-            turn.finished.append((method, path, route, status, seconds, ctx, held, 0.0, False))
+            turn.finished.append((method, path, route, status, seconds, ctx, held, False))
         else:
-            turn.finished.append(
-                (method, path, route, status, seconds, ctx, held, time.time(), self.access_log)
-            )
+            turn.finished.append((method, path, route, status, seconds, ctx, held, self.access_log))
 
     def flush(self, turn: _Turn) -> None:
         """Record one loop turn's requests: metrics in one pass, access lines in one write."""
         started, finished = turn.started, turn.finished
         turn.started, turn.finished, turn.scheduled = 0, [], False
         lines: list[str] = []
+        now = time.time()  # the turn's requests ended within it: one timestamp serves them all
         try:
             numbers = [(f[0], f[2], f[3], f[4]) for f in finished]
             metrics.get().requests_changed(started, numbers)
-            for method, path, route, status, seconds, ctx, held, now, line_due in finished:
+            for method, path, route, status, seconds, ctx, held, line_due in finished:
                 if line_due:
                     line = logs.access_line(
                         method, path, route, status, seconds, "", ctx, held, now, traced=False
@@ -164,13 +166,14 @@ class Observer:
 class _Turn:
     """What one event-loop turn's requests left to record."""
 
-    __slots__ = ("finished", "loop", "scheduled", "started")
+    __slots__ = ("finished", "loop", "scheduled", "started", "traced")
 
     def __init__(self, loop: Any) -> None:
         self.loop = loop
         self.started = 0
         self.finished: list[Finished] = []
         self.scheduled = False
+        self.traced = False
 
 
 _observers: weakref.WeakSet[Observer] = weakref.WeakSet()
