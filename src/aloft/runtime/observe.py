@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import time
 import weakref
-from asyncio import events
+from _thread import get_ident  # threading's, without importing threading
 
 from aloft.runtime import logs, metrics, tracing
 from aloft.runtime.routes import resolver_for
@@ -51,6 +51,7 @@ class Observer:
         self.sample_rate = options.log_sample_rate
         self.ready_timeout = options.ready_timeout
         self._turns: dict[Any, _Turn] = {}  # per event loop
+        self._by_thread: dict[int, _Turn] = {}  # the turn of the loop each thread last ran
         _observers.add(self)
 
     def probe(self, path: str) -> str | None:
@@ -96,18 +97,33 @@ class Observer:
     def begin_soon(self) -> _Turn | None:
         """`begin`, counted with the loop turn's other starts (see `batch`). Returns the turn to
         finish the request in with `finish_soon`; None if begun at once (finish with `finish`)."""
-        loop = events._get_running_loop()
-        if loop is None or not self.batch:
+        if not self.batch:
             self.begin()
             return None
+        # The turn of this thread's running loop. Asking asyncio for the running loop costs a
+        # getpid() system call per request on Python 3.11; the loop a thread runs rarely changes.
+        thread = get_ident()
+        turn = self._by_thread.get(thread)
+        if turn is None or getattr(turn.loop, "_thread_id", None) != thread:
+            from asyncio import events  # loaded by any ASGI server; WSGI never gets here
+
+            loop = events._get_running_loop()
+            if loop is None:
+                self.begin()
+                return None
+            turn = self._turn_of(loop, thread)
+        if not turn.scheduled:
+            self._schedule(turn)
+        turn.started += 1
+        return turn
+
+    def _turn_of(self, loop: Any, thread: int) -> _Turn:
         turn = self._turns.get(loop)
         if turn is None:
             for old in [old for old in self._turns if old.is_closed()]:
                 del self._turns[old]  # loops of finished `asyncio.run`s, say
             turn = self._turns[loop] = _Turn(loop)
-        if not turn.scheduled:
-            self._schedule(turn)
-        turn.started += 1
+        self._by_thread[thread] = turn
         return turn
 
     def _schedule(self, turn: _Turn) -> None:
