@@ -9,11 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
+from lambdakit import deployable
 
-from aloft.config import load_config
 from aloft.serverless.deploy import deploy
-from aloft.serverless.model import build_stack
-from aloft.serverless.package import write_zip
 
 PROJECT = """
 [project]
@@ -40,19 +38,7 @@ events = [
 
 
 def project(tmp_path: Path, name: str) -> Any:
-    (tmp_path / "pyproject.toml").write_text(PROJECT.format(name=name))
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "handler.py").write_text("def handler(event, context):\n    return 1\n")
-    deps = tmp_path / "deps"
-    deps.mkdir()
-    (deps / "lib.py").write_text("X = 1\n")
-    stack = build_stack(load_config(tmp_path, environ={}))
-    return (
-        stack,
-        write_zip(code, tmp_path / "function.zip").path,
-        write_zip(deps, tmp_path / "layer.zip", "python/").path,
-    )
+    return deployable(tmp_path, PROJECT.format(name=name))
 
 
 def test_deploy_creates_what_the_template_declares_and_a_rerun_changes_nothing(
