@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from aloft.serverless.model import Function, Stack
-from aloft.serverless.template import _budget, _queue
+from aloft.serverless.template import budget_resources, idempotency_table, queue_resource
 
 
 def _secret_statements(fn: Function) -> list[dict[str, Any]]:
@@ -96,7 +96,7 @@ def serverless_config(
         if fn.has("function_url"):
             spec["url"] = True
         functions[fn.key] = spec
-        resources[fn.on_failure.logical_id] = _queue(fn.on_failure, stack.tags)
+        resources[fn.on_failure.logical_id] = queue_resource(fn.on_failure, stack.tags)
         statements.append(
             {
                 "Effect": "Allow",
@@ -106,21 +106,13 @@ def serverless_config(
         )
         statements.extend(_secret_statements(fn))
         for queue in fn.queues.values():
-            resources[queue.logical_id] = _queue(queue, stack.tags)
+            resources[queue.logical_id] = queue_resource(queue, stack.tags)
             if queue.dead_letter is not None:
-                resources[queue.dead_letter.logical_id] = _queue(queue.dead_letter, stack.tags)
+                resources[queue.dead_letter.logical_id] = queue_resource(
+                    queue.dead_letter, stack.tags
+                )
     if stack.idempotency_table:
-        resources["IdempotencyTable"] = {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": stack.idempotency_table,
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
-                "Tags": [{"Key": k, "Value": v} for k, v in sorted(stack.tags.items())],
-            },
-        }
+        resources["IdempotencyTable"] = idempotency_table(stack.idempotency_table, stack.tags)
         statements.append(
             {
                 "Effect": "Allow",
@@ -134,7 +126,7 @@ def serverless_config(
             }
         )
     if stack.budget_usd is not None:
-        resources.update(_budget(stack))
+        resources.update(budget_resources(stack))
     provider: dict[str, Any] = {"name": "aws"}
     if not stack.image:  # an image brings its own Python
         provider["runtime"] = stack.runtime

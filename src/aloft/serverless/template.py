@@ -20,7 +20,7 @@ def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-def _queue(queue: Queue, tags: dict[str, str]) -> dict[str, Any]:
+def queue_resource(queue: Queue, tags: dict[str, str]) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "QueueName": queue.name,
         "VisibilityTimeout": queue.visibility_timeout,
@@ -89,7 +89,22 @@ def _policies(fn: Function, stack: Stack) -> list[Any]:
     return policies
 
 
-def _budget(stack: Stack) -> dict[str, Any]:
+def idempotency_table(name: str, tags: dict[str, str]) -> dict[str, Any]:
+    """The DynamoDB table aloft's idempotency store expects: `id` key, `expiration` TTL."""
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+            "Tags": _tag_list(tags),
+        },
+    }
+
+
+def budget_resources(stack: Stack) -> dict[str, Any]:
     """An AWS Budget for the service's monthly cost (by its aloft:service tag), with alerts.
 
     The amount is `[tool.aloft.cost] budget_usd`, the number `aloft cost` checks in CI, so the
@@ -246,25 +261,15 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
                 },
             }
         resources[fn.logical_id] = {"Type": "AWS::Serverless::Function", "Properties": properties}
-        resources[fn.on_failure.logical_id] = _queue(fn.on_failure, tags)
+        resources[fn.on_failure.logical_id] = queue_resource(fn.on_failure, tags)
         for queue in fn.queues.values():
-            resources[queue.logical_id] = _queue(queue, tags)
+            resources[queue.logical_id] = queue_resource(queue, tags)
             if queue.dead_letter is not None:
-                resources[queue.dead_letter.logical_id] = _queue(queue.dead_letter, tags)
+                resources[queue.dead_letter.logical_id] = queue_resource(queue.dead_letter, tags)
     if stack.idempotency_table:
-        resources["IdempotencyTable"] = {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": stack.idempotency_table,
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
-                "Tags": _tag_list(tags),
-            },
-        }
+        resources["IdempotencyTable"] = idempotency_table(stack.idempotency_table, tags)
     if stack.budget_usd is not None:
-        resources.update(_budget(stack))
+        resources.update(budget_resources(stack))
     if any(fn.has("http_api") for fn in stack.functions):
         outputs["HttpApiUrl"] = {
             "Value": {
