@@ -62,11 +62,6 @@ class Observer:
         sampled = self.sample_rate >= 1.0 or _random() < self.sample_rate
         return tracing.start(request_id, traceparent, sampled)
 
-    @staticmethod
-    def otel_loaded() -> bool:
-        """Whether the app traces with OpenTelemetry, whose server span must continue our trace."""
-        return tracing.otel_active()
-
     def begin(self) -> None:
         """A request is in flight (the gauge of /metrics)."""
         metrics.get().request_started()

@@ -38,7 +38,7 @@ class AloftWSGI:
             return self._answer(probe, start_response)
 
         ctx = observer.start(environ.get("HTTP_X_REQUEST_ID"), environ.get("HTTP_TRACEPARENT"))
-        if observer.otel_loaded():
+        if tracing.otel_active():  # the app's server span must continue our trace
             environ["HTTP_TRACEPARENT"] = ctx.traceparent
         rid_header = ("X-Request-ID", ctx.request_id)
         state = {"status": 500}
