@@ -17,7 +17,7 @@ fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Node.js and npm from Debian (scripts/apt-packages.txt lists nodejs). A machine whose Node.js
+# Node.js and npm from Debian (scripts/packages/tests.txt lists nodejs). A machine whose Node.js
 # already brings its own npm (NodeSource's package does, and conflicts with Debian's npm) keeps it.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "install_serverless: installing Debian nodejs and npm" >&2
