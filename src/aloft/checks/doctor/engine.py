@@ -12,6 +12,7 @@ import difflib
 import fnmatch
 import io
 import os
+import stat
 import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -110,9 +111,33 @@ class ProjectIndex:
 
     def read(self, rel: str) -> str | None:
         try:
-            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
+            return read_regular(self.root / rel, MAX_BYTES).decode("utf-8", errors="replace")
         except OSError:
             return None
+
+
+class NotRegularFile(OSError):
+    """A FIFO, socket or device where a source file was expected: reading it could block."""
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, refusing anything else without blocking on it.
+
+    Opened non-blocking and checked with fstat on the open descriptor, so a FIFO named `pipe.py`
+    (or a file swapped for one after the walk) is skipped rather than waited on forever.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(0, "not a regular file")
+        if info.st_size > limit:
+            raise FileTooLarge(0, f"{info.st_size} bytes is over the {limit}-byte limit")
+        return fh.read(limit + 1)
+
+
+class FileTooLarge(OSError):
+    """Larger than doctor reads (generated or vendored code, data)."""
 
 
 def excluded(rel: str, patterns: Iterable[str]) -> bool:
@@ -274,27 +299,33 @@ class Doctor:
         except ValueError as exc:  # source with NUL bytes
             report.notes.append(Note(rel, f"skipped: {exc}"))
             return []
+        except (RecursionError, MemoryError):
+            report.notes.append(Note(rel, "skipped: nested too deeply for the parser"))
+            return []
         src = PySource(rel, text, tree, self.options.probes)
-        # A src/ layout imports its packages without the "src." prefix.
-        modules[src.module.removeprefix("src.")] = ModuleFacts(
-            rel,
-            [(stmt.lineno, stmt.col_offset + 1, name) for stmt, name in src.top_level_imports],
-            bool(src.handlers("lambda")),
-        )
-        return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check(src)]
+        try:
+            # A src/ layout imports its packages without the "src." prefix.
+            modules[src.module.removeprefix("src.")] = ModuleFacts(
+                rel,
+                [(stmt.lineno, stmt.col_offset + 1, name) for stmt, name in src.top_level_imports],
+                bool(src.handlers("lambda")),
+            )
+            return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check(src)]
+        except RecursionError:
+            # Rules walk with explicit stacks; this is the net under one that still recurses,
+            # so a pathological file costs a note, never the whole report.
+            report.notes.append(Note(rel, "skipped: nested too deeply to analyse"))
+            return []
 
     def _read(self, path: Path, rel: str, report: Report) -> str | None:
         try:
-            size = path.stat().st_size
-            if size > self.options.max_bytes:
-                report.notes.append(
-                    Note(
-                        rel,
-                        f"skipped: {size} bytes is over the {self.options.max_bytes}-byte limit",
-                    )
-                )
-                return None
-            data = path.read_bytes()
+            data = read_regular(path, self.options.max_bytes)
+        except NotRegularFile:
+            report.notes.append(Note(rel, "skipped: not a regular file (a FIFO, socket or device)"))
+            return None
+        except FileTooLarge as exc:
+            report.notes.append(Note(rel, f"skipped: {exc.strerror}"))
+            return None
         except OSError as exc:
             report.notes.append(Note(rel, f"skipped: cannot read ({exc.strerror})"))
             return None

@@ -279,23 +279,24 @@ class PySource:
         table_routes = self._route_table_targets()
         is_views = self.filename == "views.py" or "views" in self.parts[:-1]
         found: list[Function] = []
-
-        def visit(node: ast.AST, class_node: ast.ClassDef | None, top: bool) -> None:
+        # An explicit stack, not recursion: a long elif chain nests a thousand levels deep.
+        # Popped in source order (pre-order), as a recursive walk would meet them.
+        stack: list[tuple[ast.AST, ast.ClassDef | None, bool]] = [(self.tree, None, True)]
+        while stack:
+            node, class_node, top = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                kind = self._handler_kind(node, class_node, top, is_views, table_routes)
+                found.append(
+                    Function(node, node.name, class_node.name if class_node else None, kind, top)
+                )
+                class_node, top = None, False
+            children: list[tuple[ast.AST, ast.ClassDef | None, bool]] = []
             for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    kind = self._handler_kind(child, class_node, top, is_views, table_routes)
-                    found.append(
-                        Function(
-                            child, child.name, class_node.name if class_node else None, kind, top
-                        )
-                    )
-                    visit(child, None, False)
-                elif isinstance(child, ast.ClassDef):
-                    visit(child, child, False)
+                if isinstance(child, ast.ClassDef):
+                    children.append((child, child, False))
                 elif isinstance(child, ast.stmt):
-                    visit(child, class_node, top)
-
-        visit(self.tree, None, True)
+                    children.append((child, class_node, top))
+            stack.extend(reversed(children))
         return found
 
     def _route_table_targets(self) -> set[str]:
