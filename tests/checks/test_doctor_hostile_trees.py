@@ -69,3 +69,22 @@ def test_a_fifo_named_like_source_is_skipped_with_a_note_not_waited_on(tmp_path:
         "message": "skipped: not a regular file (a FIFO, socket or device)",
     } in notes
     assert [f["path"] for f in report["findings"]] == ["app.py"]  # type: ignore[union-attr]
+
+
+def test_densely_importing_lambda_modules_finish_and_report_the_shortest_chain(
+    tmp_path: Path,
+) -> None:
+    # Every module imports every other one: walking every import path is factorial in the module
+    # count and never ended; visiting each module once is modules x imports.
+    count = 40
+    names = [f"m{i}" for i in range(count)]
+    for name in names:
+        imports = "".join(f"import {other}\n" for other in names if other != name)
+        body = "def handler(event, context):\n    return 1\n"
+        (tmp_path / f"{name}.py").write_text(imports + body, encoding="utf-8")
+    (tmp_path / "m39.py").write_text("import pandas\n", encoding="utf-8")
+    report = doctor_json(tmp_path, timeout=60)
+    sls005 = [f for f in report["findings"] if f["rule"] == "SLS005"]  # type: ignore[union-attr]
+    assert len(sls005) == count - 1
+    by_path = {f["path"]: f["message"] for f in sls005}
+    assert by_path["m0.py"] == "cold start imports pandas via m1 -> m39 -> pandas"
