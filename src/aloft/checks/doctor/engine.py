@@ -66,6 +66,11 @@ DEFAULT_EXCLUDES = (
     "docs",
     "bench",
     "benchmarks",
+    # Example and demo projects shipped beside a library or app: development setups.
+    "examples",
+    "example",
+    "**/example_project",
+    "**/demo_project",
 )
 
 

@@ -11,10 +11,15 @@ from aloft.checks.doctor.source import PySource, const_str, target_name
 
 ID = "CFG003"
 DEV_WORDS = ("dev", "local", "test", "debug")
+BASE_SETTINGS = frozenset({"base", "common", "defaults", "default", "shared", "base_settings"})
 
 
 def check(src: PySource) -> Iterator[Hit]:
-    if any(word in PurePosixPath(src.filename).stem.lower() for word in DEV_WORDS):
+    stem = PurePosixPath(src.filename).stem.lower()
+    if any(word in stem for word in DEV_WORDS):
+        return
+    # settings/base.py, common.py: the environment's own module imports it and sets DEBUG.
+    if stem in BASE_SETTINGS and (src.is_settings or "settings" in src.parts[:-1]):
         return
     for node in src.of_type(ast.Assign, ast.Call):
         if isinstance(node, ast.Assign) and _is_true(node.value):
