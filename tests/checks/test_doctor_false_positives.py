@@ -269,3 +269,52 @@ def test_log002_a_log_file_the_operator_asks_for_is_quiet(check: RunRule) -> Non
 
 def test_sta004_a_sqlite_url_prefix_in_a_test_is_not_a_database(check: RunRule) -> None:
     assert check("STA004", SQLITE_PREFIX) == []
+
+
+# ---- STA001, CFG005, CFG003: more shapes from the corpus --------------------------------------
+
+MEMO_CACHE = """
+import os
+import time
+
+from flask import Flask
+
+app = Flask(__name__)
+_fingerprints = {}
+_sessions = {}
+
+
+def fingerprint(group, filename):
+    token = _fingerprints.get((group, filename))
+    if token is None:
+        token = str(os.stat(os.path.join(group, filename)).st_mtime)
+        _fingerprints[(group, filename)] = token
+    return token
+
+
+@app.get("/static-token/<group>/<name>")
+def static_token(group, name):
+    return fingerprint(group, name)
+
+
+@app.post("/session/<sid>")
+def start(sid):
+    _sessions[sid] = time.time()  # <-
+    return "ok"
+"""
+
+
+def test_sta001_a_memo_of_derived_values_is_not_per_replica_state(check: RunRule) -> None:
+    assert check("STA001", MEMO_CACHE) == marked(MEMO_CACHE)
+
+
+def test_cfg005_a_numeric_default_of_a_token_budget_is_not_a_secret(check: RunRule) -> None:
+    code = 'import os\nBUDGET = int(os.getenv("LLM_TOKEN_BUDGET_MONTH", "0"))\n'
+    assert check("CFG005", code) == []
+    leaked = 'import os\nKEY = os.getenv("API_TOKEN", "tok_live_93LmX0vR2kP8")\n'
+    assert check("CFG005", leaked) == [("app.py", 2)]
+
+
+def test_cfg003_a_librarys_own_debug_switch_is_not_debug_mode(check: RunRule) -> None:
+    code = "import apprise\napobj = apprise.Apprise(debug=True)\n"
+    assert check("CFG003", code) == []

@@ -11,6 +11,22 @@ from aloft.checks.doctor.source import PySource, const_str, target_name
 
 ID = "CFG003"
 DEV_WORDS = ("dev", "local", "test", "debug")
+WEB_DEBUG_CALLS = frozenset(
+    {"FastAPI", "Starlette", "Flask", "Quart", "Sanic", "Litestar", "run", "run_simple", "serve"}
+)
+WEB_FRAMEWORKS = frozenset(
+    {
+        "fastapi",
+        "starlette",
+        "flask",
+        "quart",
+        "sanic",
+        "litestar",
+        "werkzeug",
+        "uvicorn",
+        "aiohttp",
+    }
+)
 BASE_SETTINGS = frozenset({"base", "common", "defaults", "default", "shared", "base_settings"})
 
 
@@ -26,7 +42,7 @@ def check(src: PySource) -> Iterator[Hit]:
             for target in node.targets:
                 if _debug_target(src, node, target):
                     yield Hit.at(node, "debug mode is switched on in code")
-        elif isinstance(node, ast.Call):
+        elif isinstance(node, ast.Call) and _web_call(src, node):
             for kw in node.keywords:
                 if kw.arg in ("debug", "DEBUG") and _is_true(kw.value):
                     yield Hit.at(kw, f"{_called(node)}(debug=True) switches debug mode on in code")
@@ -61,3 +77,10 @@ def _called(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return getattr(func, "id", "call")
+
+
+def _web_call(src: PySource, call: ast.Call) -> bool:
+    """A web framework's app or server (`FastAPI(debug=True)`, `app.run(debug=True)`), not a
+    library's own debug switch (`Apprise(debug=True)` only logs more)."""
+    name = src.call_name(call) or ""
+    return name.rsplit(".", 1)[-1] in WEB_DEBUG_CALLS or name.split(".")[0] in WEB_FRAMEWORKS
