@@ -25,7 +25,7 @@ def test_syntax_error_is_a_finding_and_other_files_are_still_checked(tmp_path: P
         ("SRC001", "bad.py", 1),
         ("LOG001", "good.py", 2),
     ]
-    assert report.findings[0].message.startswith("does not parse: ")
+    assert report.findings[0].message.startswith("does not parse with Python 3.")
 
 
 def test_binary_and_huge_files_are_skipped_with_a_note(tmp_path: Path):

@@ -38,7 +38,8 @@ def parse(text: str) -> list[Instruction]:
         keyword = keyword.upper()
         if keyword == "FROM":
             stage += 1
-        instructions.append(Instruction(start, keyword, args.strip(), max(stage, 0)))
+        # ARGs before the first FROM belong to no stage; -1 keeps them out of stage 0.
+        instructions.append(Instruction(start, keyword, args.strip(), stage))
     return instructions
 
 

@@ -12,6 +12,7 @@ import difflib
 import fnmatch
 import io
 import os
+import stat
 import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 
 from aloft.checks.catalog import Catalog, load_catalog
 from aloft.checks.doctor.config_file import ConfigFile
+from aloft.checks.doctor.grammar import Broken, Interpreter, NewerGrammar, Parsed
 from aloft.checks.doctor.rules import Hit, rule_modules
 from aloft.checks.doctor.source import ProbePaths, PySource
 from aloft.checks.findings import Finding, Location, Note, Report
@@ -64,6 +66,11 @@ DEFAULT_EXCLUDES = (
     "docs",
     "bench",
     "benchmarks",
+    # Example and demo projects shipped beside a library or app: development setups.
+    "examples",
+    "example",
+    "**/example_project",
+    "**/demo_project",
 )
 
 
@@ -81,6 +88,8 @@ class DoctorOptions:
     project: ResolvedConfig | None = None
     # Rule id -> its validated thresholds (the rule module's `Settings`), from [tool.aloft.doctor].
     rule_settings: Mapping[str, BaseModel] = dataclasses.field(default_factory=dict)
+    # Pythons to parse newer grammar with; None finds them on this machine.
+    interpreters: tuple[Interpreter, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,9 +119,33 @@ class ProjectIndex:
 
     def read(self, rel: str) -> str | None:
         try:
-            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
+            return read_regular(self.root / rel, MAX_BYTES).decode("utf-8", errors="replace")
         except OSError:
             return None
+
+
+class NotRegularFile(OSError):
+    """A FIFO, socket or device where a source file was expected: reading it could block."""
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, refusing anything else without blocking on it.
+
+    Opened non-blocking and checked with fstat on the open descriptor, so a FIFO named `pipe.py`
+    (or a file swapped for one after the walk) is skipped rather than waited on forever.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(0, "not a regular file")
+        if info.st_size > limit:
+            raise FileTooLarge(0, f"{info.st_size} bytes is over the {limit}-byte limit")
+        return fh.read(limit + 1)
+
+
+class FileTooLarge(OSError):
+    """Larger than doctor reads (generated or vendored code, data)."""
 
 
 def excluded(rel: str, patterns: Iterable[str]) -> bool:
@@ -169,6 +202,7 @@ class Doctor:
         self.project_rules = [m for m in modules.values() if hasattr(m, "check_project")]
         self.config_rules = [m for m in modules.values() if hasattr(m, "check_config")]
         self.active = active
+        self._unparsed: list[tuple[str, str]] = []
 
     def run(self) -> Report:
         report = Report("doctor", str(self.root), self.catalog.rules, self.catalog.principles)
@@ -196,6 +230,7 @@ class Doctor:
                 modules=modules,
             )
             report.extend(found)
+        self._check_unparsed(base, report, modules)
         index = ProjectIndex(base, files, modules)
         for module in self.project_rules:
             for rel, hit in module.check_project(index):
@@ -267,34 +302,78 @@ class Doctor:
             return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check_file(file)]
         try:
             tree = ast.parse(text, filename=rel)
-        except SyntaxError as exc:
-            line = exc.lineno or 1
-            hit = Hit(line, exc.offset or 1, f"does not parse: {exc.msg}", line, 0)
-            return [self._finding(SYNTAX_RULE, rel, hit)]
+        except SyntaxError:
+            # Maybe newer grammar than ours: parsed later, in one batch, by a newer Python.
+            self._unparsed.append((rel, text))
+            return []
         except ValueError as exc:  # source with NUL bytes
             report.notes.append(Note(rel, f"skipped: {exc}"))
             return []
+        except (RecursionError, MemoryError):
+            report.notes.append(Note(rel, "skipped: nested too deeply for the parser"))
+            return []
+        return self._analyse(rel, text, tree, rules, report, modules)
+
+    def _analyse(
+        self,
+        rel: str,
+        text: str,
+        tree: ast.Module,
+        rules: list[ModuleType],
+        report: Report,
+        modules: dict[str, ModuleFacts],
+    ) -> list[Finding]:
         src = PySource(rel, text, tree, self.options.probes)
-        # A src/ layout imports its packages without the "src." prefix.
-        modules[src.module.removeprefix("src.")] = ModuleFacts(
-            rel,
-            [(stmt.lineno, stmt.col_offset + 1, name) for stmt, name in src.top_level_imports],
-            bool(src.handlers("lambda")),
-        )
-        return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check(src)]
+        try:
+            # A src/ layout imports its packages without the "src." prefix.
+            modules[src.module.removeprefix("src.")] = ModuleFacts(
+                rel,
+                [(stmt.lineno, stmt.col_offset + 1, name) for stmt, name in src.top_level_imports],
+                bool(src.handlers("lambda")),
+            )
+            return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check(src)]
+        except RecursionError:
+            # Rules walk with explicit stacks; this is the net under one that still recurses,
+            # so a pathological file costs a note, never the whole report.
+            report.notes.append(Note(rel, "skipped: nested too deeply to analyse"))
+            return []
+
+    def _check_unparsed(self, base: Path, report: Report, modules: dict[str, ModuleFacts]) -> None:
+        """Files this Python could not parse: analysed with a newer one when the project uses
+        newer grammar, a syntax error only when a Python the project admits rejects them."""
+        if not self._unparsed:
+            return
+        outcomes = NewerGrammar(base, self.options.interpreters).parse(self._unparsed)
+        for rel, _ in self._unparsed:
+            outcome = outcomes[rel]
+            if isinstance(outcome, Parsed):
+                report.extend(
+                    self._analyse(
+                        rel, outcome.text, outcome.tree, self.python_rules, report, modules
+                    )
+                )
+            elif isinstance(outcome, Broken):
+                hit = Hit(
+                    outcome.line,
+                    outcome.column,
+                    f"does not parse with {outcome.by}: {outcome.message}",
+                    outcome.line,
+                    0,
+                )
+                report.findings.append(self._finding(SYNTAX_RULE, rel, hit))
+            else:
+                report.notes.append(Note(rel, outcome.reason))
+        self._unparsed = []
 
     def _read(self, path: Path, rel: str, report: Report) -> str | None:
         try:
-            size = path.stat().st_size
-            if size > self.options.max_bytes:
-                report.notes.append(
-                    Note(
-                        rel,
-                        f"skipped: {size} bytes is over the {self.options.max_bytes}-byte limit",
-                    )
-                )
-                return None
-            data = path.read_bytes()
+            data = read_regular(path, self.options.max_bytes)
+        except NotRegularFile:
+            report.notes.append(Note(rel, "skipped: not a regular file (a FIFO, socket or device)"))
+            return None
+        except FileTooLarge as exc:
+            report.notes.append(Note(rel, f"skipped: {exc.strerror}"))
+            return None
         except OSError as exc:
             report.notes.append(Note(rel, f"skipped: cannot read ({exc.strerror})"))
             return None
@@ -339,7 +418,11 @@ class Doctor:
             old = path.read_text(encoding="utf-8")
             new = old
             for rule_id, lines in sorted(rules.items()):
-                src = PySource(rel, new, ast.parse(new), self.options.probes)
+                try:
+                    tree = ast.parse(new)
+                except SyntaxError:
+                    break  # newer grammar than ours: rewriting it is not safe here
+                src = PySource(rel, new, tree, self.options.probes)
                 new = modules[rule_id].fix(src, lines) or new
             if new != old:
                 out.append(FileFix(path, rel, old, new))

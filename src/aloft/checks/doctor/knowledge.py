@@ -217,3 +217,29 @@ def secret_like(name: str | None) -> bool:
         and bool(SECRET_NAME.search(name or ""))
         and not NOT_SECRET_NAME.search(name or "")
     )
+
+
+# Names under which configuration code keeps a fallback (`config.get(..., fallback=...)`,
+# `Field(default=...)`, `{"default": ..., "env": os.getenv(...)}`).
+DEFAULT_NAMES = frozenset({"default", "fallback", "default_value"})
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def is_default(src: PySource, node: ast.AST) -> bool:
+    """A literal that is only a fallback the environment or a config file overrides: a settings
+    class field (pydantic `BaseSettings`), `default=`/`fallback=` of any call,
+    `config("NAME", "fallback")` (Starlette's Config, decouple, environs), or a `"default"` entry
+    of a config table."""
+    parent = src.parent(node)
+    if isinstance(parent, ast.keyword) and parent.arg in DEFAULT_NAMES:
+        return True
+    if (
+        isinstance(parent, ast.Call)
+        and len(parent.args) >= 2
+        and parent.args[1] is node
+        and ENV_NAME.match(const_str(parent.args[0]) or "")
+    ):
+        return True
+    if src.dict_key_of(node) in DEFAULT_NAMES:
+        return True
+    return src.settings_default(node)

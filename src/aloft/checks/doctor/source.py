@@ -43,9 +43,28 @@ VIEW_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "opti
 EVENT_NAMES = frozenset({"event", "_event", "evt"})
 CONTEXT_NAMES = frozenset({"context", "_context", "ctx", "_ctx", "lambda_context"})
 SCRIPT_NAMES = frozenset(
-    {"manage.py", "setup.py", "noxfile.py", "fabfile.py", "conftest.py", "__main__.py", "tasks.py"}
+    {
+        "manage.py",
+        "setup.py",
+        "noxfile.py",
+        "fabfile.py",
+        "conftest.py",
+        "__main__.py",
+        "tasks.py",
+        # One-off data migrations and build hooks run by a person or a packager, not a request.
+        "migrate.py",
+        "_build.py",
+        "hatch_build.py",
+    }
 )
-SCRIPT_DIRS = frozenset({"scripts", "bin", "tools", "commands"})
+# Folders of command-line tools, management commands and schema migrations (Alembic keeps its
+# revisions under alembic/ or migrations/versions/): not service code.
+SCRIPT_DIRS = frozenset(
+    {"scripts", "bin", "tools", "commands", "management", "alembic", "migrations", "migration"}
+)
+SETTINGS_SUFFIXES = ("Settings", "Config", "Configuration")
+# Modules that parse a command line are command-line programs.
+CLI_MODULES = frozenset({"argparse", "click", "typer", "getopt", "optparse", "docopt", "fire"})
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 T = TypeVar("T", bound=ast.AST)
@@ -212,10 +231,7 @@ class PySource:
         """A command-line entry point rather than service code (print is its interface)."""
         if self.filename in SCRIPT_NAMES or SCRIPT_DIRS.intersection(self.parts[:-1]):
             return True
-        return any(
-            self.imports.get(n, "").split(".")[0] in {"argparse", "click", "typer"}
-            for n in self.imports
-        )
+        return any(self.imports.get(n, "").split(".")[0] in CLI_MODULES for n in self.imports)
 
     @property
     def is_settings(self) -> bool:
@@ -228,6 +244,13 @@ class PySource:
         )
         dev_like = any(word in stem for word in ("dev", "local", "test"))
         return in_settings and not dev_like
+
+    @property
+    def is_dev_settings(self) -> bool:
+        """Settings for tests, CI or a developer's machine (settings/test.py, settings_dev.py)."""
+        stem = PurePosixPath(self.filename).stem.lower()
+        in_settings = "settings" in stem or "settings" in self.parts[:-1] or "config" in stem
+        return in_settings and any(w in stem for w in ("dev", "local", "test", "ci", "debug"))
 
     @functools.cached_property
     def _index(self) -> tuple[dict[type, list[ast.AST]], dict[int, ast.AST]]:
@@ -272,6 +295,47 @@ class PySource:
                     return const_str(key)
         return None
 
+    @functools.cached_property
+    def settings_classes(self) -> frozenset[int]:
+        """ids of settings classes: pydantic `BaseSettings` and classes named like settings
+        (`*Settings`, `*Config`), and their subclasses in this module. Their field values are
+        defaults that the environment or a config file overrides."""
+        classes = self.of_type(ast.ClassDef)
+        by_name = {c.name: c for c in classes}
+        found: set[int] = set()
+
+        def is_settings(cls: ast.ClassDef, depth: int = 0) -> bool:
+            if cls.name.endswith(SETTINGS_SUFFIXES):
+                return True
+            for base in cls.bases:
+                name = self.qualname(base) or ""
+                last = name.rsplit(".", 1)[-1]
+                if last.endswith(SETTINGS_SUFFIXES):
+                    return True
+                parent = by_name.get(last)
+                if (
+                    parent is not None
+                    and parent is not cls
+                    and depth < 20
+                    and is_settings(parent, depth + 1)
+                ):
+                    return True
+            return False
+
+        for cls in classes:
+            if is_settings(cls):
+                found.add(id(cls))
+        return frozenset(found)
+
+    def settings_default(self, node: ast.AST) -> bool:
+        """Whether `node` is (inside) a field default of a settings class."""
+        current = self.parent(node)
+        while current is not None and not isinstance(current, ast.stmt):
+            current = self.parent(current)
+        if not isinstance(current, (ast.Assign, ast.AnnAssign)):
+            return False
+        return id(self.parent(current)) in self.settings_classes
+
     # ---- functions and handlers -------------------------------------------------------------
 
     @functools.cached_property
@@ -279,23 +343,24 @@ class PySource:
         table_routes = self._route_table_targets()
         is_views = self.filename == "views.py" or "views" in self.parts[:-1]
         found: list[Function] = []
-
-        def visit(node: ast.AST, class_node: ast.ClassDef | None, top: bool) -> None:
+        # An explicit stack, not recursion: a long elif chain nests a thousand levels deep.
+        # Popped in source order (pre-order), as a recursive walk would meet them.
+        stack: list[tuple[ast.AST, ast.ClassDef | None, bool]] = [(self.tree, None, True)]
+        while stack:
+            node, class_node, top = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                kind = self._handler_kind(node, class_node, top, is_views, table_routes)
+                found.append(
+                    Function(node, node.name, class_node.name if class_node else None, kind, top)
+                )
+                class_node, top = None, False
+            children: list[tuple[ast.AST, ast.ClassDef | None, bool]] = []
             for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    kind = self._handler_kind(child, class_node, top, is_views, table_routes)
-                    found.append(
-                        Function(
-                            child, child.name, class_node.name if class_node else None, kind, top
-                        )
-                    )
-                    visit(child, None, False)
-                elif isinstance(child, ast.ClassDef):
-                    visit(child, child, False)
+                if isinstance(child, ast.ClassDef):
+                    children.append((child, child, False))
                 elif isinstance(child, ast.stmt):
-                    visit(child, class_node, top)
-
-        visit(self.tree, None, True)
+                    children.append((child, class_node, top))
+            stack.extend(reversed(children))
         return found
 
     def _route_table_targets(self) -> set[str]:

@@ -15,6 +15,8 @@ READ_METHODS = frozenset({"read", "readlines", "read_text", "read_bytes"})
 
 
 def check(src: PySource) -> Iterator[Hit]:
+    if src.is_script:
+        return  # a command-line program's event loop serves no one else while it waits
     module_clients = _sync_clients(src, None)
     for function in src.functions:
         if not function.is_async:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import (
@@ -17,6 +18,7 @@ from aloft.checks.doctor.rules import Hit
 from aloft.checks.doctor.source import PySource, const_str, target_name
 
 ID = "CFG001"
+ENUM_LIKE = re.compile(r"[A-Z]+[0-9]*(_[A-Z]+[0-9]*)+|[a-z]+([_.:-][a-z]+)+")
 
 
 def check(src: PySource) -> Iterator[Hit]:
@@ -40,9 +42,18 @@ def check(src: PySource) -> Iterator[Hit]:
             text = const_str(value)
             if text is None or id(value) in reported or not secret_like(name):
                 continue
-            if looks_random(text):
+            if looks_random(text) and not _names_itself(name, text):
                 reported.add(id(value))
                 yield Hit.at(value, f"{name} is set to a literal secret in the code")
+
+
+def _names_itself(name: str | None, text: str) -> bool:
+    """An enum member, error code or event name: `USER_TOKEN_GENERATED = "USER_TOKEN_GENERATED"`,
+    `FORGOT_PASSWORD = "forgot_password"`, or any UPPER_SNAKE identifier. A value that names
+    something is not a secret, however long."""
+    if name and text.lower().replace("-", "_") == name.lower():
+        return True
+    return bool(ENUM_LIKE.fullmatch(text))
 
 
 def _known_format(text: str) -> str | None:

@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from aloft.checks.doctor.knowledge import is_env_lookup
+from aloft.checks.doctor.knowledge import is_default, is_env_lookup
 from aloft.checks.doctor.rules import Hit
 from aloft.checks.doctor.source import PySource, const_str, target_name
 
@@ -33,7 +33,12 @@ def check(src: PySource) -> Iterator[Hit]:
     for node in src.of_type(ast.Constant, ast.Call):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             parent = src.parent(node)
-            if id(node) in src.docstrings or is_env_lookup(src, parent):
+            if (
+                id(node) in src.docstrings
+                or is_env_lookup(src, parent)
+                or is_default(src, node)
+                or _overridden_later(src, node, parent)
+            ):
                 continue
             if DSN.match(node.value):
                 yield Hit.at(node, f"hard-coded connection URL {_scheme(node.value)}://...")
@@ -50,12 +55,38 @@ def check(src: PySource) -> Iterator[Hit]:
                     kw.arg in ("host", "hostname")
                     and host is not None
                     and host not in BIND_ADDRESSES
+                    and _internal_host(host)
                 ):
                     yield Hit.at(kw.value, f"hard-coded host {host!r} passed to {called}()")
                 elif kw.arg in ("host", "hostname") and host in ("localhost", "127.0.0.1", "::1"):
                     yield Hit.at(
                         kw.value, f"client host {host!r} only exists on a developer's machine"
                     )
+
+
+def _internal_host(host: str) -> bool:
+    """A host that differs between environments. A public HTTPS API base passed as a client's
+    host (`host="https://eu.posthog.com"`) is the same in every environment."""
+    if host.startswith(("https://", "http://")):
+        return bool(INTERNAL_URL.match(host))
+    return True
+
+
+def _overridden_later(src: PySource, node: ast.AST, parent: ast.AST | None) -> bool:
+    """`self.endpoint = "http://127.0.0.1:8765"` then `if settings.x: self.endpoint = ...`: a
+    default the configuration replaces, bound again later in the same scope."""
+    if not isinstance(parent, ast.Assign) or len(parent.targets) != 1:
+        return False
+    target = ast.dump(parent.targets[0])
+    function = src.enclosing_function(parent)
+    scope = src.body_nodes(function.node) if function else list(ast.walk(src.tree))
+    return any(
+        isinstance(other, ast.Assign)
+        and other is not parent
+        and other.lineno > parent.lineno
+        and any(ast.dump(t) == target for t in other.targets)
+        for other in scope
+    )
 
 
 def _scheme(url: str) -> str:

@@ -11,17 +11,38 @@ from aloft.checks.doctor.source import PySource, const_str, target_name
 
 ID = "CFG003"
 DEV_WORDS = ("dev", "local", "test", "debug")
+WEB_DEBUG_CALLS = frozenset(
+    {"FastAPI", "Starlette", "Flask", "Quart", "Sanic", "Litestar", "run", "run_simple", "serve"}
+)
+WEB_FRAMEWORKS = frozenset(
+    {
+        "fastapi",
+        "starlette",
+        "flask",
+        "quart",
+        "sanic",
+        "litestar",
+        "werkzeug",
+        "uvicorn",
+        "aiohttp",
+    }
+)
+BASE_SETTINGS = frozenset({"base", "common", "defaults", "default", "shared", "base_settings"})
 
 
 def check(src: PySource) -> Iterator[Hit]:
-    if any(word in PurePosixPath(src.filename).stem.lower() for word in DEV_WORDS):
+    stem = PurePosixPath(src.filename).stem.lower()
+    if any(word in stem for word in DEV_WORDS):
+        return
+    # settings/base.py, common.py: the environment's own module imports it and sets DEBUG.
+    if stem in BASE_SETTINGS and (src.is_settings or "settings" in src.parts[:-1]):
         return
     for node in src.of_type(ast.Assign, ast.Call):
         if isinstance(node, ast.Assign) and _is_true(node.value):
             for target in node.targets:
                 if _debug_target(src, node, target):
                     yield Hit.at(node, "debug mode is switched on in code")
-        elif isinstance(node, ast.Call):
+        elif isinstance(node, ast.Call) and _web_call(src, node):
             for kw in node.keywords:
                 if kw.arg in ("debug", "DEBUG") and _is_true(kw.value):
                     yield Hit.at(kw, f"{_called(node)}(debug=True) switches debug mode on in code")
@@ -56,3 +77,10 @@ def _called(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return getattr(func, "id", "call")
+
+
+def _web_call(src: PySource, call: ast.Call) -> bool:
+    """A web framework's app or server (`FastAPI(debug=True)`, `app.run(debug=True)`), not a
+    library's own debug switch (`Apprise(debug=True)` only logs more)."""
+    name = src.call_name(call) or ""
+    return name.rsplit(".", 1)[-1] in WEB_DEBUG_CALLS or name.split(".")[0] in WEB_FRAMEWORKS

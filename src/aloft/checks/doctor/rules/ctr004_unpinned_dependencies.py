@@ -6,7 +6,7 @@ import fnmatch
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from aloft.checks.doctor.rules import Hit
@@ -20,21 +20,28 @@ LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml
 REQUIREMENTS = "requirements*.txt"
 PINNED = re.compile(r"^[A-Za-z0-9._\[\], -]+===?[^=<>~!*]+(\s*;.*)?$")
 DECLARES = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", REQUIREMENTS)
+TOOLING_WORDS = ("doc", "dev", "test", "lint", "ci", "typing", "mypy", "tox", "bench")
 
 
 def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
     top = [f for f in index.files if "/" not in f]
-    requirement_files = [
-        f for f in index.files if fnmatch.fnmatch(PurePosixPath(f).name, REQUIREMENTS)
-    ]
+    requirement_files = [f for f in index.files if _is_requirements(f)]
     locked = any(fnmatch.fnmatch(f, pattern) for f in top for pattern in LOCK_FILES)
+    # A uv/Poetry workspace member is locked by the lock file at the workspace root above it.
+    locked = locked or _locked_above(index.root)
     pinned_requirements = False
     for rel in requirement_files:
         text = index.read(rel) or ""
         loose = list(_unpinned(text))
         pinned_requirements = pinned_requirements or (not loose and bool(text.strip()))
-        for line, requirement in loose:
-            yield rel, Hit(line, 1, f"requirement {requirement!r} is not pinned with ==", line, 0)
+        if loose and not _tooling(rel):
+            # One finding per file: the file is what gets pinned (pip-compile, uv export).
+            line, first = loose[0]
+            more = f" and {len(loose) - 1} more" if len(loose) > 1 else ""
+            yield (
+                rel,
+                Hit(line, 1, f"requirement {first!r}{more} not pinned with ==", line, 0),
+            )
     if "pyproject.toml" in top and not locked and not pinned_requirements:
         line = _dependencies_line(index.read("pyproject.toml") or "")
         if line:
@@ -45,7 +52,11 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
     declared_above = any(
         (folder / name).exists() for folder in index.root.resolve().parents for name in DECLARES[:4]
     )
-    if not declared_above and not any(fnmatch.fnmatch(f, p) for f in top for p in DECLARES):
+    if (
+        not declared_above
+        and not requirement_files
+        and not any(fnmatch.fnmatch(f, p) for f in top for p in DECLARES)
+    ):
         third_party = _third_party_imports(index)
         if third_party:
             rel, line, names = third_party
@@ -59,6 +70,45 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
                     0,
                 ),
             )
+
+
+def _is_requirements(rel: str) -> bool:
+    """requirements*.txt, *-requirements.txt and the files of a requirements/ folder, wherever
+    they are (a service per folder keeps its own)."""
+    path = PurePosixPath(rel)
+    if path.suffix != ".txt":
+        return False
+    return (
+        fnmatch.fnmatch(path.name, REQUIREMENTS)
+        or path.name.endswith(("-requirements.txt", "_requirements.txt"))
+        or "requirements" in path.parts[:-1]
+    )
+
+
+def _tooling(rel: str) -> bool:
+    """Requirements for docs, tests, linting or development: never installed in the image."""
+    stem = PurePosixPath(rel).stem.lower()
+    return any(word in stem for word in TOOLING_WORDS)
+
+
+def _locked_above(root: Path) -> bool:
+    for folder in root.resolve().parents:
+        if any(
+            fnmatch.fnmatch(entry.name, pattern)
+            for pattern in LOCK_FILES
+            for entry in _entries(folder)
+        ):
+            return True
+        if (folder / ".git").exists():
+            return False  # the repository's root: nothing above it belongs to the project
+    return False
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.is_file()]
+    except OSError:
+        return []
 
 
 def _unpinned(text: str) -> Iterator[tuple[int, str]]:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.rules import Hit
-from aloft.checks.doctor.source import PySource
+from aloft.checks.doctor.source import Function, PySource
 
 ID = "LOG001"
 CLI_DECORATORS = ("command", "group", "callback")
@@ -20,7 +20,10 @@ def check(src: PySource) -> Iterator[Hit]:
 def _prints(src: PySource) -> Iterator[ast.Call]:
     if src.is_script or "print" in src.constants or "print" in src.imports:
         return
-    cli = {id(f.node) for f in src.functions if f.name == "main" or _is_cli(f.node)}
+    # A command's output is its interface: main(), click/typer commands, whatever reads sys.argv,
+    # and the module's functions they call (a print_help() called from main()).
+    roots = [f for f in src.functions if f.name == "main" or _is_cli(f.node) or _reads_argv(src, f)]
+    cli = {id(f.node) for f in src.reachable(roots)}
     for node in src.of_type(ast.Call):
         if (
             isinstance(node, ast.Call)
@@ -45,6 +48,13 @@ def _is_cli(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if isinstance(target, ast.Attribute) and target.attr in CLI_DECORATORS:
             return True
     return False
+
+
+def _reads_argv(src: PySource, function: Function) -> bool:
+    return any(
+        isinstance(node, ast.Attribute) and src.qualname(node) == "sys.argv"
+        for node in src.body_nodes(function.node)
+    )
 
 
 def _writes_to_file(call: ast.Call) -> bool:

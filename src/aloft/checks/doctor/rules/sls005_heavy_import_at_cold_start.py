@@ -3,6 +3,7 @@ project's own modules) a package known to be slow to import."""
 
 from __future__ import annotations
 
+import collections
 import functools
 import sys
 from collections.abc import Iterator
@@ -36,8 +37,11 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
         if not facts.has_lambda_handler:
             continue
         reported: set[str] = set()
+        # Shared by all of this module's import lines: each project module is visited once, so a
+        # large, densely importing project costs modules + imports, not every path through them.
+        visited: set[str] = set()
         for line, column, imported in facts.imports:
-            for package, chain in _heavy_through(index.modules, imported, heavy, (imported,)):
+            for package, chain in _heavy_through(index.modules, imported, heavy, visited):
                 if package in reported:
                     continue
                 reported.add(package)
@@ -55,20 +59,21 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
 
 
 def _heavy_through(
-    modules: dict[str, ModuleFacts],
-    imported: str,
-    heavy: dict[str, Any],
-    chain: tuple[str, ...],
-    seen: frozenset[str] = frozenset(),
+    modules: dict[str, ModuleFacts], imported: str, heavy: dict[str, Any], visited: set[str]
 ) -> Iterator[tuple[str, tuple[str, ...]]]:
-    top = imported.split(".", maxsplit=1)[0]
-    if top in heavy:
-        yield top, chain
-        return
-    local = imported if imported in modules else None
-    if local is None or local in seen:
-        return
-    for _, _, next_import in modules[local].imports:
-        yield from _heavy_through(
-            modules, next_import, heavy, (*chain, next_import), seen | {local}
-        )
+    """Heavy packages reachable from `imported`, each with its shortest import chain, breadth
+    first; modules already in `visited` are not entered again."""
+    queue: collections.deque[tuple[str, tuple[str, ...]]] = collections.deque(
+        [(imported, (imported,))]
+    )
+    while queue:
+        name, chain = queue.popleft()
+        top = name.split(".", maxsplit=1)[0]
+        if top in heavy:
+            yield top, chain
+            continue
+        if name not in modules or name in visited:
+            continue
+        visited.add(name)
+        for _, _, next_import in modules[name].imports:
+            queue.append((next_import, (*chain, next_import)))

@@ -52,11 +52,40 @@ def check(src: PySource) -> Iterator[Hit]:
     seen: set[tuple[int, str]] = set()
     for function in src.reachable(src.handlers()):
         local = src.local_names(function)
+        memos = _memoized(src, function, containers)
         for node in src.body_nodes(function.node):
             name = _written(node, local)
-            if name in containers and (node.lineno, name) not in seen:  # type: ignore[attr-defined]
+            if name in containers and name not in memos and (node.lineno, name) not in seen:  # type: ignore[attr-defined]
                 seen.add((node.lineno, name))  # type: ignore[attr-defined]
                 yield Hit.at(node, _message(name, function))
+
+
+def _memoized(src: PySource, function: Function, containers: set[str]) -> set[str]:
+    """Containers the function uses as a memo: it looks a key up (`C.get(k)`, `C[k]`, `k in C`)
+    and stores under that same key. Each replica computing the same derived value (a file's
+    fingerprint, a parsed template) is harmless; only state that differs per replica is not."""
+    read: set[tuple[str, str]] = set()
+    stored: set[tuple[str, str]] = set()
+    for node in src.body_nodes(function.node):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and isinstance(node.func.value, ast.Name)
+            and node.args
+        ):
+            read.add((node.func.value.id, ast.dump(node.args[0])))
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            pair = (node.value.id, ast.dump(node.slice))
+            (stored if isinstance(node.ctx, ast.Store) else read).add(pair)
+        elif (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.In, ast.NotIn))
+            and isinstance(node.comparators[0], ast.Name)
+        ):
+            read.add((node.comparators[0].id, ast.dump(node.left)))
+    return {name for name, key in stored & read if name in containers}
 
 
 def _mutable(src: PySource, value: ast.expr) -> bool:

@@ -27,7 +27,11 @@ def check(src: PySource) -> Iterator[Hit]:
         return
     for node in src.of_type(ast.Constant, ast.Call):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if _sqlite_url(node.value) and not is_env_lookup(src, src.parent(node)):
+            if (
+                _sqlite_url(node.value)
+                and not is_env_lookup(src, src.parent(node))
+                and not _compared(src, node)
+            ):
                 yield Hit.at(node, "SQLite database file on the container's disk")
             elif node.value == "django.db.backends.sqlite3" and src.is_settings:
                 yield Hit.at(node, "Django SQLite database on the container's disk")
@@ -76,4 +80,16 @@ def _written_path(src: PySource, call: ast.Call) -> tuple[ast.expr | None, str]:
 def _sqlite_url(text: str) -> bool:
     return (
         text.startswith("sqlite:///") and ":memory:" not in text and len(text) > len("sqlite:///")
+    )
+
+
+def _compared(src: PySource, node: ast.AST) -> bool:
+    """`url.startswith("sqlite:////tmp")`, `url == "sqlite://..."`: a test of a URL, not one."""
+    parent = src.parent(node)
+    if isinstance(parent, ast.Compare):
+        return True
+    return (
+        isinstance(parent, ast.Call)
+        and isinstance(parent.func, ast.Attribute)
+        and parent.func.attr in ("startswith", "endswith", "removeprefix", "replace", "split")
     )
