@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from aloft.config import ResolvedConfig
 from aloft.config.lambda_ import IMAGE_URI, IMAGE_URI_HINT, LambdaEvent, LambdaFunction
@@ -94,6 +95,14 @@ class Stack:
     # The HTTP API's stage throttling: steady requests per second and burst.
     throttle_rate: float = 100.0
     throttle_burst: int = 200
+
+    def throttling(self) -> dict[str, Any]:
+        """The HTTP API stage's default route throttling, as CloudFormation and the API spell it:
+        a flood gets 429s instead of a bill."""
+        return {
+            "ThrottlingBurstLimit": self.throttle_burst,
+            "ThrottlingRateLimit": self.throttle_rate,
+        }
 
     @property
     def layer_name(self) -> str:

@@ -261,19 +261,11 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
     }
     if any(fn.has("http_api") for fn in stack.functions):
         # Stage throttling on the (implicit) HTTP API: a flood gets 429s, not a bill.
-        template["Globals"] = {"HttpApi": {"DefaultRouteSettings": throttling(stack)}}
+        template["Globals"] = {"HttpApi": {"DefaultRouteSettings": stack.throttling()}}
     template["Resources"] = resources
     if outputs:
         template["Outputs"] = outputs
     return template
-
-
-def throttling(stack: Stack) -> dict[str, Any]:
-    """The HTTP API stage's default route throttling, as CloudFormation and deploy spell it."""
-    return {
-        "ThrottlingBurstLimit": stack.throttle_burst,
-        "ThrottlingRateLimit": stack.throttle_rate,
-    }
 
 
 def to_yaml(template: dict[str, Any]) -> str:
