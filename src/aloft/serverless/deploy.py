@@ -766,7 +766,7 @@ class Deployer:
             )
         else:
             url = current["FunctionUrl"]
-            if current.get("InvokeMode", "BUFFERED") != fn.invoke_mode:
+            if str(current.get("InvokeMode") or "BUFFERED").upper() != fn.invoke_mode:
                 self.apply(
                     "update",
                     resource,
