@@ -48,6 +48,7 @@ memory = 1024
 timeout = 20
 reserved_concurrency = 20
 idempotency = true
+snap_start = true
 secrets = { DB_PASSWORD = "ssm:/orders/db-password", API_KEY = "secretsmanager:orders/api-key" }
 environment = { LOG_FORMAT = "json" }
 
@@ -67,6 +68,7 @@ events = [{ type = "schedule", expression = "cron(0 3 * * ? *)" }]
 
 [tool.aloft.lambda.functions.hook]
 timeout = 10
+stream = true
 events = [{ type = "function_url" }]
 """
 
@@ -195,35 +197,25 @@ def test_printed_resources_match_the_sam_template(rendered: Rendered) -> None:
     assert rendered.printed["resources"]["Resources"] == sam
 
 
-def test_printed_grants_cover_what_the_sam_policies_grant(rendered: Rendered) -> None:
-    statements = rendered.printed["provider"]["iam"]["role"]["statements"]
-    granted = {
-        (action, json.dumps(resource, sort_keys=True))
-        for statement in statements
-        for action in statement["Action"]
-        for resource in statement["Resource"]
-    }
-    for props in rendered.sam_functions().values():
-        for policy in props["Policies"]:
-            if not isinstance(policy, dict):
-                continue
-            ((template, spec),) = policy.items()
-            if template == "SSMParameterReadPolicy":
-                arn = {
-                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
-                    f":parameter/{spec['ParameterName']}"
-                }
-                assert ("ssm:GetParameter", json.dumps(arn, sort_keys=True)) in granted
-            elif template == "AWSSecretsManagerGetSecretValuePolicy":
-                resource = json.dumps(spec["SecretArn"], sort_keys=True)
-                assert ("secretsmanager:GetSecretValue", resource) in granted
-            elif template == "DynamoDBCrudPolicy":
-                arn = json.dumps({"Fn::GetAtt": ["IdempotencyTable", "Arn"]}, sort_keys=True)
-                assert ("dynamodb:PutItem", arn) in granted
-            elif template == "SQSSendMessagePolicy":
-                queue = spec["QueueName"]["Fn::GetAtt"][0]
-                arn = json.dumps({"Fn::GetAtt": [queue, "Arn"]}, sort_keys=True)
-                assert ("sqs:SendMessage", arn) in granted
+def test_each_function_runs_under_the_role_the_sam_template_declares(rendered: Rendered) -> None:
+    """One permissions builder: the same role resource in both, and no shared role beside it."""
+    printed = rendered.printed_functions()
+    resources = rendered.printed["resources"]["Resources"]
+    for name, props in rendered.sam_functions().items():
+        ((role, _),) = [props["Role"]["Fn::GetAtt"]]
+        assert printed[name]["role"] == role
+        assert resources[role] == rendered.sam["Resources"][role]
+        assert resources[role]["Type"] == "AWS::IAM::Role"
+    assert "iam" not in rendered.printed["provider"]
+
+
+def test_printed_streaming_and_snap_start_match_the_sam_template(rendered: Rendered) -> None:
+    printed = rendered.printed_functions()
+    for name, props in rendered.sam_functions().items():
+        url = props.get("FunctionUrlConfig", {})
+        streams = url.get("InvokeMode") == "RESPONSE_STREAM"
+        assert (printed[name].get("url") == {"invokeMode": "RESPONSE_STREAM"}) == streams
+        assert bool(printed[name].get("snapStart")) == ("SnapStart" in props)
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +231,18 @@ def test_packaged_cloudformation_passes_cfn_lint(packaged: dict[str, Any], tmp_p
         f"{f['Rule']['Id']} {f['Location']['Path']} {f['Message']}"
         for f in cfn_lint(packaged, tmp_path)
         if f["Level"] in ("Error", "Warning")
-        # The framework's own HTTP API route names its integration twice (Ref and DependsOn).
-        and not (f["Rule"]["Id"] == "W3005" and "HttpApiRoute" in str(f["Location"]["Path"]))
+        # The framework names its HTTP API route's integration, a function's own role and the
+        # function of its SnapStart alias twice (a Ref or GetAtt, and a DependsOn it adds).
+        and not (
+            f["Rule"]["Id"] == "W3005"
+            and (
+                any(
+                    k in str(f["Location"]["Path"])
+                    for k in ("HttpApiRoute", "SnapStartLambdaAlias")
+                )
+                or "Role" in f["Message"]
+            )
+        )
     ]
     assert findings == []
 
@@ -253,7 +255,16 @@ def test_packaged_cloudformation_matches_the_translated_sam_template(
     rendered: Rendered, packaged: dict[str, Any]
 ) -> None:
     sam = translate(rendered.sam)
-    keys = ("Handler", "Runtime", "MemorySize", "Timeout", "Architectures", "Environment")
+    keys = (
+        "Handler",
+        "Runtime",
+        "MemorySize",
+        "Timeout",
+        "Architectures",
+        "Environment",
+        "Role",
+        "SnapStart",
+    )
     sls_fns = {p["FunctionName"]: p for p in by_type(packaged, "AWS::Lambda::Function")}
     sam_fns = {p["FunctionName"]: p for p in by_type(sam, "AWS::Lambda::Function")}
     assert set(sls_fns) == set(sam_fns)
@@ -275,7 +286,22 @@ def test_packaged_cloudformation_matches_the_translated_sam_template(
     assert sorted(
         p["ScheduleExpression"] for p in by_type(packaged, "AWS::Events::Rule")
     ) == sorted(p["ScheduleExpression"] for p in by_type(sam, "AWS::Events::Rule"))
-    assert len(by_type(packaged, "AWS::Lambda::Url")) == len(by_type(sam, "AWS::Lambda::Url"))
+
+    def modes(template: dict[str, Any]) -> list[str]:
+        return sorted(
+            p.get("InvokeMode", "BUFFERED") for p in by_type(template, "AWS::Lambda::Url")
+        )
+
+    assert modes(packaged) == modes(sam)
+    # SnapStart versions are served behind the one alias name SAM and deploy use.
+    snap_starts = [fn for fn in rendered.stack.functions if fn.snap_start]
+    aliases = [p["Name"] for p in by_type(packaged, "AWS::Lambda::Alias")]
+    assert aliases == ["live"] * len(snap_starts)
+    assert "IamRoleLambdaExecution" not in packaged["Resources"]  # no shared role of its own
+    stages = by_type(packaged, "AWS::ApiGatewayV2::Stage")
+    assert [s["DefaultRouteSettings"] for s in stages] == [
+        s["DefaultRouteSettings"] for s in by_type(sam, "AWS::ApiGatewayV2::Stage")
+    ]
     assert sorted(
         json.dumps(p, sort_keys=True) for p in by_type(packaged, "AWS::SQS::Queue")
     ) == sorted(json.dumps(p, sort_keys=True) for p in by_type(sam, "AWS::SQS::Queue"))

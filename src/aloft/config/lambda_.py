@@ -102,6 +102,30 @@ class LambdaFunction(BaseModel):
     deployment: Deployment = Field(
         default="AllAtOnce", description="traffic shifting to a new version (CodeDeploy)"
     )
+    stream: bool = Field(
+        default=False,
+        description="stream the response as the app writes it (Function URL with InvokeMode"
+        " RESPONSE_STREAM); only a function_url event can stream",
+    )
+    snap_start: bool | None = Field(
+        default=None,
+        description="SnapStart on published versions (python 3.12+, zip only); unset takes"
+        " [tool.aloft.lambda] snap_start",
+    )
+
+    @model_validator(mode="after")
+    def _streams_from_a_url(self) -> LambdaFunction:
+        # Only Function URLs have a streaming invoke mode; API Gateway buffers the whole response.
+        if self.stream and any(e.type == "http_api" for e in self.events):
+            raise ValueError(
+                "stream = true: an http_api event cannot stream (API Gateway buffers the"
+                ' response); use events = [{ type = "function_url" }] or drop stream'
+            )
+        if self.stream and not any(e.type == "function_url" for e in self.events):
+            raise ValueError(
+                'stream = true needs a function_url event; add { type = "function_url" } to events'
+            )
+        return self
 
     @field_validator("secrets")
     @classmethod
@@ -153,6 +177,20 @@ class LambdaSettings(BaseModel):
         default="",
         description="package = image: the image reference, by digest (what `aloft build "
         "--target lambda` prints); per environment, ALOFT_LAMBDA__IMAGE_URI or --image-uri",
+    )
+    snap_start: bool = Field(
+        default=False,
+        description="SnapStart for every function (a function's own snap_start wins): restores"
+        " a snapshot of the initialized function instead of a cold start; python 3.12+, zip only",
+    )
+    throttle_rate: float = Field(
+        default=100.0,
+        gt=0,
+        description="HTTP API: steady requests per second before 429s (caps the cost of a flood;"
+        " raise it for real traffic)",
+    )
+    throttle_burst: int = Field(
+        default=200, ge=1, description="HTTP API: requests allowed in a burst above it"
     )
 
     @field_validator("python")

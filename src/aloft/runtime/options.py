@@ -12,6 +12,22 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 ENV_PREFIX = "ALOFT_"
+# Settings of the server process, with no meaning where the platform runs the function (Lambda):
+# there is no listener, no worker pool, no drain and no reload. Every other setting applies to
+# every target, so the one environment builder below leaves out only these.
+SERVER_ONLY = frozenset(
+    {
+        "host",
+        "port",
+        "workers",
+        "threads",
+        "keepalive",
+        "drain_delay",
+        "drain_timeout",
+        "gc_freeze",
+        "reload",
+    }
+)
 
 
 def _opt(default: Any, doc: str) -> Any:
@@ -64,10 +80,16 @@ class ServeOptions:
 
         return load_settings(cls, prefix=ENV_PREFIX, environ=environ, secrets_dir=None)
 
-    def to_env(self) -> dict[str, str]:
-        """The environment that makes `from_env` return these options (the inverse of it)."""
+    def to_env(self, *, server: bool = True) -> dict[str, str]:
+        """The environment that makes `from_env` return these options (the inverse of it).
+
+        The one builder of every target's ALOFT_* variables: containers, the Dockerfile and
+        Kubernetes take all of them, a Lambda function (`server=False`) all but SERVER_ONLY.
+        """
         env: dict[str, str] = {}
         for field in dataclasses.fields(self):
+            if not server and field.name in SERVER_ONLY:
+                continue
             value = getattr(self, field.name)
             if isinstance(value, bool):
                 text = "true" if value else "false"

@@ -80,6 +80,8 @@ class _Ids:
 
 _ids = _Ids()
 os.register_at_fork(after_in_child=_ids.reseed)
+# For copies made without fork (a SnapStart restore): aws_lambda/snapstart.py calls it.
+reseed_ids = _ids.reseed
 
 
 def new_id(nbytes: int) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeVar
 
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.serverless.model import ALIAS, OWNER, Function, Queue, Stack
+from aloft.serverless.permissions import POLICY_NAME, TRUST
 from aloft.serverless.prune import (
     MANAGED,
     MAX_TAG_VALUE,
@@ -36,19 +37,6 @@ from aloft.serverless.prune import (
 T = TypeVar("T")
 Action = Literal["create", "update", "delete", "orphan"]
 
-_TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
-_BASIC_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 # Gradual traffic shifting: share of traffic on the new version at each step.
 STEPS = {
     "Canary10Percent5Minutes": [0.1],
@@ -216,11 +204,15 @@ class Deployer:
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """The ARN a resource a plan would create will have (nothing exists to ask)."""
+        partition, region, account = self.pseudo()
+        return f"arn:{partition}:{service}:{region if regional else ''}:{account}:{resource}"
+
+    def pseudo(self) -> tuple[str, str, str]:
+        """CloudFormation's ${AWS::Partition}, ${AWS::Region} and ${AWS::AccountId} here."""
         if not self._identity:
             self._identity = dict(self.client("sts").get_caller_identity())
         partition = self._identity["Arn"].split(":")[1]
-        region = self.client("sqs").meta.region_name if regional else ""
-        return f"arn:{partition}:{service}:{region}:{self._identity['Account']}:{resource}"
+        return partition, self.client("sqs").meta.region_name, self._identity["Account"]
 
     def _api_arn(self, api_id: str) -> str:
         region = self.client("apigatewayv2").meta.region_name
@@ -230,9 +222,13 @@ class Deployer:
     # -- supporting resources -------------------------------------------------------------
 
     def role(self, fn: Function) -> str:
+        """The function's role as the templates declare it (permissions.py): trust, AWS managed
+        policies and the one inline policy, every ARN filled in for this account."""
         iam = self.client("iam")
         name = role_name(fn.name)
         resource = f"role {name}"
+        partition, region, account = self.pseudo()
+        managed = fn.permissions.managed_arns(partition)
         try:
             role = iam.get_role(RoleName=name)["Role"]
         except iam.exceptions.NoSuchEntityException:
@@ -243,11 +239,12 @@ class Deployer:
                 arn = str(
                     iam.create_role(
                         RoleName=name,
-                        AssumeRolePolicyDocument=_TRUST,
+                        AssumeRolePolicyDocument=json.dumps(TRUST),
                         Tags=[{"Key": k, "Value": v} for k, v in sorted(self.tags.items())],
                     )["Role"]["Arn"]
                 )
-                iam.attach_role_policy(RoleName=name, PolicyArn=_BASIC_POLICY)
+                for policy in managed:
+                    iam.attach_role_policy(RoleName=name, PolicyArn=policy)
                 return arn
 
             arn = self.apply("create", resource, f"role {name} created", create)
@@ -257,9 +254,24 @@ class Deployer:
         else:
             arn = str(role["Arn"])
             self.sync_tags("role", name, name, {t["Key"]: t["Value"] for t in role.get("Tags", [])})
-        policy = json.dumps(self._policy(fn), sort_keys=True)
+            attached = {
+                p["PolicyArn"]
+                for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+                for p in page["AttachedPolicies"]
+            }
+            for policy_arn in managed:
+                if policy_arn not in attached:
+                    self.apply(
+                        "update",
+                        resource,
+                        f"role {name} policy {policy_arn.rsplit('/', 1)[-1]} attached",
+                        lambda policy_arn=policy_arn: iam.attach_role_policy(
+                            RoleName=name, PolicyArn=policy_arn
+                        ),
+                    )
+        policy = json.dumps(fn.permissions.resolved(partition, region, account), sort_keys=True)
         try:
-            current = iam.get_role_policy(RoleName=name, PolicyName="aloft")["PolicyDocument"]
+            current = iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"]
             if not isinstance(current, str):
                 current = json.dumps(current, sort_keys=True)
             same = json.loads(current) == json.loads(policy)
@@ -271,50 +283,19 @@ class Deployer:
                 resource,
                 f"role {name} policy set",
                 lambda: iam.put_role_policy(
-                    RoleName=name, PolicyName="aloft", PolicyDocument=policy
+                    RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy
                 ),
             )
         return arn
 
-    def _policy(self, fn: Function) -> dict[str, Any]:
-        statements: list[dict[str, Any]] = [
-            {
-                "Effect": "Allow",
-                "Action": ["sqs:SendMessage"],
-                "Resource": [self.queue_arns[fn.on_failure.name]],
-            }
-        ]
-        if fn.queues:
-            statements.append(
-                {
-                    "Effect": "Allow",
-                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    "Resource": sorted(self.queue_arns[q.name] for q in fn.queues.values()),
-                }
-            )
-        if fn.idempotency:
-            statements.append(
-                {
-                    "Effect": "Allow",
-                    "Action": [
-                        "dynamodb:GetItem",
-                        "dynamodb:PutItem",
-                        "dynamodb:UpdateItem",
-                        "dynamodb:DeleteItem",
-                    ],
-                    "Resource": [self.table_arn],
-                }
-            )
-        for ref in sorted(fn.secrets.values()):
-            kind = ref.partition(":")[0]
-            action = "ssm:GetParameter" if kind == "ssm" else "secretsmanager:GetSecretValue"
-            statements.append({"Effect": "Allow", "Action": [action], "Resource": ["*"]})
-        return {"Version": "2012-10-17", "Statement": statements}
-
     def queue(self, queue: Queue) -> str:
         sqs = self.client("sqs")
         resource = f"queue {queue.name}"
-        attributes = {"VisibilityTimeout": str(queue.visibility_timeout)}
+        # As template.queue_resource declares it, encryption at rest included.
+        attributes = {
+            "VisibilityTimeout": str(queue.visibility_timeout),
+            "SqsManagedSseEnabled": "true",
+        }
         if queue.fifo:
             attributes["FifoQueue"] = "true"
         if queue.dead_letter is not None:
@@ -432,6 +413,8 @@ class Deployer:
             "Handler": fn.handler,
             "Runtime": self.stack.runtime,
             "Layers": [layer] if layer else [],
+            # Snapshots of the versions _release publishes (the alias serves only those).
+            "SnapStart": {"ApplyOn": "PublishedVersions" if fn.snap_start else "None"},
         }
 
     def function(self, fn: Function, role: str, layer: str | None) -> None:
@@ -510,6 +493,7 @@ class Deployer:
                     "Handler": conf.get("Handler"),
                     "Runtime": conf.get("Runtime"),
                     "Layers": [entry["Arn"] for entry in conf.get("Layers", [])],
+                    "SnapStart": {"ApplyOn": (conf.get("SnapStart") or {}).get("ApplyOn", "None")},
                 }
             if existing != config:
                 self.apply(
@@ -765,17 +749,32 @@ class Deployer:
 
     def _url(self, fn: Function) -> None:
         lam = self.client("lambda")
+        resource = f"function-url {fn.name}"
         try:
-            url = lam.get_function_url_config(FunctionName=fn.name, Qualifier=ALIAS)["FunctionUrl"]
+            current = lam.get_function_url_config(FunctionName=fn.name, Qualifier=ALIAS)
         except lam.exceptions.ResourceNotFoundException:
             url = self.apply(
                 "create",
-                f"function-url {fn.name}",
-                f"{fn.name}: function URL created",
+                resource,
+                f"{fn.name}: function URL created ({fn.invoke_mode})",
                 lambda: lam.create_function_url_config(
-                    FunctionName=fn.name, Qualifier=ALIAS, AuthType="NONE"
+                    FunctionName=fn.name,
+                    Qualifier=ALIAS,
+                    AuthType="NONE",
+                    InvokeMode=fn.invoke_mode,
                 )["FunctionUrl"],
             )
+        else:
+            url = current["FunctionUrl"]
+            if str(current.get("InvokeMode") or "BUFFERED").upper() != fn.invoke_mode:
+                self.apply(
+                    "update",
+                    resource,
+                    f"{fn.name}: function URL invoke mode {fn.invoke_mode}",
+                    lambda: lam.update_function_url_config(
+                        FunctionName=fn.name, Qualifier=ALIAS, InvokeMode=fn.invoke_mode
+                    ),
+                )
         self._permission(
             fn,
             "aloft-function-url",
@@ -790,11 +789,22 @@ class Deployer:
         api = self.client("apigatewayv2")
         name = fn.name
         found = [a for a in _all_apis(api) if a["Name"] == name]
+        throttle = self.stack.throttling()
         if found:
-            self.sync_tags(
-                "http-api", name, self._api_arn(found[0]["ApiId"]), found[0].get("Tags") or {}
-            )
+            api_id = found[0]["ApiId"]
+            self.sync_tags("http-api", name, self._api_arn(api_id), found[0].get("Tags") or {})
             self.result.urls[fn.name] = str(found[0]["ApiEndpoint"])
+            stage = api.get_stage(ApiId=api_id, StageName="$default")
+            settings = stage.get("DefaultRouteSettings") or {}
+            if {k: settings.get(k) for k in throttle} != throttle:
+                self.apply(
+                    "update",
+                    f"http-api {name}",
+                    f"{fn.name}: HTTP API throttling set",
+                    lambda: api.update_stage(
+                        ApiId=api_id, StageName="$default", DefaultRouteSettings=throttle
+                    ),
+                )
         else:
 
             def create() -> str:
@@ -810,7 +820,12 @@ class Deployer:
                     RouteKey="$default",
                     Target=f"integrations/{integration['IntegrationId']}",
                 )
-                api.create_stage(ApiId=created["ApiId"], StageName="$default", AutoDeploy=True)
+                api.create_stage(
+                    ApiId=created["ApiId"],
+                    StageName="$default",
+                    AutoDeploy=True,
+                    DefaultRouteSettings=throttle,
+                )
                 return str(created["ApiEndpoint"])
 
             endpoint = self.apply(

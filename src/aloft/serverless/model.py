@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from aloft.config import ResolvedConfig
 from aloft.config.lambda_ import IMAGE_URI, IMAGE_URI_HINT, LambdaEvent, LambdaFunction
 from aloft.exceptions import ConfigError
+from aloft.serverless import permissions
+from aloft.serverless.permissions import Permissions
 
 DEFAULT_HANDLER = "aloft.runtime.aws_lambda.entry.handler"
 DEFAULT_PYTHON = "3.12"
@@ -22,6 +25,8 @@ OWNER = "aloft:stack"  # the tag that says which project's deploy made a resourc
 # defaults to a second less, so it can still answer (with its own error) before the API does.
 HTTP_API_TIMEOUT = 30
 HTTP_FUNCTION_TIMEOUT = HTTP_API_TIMEOUT - 1
+# SnapStart supports the python3.12 runtime and newer, and zip packages only (not images).
+SNAP_START_PYTHON = (3, 12)
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,20 @@ class Function:
     maximum_retry_attempts: int
     deployment: str
     idempotency: bool
+    permissions: Permissions  # its execution role (permissions.py), for every target
+    stream: bool = False  # Function URL with InvokeMode RESPONSE_STREAM
+    snap_start: bool = False  # SnapStart on the published versions the alias serves
 
     def has(self, kind: str) -> bool:
         return any(e.type == kind for e in self.events)
+
+    @property
+    def role_logical_id(self) -> str:
+        return f"{self.logical_id}Role"
+
+    @property
+    def invoke_mode(self) -> str:
+        return "RESPONSE_STREAM" if self.stream else "BUFFERED"
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,17 @@ class Stack:
     budget_usd: float | None = None
     budget_alerts: tuple[float, ...] = ()
     budget_emails: tuple[str, ...] = ()
+    # The HTTP API's stage throttling: steady requests per second and burst.
+    throttle_rate: float = 100.0
+    throttle_burst: int = 200
+
+    def throttling(self) -> dict[str, Any]:
+        """The HTTP API stage's default route throttling, as CloudFormation and the API spell it:
+        a flood gets 429s instead of a bill."""
+        return {
+            "ThrottlingBurstLimit": self.throttle_burst,
+            "ThrottlingRateLimit": self.throttle_rate,
+        }
 
     @property
     def layer_name(self) -> str:
@@ -174,12 +201,16 @@ def build_stack(
     uses_idempotency = any(f.idempotency for f in functions.values())
     table = f"{project}-idempotency" if uses_idempotency else ""
     built: list[Function] = []
+    # [tool.aloft] settings reach a function as they reach a container (one builder), less the
+    # server's own (host, port, workers, ...), which mean nothing on Lambda.
+    serve_env = config.serve.to_env(server=False)
+    serve_env["ALOFT_SERVICE"] = config.serve.service or project
     for key, spec in functions.items():
         name = key if key.startswith(project) else f"{project}-{key}"
         timeout = _timeout(spec, key, resolved, warnings)
-        environment = {"ALOFT_SERVICE": config.serve.service or project, **spec.environment}
-        if not spec.handler:
-            environment["ALOFT_APP"] = config.serve.app
+        environment = {**serve_env, **spec.environment}
+        if spec.handler:  # ALOFT_APP names what the default handler serves; this one has its own
+            environment.pop("ALOFT_APP", None)
         if spec.secrets:
             environment["ALOFT_SECRET_REFS"] = ",".join(
                 f"{k}={v}" for k, v in sorted(spec.secrets.items())
@@ -206,6 +237,7 @@ def build_stack(
                 dlq,
                 event.max_receive_count,
             )
+        on_failure = Queue(f"{name}-failed", logical(key, "failed", "queue"), False, 60)
         built.append(
             Function(
                 name=name,
@@ -219,10 +251,18 @@ def build_stack(
                 secrets=dict(spec.secrets),
                 events=list(spec.events),
                 queues=queues,
-                on_failure=Queue(f"{name}-failed", logical(key, "failed", "queue"), False, 60),
+                on_failure=on_failure,
                 maximum_retry_attempts=spec.maximum_retry_attempts,
                 deployment=spec.deployment,
                 idempotency=spec.idempotency,
+                permissions=permissions.build(
+                    on_failure_queue=on_failure.name,
+                    event_queues=[q.name for q in queues.values()],
+                    idempotency_table=table if spec.idempotency else "",
+                    secrets=list(spec.secrets.values()),
+                ),
+                stream=spec.stream,
+                snap_start=_snap_start(spec, key, python, resolved),
             )
         )
     return Stack(
@@ -241,7 +281,35 @@ def build_stack(
         package=settings.package,
         image_uri=image if settings.package == "image" else "",
         warnings=tuple(warnings),
+        throttle_rate=settings.throttle_rate,
+        throttle_burst=settings.throttle_burst,
     )
+
+
+def _snap_start(spec: LambdaFunction, key: str, python: str, resolved: ResolvedConfig) -> bool:
+    """Whether the function restores from snapshots; an error where Lambda would refuse it."""
+    settings = resolved.config.lambda_
+    own = spec.snap_start is not None
+    enabled = spec.snap_start if spec.snap_start is not None else settings.snap_start
+    if not enabled:
+        return False
+    where = (
+        f"{resolved.pyproject} [tool.aloft.lambda.functions.{key}] snap_start"
+        if own
+        else f"{resolved.pyproject} [tool.aloft.lambda] snap_start"
+    )
+    if settings.package == "image":
+        raise ConfigError(
+            f'{where}: SnapStart does not support container images (package = "image");'
+            ' use package = "zip" or drop snap_start'
+        )
+    if tuple(int(part) for part in python.split(".")) < SNAP_START_PYTHON:
+        raise ConfigError(
+            f"{where}: SnapStart needs the python3.12 runtime or newer, and this project targets"
+            f' python{python}; set [tool.aloft.lambda] python = "3.12" (or requires-python)'
+            " or drop snap_start"
+        )
+    return True
 
 
 def _timeout(spec: LambdaFunction, key: str, resolved: ResolvedConfig, warnings: list[str]) -> int:

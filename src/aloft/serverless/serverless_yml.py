@@ -11,37 +11,15 @@ from typing import Any
 
 import yaml
 
-from aloft.serverless.model import Function, Stack
+from aloft.serverless.model import ALIAS, Stack
+from aloft.serverless.permissions import role_resource
 from aloft.serverless.template import budget_resources, idempotency_table, queue_resource
 
 
-def _secret_statements(fn: Function) -> list[dict[str, Any]]:
-    """Read access to each secret the function names, as SAM's policy templates grant it."""
-    statements: list[dict[str, Any]] = []
-    for ref in sorted(fn.secrets.values()):
-        kind, _, target = ref.partition(":")
-        if kind == "ssm":
-            arn = (
-                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
-                f":parameter/{target.lstrip('/')}"
-            )
-            actions = [
-                "ssm:DescribeParameters",
-                "ssm:GetParameters",
-                "ssm:GetParameter",
-                "ssm:GetParametersByPath",
-            ]
-        else:
-            arn = target
-            if not target.startswith("arn:"):
-                # A secret's ARN ends in a random suffix AWS adds: grant the name and any suffix.
-                arn = (
-                    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
-                    f":secret:{target}-*"
-                )
-            actions = ["secretsmanager:GetSecretValue"]
-        statements.append({"Effect": "Allow", "Action": actions, "Resource": [{"Fn::Sub": arn}]})
-    return statements
+def normalized(key: str) -> str:
+    """The framework's own spelling of a function key in the logical ids it generates."""
+    name = key.replace("-", "Dash").replace("_", "Underscore")
+    return name[:1].upper() + name[1:]
 
 
 def serverless_config(
@@ -51,7 +29,8 @@ def serverless_config(
 ) -> dict[str, Any]:
     functions: dict[str, Any] = {}
     resources: dict[str, Any] = {}
-    statements: list[dict[str, Any]] = []
+    # Generated resources the framework has no setting for, given their properties.
+    extensions: dict[str, Any] = {}
     for fn in stack.functions:
         events: list[dict[str, Any]] = []
         for event in fn.events:
@@ -77,6 +56,9 @@ def serverless_config(
         else:
             spec["handler"] = fn.handler
         spec |= {
+            # Each function's own role, declared below exactly as SAM and deploy have it; with a
+            # role on every function the framework makes no shared role of its own.
+            "role": fn.role_logical_id,
             "memorySize": fn.memory,
             "timeout": fn.timeout,
             "environment": dict(sorted(fn.environment.items())),
@@ -94,17 +76,17 @@ def serverless_config(
         if fn.reserved_concurrency is not None:
             spec["reservedConcurrency"] = fn.reserved_concurrency
         if fn.has("function_url"):
-            spec["url"] = True
-        functions[fn.key] = spec
-        resources[fn.on_failure.logical_id] = queue_resource(fn.on_failure, stack.tags)
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": ["sqs:SendMessage"],
-                "Resource": [{"Fn::GetAtt": [fn.on_failure.logical_id, "Arn"]}],
+            spec["url"] = {"invokeMode": fn.invoke_mode} if fn.stream else True
+        if fn.snap_start:
+            spec["snapStart"] = True
+            # The framework publishes SnapStart versions behind an alias it names "snapstart";
+            # name it as SAM and deploy do.
+            extensions[f"{normalized(fn.key)}SnapStartLambdaAlias"] = {
+                "Properties": {"Name": ALIAS}
             }
-        )
-        statements.extend(_secret_statements(fn))
+        functions[fn.key] = spec
+        resources[fn.role_logical_id] = role_resource(fn.permissions, stack.tags)
+        resources[fn.on_failure.logical_id] = queue_resource(fn.on_failure, stack.tags)
         for queue in fn.queues.values():
             resources[queue.logical_id] = queue_resource(queue, stack.tags)
             if queue.dead_letter is not None:
@@ -113,18 +95,8 @@ def serverless_config(
                 )
     if stack.idempotency_table:
         resources["IdempotencyTable"] = idempotency_table(stack.idempotency_table, stack.tags)
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
-                    "dynamodb:DeleteItem",
-                ],
-                "Resource": [{"Fn::GetAtt": ["IdempotencyTable", "Arn"]}],
-            }
-        )
+    if any(fn.has("http_api") for fn in stack.functions):
+        extensions["HttpApiStage"] = {"Properties": {"DefaultRouteSettings": stack.throttling()}}
     if stack.budget_usd is not None:
         resources.update(budget_resources(stack))
     provider: dict[str, Any] = {"name": "aws"}
@@ -135,7 +107,6 @@ def serverless_config(
         "region": stack.region,
         "stackTags": dict(sorted(stack.tags.items())),
         "tags": dict(sorted(stack.tags.items())),
-        "iam": {"role": {"statements": statements}},
     }
     config: dict[str, Any] = {
         "service": stack.name,
@@ -156,8 +127,10 @@ def serverless_config(
                 "compatibleArchitectures": [stack.architecture],
             }
         }
-    if resources:
+    if resources or extensions:
         config["resources"] = {"Resources": resources}
+        if extensions:
+            config["resources"]["extensions"] = extensions
     return config
 
 

@@ -11,9 +11,7 @@ from typing import Any
 import yaml
 
 from aloft.serverless.model import ALIAS, Function, Queue, Stack
-
-# Policies granted per feature (SAM policy templates, resolved by the SAM transform).
-_BASIC = "AWSLambdaBasicExecutionRole"
+from aloft.serverless.permissions import role_resource
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -24,6 +22,9 @@ def queue_resource(queue: Queue, tags: dict[str, str]) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "QueueName": queue.name,
         "VisibilityTimeout": queue.visibility_timeout,
+        # Queues hold whole events (headers included): encrypted at rest with SQS-managed keys,
+        # stated rather than left to the account's default.
+        "SqsManagedSseEnabled": True,
         "Tags": _tag_list(tags),
     }
     if queue.fifo:
@@ -59,34 +60,6 @@ def _events(fn: Function) -> dict[str, Any]:
                 "Properties": {"Schedule": event.expression},
             }
     return events
-
-
-def _policies(fn: Function, stack: Stack) -> list[Any]:
-    policies: list[Any] = [_BASIC]
-    if fn.idempotency:
-        policies.append({"DynamoDBCrudPolicy": {"TableName": {"Ref": "IdempotencyTable"}}})
-    for ref in sorted(fn.secrets.values()):
-        kind, _, target = ref.partition(":")
-        if kind == "ssm":
-            policies.append({"SSMParameterReadPolicy": {"ParameterName": target.lstrip("/")}})
-        else:
-            if not target.startswith("arn:"):
-                # A secret's ARN ends in a random suffix AWS adds: grant the name and any suffix.
-                target = (
-                    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
-                    f":secret:{target}-*"
-                )
-            policies.append(
-                {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Fn::Sub": target}}}
-            )
-    policies.append(
-        {
-            "SQSSendMessagePolicy": {
-                "QueueName": {"Fn::GetAtt": [fn.on_failure.logical_id, "QueueName"]}
-            }
-        }
-    )
-    return policies
 
 
 def idempotency_table(name: str, tags: dict[str, str]) -> dict[str, Any]:
@@ -214,7 +187,9 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
             "MemorySize": fn.memory,
             "Timeout": fn.timeout,
             "Environment": {"Variables": dict(sorted(fn.environment.items()))},
-            "Policies": _policies(fn, stack),
+            # The role is declared below (permissions.py), as deploy creates it: SAM adds no
+            # policies of its own to a function that names its role.
+            "Role": {"Fn::GetAtt": [fn.role_logical_id, "Arn"]},
             "AutoPublishAlias": ALIAS,
             "EventInvokeConfig": {
                 "MaximumRetryAttempts": fn.maximum_retry_attempts,
@@ -230,11 +205,13 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
         }
         if fn.reserved_concurrency is not None:
             properties["ReservedConcurrentExecutions"] = fn.reserved_concurrency
+        if fn.snap_start:  # snapshots of the versions AutoPublishAlias publishes
+            properties["SnapStart"] = {"ApplyOn": "PublishedVersions"}
         events = _events(fn)
         if events:
             properties["Events"] = events
         if fn.has("function_url"):
-            properties["FunctionUrlConfig"] = {"AuthType": "NONE"}
+            properties["FunctionUrlConfig"] = {"AuthType": "NONE", "InvokeMode": fn.invoke_mode}
             outputs[f"{fn.logical_id}Url"] = {
                 "Value": {"Fn::GetAtt": [f"{fn.logical_id}Url", "FunctionUrl"]}
             }
@@ -261,6 +238,7 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
                 },
             }
         resources[fn.logical_id] = {"Type": "AWS::Serverless::Function", "Properties": properties}
+        resources[fn.role_logical_id] = role_resource(fn.permissions, tags)
         resources[fn.on_failure.logical_id] = queue_resource(fn.on_failure, tags)
         for queue in fn.queues.values():
             resources[queue.logical_id] = queue_resource(queue, tags)
@@ -280,8 +258,11 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": f"{stack.name}: rendered by aloft from [tool.aloft]",
-        "Resources": resources,
     }
+    if any(fn.has("http_api") for fn in stack.functions):
+        # Stage throttling on the (implicit) HTTP API: a flood gets 429s, not a bill.
+        template["Globals"] = {"HttpApi": {"DefaultRouteSettings": stack.throttling()}}
+    template["Resources"] = resources
     if outputs:
         template["Outputs"] = outputs
     return template

@@ -72,6 +72,8 @@ class LambdaHandler:
             from aloft.runtime import logs
 
             logs.configure(service, options.log_level)
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+            from aloft.runtime.aws_lambda import snapstart  # noqa: F401  (hands Lambda its hooks)
         if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
             from aloft.runtime.aws_lambda import runtime_api, secrets
 
