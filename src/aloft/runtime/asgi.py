@@ -110,7 +110,8 @@ class AloftASGI:
             assert probe == METRICS
             import asyncio  # already loaded by any ASGI server; not a cost of importing us
 
-            text = await asyncio.to_thread(metrics.get().exposition)
+            loop = asyncio.get_running_loop()
+            text = await loop.run_in_executor(_exposition_thread(), metrics.get().exposition)
             status, body, ctype = 200, text.encode(), _TEXT
         await send(
             {
@@ -120,3 +121,17 @@ class AloftASGI:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+_exposer: Any = None
+
+
+def _exposition_thread() -> Any:
+    """/metrics' own thread: never queued behind the app's or readiness checks' blocking calls
+    on the loop's default executor."""
+    global _exposer
+    if _exposer is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _exposer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aloft-metrics")
+    return _exposer
