@@ -48,13 +48,34 @@ def registered_checks() -> dict[str, Check]:
     return dict(_checks)
 
 
+# One byte of memory the pre-fork master shares with every worker it forks: set at SIGTERM, and
+# read on every response (to send `Connection: close`) at the cost of an index, not a syscall.
+_shared: Any = None
+
+
+def share_drain_state() -> None:
+    """Called by the master before it forks: workers inherit the shared drain byte."""
+    global _shared
+    if _shared is None:
+        import mmap
+
+        _shared = mmap.mmap(-1, 1)  # anonymous and MAP_SHARED: writes are seen across fork
+
+
 def start_draining() -> None:
     """Mark this process as draining (the pre-fork master marks all workers via the run dir)."""
     _draining_here.set()
+    if _shared is not None:
+        _shared[0] = 1
+
+
+def draining_now() -> bool:
+    """Whether the server drains, by the shared byte alone: cheap enough for every response."""
+    return _shared is not None and _shared[0] == 1
 
 
 def draining() -> bool:
-    if _draining_here.is_set():
+    if _draining_here.is_set() or draining_now():
         return True
     run_dir = os.environ.get("_ALOFT_RUN_DIR")
     return run_dir is not None and os.path.exists(os.path.join(run_dir, DRAIN_FLAG))

@@ -114,6 +114,7 @@ def serve(options: ServeOptions) -> int:
             print(f"aloft: error: {exc}", file=sys.stderr)
             return 2
         _tune_gc(options)
+        health.share_drain_state()
         _log_start(options, interface, workers, limits)
         from aloft.runtime.servers import Server
 
@@ -165,21 +166,43 @@ def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limi
 
 
 class Drain:
-    """The master's drain sequence: flag readiness, wait, then let gunicorn stop gracefully."""
+    """The master's drain sequence: flag readiness, wait, then let gunicorn stop gracefully.
+
+    One drain per pod: a SIGTERM repeated while it runs is the same request (under `uv run`, a
+    SIGTERM to the process group reaches the master twice, once from uv). Only SIGINT, SIGQUIT,
+    or a third SIGTERM at least TERM_GRACE after the first, mean "stop now".
+    """
 
     def __init__(self, run_dir: str, delay: float, stop: Any) -> None:
         self.run_dir = run_dir
         self.delay = delay
         self.stop = stop  # called once the delay is over: starts gunicorn's graceful stop
         self.started: float | None = None
+        self.terms = 0
+        self.elapsed = False
 
     def begin(self) -> bool:
-        """True when this SIGTERM starts the delay; False when it is time to stop now."""
-        if self.started is not None or self.delay <= 0:
+        """True when this SIGTERM starts the delay or repeats it; False when it is time to stop."""
+        self.terms += 1
+        if self.elapsed or self.delay <= 0:
             self._flag()
             self._mark(STOPPING)
             return False
-        self.started = time.monotonic()
+        now = time.monotonic()
+        if self.started is not None:
+            if self.terms >= 3 and now - self.started >= TERM_GRACE:
+                log.warning(
+                    "SIGTERM number %d: stopping now, without the rest of the delay", self.terms
+                )
+                self._mark(STOPPING)
+                return False
+            log.info(
+                "already draining: a repeated SIGTERM changes nothing "
+                "(SIGINT or SIGQUIT stops now, as does a third SIGTERM after %.0fs)",
+                TERM_GRACE,
+            )
+            return True
+        self.started = now
         self._flag()
         log.info(
             "draining: readiness reports 503; closing the listener in %.1fs",
@@ -201,9 +224,13 @@ class Drain:
 
     def _elapsed(self) -> None:
         log.info("drain delay over: closing the listener, finishing in-flight requests")
+        self.elapsed = True
         self._mark(STOPPING)  # the SIGTERMs the workers get now are the master's own
         self.stop()
 
+
+# A third SIGTERM this long after the first stops at once (an operator who means it).
+TERM_GRACE = 1.0
 
 # Written by the master just before it signals the workers to stop.
 STOPPING = "stopping"

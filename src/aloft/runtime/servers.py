@@ -15,6 +15,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 
+from aloft.runtime import health
 from aloft.runtime import serve as serve_mod
 from aloft.runtime.options import ServeOptions
 
@@ -118,6 +119,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             "child_exit", lambda server, worker: serve_mod.fold_worker(run_dir, worker.pid)
         )
         self.cfg.set("when_ready", _when_ready)
+        self.cfg.set("pre_request", _close_when_draining)
 
     def load(self) -> Any:
         if self.wrapped is None:  # --reload: each worker imports the app itself
@@ -130,6 +132,13 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.run_dir, self.options.drain_delay, lambda: arbiter.signal(signal.SIGTERM, None)
         )
         arbiter.run()
+
+
+def _close_when_draining(worker: Any, req: Any) -> None:
+    """WSGI: from SIGTERM on, every response says `Connection: close` (gunicorn ignores the
+    header from the app), so keep-alive clients reconnect elsewhere before the listener closes."""
+    if health.draining_now():
+        req.must_close = True
 
 
 def _when_ready(server: Any) -> None:
