@@ -31,10 +31,14 @@ def serve_app(tmp_path: Path) -> Iterator[Any]:
         workers: int = 1,
         wait: bool = True,
         command: list[str] | None = None,
+        files: dict[str, str] | None = None,
     ) -> Server:
+        """`command` may name the app's folder as {app_dir}; `files` are written beside it."""
         app_dir = tmp_path / f"app{len(started)}"
         app_dir.mkdir()
         (app_dir / "attack_app.py").write_text(textwrap.dedent(source))
+        for name, text in (files or {}).items():
+            (app_dir / name).write_text(text)
         environ = {k: v for k, v in os.environ.items() if not k.startswith("ALOFT_")}
         environ.update(
             {
@@ -49,7 +53,9 @@ def serve_app(tmp_path: Path) -> Iterator[Any]:
         )
         environ.update(env or {})
         process = subprocess.Popen(
-            command or [sys.executable, "-m", "aloft.runtime", "serve"],
+            [part.format(app_dir=app_dir) for part in command]
+            if command
+            else [sys.executable, "-m", "aloft.runtime", "serve"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

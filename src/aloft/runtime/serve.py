@@ -64,7 +64,9 @@ def _tune_gc(options: ServeOptions) -> None:
         gc.freeze()
 
 
-def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> dict[str, Any]:
+def gunicorn_settings(
+    options: ServeOptions, interface: str, workers: int, run_dir: str
+) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "bind": [bind_address(options.host, options.port)],
         "workers": workers,
@@ -81,7 +83,7 @@ def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> di
         "proc_name": options.service or "aloft",
         "forwarded_allow_ips": "127.0.0.1,::1",
         "control_socket_disable": True,
-        "worker_tmp_dir": tempfile.gettempdir(),
+        "worker_tmp_dir": run_dir,  # known writable: a read-only root may have no /tmp
     }
     if interface == "asgi":
         settings["worker_class"] = "aloft.runtime.servers.UvicornWorker"
@@ -95,7 +97,11 @@ def serve(options: ServeOptions) -> int:
     logs.configure(options.service, options.log_level)
     limits = read_limits()
     workers = options.workers or limits.default_workers()
-    run_dir = tempfile.mkdtemp(prefix="aloft-")
+    try:
+        run_dir = make_run_dir()
+    except NoRunDir as exc:
+        print(f"aloft: error: {exc}", file=sys.stderr)
+        return 2
     master = os.getpid()
     os.environ["_ALOFT_RUN_DIR"] = run_dir
     os.environ["_ALOFT_MASTER_PID"] = str(os.getpid())
@@ -118,13 +124,46 @@ def serve(options: ServeOptions) -> int:
         _log_start(options, interface, workers, limits)
         from aloft.runtime.servers import Server
 
-        server = Server(app, options, gunicorn_settings(options, interface, workers), run_dir)
+        server = Server(
+            app, options, gunicorn_settings(options, interface, workers, run_dir), run_dir
+        )
         server.run()
         return 0
     finally:
         # Workers are forks of this function's caller and unwind through here when they exit.
         if os.getpid() == master:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+class NoRunDir(Exception):
+    """No writable folder for the server's run state (a read-only root without a tmpfs)."""
+
+
+# Where the run state goes when the temporary folders are not writable: a tmpfs that container
+# runtimes mount even on a read-only root (docker --read-only, readOnlyRootFilesystem).
+_FALLBACK_DIRS = ("/dev/shm",)
+
+
+def make_run_dir() -> str:
+    """A private folder for the metrics files and drain flags, or NoRunDir naming the fix."""
+    try:
+        return tempfile.mkdtemp(prefix="aloft-")
+    except OSError:
+        pass  # FileNotFoundError "No usable temporary directory", or a full disk
+    for folder in _FALLBACK_DIRS:
+        try:
+            run_dir = tempfile.mkdtemp(prefix="aloft-", dir=folder)
+        except OSError:
+            continue
+        log.info("no writable temporary folder: keeping run state in %s", run_dir)
+        return run_dir
+    tried = [os.environ.get(v, "") for v in ("TMPDIR", "TEMP", "TMP")]
+    tried = [t for t in tried if t] + ["/tmp", "/var/tmp", "/usr/tmp", *_FALLBACK_DIRS]
+    raise NoRunDir(
+        f"no writable temporary folder (tried {', '.join(dict.fromkeys(tried))}); mount a "
+        "tmpfs at /tmp (Kubernetes: an emptyDir volume; docker run --tmpfs /tmp) or set "
+        "TMPDIR to a writable folder"
+    )
 
 
 def _probe_interface(spec: str) -> str:
