@@ -54,10 +54,9 @@ def test_a_group_sigterm_under_uv_run_drains_for_the_whole_delay(serve_app) -> N
     os.killpg(os.getpgid(server.process.pid), signal.SIGTERM)  # as a terminal or `timeout` does
     assert server.process.wait(30) == 0
     results = json.loads(load.communicate(timeout=30)[0])
-    messages = [str(r.get("message", "")) for r in server.lines]
-    # The master really got the signal twice (from the group and from uv).
-    assert any(m.startswith("already draining") for m in messages), messages[-12:]
     served = [r for r in results if sigterm_at + 0.2 < r[0] < sigterm_at + DELAY - 0.2]
     assert len(served) > 20 and {r[2] for r in served} == {200}, served[-3:]
     first_refused = min((r[0] for r in results if r[2] != 200), default=None)
     assert first_refused is None or first_refused >= sigterm_at + DELAY - 0.2
+    # Whether the master saw the signal twice depends on timing (two SIGTERMs still pending at
+    # once merge into one); tests/runtime/test_drain_signals.py covers the repeat itself.
