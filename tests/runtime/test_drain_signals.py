@@ -17,6 +17,11 @@ def drain(tmp_path: Path) -> Iterator[serve.Drain]:
     d = serve.Drain(str(tmp_path), delay=30.0, stop=lambda: stops.append(time.monotonic()))
     d.stops = stops  # type: ignore[attr-defined]
     yield d
+
+
+@pytest.fixture(autouse=True)
+def _not_draining_afterwards() -> Iterator[None]:
+    yield
     health._draining_here.clear()  # this test process is not a server
 
 
