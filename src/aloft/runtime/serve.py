@@ -75,7 +75,7 @@ def gunicorn_settings(
         "keepalive": max(1, math.ceil(options.keepalive)),
         "timeout": max(30, int(options.drain_timeout) + 10),
         "preload_app": not options.reload,
-        "reload": options.reload,
+        "reload": False,  # gunicorn's per-worker reloader cannot stop uvicorn's: see reload.py
         "logger_class": "aloft.runtime.servers.JsonLogger",
         "accesslog": None,
         "errorlog": "-",
@@ -109,24 +109,28 @@ def serve(options: ServeOptions) -> int:
         try:
             interface: str
             if options.reload:
-                # Workers must import the app themselves to see new code: the master never does.
-                interface = options.interface
-                if interface == "auto":
-                    interface = _probe_interface(options.app)
+                # Workers must import the app themselves to see new code: the master never
+                # does, but it loads the libraries the app uses, so each reload is quick.
+                found, libraries = _probe_app(options.app)
+                interface = found if options.interface == "auto" else options.interface
+                from aloft.runtime import reload
+
+                reload.preimport(libraries)
                 app: Any = None
             else:
                 app, interface = load_wrapped(options)
         except AppLoadError as exc:
             print(f"aloft: error: {exc}", file=sys.stderr)
             return 2
+        global reloading
+        reloading = options.reload
         _tune_gc(options)
         health.share_drain_state()
         _log_start(options, interface, workers, limits)
         from aloft.runtime.servers import Server
 
-        server = Server(
-            app, options, gunicorn_settings(options, interface, workers, run_dir), run_dir
-        )
+        settings = gunicorn_settings(options, interface, workers, run_dir)
+        server = Server(app, options, settings, run_dir, interface)
         server.run()
         return 0
     finally:
@@ -166,21 +170,26 @@ def make_run_dir() -> str:
     )
 
 
-def _probe_interface(spec: str) -> str:
-    """ASGI or WSGI, found by importing the app in a throwaway interpreter (--reload only)."""
+def _probe_app(spec: str) -> tuple[str, list[str]]:
+    """ASGI or WSGI, and the library modules the app imports, found by importing it in a
+    throwaway interpreter (--reload only: the master must not hold the app's own code)."""
     import subprocess
 
     code = (
-        "import sys; from aloft.runtime.appload import AppLoadError, detect_interface, load_app\n"
+        "import os, sys\n"
+        "from aloft.runtime.appload import AppLoadError, detect_interface, load_app\n"
+        "from aloft.runtime.reload import library_modules\n"
         "try:\n    print(detect_interface(load_app(sys.argv[1])))\n"
         "except AppLoadError as exc:\n    sys.exit(str(exc))\n"
+        "print('\\n'.join(library_modules(os.getcwd())))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, spec], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise AppLoadError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else spec)
-    return done.stdout.strip()
+    interface, *libraries = done.stdout.split()
+    return interface, libraries
 
 
 def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limits) -> None:
@@ -273,6 +282,8 @@ TERM_GRACE = 1.0
 
 # Written by the master just before it signals the workers to stop.
 STOPPING = "stopping"
+# Set in the master under --reload, before any worker is forked.
+reloading = False
 
 
 def early_sigterm() -> bool:
@@ -283,8 +294,8 @@ def early_sigterm() -> bool:
     workers itself when the delay is over. A worker signalled alone still stops, 0.2 s later.
     """
     run_dir = os.environ.get("_ALOFT_RUN_DIR")
-    if not run_dir:
-        return False
+    if not run_dir or reloading:
+        return False  # under --reload the master stops old workers with SIGTERM: at once
     stopping = os.path.join(run_dir, STOPPING)
     draining = os.path.join(run_dir, health.DRAIN_FLAG)
     deadline = time.monotonic() + 0.2
