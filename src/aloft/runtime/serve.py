@@ -73,6 +73,7 @@ def gunicorn_settings(
         # gunicorn takes whole seconds.
         "graceful_timeout": max(1, math.ceil(options.drain_timeout)),
         "keepalive": max(1, math.ceil(options.keepalive)),
+        "worker_connections": options.max_connections,
         "timeout": max(30, int(options.drain_timeout) + 10),
         "preload_app": not options.reload,
         "reload": False,  # gunicorn's per-worker reloader cannot stop uvicorn's: see reload.py
@@ -122,8 +123,8 @@ def serve(options: ServeOptions) -> int:
         except AppLoadError as exc:
             print(f"aloft: error: {exc}", file=sys.stderr)
             return 2
-        global reloading
-        reloading = options.reload
+        global reloading, _options
+        reloading, _options = options.reload, options
         _tune_gc(options)
         health.share_drain_state()
         _log_start(options, interface, workers, limits)
@@ -284,6 +285,15 @@ TERM_GRACE = 1.0
 STOPPING = "stopping"
 # Set in the master under --reload, before any worker is forked.
 reloading = False
+_options: ServeOptions | None = None  # the server's options, inherited by every worker
+
+
+def client_timeouts() -> Any:
+    """The slow-client limits of this server (a worker asks; the master set them)."""
+    from aloft.runtime.slow_clients import ClientTimeouts
+
+    options = _options or ServeOptions()
+    return ClientTimeouts(options.header_timeout, options.body_timeout, options.max_connections)
 
 
 def early_sigterm() -> bool:

@@ -16,7 +16,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 
-from aloft.runtime import health
+from aloft.runtime import health, slow_clients
 from aloft.runtime import serve as serve_mod
 from aloft.runtime.options import ServeOptions
 
@@ -54,6 +54,7 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.config.http = slow_clients.uvicorn_protocol(serve_mod.client_timeouts())
         # The base class points uvicorn's loggers at gunicorn's handlers; ours are on the root.
         for name in ("uvicorn", "uvicorn.error"):
             logger = logging.getLogger(name)
