@@ -243,3 +243,100 @@ def test_a_request_in_progress_is_in_flight_from_the_next_loop_turn(
         return [during - before, in_flight() - before]
 
     assert asyncio.run(scenario()) == [1.0, 0.0]
+
+
+def _strict_loads(text: str) -> dict[str, object]:
+    def refuse(constant: str) -> object:
+        raise ValueError(f"not JSON: bare {constant}")
+
+    return json.loads(text, parse_constant=refuse)  # type: ignore[no-any-return]
+
+
+def test_nan_and_infinity_in_a_field_are_written_as_null(captured) -> None:
+    read_fd, write_fd = os.pipe()
+    handler = logging.getLogger().handlers[0]
+    saved_fd = handler.fd  # type: ignore[attr-defined]
+    handler.fd = write_fd  # type: ignore[attr-defined]
+    try:
+        logging.getLogger("shop").info(
+            "ratio",
+            extra={
+                "ratio": float("nan"),
+                "peak": float("inf"),
+                "deep": {"x": [float("-inf"), 1.5]},
+            },
+        )
+    finally:
+        handler.fd = saved_fd  # type: ignore[attr-defined]
+        os.close(write_fd)
+    raw = os.read(read_fd, 1 << 16).decode()
+    os.close(read_fd)
+    line = _strict_loads(raw)  # a strict parser: bare NaN/Infinity would raise
+    assert line["ratio"] is None and line["peak"] is None
+    assert line["deep"] == {"x": [None, 1.5]} and line["message"] == "ratio"
+
+
+def _pem_key() -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@pytest.mark.parametrize("shape", ["pem", "service-account-json", "quotes-backslash-tab"])
+def test_secrets_with_newlines_quotes_backslashes_and_tabs_are_redacted_in_every_spelling(
+    captured, shape: str
+) -> None:
+    pem = _pem_key()
+    value = {
+        "pem": pem,
+        "service-account-json": json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "shop-prod-381207",
+                "private_key_id": "7c2b9d1e0f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c",
+                "private_key": pem,
+                "client_email": "deployer@shop-prod-381207.iam.gserviceaccount.com",
+            },
+            indent=2,
+        ),
+        "quotes-backslash-tab": "p\"w\\d\t0rd'-7Xq-long-enough",
+    }[shape]
+    secret = Secret(value)
+    log = logging.getLogger("shop")
+    log.info("raw %s", secret.reveal())
+    log.info("repr %r", secret.reveal())
+    log.info("in a dict %s", {"credentials": secret.reveal()})
+    log.info(
+        "as a field", extra={"blob": secret.reveal(), "doc": json.dumps({"k": secret.reveal()})}
+    )
+    try:
+        raise ValueError(f"could not parse {secret.reveal()!r}")
+    except ValueError:
+        log.exception("failed")
+    lines = captured()
+    assert len(lines) == 5
+    forbidden = {value, repr(value)[1:-1], json.dumps(value)[1:-1]}
+    forbidden |= {line.strip() for line in value.splitlines() if len(line.strip()) >= 16}
+    if shape == "service-account-json":
+        forbidden |= {pem, json.dumps(pem)[1:-1]}
+    for line in lines:
+        text = " ".join(_strings(line))
+        leaked = [f for f in forbidden if f in text]
+        assert not leaked, (line["message"], leaked[:1])
+    assert all("**********" in " ".join(_strings(line)) for line in lines)

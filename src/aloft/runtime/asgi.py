@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _JSON = (b"content-type", b"application/json")
 _TEXT = (b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
 _NO_STORE = (b"cache-control", b"no-store")
+_CLOSE = (b"connection", b"close")
 
 
 class AloftASGI:
@@ -67,7 +68,10 @@ class AloftASGI:
                 if type(headers) is list:
                     headers.append(rid_header)  # the app's own list, sent once and dropped
                 else:
-                    message["headers"] = [*(headers or ()), rid_header]
+                    headers = message["headers"] = [*(headers or ()), rid_header]
+                if health.draining_now() and _CLOSE not in headers:
+                    # Keep-alive clients reconnect (elsewhere) before the listener closes.
+                    headers.append(_CLOSE)
             await send(message)
 
         token = tracing.current.set(ctx)
@@ -110,13 +114,25 @@ class AloftASGI:
             assert probe == METRICS
             import asyncio  # already loaded by any ASGI server; not a cost of importing us
 
-            text = await asyncio.to_thread(metrics.get().exposition)
+            loop = asyncio.get_running_loop()
+            text = await loop.run_in_executor(_exposition_thread(), metrics.get().exposition)
             status, body, ctype = 200, text.encode(), _TEXT
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [ctype, _NO_STORE, (b"content-length", str(len(body)).encode())],
-            }
-        )
+        headers = [ctype, _NO_STORE, (b"content-length", str(len(body)).encode())]
+        if health.draining_now():
+            headers.append(_CLOSE)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+_exposer: Any = None
+
+
+def _exposition_thread() -> Any:
+    """/metrics' own thread: never queued behind the app's or readiness checks' blocking calls
+    on the loop's default executor."""
+    global _exposer
+    if _exposer is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _exposer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aloft-metrics")
+    return _exposer

@@ -48,13 +48,34 @@ def registered_checks() -> dict[str, Check]:
     return dict(_checks)
 
 
+# One byte of memory the pre-fork master shares with every worker it forks: set at SIGTERM, and
+# read on every response (to send `Connection: close`) at the cost of an index, not a syscall.
+_shared: Any = None
+
+
+def share_drain_state() -> None:
+    """Called by the master before it forks: workers inherit the shared drain byte."""
+    global _shared
+    if _shared is None:
+        import mmap
+
+        _shared = mmap.mmap(-1, 1)  # anonymous and MAP_SHARED: writes are seen across fork
+
+
 def start_draining() -> None:
     """Mark this process as draining (the pre-fork master marks all workers via the run dir)."""
     _draining_here.set()
+    if _shared is not None:
+        _shared[0] = 1
+
+
+def draining_now() -> bool:
+    """Whether the server drains, by the shared byte alone: cheap enough for every response."""
+    return _shared is not None and _shared[0] == 1
 
 
 def draining() -> bool:
-    if _draining_here.is_set():
+    if _draining_here.is_set() or draining_now():
         return True
     run_dir = os.environ.get("_ALOFT_RUN_DIR")
     return run_dir is not None and os.path.exists(os.path.join(run_dir, DRAIN_FLAG))
@@ -85,7 +106,11 @@ async def _one_async(name: str, check: Check, timeout: float) -> tuple[str, dict
         if inspect.iscoroutinefunction(check):
             value = await asyncio.wait_for(check(), timeout)
         else:
-            value = await asyncio.wait_for(asyncio.to_thread(check), timeout)
+            running = _submit(name, check)
+            if running is None:
+                return name, _result(False, started, _STILL_RUNNING)
+            # shield: a timeout here must not cancel the check's future, which marks it pending
+            value = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), timeout)
             if inspect.isawaitable(value):
                 value = await asyncio.wait_for(value, timeout)
     except Exception as exc:
@@ -105,27 +130,73 @@ async def check_async(timeout: float) -> tuple[int, bytes]:
     return _verdict(results)
 
 
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
+# Synchronous checks run on this process's own few threads, never on the event loop's default
+# executor (which /metrics and the app share): a check that hangs holds one of these at most.
+_POOL_SIZE = 4
+_STILL_RUNNING = "still running since an earlier probe (not started again)"
+_pool: _CheckPool | None = None
+_pending: dict[str, concurrent.futures.Future[Any]] = {}
+_pool_lock = threading.Lock()
+
+
+class _CheckPool:
+    """A bounded pool of daemon threads: a check that never returns cannot hold up exit, as it
+    would with concurrent.futures' pool, whose threads are joined when the interpreter ends."""
+
+    def __init__(self, size: int) -> None:
+        import queue
+
+        self._queue: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Check]] = (
+            queue.SimpleQueue()
+        )
+        for i in range(size):
+            threading.Thread(target=self._work, name=f"aloft-ready-{i}", daemon=True).start()
+
+    def submit(self, check: Check) -> concurrent.futures.Future[Any]:
+        import concurrent.futures
+
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._queue.put((future, check))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, check = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(check())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+def _submit(name: str, check: Check) -> concurrent.futures.Future[Any] | None:
+    """Start `check` (named `name`) on the pool, or None while its previous run is pending."""
+    global _pool
+    with _pool_lock:
+        previous = _pending.get(name)
+        if previous is not None and not previous.done():
+            return None
+        if _pool is None:
+            _pool = _CheckPool(_POOL_SIZE)
+        future = _pending[name] = _pool.submit(check)
+    return future
 
 
 def check_sync(timeout: float) -> tuple[int, bytes]:
     """(status, JSON body) of the readiness probe, for WSGI servers (checks run in threads)."""
-    import concurrent.futures
-
-    global _pool
     if draining():
         return _body(503, "draining", {})
     if not _checks:
         return _verdict({})
-    if _pool is None:
-        _pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=8, thread_name_prefix="aloft-ready"
-        )
     started = time.perf_counter()
-    futures = {name: _pool.submit(_run_sync, check) for name, check in _checks.items()}
+    futures = {name: _submit(name, _awaiting(check)) for name, check in _checks.items()}
     results: dict[str, dict[str, Any]] = {}
     deadline = started + timeout
     for name, future in futures.items():
+        if future is None:
+            results[name] = _result(False, started, _STILL_RUNNING)
+            continue
         try:
             value = future.result(timeout=max(deadline - time.perf_counter(), 0))
         except Exception as exc:
@@ -137,14 +208,19 @@ def check_sync(timeout: float) -> tuple[int, bytes]:
     return _verdict(results)
 
 
-def _run_sync(check: Check) -> Any:
-    import asyncio
-    import inspect
+def _awaiting(check: Check) -> Check:
+    """`check` for a thread with no event loop: an awaitable it returns is run to its end."""
 
-    value = check()
-    if inspect.isawaitable(value):
-        return asyncio.run(_await(value))
-    return value
+    def run() -> Any:
+        import asyncio
+        import inspect
+
+        value = check()
+        if inspect.isawaitable(value):
+            return asyncio.run(_await(value))
+        return value
+
+    return run
 
 
 async def _await(value: Awaitable[Any]) -> Any:

@@ -59,10 +59,34 @@ _handler: StdoutHandler | None = None
 
 def render(fields: dict[str, Any]) -> str:
     """One JSON line, with secrets scrubbed; shared by records and the access-log fast path."""
-    line = json.dumps(fields, default=str, ensure_ascii=False, separators=(",", ":"))
+    try:
+        line = _dumps(fields)
+    except (ValueError, TypeError):
+        # NaN or an infinity (bare `NaN` is not JSON: strict parsers drop the line), a cycle,
+        # or a key JSON has no spelling for.
+        line = _dumps(_strict(fields, 0))
     if redact.has_secrets():
         line = redact.redact(line)
     return line + "\n"
+
+
+def _dumps(fields: dict[str, Any]) -> str:
+    return json.dumps(
+        fields, default=str, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+
+
+def _strict(value: Any, depth: int) -> Any:
+    """`value` with every non-finite float as null, and anything nested too deep as a string."""
+    if isinstance(value, float):
+        return value if value - value == 0.0 else None  # inf - inf and nan - nan are nan
+    if depth > 20:
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _strict(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v, depth + 1) for v in value]
+    return value
 
 
 def _base(t: float, level: str, logger: str, message: str) -> dict[str, Any]:

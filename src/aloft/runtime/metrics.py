@@ -12,16 +12,20 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fcntl
+import logging
 import math
 import mmap
 import os
+import re
 import struct
 import threading
 import time
 from collections.abc import Iterable, Iterator
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-SEP = "\x1f"  # between label values inside a key; cannot appear in a method, route or status
+# Between label values inside a key. A value carrying it (a path with %1F in it) is escaped by
+# `label`, so no value can split a key into the wrong number of parts.
+SEP = "\x1f"
 
 REQUESTS = "http_requests_total"
 DURATION = "http_request_duration_seconds"
@@ -38,8 +42,36 @@ _LEN = struct.Struct("<I")
 _VALUE = struct.Struct("<d")
 _INITIAL = 1 << 16
 _ARCHIVE = "archive.db"
-_MAX_SERIES = 10_000
+# Request series (method, route, status) one process, or the archive, keeps apart; beyond it a
+# new series is counted under route OTHER_ROUTE. Templates keep routes bounded, but an app whose
+# routes are not templates (or a framework we cannot read) must not grow /metrics without end.
+MAX_SERIES = 1000
+OTHER_ROUTE = "_other"
 _LOCK = "metrics.lock"
+
+log = logging.getLogger("aloft.metrics")
+
+
+def label(value: str) -> str:
+    """A label value as stored inside a key: SEP and the escape character itself escaped."""
+    if "%" in value or SEP in value:
+        return value.replace("%", "%25").replace(SEP, "%1F")
+    return value
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return SEP if match.group(1) == "1F" else "%"
+
+
+_ESCAPED = re.compile("%(25|1F)")
+
+
+def labels_of(key: str, prefix: str, count: int) -> list[str]:
+    """The `count` label values of `key` after `prefix`; ValueError for a malformed key."""
+    parts = key[len(prefix) :].split(SEP)
+    if len(parts) != count:
+        raise ValueError(f"{len(parts)} label values, expected {count}")
+    return [_ESCAPED.sub(_unescape, part) if "%" in part else part for part in parts]
 
 
 class Store:
@@ -110,7 +142,7 @@ class Store:
     def _append(self, key: str) -> int:
         """Write a new key (caller holds the lock); returns where its value lives."""
         assert self._mm is not None
-        encoded = key.encode("utf-8")
+        encoded = key.encode("utf-8", "backslashreplace")  # a lone surrogate from a raw path
         padded = (_LEN.size + len(encoded) + 7) // 8 * 8
         needed = self._used + padded + _VALUE.size
         if needed > len(self._mm):
@@ -171,17 +203,86 @@ def worker_file(run_dir: str, pid: int) -> str:
 
 
 def fold_dead_worker(run_dir: str, pid: int) -> None:
-    """Master side: keep a dead worker's counters in the archive, drop its gauges and file."""
+    """Master side: keep a dead worker's counters in the archive, drop its gauges and file.
+
+    The archive outlives every worker, so it holds at most MAX_SERIES request series of each
+    metric too; a dead worker's series beyond that are folded under route OTHER_ROUTE.
+    """
     path = worker_file(run_dir, pid)
     with _dir_lock(run_dir, exclusive=True):
         values = read_file(path)
         if values:
             archive = Store(os.path.join(run_dir, _ARCHIVE))
+            admitted = _SeriesCap(archive.values)
             for key, value in values.items():
-                if not key.startswith(IN_FLIGHT) and value:
-                    archive.add(key, value)
+                if key.startswith(IN_FLIGHT) or not value:
+                    continue
+                kept = admitted.key(key)
+                if kept is not None:
+                    archive.add(kept, value)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+def _key_shape(key: str) -> tuple[str, int] | None:
+    """(prefix, label count) of a request-series key; None for other keys."""
+    if key.startswith(REQUESTS + SEP):
+        return REQUESTS + SEP, 3
+    if key.startswith(DURATION + "_sum" + SEP):
+        return DURATION + "_sum" + SEP, 2
+    if key.startswith(DURATION + SEP):
+        return DURATION + SEP, 3
+    return None
+
+
+class _SeriesCap:
+    """Which request series a store already holds, and the key a new one is kept under."""
+
+    def __init__(self, existing: Iterable[str]) -> None:
+        # (metric, method, route[, status]) of every series present.
+        self.series: set[tuple[str, ...]] = set()
+        for key in existing:
+            series = self._series(key)
+            if series is not None:
+                self.series.add(series)
+        self.count = {REQUESTS: 0, DURATION: 0}
+        for series in self.series:
+            self.count[series[0]] += 1
+
+    @staticmethod
+    def _series(key: str) -> tuple[str, ...] | None:
+        shape = _key_shape(key)
+        if shape is None:
+            return None
+        prefix, count = shape
+        try:
+            values = labels_of(key, prefix, count)
+        except ValueError:
+            return None
+        if prefix == REQUESTS + SEP:
+            return (REQUESTS, *values)
+        return (DURATION, values[0], values[1])  # a histogram's series: method and route
+
+    def key(self, key: str) -> str | None:
+        """`key`, or the same key under route OTHER_ROUTE once the cap is reached; None for a
+        malformed key (dropped rather than kept to break every later exposition)."""
+        shape = _key_shape(key)
+        if shape is None:
+            return key
+        series = self._series(key)
+        if series is None:
+            return None
+        if series in self.series:
+            return key
+        metric = series[0]
+        if self.count[metric] < MAX_SERIES:
+            self.series.add(series)
+            self.count[metric] += 1
+            return key
+        prefix, count = shape
+        values = labels_of(key, prefix, count)
+        values[1] = OTHER_ROUTE
+        return prefix + SEP.join(label(v) for v in values)
 
 
 class Metrics:
@@ -195,6 +296,8 @@ class Metrics:
         self._started = ((self._in_flight, 1.0),)
         # (method, route, status) -> (request count cell, duration sum cell, bucket cells)
         self._series: dict[tuple[str, str, int], tuple[int, int, tuple[int, ...]]] = {}
+        # (method, status) -> the cells of route OTHER_ROUTE, once MAX_SERIES is reached.
+        self._other: dict[tuple[str, int], tuple[int, int, tuple[int, ...]]] = {}
 
     def request_started(self) -> None:
         self.store.add_cells(self._started)
@@ -241,15 +344,40 @@ class Metrics:
             self.store.add_cells(tuple(updates.items()))
 
     def _resolve(self, method: str, route: str, status: int) -> tuple[int, int, tuple[int, ...]]:
-        labels = method + SEP + route
+        if len(self._series) >= MAX_SERIES:
+            return self._overflow(method, status)
+        labels = label(method) + SEP + label(route)
         cell = self.store.cell
         series = (
             cell(REQUESTS + SEP + labels + SEP + str(status)),
             cell(DURATION + "_sum" + SEP + labels),
             tuple(cell(DURATION + SEP + labels + SEP + str(i)) for i in range(len(BUCKETS) + 1)),
         )
-        if len(self._series) < _MAX_SERIES:  # label values are bounded, but never trust that
-            self._series[(method, route, status)] = series
+        self._series[(method, route, status)] = series
+        return series
+
+    def _overflow(self, method: str, status: int) -> tuple[int, int, tuple[int, ...]]:
+        """The series a request beyond MAX_SERIES is counted in: its route label is OTHER_ROUTE."""
+        series = self._other.get((method, status))
+        if series is None:
+            if not self._other:
+                log.warning(
+                    "metrics: more than %d request series; further routes are counted as "
+                    'route="%s" (are route labels templates? see the app\'s routing)',
+                    MAX_SERIES,
+                    OTHER_ROUTE,
+                    extra={"max_series": MAX_SERIES},
+                )
+            labels = label(method) + SEP + OTHER_ROUTE
+            cell = self.store.cell
+            series = (
+                cell(REQUESTS + SEP + labels + SEP + str(status)),
+                cell(DURATION + "_sum" + SEP + labels),
+                tuple(
+                    cell(DURATION + SEP + labels + SEP + str(i)) for i in range(len(BUCKETS) + 1)
+                ),
+            )
+            self._other[(method, status)] = series
         return series
 
     def totals(self) -> dict[str, float]:
@@ -261,19 +389,25 @@ class Metrics:
             for name in os.listdir(self.run_dir):
                 if not name.endswith(".db"):
                     continue
-                for key, value in read_file(os.path.join(self.run_dir, name)).items():
+                try:
+                    values = read_file(os.path.join(self.run_dir, name))
+                except (OSError, ValueError, struct.error):
+                    continue  # unreadable: the other files still make an exposition
+                for key, value in values.items():
                     totals[key] = totals.get(key, 0.0) + value
         return totals
 
     def exposition(self) -> str:
         totals = self.totals()
         out: list[str] = []
-        _requests(out, totals)
-        _histogram(out, totals, self._bounds)
+        skipped: list[str] = []
+        _requests(out, totals, skipped)
+        _histogram(out, totals, self._bounds, skipped)
         out.append(f"# HELP {IN_FLIGHT} Requests being served now.")
         out.append(f"# TYPE {IN_FLIGHT} gauge")
         out.append(f"{IN_FLIGHT} {_num(max(totals.get(IN_FLIGHT, 0.0), 0.0))}")
         _process(out, self.run_dir)
+        _skipped(out, skipped)
         return "\n".join(out) + "\n"
 
 
@@ -287,38 +421,67 @@ def _num(value: float) -> str:
     return repr(int(value)) if value.is_integer() else repr(value)
 
 
-def _requests(out: list[str], totals: dict[str, float]) -> None:
+def _requests(out: list[str], totals: dict[str, float], skipped: list[str]) -> None:
     out.append(f"# HELP {REQUESTS} HTTP requests served, by method, route template and status.")
     out.append(f"# TYPE {REQUESTS} counter")
     prefix = REQUESTS + SEP
     for key in sorted(k for k in totals if k.startswith(prefix)):
-        method, route, status = key[len(prefix) :].split(SEP)
+        try:
+            method, route, status = labels_of(key, prefix, 3)
+        except ValueError:
+            skipped.append(key)
+            continue
         out.append(
-            f'{REQUESTS}{{method="{_escape(method)}",route="{_escape(route)}",status="{status}"}}'
-            f" {_num(totals[key])}"
+            f'{REQUESTS}{{method="{_escape(method)}",route="{_escape(route)}",'
+            f'status="{_escape(status)}"}} {_num(totals[key])}'
         )
 
 
-def _histogram(out: list[str], totals: dict[str, float], bounds: tuple[float, ...]) -> None:
+def _histogram(
+    out: list[str], totals: dict[str, float], bounds: tuple[float, ...], skipped: list[str]
+) -> None:
     out.append(f"# HELP {DURATION} Time to serve a request, by method and route template.")
     out.append(f"# TYPE {DURATION} histogram")
     prefix = DURATION + SEP
-    series: dict[str, list[float]] = {}
+    series: dict[tuple[str, str], list[float]] = {}
+    sums: dict[tuple[str, str], float] = {}
     for key, value in totals.items():
-        if key.startswith(prefix):
-            labels, index = key[len(prefix) :].rsplit(SEP, 1)
-            series.setdefault(labels, [0.0] * (len(bounds) + 1))[int(index)] += value
-    for labels in sorted(series):
-        method, route = labels.split(SEP)
+        try:
+            if key.startswith(prefix):
+                method, route, index = labels_of(key, prefix, 3)
+                series.setdefault((method, route), [0.0] * (len(bounds) + 1))[int(index)] += value
+            elif key.startswith(DURATION + "_sum" + SEP):
+                method, route = labels_of(key, DURATION + "_sum" + SEP, 2)
+                sums[(method, route)] = sums.get((method, route), 0.0) + value
+        except (ValueError, IndexError):
+            skipped.append(key)
+    for method, route in sorted(series):
         tags = f'method="{_escape(method)}",route="{_escape(route)}"'
         running = 0.0
-        for bound, count in zip((*bounds, math.inf), series[labels], strict=True):
+        for bound, count in zip((*bounds, math.inf), series[(method, route)], strict=True):
             running += count
             out.append(f'{DURATION}_bucket{{{tags},le="{_num(bound)}"}} {_num(running)}')
-        out.append(
-            f"{DURATION}_sum{{{tags}}} {totals.get(DURATION + '_sum' + SEP + labels, 0.0)!r}"
-        )
+        out.append(f"{DURATION}_sum{{{tags}}} {sums.get((method, route), 0.0)!r}")
         out.append(f"{DURATION}_count{{{tags}}} {_num(running)}")
+
+
+def _skipped(out: list[str], skipped: list[str]) -> None:
+    """Entries no exposition can show (a malformed key in an old archive): counted, logged once."""
+    global _skip_logged
+    name = "aloft_metrics_skipped_entries"
+    out.append(f"# HELP {name} Stored metric entries skipped as malformed.")
+    out.append(f"# TYPE {name} gauge")
+    out.append(f"{name} {len(skipped)}")
+    if skipped and not _skip_logged:
+        _skip_logged = True
+        log.warning(
+            "metrics: skipped %d malformed entries in the metrics files",
+            len(skipped),
+            extra={"example": skipped[0][:200]},
+        )
+
+
+_skip_logged = False
 
 
 def _server_pids(run_dir: str | None) -> list[int]:

@@ -67,6 +67,13 @@ class ServeOptions:
     )
     drain_timeout: float = _opt(20.0, "seconds in-flight requests get to finish after that")
     keepalive: float = _opt(5.0, "seconds an idle keep-alive connection stays open")
+    header_timeout: float = _opt(
+        10.0, "seconds a client has to send a request's line and headers (slow clients)"
+    )
+    body_timeout: float = _opt(30.0, "seconds a request body may pause between reads")
+    max_connections: int = _opt(
+        1000, "open connections per worker; past it the longest-waiting idle one is closed"
+    )
     gc_freeze: bool = _opt(True, "freeze the imported app's objects before forking workers")
     gc_thresholds: tuple[int, ...] = _opt(
         (), "gc.set_threshold values, e.g. '50000,20,20'; empty keeps Python's defaults"

@@ -1,4 +1,13 @@
-"""Secret values known to this process, scrubbed from every log line and error we print."""
+"""Secret values known to this process, scrubbed from every log line and error we print.
+
+A value reaches a line in more than one spelling: raw (an error string), JSON-escaped (a field
+of a JSON line, where a newline is `\\n` and a quote `\\"`), inside a `repr` (`'%r'` in a
+message, a dict in an exception), or a JSON document logged as a string (escaped twice). Every
+spelling of every registered value is masked, so PEM keys with newlines and JSON service-account
+keys with quotes and backslashes are caught as well as plain tokens. A multi-line value's long
+lines are registered too (a PEM body logged line by line), and so are the secret-named members
+of a JSON value (`private_key` of a service-account key the app parsed).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +16,49 @@ import threading
 MASK = "**********"
 # Short values would turn ordinary words into asterisks; they are still masked by Secret's repr.
 _MIN_LEN = 4
+# A line of a multi-line secret is registered on its own from this length (a PEM body line is 64).
+_MIN_PART_LEN = 16
+_SECRET_MEMBERS = ("key", "secret", "token", "password", "passwd", "credential")
 
 _lock = threading.Lock()
+_values: set[str] = set()
 _secrets: tuple[str, ...] = ()
+
+
+def spellings(value: str) -> set[str]:
+    """Every way `value` can be written on one line of text or of JSON."""
+    import json  # at registration only: settings are loaded before the first request
+
+    quoted = json.dumps(value, ensure_ascii=False)[1:-1]
+    quoted_ascii = json.dumps(value)[1:-1]
+    in_repr = repr(value)[1:-1]
+    in_bytes_repr = repr(value.encode("utf-8", "surrogatepass"))[2:-1]
+    forms = {value, quoted, quoted_ascii, in_repr, in_bytes_repr}
+    # Each of those inside a JSON line, and a JSON document logged as a string.
+    for form in list(forms):
+        forms.add(json.dumps(form, ensure_ascii=False)[1:-1])
+        forms.add(json.dumps(form)[1:-1])
+    return forms
+
+
+def _parts(value: str) -> list[str]:
+    """Pieces of `value` that are secrets on their own."""
+    parts = [line.strip() for line in value.splitlines()]
+    parts = [p for p in parts if len(p) >= _MIN_PART_LEN and p != value]
+    if value.lstrip().startswith("{"):
+        import json
+
+        try:
+            document = json.loads(value)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            for name, member in document.items():
+                secret_named = any(word in str(name).lower() for word in _SECRET_MEMBERS)
+                if secret_named and isinstance(member, str) and len(member) >= _MIN_LEN:
+                    parts.append(member)
+                    parts.extend(_parts(member))
+    return parts
 
 
 def register_secret(value: str) -> None:
@@ -17,13 +66,19 @@ def register_secret(value: str) -> None:
     if len(value) < _MIN_LEN:
         return
     with _lock:
-        if value not in _secrets:
-            # Longest first, so a secret containing another is masked whole.
-            _secrets = tuple(sorted((*_secrets, value), key=len, reverse=True))
+        if value in _values:
+            return
+        for one in (value, *_parts(value)):
+            _values.add(one)
+        forms = set(_secrets)
+        for one in _values:
+            forms |= spellings(one)
+        # Longest first, so a secret containing another is masked whole.
+        _secrets = tuple(sorted(forms, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
-    """`text` with every registered secret replaced by the mask."""
+    """`text` with every spelling of every registered secret replaced by the mask."""
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, MASK)

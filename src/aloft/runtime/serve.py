@@ -64,16 +64,19 @@ def _tune_gc(options: ServeOptions) -> None:
         gc.freeze()
 
 
-def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> dict[str, Any]:
+def gunicorn_settings(
+    options: ServeOptions, interface: str, workers: int, run_dir: str
+) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "bind": [bind_address(options.host, options.port)],
         "workers": workers,
         # gunicorn takes whole seconds.
         "graceful_timeout": max(1, math.ceil(options.drain_timeout)),
         "keepalive": max(1, math.ceil(options.keepalive)),
+        "worker_connections": options.max_connections,
         "timeout": max(30, int(options.drain_timeout) + 10),
         "preload_app": not options.reload,
-        "reload": options.reload,
+        "reload": False,  # gunicorn's per-worker reloader cannot stop uvicorn's: see reload.py
         "logger_class": "aloft.runtime.servers.JsonLogger",
         "accesslog": None,
         "errorlog": "-",
@@ -81,7 +84,7 @@ def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> di
         "proc_name": options.service or "aloft",
         "forwarded_allow_ips": "127.0.0.1,::1",
         "control_socket_disable": True,
-        "worker_tmp_dir": tempfile.gettempdir(),
+        "worker_tmp_dir": run_dir,  # known writable: a read-only root may have no /tmp
     }
     if interface == "asgi":
         settings["worker_class"] = "aloft.runtime.servers.UvicornWorker"
@@ -95,7 +98,11 @@ def serve(options: ServeOptions) -> int:
     logs.configure(options.service, options.log_level)
     limits = read_limits()
     workers = options.workers or limits.default_workers()
-    run_dir = tempfile.mkdtemp(prefix="aloft-")
+    try:
+        run_dir = make_run_dir()
+    except NoRunDir as exc:
+        print(f"aloft: error: {exc}", file=sys.stderr)
+        return 2
     master = os.getpid()
     os.environ["_ALOFT_RUN_DIR"] = run_dir
     os.environ["_ALOFT_MASTER_PID"] = str(os.getpid())
@@ -103,21 +110,28 @@ def serve(options: ServeOptions) -> int:
         try:
             interface: str
             if options.reload:
-                # Workers must import the app themselves to see new code: the master never does.
-                interface = options.interface
-                if interface == "auto":
-                    interface = _probe_interface(options.app)
+                # Workers must import the app themselves to see new code: the master never
+                # does, but it loads the libraries the app uses, so each reload is quick.
+                found, libraries = _probe_app(options.app)
+                interface = found if options.interface == "auto" else options.interface
+                from aloft.runtime import reload
+
+                reload.preimport(libraries)
                 app: Any = None
             else:
                 app, interface = load_wrapped(options)
         except AppLoadError as exc:
             print(f"aloft: error: {exc}", file=sys.stderr)
             return 2
+        global reloading, _options
+        reloading, _options = options.reload, options
         _tune_gc(options)
+        health.share_drain_state()
         _log_start(options, interface, workers, limits)
         from aloft.runtime.servers import Server
 
-        server = Server(app, options, gunicorn_settings(options, interface, workers), run_dir)
+        settings = gunicorn_settings(options, interface, workers, run_dir)
+        server = Server(app, options, settings, run_dir, interface)
         server.run()
         return 0
     finally:
@@ -126,21 +140,57 @@ def serve(options: ServeOptions) -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def _probe_interface(spec: str) -> str:
-    """ASGI or WSGI, found by importing the app in a throwaway interpreter (--reload only)."""
+class NoRunDir(Exception):
+    """No writable folder for the server's run state (a read-only root without a tmpfs)."""
+
+
+# Where the run state goes when the temporary folders are not writable: a tmpfs that container
+# runtimes mount even on a read-only root (docker --read-only, readOnlyRootFilesystem).
+_FALLBACK_DIRS = ("/dev/shm",)
+
+
+def make_run_dir() -> str:
+    """A private folder for the metrics files and drain flags, or NoRunDir naming the fix."""
+    try:
+        return tempfile.mkdtemp(prefix="aloft-")
+    except OSError:
+        pass  # FileNotFoundError "No usable temporary directory", or a full disk
+    for folder in _FALLBACK_DIRS:
+        try:
+            run_dir = tempfile.mkdtemp(prefix="aloft-", dir=folder)
+        except OSError:
+            continue
+        log.info("no writable temporary folder: keeping run state in %s", run_dir)
+        return run_dir
+    tried = [os.environ.get(v, "") for v in ("TMPDIR", "TEMP", "TMP")]
+    tried = [t for t in tried if t] + ["/tmp", "/var/tmp", "/usr/tmp", *_FALLBACK_DIRS]
+    raise NoRunDir(
+        f"no writable temporary folder (tried {', '.join(dict.fromkeys(tried))}); mount a "
+        "tmpfs at /tmp (Kubernetes: an emptyDir volume; docker run --tmpfs /tmp) or set "
+        "TMPDIR to a writable folder"
+    )
+
+
+def _probe_app(spec: str) -> tuple[str, list[str]]:
+    """ASGI or WSGI, and the library modules the app imports, found by importing it in a
+    throwaway interpreter (--reload only: the master must not hold the app's own code)."""
     import subprocess
 
     code = (
-        "import sys; from aloft.runtime.appload import AppLoadError, detect_interface, load_app\n"
+        "import os, sys\n"
+        "from aloft.runtime.appload import AppLoadError, detect_interface, load_app\n"
+        "from aloft.runtime.reload import library_modules\n"
         "try:\n    print(detect_interface(load_app(sys.argv[1])))\n"
         "except AppLoadError as exc:\n    sys.exit(str(exc))\n"
+        "print('\\n'.join(library_modules(os.getcwd())))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, spec], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise AppLoadError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else spec)
-    return done.stdout.strip()
+    interface, *libraries = done.stdout.split()
+    return interface, libraries
 
 
 def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limits) -> None:
@@ -165,21 +215,43 @@ def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limi
 
 
 class Drain:
-    """The master's drain sequence: flag readiness, wait, then let gunicorn stop gracefully."""
+    """The master's drain sequence: flag readiness, wait, then let gunicorn stop gracefully.
+
+    One drain per pod: a SIGTERM repeated while it runs is the same request (under `uv run`, a
+    SIGTERM to the process group reaches the master twice, once from uv). Only SIGINT, SIGQUIT,
+    or a third SIGTERM at least TERM_GRACE after the first, mean "stop now".
+    """
 
     def __init__(self, run_dir: str, delay: float, stop: Any) -> None:
         self.run_dir = run_dir
         self.delay = delay
         self.stop = stop  # called once the delay is over: starts gunicorn's graceful stop
         self.started: float | None = None
+        self.terms = 0
+        self.elapsed = False
 
     def begin(self) -> bool:
-        """True when this SIGTERM starts the delay; False when it is time to stop now."""
-        if self.started is not None or self.delay <= 0:
+        """True when this SIGTERM starts the delay or repeats it; False when it is time to stop."""
+        self.terms += 1
+        if self.elapsed or self.delay <= 0:
             self._flag()
             self._mark(STOPPING)
             return False
-        self.started = time.monotonic()
+        now = time.monotonic()
+        if self.started is not None:
+            if self.terms >= 3 and now - self.started >= TERM_GRACE:
+                log.warning(
+                    "SIGTERM number %d: stopping now, without the rest of the delay", self.terms
+                )
+                self._mark(STOPPING)
+                return False
+            log.info(
+                "already draining: a repeated SIGTERM changes nothing "
+                "(SIGINT or SIGQUIT stops now, as does a third SIGTERM after %.0fs)",
+                TERM_GRACE,
+            )
+            return True
+        self.started = now
         self._flag()
         log.info(
             "draining: readiness reports 503; closing the listener in %.1fs",
@@ -201,12 +273,27 @@ class Drain:
 
     def _elapsed(self) -> None:
         log.info("drain delay over: closing the listener, finishing in-flight requests")
+        self.elapsed = True
         self._mark(STOPPING)  # the SIGTERMs the workers get now are the master's own
         self.stop()
 
 
+# A third SIGTERM this long after the first stops at once (an operator who means it).
+TERM_GRACE = 1.0
+
 # Written by the master just before it signals the workers to stop.
 STOPPING = "stopping"
+# Set in the master under --reload, before any worker is forked.
+reloading = False
+_options: ServeOptions | None = None  # the server's options, inherited by every worker
+
+
+def client_timeouts() -> Any:
+    """The slow-client limits of this server (a worker asks; the master set them)."""
+    from aloft.runtime.slow_clients import ClientTimeouts
+
+    options = _options or ServeOptions()
+    return ClientTimeouts(options.header_timeout, options.body_timeout, options.max_connections)
 
 
 def early_sigterm() -> bool:
@@ -217,8 +304,8 @@ def early_sigterm() -> bool:
     workers itself when the delay is over. A worker signalled alone still stops, 0.2 s later.
     """
     run_dir = os.environ.get("_ALOFT_RUN_DIR")
-    if not run_dir:
-        return False
+    if not run_dir or reloading:
+        return False  # under --reload the master stops old workers with SIGTERM: at once
     stopping = os.path.join(run_dir, STOPPING)
     draining = os.path.join(run_dir, health.DRAIN_FLAG)
     deadline = time.monotonic() + 0.2

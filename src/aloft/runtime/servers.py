@@ -6,6 +6,7 @@ Imported only by `serve`, and only once gunicorn is known to be installed.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -15,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 
+from aloft.runtime import health, slow_clients
 from aloft.runtime import serve as serve_mod
 from aloft.runtime.options import ServeOptions
 
@@ -52,6 +54,7 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.config.http = slow_clients.uvicorn_protocol(serve_mod.client_timeouts())
         # The base class points uvicorn's loggers at gunicorn's handlers; ours are on the root.
         for name in ("uvicorn", "uvicorn.error"):
             logger = logging.getLogger(name)
@@ -85,9 +88,37 @@ class ThreadWorker(_ThreadWorker):  # type: ignore[misc]
 
 
 class DrainingArbiter(Arbiter):  # type: ignore[misc]
-    """gunicorn's master, with SIGTERM starting aloft's drain delay before the graceful stop."""
+    """gunicorn's master, with SIGTERM starting aloft's drain delay before the graceful stop.
+
+    Under --reload it also replaces the workers when a source changes: fresh ones are started
+    at once and the old ones stopped (SIGTERM: in-flight requests finish).
+    """
 
     drain: serve_mod.Drain
+    changed: str | None = None  # set by the watcher thread; acted on in the arbiter's loop
+    stale: frozenset[int] = frozenset()  # old workers still stopping after a reload
+
+    def source_changed(self, path: str) -> None:
+        self.changed = path
+        self.wakeup()
+
+    def manage_workers(self) -> None:
+        if self.changed is not None:
+            path, self.changed = self.changed, None
+            logging.getLogger("aloft.reload").info(
+                "reloading: %s changed", os.path.relpath(path), extra={"file": path}
+            )
+            self.stale = frozenset(self.WORKERS)
+            for pid in self.stale:
+                self.kill_worker(pid, signal.SIGTERM)
+        if self.stale:
+            self.stale = self.stale & frozenset(self.WORKERS)  # those not reaped yet
+            fresh = len(self.WORKERS) - len(self.stale)
+            for _ in range(self.num_workers - fresh):
+                self.spawn_worker()
+            if self.stale:
+                return  # gunicorn would stop the surplus again: it is already stopping
+        super().manage_workers()
 
     def handle_term(self) -> None:
         if self.drain.begin():
@@ -102,9 +133,15 @@ class DrainingArbiter(Arbiter):  # type: ignore[misc]
 
 class Server(BaseApplication):  # type: ignore[misc]
     def __init__(
-        self, app: Any, options: ServeOptions, settings: dict[str, Any], run_dir: str
+        self,
+        app: Any,
+        options: ServeOptions,
+        settings: dict[str, Any],
+        run_dir: str,
+        interface: str = "asgi",
     ) -> None:
         self.wrapped = app
+        self.interface = interface
         self.options = options
         self.settings = settings
         self.run_dir = run_dir
@@ -118,10 +155,15 @@ class Server(BaseApplication):  # type: ignore[misc]
             "child_exit", lambda server, worker: serve_mod.fold_worker(run_dir, worker.pid)
         )
         self.cfg.set("when_ready", _when_ready)
+        self.cfg.set("pre_request", _close_when_draining)
 
     def load(self) -> Any:
         if self.wrapped is None:  # --reload: each worker imports the app itself
-            self.wrapped, _ = serve_mod.load_wrapped(self.options)
+            try:
+                self.wrapped, _ = serve_mod.load_wrapped(self.options)
+            except Exception as exc:  # a typo just saved: serve the error until the next save
+                logging.getLogger("aloft.reload").exception("the app failed to import")
+                self.wrapped = _import_error_app(self.interface, exc)
         return self.wrapped
 
     def run(self) -> None:
@@ -129,7 +171,40 @@ class Server(BaseApplication):  # type: ignore[misc]
         arbiter.drain = serve_mod.Drain(
             self.run_dir, self.options.drain_delay, lambda: arbiter.signal(signal.SIGTERM, None)
         )
+        if self.options.reload:
+            from aloft.runtime.reload import SourceWatcher
+
+            SourceWatcher(os.getcwd(), arbiter.source_changed).start()
         arbiter.run()
+
+
+def _import_error_app(interface: str, exc: BaseException) -> Any:
+    body = f"aloft --reload: the app failed to import: {type(exc).__name__}: {exc}\n".encode()
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+
+    if interface == "asgi":
+
+        async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                return
+            raw = [(k.lower().encode(), v.encode()) for k, v in headers]
+            await send({"type": "http.response.start", "status": 500, "headers": raw})
+            await send({"type": "http.response.body", "body": body})
+
+        return asgi_app
+
+    def wsgi_app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("500 Internal Server Error", headers)
+        return [body]
+
+    return wsgi_app
+
+
+def _close_when_draining(worker: Any, req: Any) -> None:
+    """WSGI: from SIGTERM on, every response says `Connection: close` (gunicorn ignores the
+    header from the app), so keep-alive clients reconnect elsewhere before the listener closes."""
+    if health.draining_now():
+        req.must_close = True
 
 
 def _when_ready(server: Any) -> None:

@@ -22,4 +22,14 @@ def resolve(environ: MutableMapping[str, Any], root_path: str) -> str | None:
     route = getattr(match, "route", None)
     if route is None:
         return None
-    return "/" + braces(str(route)).lstrip("^").rstrip("$")
+    return "/" + braces(_named_groups(str(route))).lstrip("^").rstrip("$")
+
+
+def _named_groups(route: str) -> str:
+    """`re_path` patterns (joined across includes) with `(?P<name>...)` groups as `{name}`, so
+    the label is the pattern's shape, never a regex a dashboard cannot read."""
+    if "(?P<" not in route:
+        return route
+    import re
+
+    return re.sub(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)", r"{\1}", route)
