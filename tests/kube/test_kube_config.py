@@ -101,3 +101,37 @@ def test_image_record_from_aloft_build_is_accepted(tmp_path: Path) -> None:
     bad = aloft("k8s", "render", "--project", str(project), "--image-record", str(record))
     assert bad.returncode == 2
     assert 'no "reference" key' in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REDIS_URL", "redis://:pw@cache:6379/0"),  # an empty user name
+        ("DB_PASS", "hunter2"),
+        ("PGPASS", "db:5432:shop:app:hunter2"),
+        ("SQL_CONNECTION", "Server=db,1433;Database=shop;User Id=sa;Password=Xk9#mQ2;"),
+        ("PAYMENTS", "sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dc"),
+    ],
+)
+def test_configmap_guard_refuses_every_secret_shape_of_issue_13(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    project = write_project(tmp_path, f"[tool.aloft.kubernetes]\nenv = {{ {name} = '{value}' }}\n")
+    with pytest.raises(ConfigError, match=f"env {name} looks like a secret value in plain config"):
+        render_project(project)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REDIS_URL", "redis://redis:6379/0"),
+        ("DB_PASSWORD_FILE", "/run/secrets/db"),
+        ("PGSSLMODE", "require"),
+        ("TOKEN_URL", "https://oauth2.googleapis.com/token"),
+        ("BUILD_SHA", "3f786850e387550fdab836ed7e6dc881de23001b"),
+    ],
+)
+def test_configmap_guard_lets_plain_config_through(tmp_path: Path, name: str, value: str) -> None:
+    project = write_project(tmp_path, f"[tool.aloft.kubernetes]\nenv = {{ {name} = '{value}' }}\n")
+    config_map = next(o for o in render_project(project).objects if o["kind"] == "ConfigMap")
+    assert config_map["data"][name] == value

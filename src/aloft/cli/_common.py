@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from aloft.config import ResolvedConfig, load_config
+from aloft.exceptions import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +46,31 @@ def project_options(func: F) -> F:
         help="The app's project folder or pyproject.toml (default: nearest above the cwd).",
     )(func)
     return func
+
+
+def _interpreter(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """An absolute path (the server starts in the project folder, where a relative one breaks)
+    to an executable file; symlinks are kept, since a venv's python is one."""
+    if value is None:
+        return None
+    path = value.absolute()
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise ConfigError(
+            f"--python {value}: no executable file at {path}; give the app's interpreter,"
+            " e.g. --python .venv/bin/python"
+        )
+    return path
+
+
+def interpreter_option(help_text: str) -> Callable[[F], F]:
+    """--python: the interpreter of the app's environment."""
+    return click.option(
+        "--python",
+        "python",
+        type=click.Path(path_type=Path, dir_okay=False),
+        callback=_interpreter,
+        help=help_text,
+    )
 
 
 def output_option(func: F) -> F:

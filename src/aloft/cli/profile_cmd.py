@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from aloft.cli._common import echo_json, output_option, project_options, resolve
+from aloft.cli._common import echo_json, interpreter_option, output_option, project_options, resolve
 
 
 @click.command()
@@ -21,12 +21,7 @@ from aloft.cli._common import echo_json, output_option, project_options, resolve
     type=click.Path(path_type=Path, dir_okay=False),
     help="Profile file (default: [tool.aloft.cost] profile).",
 )
-@click.option(
-    "--python",
-    "python",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Interpreter of the app's environment (default: the project's .venv).",
-)
+@interpreter_option("Interpreter of the app's environment (default: the project's .venv).")
 def profile(
     *,
     project: Path | None,

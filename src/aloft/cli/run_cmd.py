@@ -8,21 +8,24 @@ from typing import Any
 
 import click
 
-from aloft.cli._common import project_options, resolve
+from aloft.cli._common import interpreter_option, project_options, resolve
 from aloft.serving import launch
 
 
 @click.command()
 @project_options
-@click.option("--port", type=int, help="Override [tool.aloft] port for this run.")
-@click.option("--host", help="Override [tool.aloft] host for this run.")
-@click.option("--workers", type=int, help="Override [tool.aloft] workers (0: from the CPU quota).")
-@click.option("--reload", is_flag=True, help="Restart on code changes (development only).")
 @click.option(
-    "--python",
-    "python",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Interpreter of the app's environment (default: its .venv, synced from uv.lock).",
+    "--port", type=click.IntRange(0, 65535), help="Override [tool.aloft] port for this run."
+)
+@click.option("--host", help="Override [tool.aloft] host for this run.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Override [tool.aloft] workers (0: from the CPU quota and memory limit).",
+)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development only).")
+@interpreter_option(
+    "Interpreter of the app's environment (default: its .venv, synced from uv.lock)."
 )
 def run(
     project: Path | None,

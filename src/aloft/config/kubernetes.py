@@ -21,6 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aloft.runtime.secretshape import secret_setting
+
 # A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource), e.g. 250m, 1.5, 512Mi, 1e3.
 _QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|[mkMGTPE]|[KMGTPE]i)?$")
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -28,22 +30,12 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_REF = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?):([-._a-zA-Z0-9]+)$")
 _KUBE_VERSION = re.compile(r"^v?1\.(\d+)(\.\d+)?$")
-# Names that hold credentials: a value under such a name belongs in a Secret, not a ConfigMap.
-_SECRET_NAME = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.IGNORECASE
-)
-# Values that carry a password in a URL (scheme://user:password@host).
-_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
 
 
 def quantity(value: str, example: str) -> str:
     if not _QUANTITY.match(value):
         raise ValueError(f"not a Kubernetes quantity; use a value such as {example}")
     return value
-
-
-def _secret_like(name: str, value: str) -> bool:
-    return bool(_SECRET_NAME.search(name) and value) or bool(_URL_PASSWORD.match(value))
 
 
 class Autoscaling(BaseModel):
@@ -193,10 +185,11 @@ class Workload(BaseModel):
                 raise ValueError(f"{name!r} is not an environment variable name")
             if not isinstance(item, str):
                 raise ValueError(f"env {name}: quote the value (env values are strings)")
-            if _secret_like(name, item):
+            why = secret_setting(name, item)
+            if why:
                 raise ValueError(
-                    f"env {name} looks like a secret value in plain config; store it in a Secret"
-                    f' and reference it: secret_env = {{ {name} = "SECRET-NAME:KEY" }}'
+                    f"env {name} looks like a secret value in plain config ({why}); store it in"
+                    f' a Secret and reference it: secret_env = {{ {name} = "SECRET-NAME:KEY" }}'
                 )
         return value
 

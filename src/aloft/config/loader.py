@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from aloft.config import serve as serve_ranges
 from aloft.config.model import ENVIRONMENTS_KEY, SECTIONS, ProjectConfig, annotation_at
 from aloft.exceptions import ConfigError
 from aloft.runtime.options import ENV_PREFIX, ServeOptions
@@ -90,6 +91,11 @@ def load_config(
             document = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: not valid TOML ({exc}); fix the syntax") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{label}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start});"
+            " TOML files must be UTF-8: save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read ({exc.strerror})") from None
 
@@ -100,10 +106,17 @@ def load_config(
         )
     if not isinstance(table, dict):
         raise ConfigError(f"{label}: tool.aloft must be a table")
-    project_name = str(document.get("project", {}).get("name", pyproject.parent.name))
+    project_table = document.get("project", {})
+    if not isinstance(project_table, dict):
+        raise ConfigError(
+            f"{label}: project = {json.dumps(project_table)} is not a table;"
+            ' use a [project] table with name = "..."'
+        )
+    project_name = str(project_table.get("name", pyproject.parent.name))
 
     environment = environment or env.get(ENV_SELECTOR) or None
     environments = table.pop(ENVIRONMENTS_KEY, {})
+    _check_environments(environments, label)
     origins: dict[str, str] = {}
     merged: dict[str, Any] = {}
     _merge(merged, table, origins, f"{label} [tool.aloft", "")
@@ -125,11 +138,28 @@ def load_config(
         config = ProjectConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, merged, origins, label)) from None
+    bad = serve_ranges.describe(config.serve, lambda key: origins.get(key, f"{label} [tool.aloft]"))
+    if bad:
+        raise ConfigError("\n".join(bad))
     if not config.serve.service:
         config = config.model_copy(
             update={"serve": dataclasses.replace(config.serve, service=project_name)}
         )
     return ResolvedConfig(config, origins, pyproject, project_name, environment)
+
+
+def _check_environments(environments: Any, label: str) -> None:
+    if not isinstance(environments, dict):
+        raise ConfigError(
+            f"{label} [tool.aloft] environments = {json.dumps(environments, default=str)}: not a"
+            " table; add one [tool.aloft.environments.NAME] table per environment"
+        )
+    for name, overlay in environments.items():
+        if not isinstance(overlay, dict):
+            raise ConfigError(
+                f"{label} [tool.aloft.environments] {name} = {json.dumps(overlay, default=str)}:"
+                f" not a table; use a [tool.aloft.environments.{name}] table of settings"
+            )
 
 
 def _label(pyproject: Path) -> str:

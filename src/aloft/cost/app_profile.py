@@ -10,12 +10,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from aloft.exceptions import ConfigError
+from aloft.fileio import atomic_write_text
 
 FORMAT = "aloft-profile/1"
 
@@ -57,16 +56,7 @@ class AppProfile:
 
 def save_profile(profile: AppProfile, path: Path) -> None:
     """Write atomically: a half-written profile must never be priced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(profile.to_json(), fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(profile.to_json(), indent=2, sort_keys=True) + "\n")
 
 
 def load_profile(path: Path) -> AppProfile:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 from aloft.cost.catalog import DATA_PACKAGE, Price, Tier, load_catalog
 from aloft.exceptions import ConfigError
+from aloft.fileio import atomic_write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -189,13 +188,5 @@ def import_offer_files(paths: list[Path], region: str, out: Path) -> dict[str, P
         )
     text = render_catalog(prices, region)
     tomllib.loads(text)  # what we write must read back
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(out, text)
     return prices

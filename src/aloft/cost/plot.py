@@ -9,12 +9,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from aloft.cost.compare import Comparison, monthly
 from aloft.cost.platforms import PlatformModel
+from aloft.fileio import atomic_write
 
 CURVE_POINTS = 40
 FLOOR_USD = 0.01
@@ -131,12 +130,4 @@ def write_plot(
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)

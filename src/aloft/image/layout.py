@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from aloft.fileio import file_mode, publish_dir
 from aloft.image.cache import Cache
 from aloft.image.oci import INDEX, MANIFEST, Image, ImageIndex, canonical
 
@@ -56,6 +57,7 @@ def write_layout(target: Image | ImageIndex, cache: Cache, dest: Path, tag: str 
     dest.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
+        publish_dir(temp)
         blob_dir = temp / "blobs" / "sha256"
         blob_dir.mkdir(parents=True)
         for digest, source in sorted(_blobs(target, cache).items()):
@@ -67,6 +69,8 @@ def write_layout(target: Image | ImageIndex, cache: Cache, dest: Path, tag: str 
                     os.link(source, path)
                 except OSError:
                     shutil.copyfile(source, path)
+                # Blobs cached by older versions are 0600; the layout is for other tools to read.
+                os.chmod(path, file_mode())
         (temp / "oci-layout").write_bytes(LAYOUT_FILE)
         (temp / "index.json").write_bytes(_index(target, tag))
         if dest.exists():
@@ -86,6 +90,7 @@ def write_tarball(target: Image, cache: Cache, dest: Path, repo_tag: str) -> Non
     dest = dest.resolve()
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    os.fchmod(fd, file_mode())
     os.close(fd)
     try:
         manifest = [

@@ -1,8 +1,9 @@
 """Put images into a registry and get base images out of one.
 
 Order matters: every blob first, then each platform's manifest by digest, then the index or
-manifest under the tag, then the SBOM that refers to it. A push killed at any point leaves only
-blobs (harmless, reused next time), never a manifest with missing blobs.
+manifest by digest, then every referrer (the SBOMs), and the tag last. A push that fails at any
+point leaves only content addressed by digest (harmless, reused next time): never a manifest
+with missing blobs, and never a tag moved to an image whose SBOM is missing.
 """
 
 from __future__ import annotations
@@ -45,6 +46,21 @@ def push(
     progress: Progress = _quiet,
 ) -> str:
     """Push `target` to `ref` (tag or, without one, by digest only); return its digest."""
+    digest = push_content(registry, ref, target, cache, mount_from=mount_from, progress=progress)
+    move_tag(registry, ref, target)
+    return digest
+
+
+def push_content(
+    registry: Registry,
+    ref: ImageRef,
+    target: Image | ImageIndex,
+    cache: Cache,
+    *,
+    mount_from: dict[str, str] | None = None,
+    progress: Progress = _quiet,
+) -> str:
+    """Every blob and manifest of `target`, all by digest (no tag yet); return its digest."""
     images = target.images if isinstance(target, ImageIndex) else (target,)
     mounts = mount_from or {}
     done: set[str] = set()
@@ -61,12 +77,15 @@ def push(
     if isinstance(target, ImageIndex):
         for image in images:
             registry.put_manifest(ref.repository, image.digest, image.manifest, MANIFEST)
-        return registry.put_manifest(
-            ref.repository, ref.tag or target.digest, target.manifest, INDEX
-        )
-    return registry.put_manifest(
-        ref.repository, ref.tag or target.digest, target.manifest, MANIFEST
-    )
+        return registry.put_manifest(ref.repository, target.digest, target.manifest, INDEX)
+    return registry.put_manifest(ref.repository, target.digest, target.manifest, MANIFEST)
+
+
+def move_tag(registry: Registry, ref: ImageRef, target: Image | ImageIndex) -> None:
+    """Point `ref`'s tag at `target`, once everything it refers to is in place."""
+    if ref.tag:
+        media_type = INDEX if isinstance(target, ImageIndex) else MANIFEST
+        registry.put_manifest(ref.repository, ref.tag, target.manifest, media_type)
 
 
 def attach(
@@ -173,20 +192,26 @@ def push_build(
     """Push a build and attach each platform image's SBOM (keyed by image digest) to it."""
     from aloft.image.sbom import MEDIA_TYPE
 
-    digest = push(registry, ref, target, cache, mount_from=mount_from, progress=progress)
+    digest = push_content(registry, ref, target, cache, mount_from=mount_from, progress=progress)
     images = target.images if isinstance(target, ImageIndex) else (target,)
-    for image in images:
-        payload = sboms.get(image.digest)
-        if payload is not None:
-            attach(
-                registry,
-                ref,
-                image.digest,
-                len(image.manifest),
-                MANIFEST,
-                MEDIA_TYPE,
-                payload,
-                {"org.opencontainers.image.created": image.config_json().get("created", "")},
-            )
-            progress(f"sbom attached to {image.digest[:19]}")
+    try:
+        for image in images:
+            payload = sboms.get(image.digest)
+            if payload is not None:
+                attach(
+                    registry,
+                    ref,
+                    image.digest,
+                    len(image.manifest),
+                    MANIFEST,
+                    MEDIA_TYPE,
+                    payload,
+                    {"org.opencontainers.image.created": image.config_json().get("created", "")},
+                )
+                progress(f"sbom attached to {image.digest[:19]}")
+    except OperationFailed as exc:
+        if ref.tag:
+            raise OperationFailed(f"{exc}; the tag {ref.tag} was not moved") from None
+        raise
+    move_tag(registry, ref, target)
     return digest

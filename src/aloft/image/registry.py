@@ -86,11 +86,7 @@ class Registry:
             try:
                 response = self.http.request(method, url, headers=headers, **kwargs)
             except httpx.TransportError as exc:
-                raise OperationFailed(
-                    f"registry {self.host} unreachable over {self.scheme} "
-                    f"({exc.__class__.__name__}: {exc}); "
-                    "check the address, that it is running, and --insecure-registry for plain HTTP"
-                ) from None
+                raise self._transport_failure(exc, method, url) from None
             if response.status_code != 401 or attempt == 1:
                 break
             self._answer_challenge(response, scope)
@@ -110,6 +106,30 @@ class Registry:
                 f"registry {self.host} denied {method} {scope} (403); ask for push/pull rights"
             )
         return response
+
+    def _transport_failure(
+        self, exc: httpx.TransportError, method: str, url: str | httpx.URL
+    ) -> OperationFailed:
+        """Say what happened: no connection at all is a different fix from one cut mid-way."""
+        cause = f"{exc.__class__.__name__}: {exc}".rstrip(": ")
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            hint = "check the address and that it is running"
+            if self.scheme == "https":
+                hint += ", and --insecure-registry if it serves plain HTTP"
+            return OperationFailed(
+                f"registry {self.host} unreachable over {self.scheme} ({cause}); {hint}"
+            )
+        path = httpx.URL(str(url)).path
+        if isinstance(exc, httpx.TimeoutException):
+            return OperationFailed(
+                f"registry {self.host} stopped answering during {method} {path} ({cause}); the"
+                " registry or the network is slow or stuck: run the push again"
+            )
+        return OperationFailed(
+            f"registry {self.host} connection was cut during {method} {path} ({cause}): the"
+            " registry or a proxy in between reset or closed it mid-transfer; run the push again"
+            " (blobs already sent are reused)"
+        )
 
     def _authorization(self, scope: str) -> str | None:
         if scope in self._tokens:

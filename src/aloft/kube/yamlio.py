@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from aloft.exceptions import ConfigError
+from aloft.fileio import atomic_write_text
 from aloft.kube.manifest import Manifest
 
 
@@ -103,15 +104,7 @@ def _index(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:

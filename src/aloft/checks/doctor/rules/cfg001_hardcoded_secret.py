@@ -6,16 +6,10 @@ import ast
 import re
 from collections.abc import Iterator
 
-from aloft.checks.doctor.knowledge import (
-    KEY_FORMATS,
-    PASSWORD_IN_URL,
-    PLACEHOLDER,
-    is_env_lookup,
-    looks_random,
-    secret_like,
-)
+from aloft.checks.doctor.knowledge import is_env_lookup, looks_random, secret_like
 from aloft.checks.doctor.rules import Hit
 from aloft.checks.doctor.source import PySource, const_str, target_name
+from aloft.runtime.secretshape import secret_in_value
 
 ID = "CFG001"
 ENUM_LIKE = re.compile(r"[A-Z]+[0-9]*(_[A-Z]+[0-9]*)+|[a-z]+([_.:-][a-z]+)+")
@@ -57,18 +51,8 @@ def _names_itself(name: str | None, text: str) -> bool:
 
 
 def _known_format(text: str) -> str | None:
-    for label, pattern in KEY_FORMATS:
-        match = pattern.search(text)
-        if match and "EXAMPLE" not in text:
-            return f"hard-coded {label} in a string literal"
-    match = PASSWORD_IN_URL.match(text)
-    if (
-        match
-        and not PLACEHOLDER.search(match.group(1))
-        and not match.group(1).startswith(("$", "%", "{"))
-    ):
-        return "connection URL with a password in it"
-    return None
+    shape = secret_in_value(text)
+    return f"hard-coded secret in a string literal: {shape}" if shape else None
 
 
 def _bindings(node: ast.AST) -> Iterator[tuple[str | None, ast.expr]]:

@@ -1,19 +1,15 @@
-"""CFG101 secret-in-env-value: a literal env value under a credential-like name, or a URL with a
-password in it."""
+"""CFG101 secret-in-env-value: a literal env value under a credential-like name, or a value with a
+credential's shape (a URL or connection string with a password, a known token format)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from aloft.checks.kube.rules import Hit, KubeContext, containers
 from aloft.kube.manifest import Manifest
+from aloft.runtime.secretshape import secret_setting
 
 ID = "CFG101"
-_NAME = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.IGNORECASE
-)
-_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
 
 
 def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
@@ -22,7 +18,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
             if not isinstance(env, dict) or "value" not in env:
                 continue
             name, value = str(env.get("name", "")), str(env.get("value") or "")
-            if value and (_NAME.search(name) or _URL_PASSWORD.match(value)):
+            if secret_setting(name, value):
                 yield Hit(
                     f"{path}.env.{index}.value", f"env {name} holds a secret value in plain text"
                 )
