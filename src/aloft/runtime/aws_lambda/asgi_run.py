@@ -26,7 +26,11 @@ def scope(request: HTTPRequest, event: Any, context: Any, state: dict[str, Any])
         "method": request.method,
         "scheme": request.scheme,
         "path": path,
-        "raw_path": path.encode("utf-8", "surrogateescape"),
+        "raw_path": (
+            request.raw_path
+            if request.raw_path is not None
+            else path.encode("utf-8", "surrogateescape")
+        ),
         "query_string": request.query,
         "root_path": request.root_path,
         "headers": request.headers,

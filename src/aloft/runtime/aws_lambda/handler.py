@@ -51,6 +51,7 @@ class LambdaHandler:
         lifespan: bool = True,
         configure_logging: bool | None = None,
         observe: bool = True,
+        probes: bool | None = None,
     ) -> None:
         from aloft.runtime.options import ServeOptions
 
@@ -59,6 +60,13 @@ class LambdaHandler:
         self.options = options
         self.base_path = base_path.rstrip("/")
         self.observe = observe
+        if probes is None:
+            probes = _flag(os.environ.get("ALOFT_LAMBDA_PROBES"), False)
+        # /healthz, /readyz and /metrics are for an orchestrator and a scraper, and Lambda has
+        # neither: through a public API anyone could reach them, they would hide the app's own
+        # routes of those names, and the counters would cover one environment only (EMF carries
+        # the metrics). Off unless asked for.
+        self.probes = probes
         self.handlers: dict[str, Callable[..., Any]] = {}
         self.app: Any = None
         self.interface = ""
@@ -179,7 +187,9 @@ class LambdaHandler:
         from aloft.runtime.aws_lambda.observer import LambdaObserver
 
         observer = LambdaObserver(app, self.options)
-        if os.environ.get("ALOFT_LAMBDA_EMF", "true").lower() not in ("0", "false", "no", "off"):
+        if not self.probes:
+            observer.probes = {}
+        if _flag(os.environ.get("ALOFT_LAMBDA_EMF"), True):
             observer.emf_namespace = os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
         observer.service = service
         self.app.observer = observer
@@ -225,6 +235,12 @@ class LambdaHandler:
         from aloft.runtime.aws_lambda import wsgi_run
 
         return wsgi_run.call(self.app, wsgi_run.environ(request, event, context))
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def _error(source: ModuleType, event: dict[str, Any], status: int, message: str) -> Any:

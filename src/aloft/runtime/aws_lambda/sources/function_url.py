@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from aloft.runtime.aws_lambda.sources.apigw_v2 import request, response
+from aloft.runtime.aws_lambda.sources.apigw_v2 import from_event, response
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from typing import Any
+
+    from aloft.runtime.aws_lambda.sources._http import HTTPRequest
 
 NAME = "function-url"
 __all__ = ["NAME", "matches", "request", "response"]
@@ -18,3 +20,8 @@ def matches(event: dict[str, Any]) -> bool:
         return False
     domain = context.get("domainName")
     return isinstance(domain, str) and ".lambda-url." in domain
+
+
+def request(event: dict[str, Any]) -> HTTPRequest:
+    """Unlike an HTTP API, a Function URL passes `rawPath` as the client sent it, %-encoded."""
+    return from_event(event, decoded=False)
