@@ -152,6 +152,9 @@ class LambdaHandler:
 
             root, request.path = split_path(request.path, self.base_path)
             request.root_path += root
+        out = invocation.response_stream.get()
+        if out is not None and hasattr(source, "prelude"):
+            return self._streamed(source, request, event, context, out)
         try:
             if self.interface == "asgi":
                 status, headers, body = self._asgi(request, event, context)
@@ -163,6 +166,36 @@ class LambdaHandler:
             logging.getLogger("aloft.lambda").exception("unhandled error in the app")
             status, headers, body = 500, [_JSON], _ERROR_BODY
         return source.response(status, headers, body, event)
+
+    def _streamed(
+        self, source: ModuleType, request: HTTPRequest, event: Any, context: Any, out: Any
+    ) -> None:
+        """A Function URL in RESPONSE_STREAM mode: the body goes out as the app sends it."""
+        import logging
+
+        try:
+            if self.interface == "asgi":
+                from aloft.runtime.aws_lambda import asgi_run
+
+                scope = asgi_run.scope(request, event, context, self._state)
+                self.run_async(asgi_run.stream(self.app, scope, request.body, out, source.prelude))
+            else:
+                from aloft.runtime.aws_lambda import wsgi_run
+
+                env = wsgi_run.environ(request, event, context)
+                wsgi_run.stream(self.app, env, out, source.prelude)
+        except Exception as exc:
+            from aloft.runtime.aws_lambda.runtime_api import RuntimeAPIError, error_payload
+
+            if isinstance(exc, RuntimeAPIError):
+                raise  # the Runtime API is gone: nothing to report to
+            logging.getLogger("aloft.lambda").exception("unhandled error in the app")
+            if out.started:
+                out.fail(error_payload(exc))  # after the first byte: Lambda's error trailers
+                return None
+            out.write(source.prelude(500, [_JSON]) + _ERROR_BODY)
+        out.finish()
+        return None
 
     # -- ASGI -----------------------------------------------------------------------------
 
