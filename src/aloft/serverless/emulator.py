@@ -264,10 +264,10 @@ class _Worker:
     def signal_stop(self, sigterm: bool) -> None:
         """Stop the environment as Lambda does: SIGTERM (shutdown hooks run) only for a function
         with extensions; otherwise it is killed with no notice, and no hook runs."""
-        self.inbox.put(None)
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM if sigterm else signal.SIGKILL)
+        self.inbox.put(None)  # after the signal: a runtime told to stop first would exit cleanly
 
     def reap(self, deadline: float) -> None:
         """Wait for the stopped process until `deadline` (monotonic), then kill it."""

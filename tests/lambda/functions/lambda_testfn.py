@@ -97,3 +97,21 @@ def sized(event: Any, context: Any) -> str:
 
 def event_type(event: Any, context: Any) -> str:
     return type(event).__name__
+
+
+async def sized_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An HTTP response of `?size=` bytes of text."""
+    if scope["type"] != "http":
+        return  # no lifespan
+    size = int(scope["query_string"].decode().partition("=")[2] or 0)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"z" * size})
+
+
+sized_http = lambda_handler(sized_app)

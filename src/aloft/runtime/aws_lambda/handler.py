@@ -191,7 +191,8 @@ class LambdaHandler:
                 raise  # the Runtime API is gone: nothing to report to
             logging.getLogger("aloft.lambda").exception("unhandled error in the app")
             if out.started:
-                out.fail(error_payload(exc))  # after the first byte: Lambda's error trailers
+                # After the first byte: Lambda's error trailers.
+                out.fail(error_payload(exc, getattr(context, "aws_request_id", "")))
                 return None
             out.write(source.prelude(500, [_JSON]) + _ERROR_BODY)
         out.finish()

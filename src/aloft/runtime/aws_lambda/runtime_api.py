@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 API = "/2018-06-01/runtime"
+_THIS = "aws_lambda/runtime_api.py"
 
 
 class RuntimeAPIError(Exception):
@@ -272,8 +273,13 @@ class RuntimeFault(Exception):
         super().__init__(message)
         self.error_type = error_type
 
-    def payload(self) -> dict[str, Any]:
-        return {"errorMessage": str(self), "errorType": self.error_type, "stackTrace": []}
+    def payload(self, request_id: str = "") -> dict[str, Any]:
+        return {
+            "errorMessage": str(self),
+            "errorType": self.error_type,
+            "requestId": request_id,
+            "stackTrace": [],
+        }
 
 
 def unmarshal(body: bytes) -> Any:
@@ -293,13 +299,20 @@ def marshal(result: Any) -> bytes:
         raise RuntimeFault("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
 
 
-def error_payload(exc: BaseException) -> dict[str, Any]:
+def error_payload(exc: BaseException, request_id: str = "") -> dict[str, Any]:
+    """The error as Lambda's runtimes report it (awslambdaric's fields, in its order), with the
+    stack trace starting in the user's code, not in this loop."""
     import traceback
 
+    frames = traceback.extract_tb(exc.__traceback__)
+    # By name, not by __file__: in a zip of bytecode the recorded path is the build's.
+    while frames and frames[0].filename.replace("\\", "/").endswith(_THIS):
+        frames.pop(0)
     return {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
-        "stackTrace": traceback.format_tb(exc.__traceback__),
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
     }
 
 
@@ -361,12 +374,14 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
             result = handler(event, context)
             payload = b"" if stream is not None and stream.done else marshal(result)
         except RuntimeFault as fault:
-            if not _report(client, context.aws_request_id, stream, fault.payload()):
+            error = fault.payload(context.aws_request_id)
+            if not _report(client, context.aws_request_id, stream, error):
                 return 0
         except RuntimeAPIError:
             return 0  # lost the Runtime API while streaming
         except Exception as exc:
-            if not _report(client, context.aws_request_id, stream, error_payload(exc)):
+            error = error_payload(exc, context.aws_request_id)
+            if not _report(client, context.aws_request_id, stream, error):
                 return 0
         else:
             try:
