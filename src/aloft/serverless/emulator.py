@@ -217,6 +217,12 @@ def lambda_environment(spec: FunctionSpec, runtime_api: str) -> dict[str, str]:
         "PYTHONPATH": str(spec.cwd),
         "PYTHONUNBUFFERED": "1",
     }
+    if spec.stream:
+        # How aloft's runtime learns that its Function URL is in RESPONSE_STREAM mode; on AWS
+        # the function's environment carries it (rendered with the function by the model).
+        from aloft.runtime.aws_lambda.runtime_api import STREAM_ENV
+
+        env[STREAM_ENV] = "true"
     env.update(spec.env)
     return env
 

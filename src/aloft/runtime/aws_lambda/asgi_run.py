@@ -144,6 +144,14 @@ async def stream(
 
     try:
         await app(scope, receive, send)
+    except Exception:
+        if not finished:
+            raise
+        # The response went out whole (Starlette sends its 500, then re-raises): nothing to
+        # cut short; the error is the app's, for the log.
+        import logging
+
+        logging.getLogger("aloft.lambda").exception("unhandled error in the app")
     finally:
         finished = True
         if done is not None and not done.done():
