@@ -3,7 +3,8 @@
 The app runs inside aloft's own middleware (AloftASGI/AloftWSGI), so logs, request and trace ids
 and metrics behave exactly as under `aloft run`. Everything costly happens once per execution
 environment, at construction (Lambda's init phase): logging, the event loop and ASGI lifespan
-startup. Shutdown hooks run when the environment is told to stop (SIGTERM).
+startup. Shutdown hooks run only if Lambda sends SIGTERM, which it does only for a function with
+an extension; otherwise the environment is frozen and killed without notice.
 """
 
 from __future__ import annotations
