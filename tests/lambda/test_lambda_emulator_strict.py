@@ -259,3 +259,14 @@ def test_aloft_and_awslambdaric_give_the_same_results_through_serve() -> None:
         assert results["aloft"][index] == results["awslambdaric"][index], (handler, payload[:80])
     statuses = [results["aloft"][i][0] for i in range(len(PARITY_EVENTS))]
     assert statuses == ["ok", "ok", "ok", "error", "ok", "ok", "error", "error", "error", "crashed"]
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_a_handler_error_is_traced_from_the_users_code_not_the_runtime(client: str) -> None:
+    with emulated(CLIENTS[client]("lambda_testfn.fail")) as (emulator, _, _):
+        result = emulator.invoke(b"{}")
+    error = json.loads(result.payload)
+    assert (error["errorType"], error["errorMessage"]) == ("KeyError", "'missing thing'")
+    assert error["requestId"] == result.request_id
+    assert "lambda_testfn.py" in error["stackTrace"][0]
+    assert not any("runtime_api.py" in frame for frame in error["stackTrace"])
