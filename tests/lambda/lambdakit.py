@@ -127,10 +127,19 @@ def emulated(
     concurrency: int = 2,
     fmt: EventFormat = "v2",
     name: str = "fn",
+    stream: bool = False,
+    extensions: bool = False,
 ) -> Iterator[tuple[Emulator, HTTPFront, list[str]]]:
     lines: list[str] = []
     spec = FunctionSpec(
-        name, command, cwd, dict(env or {}), timeout=timeout, concurrency=concurrency
+        name,
+        command,
+        cwd,
+        dict(env or {}),
+        timeout=timeout,
+        concurrency=concurrency,
+        stream=stream,
+        extensions=extensions,
     )
     emulator = Emulator(spec, output=lines.append)
     front = HTTPFront(emulator, fmt=fmt)

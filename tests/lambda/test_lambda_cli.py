@@ -80,13 +80,14 @@ def test_lambda_serve_answers_real_http_and_direct_invocations(redis_server: obj
             content=json.dumps(
                 {
                     "version": "2.0",
-                    "rawPath": "/healthz",
+                    "rawPath": "/",
                     "requestContext": {"http": {"method": "GET"}},
                 }
             ),
             timeout=10,
         )
         assert direct.status_code == 200 and direct.json()["statusCode"] == 200
+        assert "visits" in direct.json()["body"]  # the app's answer: aloft's probes are off
     finally:
         process.terminate()
         process.wait(15)

@@ -256,10 +256,10 @@ def deploy_command(
 @click.option(
     "--event-format",
     type=click.Choice(["v2", "v1", "alb", "alb-multi", "url"]),
-    default="v2",
-    show_default=True,
-    help="Event shape HTTP requests become: API Gateway HTTP API (v2), REST API (v1), ALB with "
-    "multi-value headers off (alb) or on (alb-multi), Function URL (url).",
+    default=None,
+    help="Event shape HTTP requests become: API Gateway HTTP API (v2, the default), REST API "
+    "(v1), ALB with multi-value headers off (alb) or on (alb-multi), Function URL (url; the "
+    "default and the only choice for a function with stream = true).",
 )
 @click.option(
     "--stage",
@@ -280,20 +280,39 @@ def deploy_command(
     show_default=True,
     help="Runtime API client in the environments.",
 )
+@click.option(
+    "--extensions",
+    is_flag=True,
+    help="Stop environments as Lambda does for a function with extensions: SIGTERM first, so "
+    "shutdown hooks run (without extensions Lambda kills the environment; no hook runs).",
+)
+@click.option(
+    "--python",
+    "python",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Interpreter of the app's environment (default: the project's .venv, synced from "
+    "uv.lock, as `aloft run` uses).",
+)
 def serve_command(
     project: Path | None,
     environment: str | None,
     function_name: str | None,
     host: str,
     port: int,
-    event_format: str,
+    event_format: str | None,
     stage: str | None,
     concurrency: int,
     client: str,
+    extensions: bool,
+    python: Path | None,
 ) -> None:
-    """Run the function locally, without Docker: real HTTP in, Lambda events to worker processes."""
+    """Run the function locally, without Docker: real HTTP in, Lambda events to worker processes.
+
+    The handler runs in the app's own environment (its .venv), never in the tool's.
+    """
     from aloft.serverless.emulator import Emulator, FunctionSpec, HTTPFront
     from aloft.serverless.model import build_stack
+    from aloft.serving import app_python
 
     resolved = resolve(project, environment)
     stack = build_stack(resolved)
@@ -304,13 +323,26 @@ def serve_command(
             f"--function {function_name}: not in [tool.aloft.lambda.functions]; "
             f"known: {', '.join(sorted(functions))}"
         )
-    if client == "aloft":
-        command = [sys.executable, "-m", "aloft.runtime.aws_lambda", fn.handler]
-    else:
-        command = [sys.executable, "-m", "awslambdaric", fn.handler]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA")}
+    # The field the "stream = true" setting of a function lands in (Function URL RESPONSE_STREAM).
+    stream = bool(getattr(fn, "stream", False))
+    if event_format is None:
+        event_format = "url" if stream else "v2"
+    elif stream and event_format != "url":
+        raise ConfigError(
+            f"--event-format {event_format}: function {fn.key} has stream = true, and only a "
+            "Function URL streams; use --event-format url"
+        )
+    interpreter = app_python(resolved.root, python)
+    module = "aloft.runtime.aws_lambda" if client == "aloft" else "awslambdaric"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_LAMBDA") and k not in ("VIRTUAL_ENV", "PYTHONHOME")
+    }
     env.update(fn.environment)
     env.pop("ALOFT_SECRET_REFS", None)  # locally, secrets come from the environment
+    _check_importable(interpreter, module, resolved.pyproject, client, env)
+    command = [str(interpreter), "-m", module, fn.handler]
     spec = FunctionSpec(
         fn.name,
         command,
@@ -320,6 +352,8 @@ def serve_command(
         fn.memory,
         concurrency,
         stack.region,
+        stream=stream,
+        extensions=extensions,
     )
     if stage is not None and (event_format not in ("v1", "v2") or not stage or "/" in stage):
         raise ConfigError(
@@ -338,7 +372,7 @@ def serve_command(
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)  # stop the environments too, running their shutdown hooks
+    signal.signal(signal.SIGTERM, stop)  # stop the environments too, as Lambda would
     try:
         front.serve_forever()
     except KeyboardInterrupt:
@@ -346,3 +380,24 @@ def serve_command(
     finally:
         front.close()
         emulator.close()
+
+
+def _check_importable(
+    interpreter: Path, module: str, pyproject: Path, client: str, env: dict[str, str]
+) -> None:
+    """The runtime client must be importable in the app's environment, as it is in the zip."""
+    import subprocess
+
+    probe = subprocess.run(
+        [str(interpreter), "-c", f"import {module}"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode == 0:
+        return
+    fix = "uv add 'aloft-runtime[asgi]' (or [wsgi])" if client == "aloft" else "uv add awslambdaric"
+    raise ConfigError(
+        f"{pyproject}: the app's environment ({interpreter}) cannot import {module}; "
+        f"add it to the project's dependencies: {fix}"
+    )

@@ -6,6 +6,11 @@ Lambda sets. An invocation goes to a warm idle worker, else a new one up to `con
 waits; a worker that overruns the timeout is killed, as Lambda does. An HTTP front turns real
 requests into API Gateway v2 (or v1/ALB/Function URL) events and accepts direct invocations on
 `POST /2015-03-31/functions/{name}/invocations`, like AWS's own emulator.
+
+It fails where Lambda fails, so nothing passes here and breaks in the cloud: the 6 MB
+synchronous request and response limits (1 MB behind an ALB), Lambda's error payloads for
+timeouts, crashed runtimes and bad payloads, no SIGTERM at shutdown for a function without
+extensions (its shutdown hooks do not run), and a Function URL's response streaming.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,8 +45,68 @@ _NEXT = "/2018-06-01/runtime/invocation/next"
 # How often a server loop looks for shutdown: the stdlib's 0.5 s made every close() wait that
 # long per server; a wake-up every 50 ms costs nothing measurable.
 _POLL = 0.05
-# How long stopping environments may run their shutdown hooks before they are killed.
-_GRACE = 3.0
+# How long an environment with extensions may run its shutdown hooks after SIGTERM (Lambda
+# gives 500 ms with internal extensions, 2 s with external ones).
+_GRACE = 2.0
+
+# Lambda's synchronous invocation limits: requests up to 6 MiB; responses, as its error message
+# says, up to 6291556 bytes. An ALB passes at most 1 MiB each way to a Lambda target.
+REQUEST_LIMIT = 6 * 1024 * 1024
+RESPONSE_LIMIT = REQUEST_LIMIT + 100
+ALB_LIMIT = 1024 * 1024
+_STREAMING = "application/vnd.awslambda.http-integration-response"
+
+
+class BadRequest(Exception):
+    """An HTTP request this server cannot read (a bad Content-Length, a broken chunk): 400."""
+
+
+class RequestTooLarge(Exception):
+    """An invocation payload over Lambda's synchronous limit: Lambda refuses it, uninvoked."""
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body by Content-Length or chunked transfer; BadRequest if neither is sane."""
+    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+        chunks = [chunk for chunk in _chunks(handler.rfile) if chunk]
+        return b"".join(chunks)
+    given = handler.headers.get_all("Content-Length") or []
+    if not given:
+        return b""
+    values = {v.strip() for v in given}
+    if len(values) != 1 or not next(iter(values)).isdigit():
+        raise BadRequest(f"Content-Length {', '.join(given)!r} is not a length")
+    length = int(next(iter(values)))
+    body = handler.rfile.read(length) if length else b""
+    if len(body) != length:
+        raise BadRequest("the body ended before its Content-Length")
+    return body
+
+
+def _chunks(reader: Any, trailers: dict[str, str] | None = None) -> Iterator[bytes]:
+    """The chunks of a chunked body as they arrive; the trailers go into `trailers`."""
+    while True:
+        line = reader.readline(65537)
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise BadRequest(f"bad chunk size {size_text[:20]!r}") from None
+        if size < 0:
+            raise BadRequest("negative chunk size")
+        if size == 0:
+            while True:
+                trailer = reader.readline(65537)
+                if trailer in (b"\r\n", b"\n", b""):
+                    return
+                if trailers is not None:
+                    name, _, value = trailer.decode("latin-1").partition(":")
+                    trailers[name.strip().lower()] = value.strip()
+        chunk = reader.read(size)
+        if len(chunk) != size:
+            raise BadRequest("the body ended inside a chunk")
+        reader.readline(65537)  # the CRLF after the chunk
+        yield chunk
 
 
 class _Server(ThreadingHTTPServer):
@@ -70,6 +135,24 @@ class FunctionSpec:
     memory: int = 512
     concurrency: int = 2
     region: str = "us-east-1"
+    # A Function URL with InvokeMode RESPONSE_STREAM: the runtime may stream its response.
+    stream: bool = False
+    # Whether the function has extensions: only then does Lambda send SIGTERM before it shuts
+    # an environment down. Without, the environment is frozen and killed; no hook runs.
+    extensions: bool = False
+
+
+class StreamSink:
+    """Where a streamed response goes while the function writes it (the HTTP front)."""
+
+    def start(self, content_type: str) -> None:
+        """The runtime opened a streamed response of this content type."""
+
+    def write(self, chunk: bytes) -> None:
+        """One chunk, as the runtime sent it."""
+
+    def end(self, error: bytes | None) -> None:
+        """The response is complete, or failed after it began (`error`, Lambda's payload)."""
 
 
 @dataclass
@@ -79,6 +162,8 @@ class InvokeResult:
     duration: float
     request_id: str
     cold: bool
+    content_type: str = "application/json"
+    streamed: bool = False  # the body went to the sink as the function wrote it
 
     @property
     def ok(self) -> bool:
@@ -86,8 +171,19 @@ class InvokeResult:
 
 
 class _Invocation:
-    def __init__(self, payload: bytes, timeout: float, trace_id: str | None) -> None:
+    def __init__(
+        self,
+        payload: bytes,
+        timeout: float,
+        trace_id: str | None,
+        client_context: str | None = None,
+        sink: StreamSink | None = None,
+    ) -> None:
         self.id = str(uuid.uuid4())
+        self.client_context = client_context
+        self.sink = sink
+        self.streamed = False
+        self.content_type = "application/json"
         self.payload = payload
         self.deadline_ms = int((time.time() + timeout) * 1000)
         self.trace_id = trace_id or (
@@ -121,6 +217,12 @@ def lambda_environment(spec: FunctionSpec, runtime_api: str) -> dict[str, str]:
         "PYTHONPATH": str(spec.cwd),
         "PYTHONUNBUFFERED": "1",
     }
+    if spec.stream:
+        # How aloft's runtime learns that its Function URL is in RESPONSE_STREAM mode; on AWS
+        # the function's environment carries it (rendered with the function by the model).
+        from aloft.runtime.aws_lambda.runtime_api import STREAM_ENV
+
+        env[STREAM_ENV] = "true"
     env.update(spec.env)
     return env
 
@@ -159,14 +261,19 @@ class _Worker:
         if self.current is invocation and not invocation.done.is_set():
             invocation.status, invocation.result = status, result
             self.current = None
+            if invocation.streamed and invocation.sink is not None and status != "ok":
+                # Timed out or crashed mid-stream: the client's response is cut off.
+                with contextlib.suppress(Exception):
+                    invocation.sink.end(result)
             invocation.done.set()
 
-    def signal_stop(self) -> None:
-        """Tell the environment to stop: SIGTERM runs the app's shutdown hooks, as on Lambda."""
-        self.inbox.put(None)
+    def signal_stop(self, sigterm: bool) -> None:
+        """Stop the environment as Lambda does: SIGTERM (shutdown hooks run) only for a function
+        with extensions; otherwise it is killed with no notice, and no hook runs."""
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGTERM)
+                self.process.send_signal(signal.SIGTERM if sigterm else signal.SIGKILL)
+        self.inbox.put(None)  # after the signal: a runtime told to stop first would exit cleanly
 
     def reap(self, deadline: float) -> None:
         """Wait for the stopped process until `deadline` (monotonic), then kill it."""
@@ -208,9 +315,10 @@ def _runtime_handler(worker: _Worker) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
+        def _bad(self, error: BadRequest) -> None:
+            self.close_connection = True
+            message = json.dumps({"errorMessage": str(error), "errorType": "BadRequest"})
+            self._reply(400, message.encode(), {"Connection": "close"})
 
         def do_GET(self) -> None:
             if self.path != _NEXT:
@@ -222,21 +330,34 @@ def _runtime_handler(worker: _Worker) -> type[BaseHTTPRequestHandler]:
                 return
             worker.current = invocation
             spec = worker.emulator.spec
-            self._reply(
-                200,
-                invocation.payload,
-                {
-                    "Lambda-Runtime-Aws-Request-Id": invocation.id,
-                    "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
-                    "Lambda-Runtime-Invoked-Function-Arn": (
-                        f"arn:aws:lambda:{spec.region}:123456789012:function:{spec.name}"
-                    ),
-                    "Lambda-Runtime-Trace-Id": invocation.trace_id,
-                },
-            )
+            headers = {
+                "Lambda-Runtime-Aws-Request-Id": invocation.id,
+                "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+                "Lambda-Runtime-Invoked-Function-Arn": (
+                    f"arn:aws:lambda:{spec.region}:123456789012:function:{spec.name}"
+                ),
+                "Lambda-Runtime-Trace-Id": invocation.trace_id,
+            }
+            if invocation.client_context is not None:
+                headers["Lambda-Runtime-Client-Context"] = invocation.client_context
+            self._reply(200, invocation.payload, headers)
 
         def do_POST(self) -> None:
-            body = self._body()
+            if (
+                self.path.startswith(_PREFIX)
+                and self.path.endswith("/response")
+                and (
+                    self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower()
+                    == "streaming"
+                )
+            ):
+                self._streamed()
+                return
+            try:
+                body = read_body(self)
+            except BadRequest as exc:
+                self._bad(exc)
+                return
             if self.path == _INIT_ERROR:
                 worker.init_error = body
                 self._reply(202, b'{"status":"OK"}')
@@ -244,22 +365,97 @@ def _runtime_handler(worker: _Worker) -> type[BaseHTTPRequestHandler]:
                 if current is not None:
                     worker.finish(current, "init-error", body)
                 return
-            if not self.path.startswith(_PREFIX):
-                self._reply(404, b'{"errorMessage":"not found"}')
+            invocation = self._invocation()
+            if invocation is None:
                 return
-            request_id, _, kind = self.path[len(_PREFIX) :].partition("/")
-            invocation = worker.current
-            if invocation is None or invocation.id != request_id:
-                self._reply(400, b'{"errorMessage":"unknown request id"}')
-                return
+            kind = self.path.rpartition("/")[2]
             if kind == "response":
+                if len(body) > RESPONSE_LIMIT:
+                    # Lambda refuses the response and the invocation fails with its own error.
+                    limit = f"maximum allowed payload size ({RESPONSE_LIMIT} bytes)."
+                    refusal = _error_json(f"Exceeded {limit}", "RequestEntityTooLarge")
+                    self._reply(413, refusal)
+                    failure = _error_json(
+                        f"Response payload size exceeded {limit}", "Function.ResponseSizeTooLarge"
+                    )
+                    worker.finish(invocation, "error", failure)
+                    return
                 self._reply(202, b'{"status":"OK"}')
+                invocation.content_type = self.headers.get("Content-Type") or "application/json"
                 worker.finish(invocation, "ok", body)
             elif kind == "error":
                 self._reply(202, b'{"status":"OK"}')
                 worker.finish(invocation, "error", body)
             else:
                 self._reply(404, b'{"errorMessage":"not found"}')
+
+        def _invocation(self) -> _Invocation | None:
+            """The invocation the request names, or None after answering 404/400."""
+            if not self.path.startswith(_PREFIX):
+                self._reply(404, b'{"errorMessage":"not found"}')
+                return None
+            request_id = self.path[len(_PREFIX) :].partition("/")[0]
+            invocation = worker.current
+            if invocation is None or invocation.id != request_id:
+                self._reply(400, b'{"errorMessage":"unknown request id"}')
+                return None
+            return invocation
+
+        def _streamed(self) -> None:
+            """A streamed response: chunks go on to the sink as they arrive; an error after the
+            first byte comes in the Lambda-Runtime-Function-Error-Type/-Body trailers."""
+            invocation = self._invocation()
+            if invocation is None:
+                self.close_connection = True
+                return
+            content_type = self.headers.get("Content-Type") or "application/octet-stream"
+            invocation.content_type = content_type
+            sink = invocation.sink if worker.emulator.spec.stream else None
+            if sink is not None:
+                invocation.streamed = True
+                sink.start(content_type)
+            trailers: dict[str, str] = {}
+            kept: list[bytes] = []
+            size = 0
+            try:
+                for chunk in _chunks(self.rfile, trailers):
+                    if not chunk:
+                        continue
+                    if sink is not None:
+                        with contextlib.suppress(OSError):  # the client went away
+                            sink.write(chunk)
+                    else:
+                        kept.append(chunk)
+                        size += len(chunk)
+            except BadRequest as exc:
+                self._bad(exc)
+                worker.finish(invocation, "crashed", _error_json(str(exc), "Runtime.ExitError"))
+                return
+            error_type = trailers.get("lambda-runtime-function-error-type")
+            self._reply(202, b'{"status":"OK"}')
+            if error_type:
+                import base64
+                import binascii
+
+                try:
+                    error = base64.b64decode(trailers.get("lambda-runtime-function-error-body", ""))
+                except (binascii.Error, ValueError):
+                    error = b""
+                error = error or _error_json("the function failed mid-stream", error_type)
+                worker.finish(invocation, "error", error)
+                return
+            if sink is None and size > RESPONSE_LIMIT:  # buffered by Lambda: the usual limit
+                failure = _error_json(
+                    f"Response payload size exceeded maximum allowed payload size "
+                    f"({RESPONSE_LIMIT} bytes).",
+                    "Function.ResponseSizeTooLarge",
+                )
+                worker.finish(invocation, "error", failure)
+                return
+            if sink is not None:
+                with contextlib.suppress(OSError):
+                    sink.end(None)
+            worker.finish(invocation, "ok", b"".join(kept))
 
     return RuntimeAPI
 
@@ -304,10 +500,24 @@ class Emulator:
                 self._discard(worker)
             self._cond.notify()
 
-    def invoke(self, payload: bytes, trace_id: str | None = None) -> InvokeResult:
+    def invoke(
+        self,
+        payload: bytes,
+        trace_id: str | None = None,
+        *,
+        client_context: str | None = None,
+        sink: StreamSink | None = None,
+    ) -> InvokeResult:
+        """One synchronous invocation. `client_context`: the JSON a caller passed (Invoke's
+        X-Amz-Client-Context); `sink` receives a streamed response as it is written."""
+        if len(payload) > REQUEST_LIMIT:
+            raise RequestTooLarge(
+                f"Request must be smaller than {REQUEST_LIMIT} bytes for the InvokeFunction "
+                "operation"
+            )
         started = time.perf_counter()
         worker, cold = self._acquire()
-        invocation = _Invocation(payload, self.spec.timeout, trace_id)
+        invocation = _Invocation(payload, self.spec.timeout, trace_id, client_context, sink)
         worker.inbox.put(invocation)
         deadline = time.monotonic() + self.spec.timeout
         while not invocation.done.wait(0.02):
@@ -316,11 +526,20 @@ class Emulator:
                 worker.finish(invocation, "init-error", worker.init_error)
             elif worker.process.poll() is not None:
                 worker.current = invocation
-                message = f"Runtime exited with status {worker.process.returncode}"
+                code = worker.process.returncode
+                how = (
+                    f"signal: {(signal.strsignal(-code) or str(-code)).lower()}"
+                    if code < 0
+                    else f"exit status {code}"
+                )
+                message = f"RequestId: {invocation.id} Error: Runtime exited with error: {how}"
                 worker.finish(invocation, "crashed", _error_json(message, "Runtime.ExitError"))
             elif time.monotonic() > deadline:
                 worker.current = invocation
-                message = f"Task timed out after {self.spec.timeout:.2f} seconds"
+                message = (
+                    f"RequestId: {invocation.id} Error: Task timed out after "
+                    f"{self.spec.timeout:.2f} seconds"
+                )
                 worker.finish(invocation, "timeout", _error_json(message, "Sandbox.Timedout"))
         keep = invocation.status in ("ok", "error")
         if keep:
@@ -332,6 +551,8 @@ class Emulator:
             time.perf_counter() - started,
             invocation.id,
             cold,
+            invocation.content_type,
+            invocation.streamed,
         )
 
     def warm_workers(self) -> int:
@@ -347,11 +568,11 @@ class Emulator:
             self._closed = True
             workers, self._all, self._idle = list(self._all), [], []
             self._cond.notify_all()
-        # Every environment gets its SIGTERM at once and they shut down side by side, within
-        # one shared grace period; an environment already gone is not waited for.
+        # Every environment is stopped at once and they shut down side by side, within one
+        # shared grace period; an environment already gone is not waited for.
         for worker in workers:
-            worker.signal_stop()
-        deadline = time.monotonic() + _GRACE
+            worker.signal_stop(self.spec.extensions)
+        deadline = time.monotonic() + (_GRACE if self.spec.extensions else 1.0)
         for worker in workers:
             worker.reap(deadline)
 
@@ -421,6 +642,91 @@ def _outside_stage(fmt: EventFormat) -> tuple[int, list[tuple[str, str]], bytes]
     return 404, [("content-type", "application/json")], b'{"message":"Not Found"}'
 
 
+def _too_large(fmt: EventFormat) -> tuple[int, list[tuple[str, str]], bytes]:
+    """What the service answers for a request its Lambda target cannot take."""
+    if fmt in ("alb", "alb-multi"):
+        html = b"<html><body><center><h1>413 Request Entity Too Large</h1></center></body></html>\n"
+        return 413, [("content-type", "text/html")], html
+    return 413, [("content-type", "application/json")], b'{"message":"Request Entity Too Large"}'
+
+
+class _FrontStream(StreamSink):
+    """A Function URL's streamed response, passed on to the HTTP client chunk by chunk.
+
+    With the http-integration-response content type, the function first writes a JSON prelude
+    (statusCode, headers, cookies) and eight NUL bytes, then the body; any other content type
+    is the body itself, sent as a 200.
+    """
+
+    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
+        self.handler = handler
+        self.content_type = "application/octet-stream"
+        self.prelude: bytearray | None = None
+        self.sent_head = False
+        self.failed = False
+
+    def start(self, content_type: str) -> None:
+        self.content_type = content_type
+        if content_type.split(";", 1)[0].strip().lower() == _STREAMING:
+            self.prelude = bytearray()
+
+    def write(self, chunk: bytes) -> None:
+        if self.prelude is not None:
+            self.prelude += chunk
+            cut = self.prelude.find(b"\0" * 8)
+            if cut < 0:
+                return
+            head, chunk = bytes(self.prelude[:cut]), bytes(self.prelude[cut + 8 :])
+            self.prelude = None
+            self._head(*_prelude(head))
+        elif not self.sent_head:
+            self._head(200, [("content-type", self.content_type)])
+        if chunk:
+            out = self.handler.wfile
+            out.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            out.flush()
+
+    def _head(self, status: int, headers: list[tuple[str, str]]) -> None:
+        self.sent_head = True
+        handler = self.handler
+        handler.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                handler.send_header(name, value)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        handler.wfile.flush()
+
+    def end(self, error: bytes | None) -> None:
+        if error is not None:
+            # After the first byte the status is gone: the client's response is cut short.
+            self.failed = True
+            return
+        if self.prelude is not None:  # a prelude and no body at all
+            head, self.prelude = bytes(self.prelude.rstrip(b"\0")), None
+            self._head(*_prelude(head))
+        elif not self.sent_head:
+            self._head(200, [("content-type", self.content_type)])
+        self.handler.wfile.write(b"0\r\n\r\n")
+        self.handler.wfile.flush()
+
+
+def _prelude(head: bytes) -> tuple[int, list[tuple[str, str]]]:
+    """Status and headers from a streamed response's JSON prelude."""
+    try:
+        prelude = json.loads(head) if head.strip() else {}
+    except ValueError:
+        prelude = {}
+    if not isinstance(prelude, dict):
+        prelude = {}
+    status = prelude.get("statusCode", 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        status = 200
+    headers = [(str(k), str(v)) for k, v in (prelude.get("headers") or {}).items()]
+    headers.extend(("set-cookie", str(c)) for c in prelude.get("cookies") or [])
+    return status, headers
+
+
 def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
     class Front(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -442,13 +748,21 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
 
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            try:
+                body = read_body(self)
+            except BadRequest as exc:
+                # A request that cannot be read cannot be told from the next one: answer, close.
+                self.close_connection = True
+                message = json.dumps({"message": f"Bad Request: {exc}"}).encode()
+                self._send(400, [("content-type", "application/json")], message)
+                return
             path, _, query = self.path.partition("?")
             if (
                 self.command == "POST"
@@ -461,8 +775,12 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
             if resource is None:
                 self._send(*_outside_stage(front.fmt))
                 return
+            fmt = front.fmt
+            if fmt in ("alb", "alb-multi") and len(body) > ALB_LIMIT:
+                self._send(*_too_large(fmt))
+                return
             event = http_event(
-                front.fmt,
+                fmt,
                 self.command,
                 resource,
                 query,
@@ -471,36 +789,88 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
                 self.client_address[0],
                 front.stage or "$default",
             )
-            result = front.emulator.invoke(json.dumps(event).encode())
+            stream = _FrontStream(self) if front.emulator.spec.stream else None
+            try:
+                result = front.emulator.invoke(json.dumps(event).encode(), sink=stream)
+            except RequestTooLarge:
+                self._send(*_too_large(fmt))
+                return
+            if stream is not None and result.streamed and stream.sent_head:
+                if stream.failed or not result.ok:
+                    self.close_connection = True  # cut short: no terminating chunk
+                    front.emulator.output(
+                        f"aloft lambda serve: {result.request_id} failed mid-stream: "
+                        + result.payload.decode("utf-8", "replace")[:500]
+                    )
+                return
             if result.status == "timeout":
-                status, phrase, headers, data = error_response(front.fmt, 504)
+                status, phrase, headers, data = error_response(fmt, 504)
             elif not result.ok:
-                status, phrase, headers, data = error_response(front.fmt, 502)
+                status, phrase, headers, data = error_response(fmt, 502)
+            elif stream is not None:
+                # A streaming Function URL passes a buffered payload on as it is: the body.
+                status, phrase = 200, "OK"
+                headers, data = [("content-type", result.content_type)], result.payload
+            elif fmt in ("alb", "alb-multi") and len(result.payload) > ALB_LIMIT:
+                status, phrase, headers, data = error_response(fmt, 502)
             else:
                 try:
                     payload = json.loads(result.payload)
                 except ValueError:
                     payload = None
-                status, phrase, headers, data = read_response(front.fmt, payload)
+                status, phrase, headers, data = read_response(fmt, payload)
             self._send(status, headers, data, phrase)
 
         def _direct(self, path: str, body: bytes) -> None:
             name = path[len(_INVOKE) : -len("/invocations")]
             if name not in (front.emulator.spec.name, "function"):
-                self._send(
-                    404,
-                    [
-                        ("content-type", "application/json"),
-                        ("x-amzn-errortype", "ResourceNotFoundException"),
-                    ],
-                    json.dumps({"Type": "User", "Message": f"Function not found: {name}"}).encode(),
-                )
+                self._refuse(404, "ResourceNotFoundException", f"Function not found: {name}")
                 return
-            result = front.emulator.invoke(body or b"{}")
+            client_context = None
+            encoded = self.headers.get("X-Amz-Client-Context")
+            if encoded:
+                import base64
+                import binascii
+
+                try:
+                    client_context = base64.b64decode(encoded, validate=True).decode("utf-8")
+                    json.loads(client_context)
+                except (binascii.Error, ValueError):
+                    self._refuse(
+                        400,
+                        "InvalidRequestContentException",
+                        "Client context must be a valid Base64-encoded JSON object.",
+                    )
+                    return
+            if body.strip():
+                try:
+                    json.loads(body)
+                except ValueError as exc:
+                    self._refuse(
+                        400,
+                        "InvalidRequestContentException",
+                        f"Could not parse request body into json: {exc}",
+                    )
+                    return
+            try:
+                # An empty payload goes to the function as it is (no event: None), as AWS's
+                # own emulator passes it.
+                result = front.emulator.invoke(body, client_context=client_context)
+            except RequestTooLarge as exc:
+                self._refuse(413, "RequestEntityTooLargeException", str(exc))
+                return
             headers = [("content-type", "application/json"), ("x-amz-executed-version", "$LATEST")]
             if not result.ok:
                 headers.append(("x-amz-function-error", "Unhandled"))
             self._send(200, headers, result.payload)
+
+        def _refuse(self, status: int, error_type: str, message: str) -> None:
+            """An error of the Invoke API itself: the function never ran."""
+            self._send(
+                status,
+                [("content-type", "application/json"), ("x-amzn-errortype", error_type)],
+                json.dumps({"Type": "User", "Message": message}).encode(),
+            )
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 

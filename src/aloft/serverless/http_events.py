@@ -16,7 +16,7 @@ import time
 import uuid
 from http import HTTPStatus
 from typing import Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 # alb: a target group as AWS creates it (multi_value_headers disabled); alb-multi: enabled.
 EventFormat = Literal["v2", "v1", "alb", "alb-multi", "url"]
@@ -114,6 +114,10 @@ def _v2_event(
         domain = f"{URL_ID}.lambda-url.us-east-1.on.aws"
     else:
         domain = joined.get("host", "api.localhost")
+    if fmt == "v2":
+        # An HTTP API passes the path %-decoded (`/a%2Fb` arrives as `/a/b`); a Function URL
+        # passes it as sent.
+        path = unquote(path)
     raw_path = path if stage == "$default" else f"/{stage}{path}"
     event: dict[str, Any] = {
         "version": "2.0",

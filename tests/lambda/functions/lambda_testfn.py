@@ -64,3 +64,54 @@ def show_secret(event: Any, context: Any) -> dict[str, Any]:
         "env_matches": os.environ["DB_PASSWORD"] == value,
         "api_key": len(os.environ["API_KEY"]),
     }
+
+
+def _fields(value: Any) -> Any:
+    """An object's public attributes, recursively, as plain JSON (for comparing contexts)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _fields(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fields(v) for v in value]
+    names = getattr(type(value), "__slots__", None) or [
+        n for n in vars(value) if not n.startswith("_")
+    ]
+    return {"class": type(value).__name__, **{n: _fields(getattr(value, n, None)) for n in names}}
+
+
+def context_info(event: Any, context: Any) -> dict[str, Any]:
+    info = _fields(context)
+    info.pop("trace_id", None)  # aloft's own extra; awslambdaric's context has none
+    info["w3c"] = context.w3c()
+    info["remaining_positive"] = context.get_remaining_time_in_millis() > 0
+    info["aws_request_id"] = bool(info["aws_request_id"])
+    info["log_stream_name"] = bool(info["log_stream_name"])  # one per environment
+    return {"event": event, "context": info}
+
+
+def sized(event: Any, context: Any) -> str:
+    """A response of `size` bytes once JSON-encoded (a string of 'A's in quotes)."""
+    return "A" * (int(event["size"]) - 2)
+
+
+def event_type(event: Any, context: Any) -> str:
+    return type(event).__name__
+
+
+async def sized_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An HTTP response of `?size=` bytes of text."""
+    if scope["type"] != "http":
+        return  # no lifespan
+    size = int(scope["query_string"].decode().partition("=")[2] or 0)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"z" * size})
+
+
+sized_http = lambda_handler(sized_app)

@@ -26,7 +26,11 @@ def scope(request: HTTPRequest, event: Any, context: Any, state: dict[str, Any])
         "method": request.method,
         "scheme": request.scheme,
         "path": path,
-        "raw_path": path.encode("utf-8", "surrogateescape"),
+        "raw_path": (
+            request.raw_path
+            if request.raw_path is not None
+            else path.encode("utf-8", "surrogateescape")
+        ),
         "query_string": request.query,
         "root_path": request.root_path,
         "headers": request.headers,
@@ -86,6 +90,76 @@ async def call(
     if not started:
         raise RuntimeError("the app returned without starting a response")
     return status, headers, b"".join(chunks)
+
+
+async def stream(
+    app: Any,
+    scope: dict[str, Any],
+    body: bytes,
+    out: Any,
+    prelude: Callable[[int, list[tuple[str, str]]], bytes],
+) -> None:
+    """Run the app with its body chunks written to `out` (a ResponseStream) as it sends them.
+
+    The head goes out with the first body bytes, so an app that fails before sending any can
+    still be answered with a 500; one that fails later is reported in the stream's trailers.
+    """
+    status = 500
+    headers: list[tuple[str, str]] = []
+    started = finished = request_sent = False
+    done: asyncio.Future[None] | None = None
+
+    async def receive() -> dict[str, Any]:
+        nonlocal request_sent, done
+        if not request_sent:
+            request_sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if not finished:
+            if done is None:
+                done = asyncio.get_running_loop().create_future()
+            await done
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, headers, started, finished
+        kind = message["type"]
+        if kind == "http.response.start":
+            started = True
+            status = int(message["status"])
+            headers = [
+                (n.decode("latin-1"), v.decode("latin-1")) for n, v in message.get("headers", ())
+            ]
+        elif kind == "http.response.body":
+            data = bytes(message.get("body", b""))
+            more = bool(message.get("more_body", False))
+            if not out.started:
+                if data or not more:
+                    out.write(prelude(status, headers) + data)
+            elif data:
+                out.write(data)
+            if not more:
+                finished = True
+                if done is not None and not done.done():
+                    done.set_result(None)
+
+    try:
+        await app(scope, receive, send)
+    except Exception:
+        if not finished:
+            raise
+        # The response went out whole (Starlette sends its 500, then re-raises): nothing to
+        # cut short; the error is the app's, for the log.
+        import logging
+
+        logging.getLogger("aloft.lambda").exception("unhandled error in the app")
+    finally:
+        finished = True
+        if done is not None and not done.done():
+            done.set_result(None)
+    if not started:
+        raise RuntimeError("the app returned without starting a response")
+    if not out.started:
+        out.write(prelude(status, headers))
 
 
 async def _turns() -> None:

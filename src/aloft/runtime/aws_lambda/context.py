@@ -7,20 +7,24 @@ import time
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
+
+    _R = TypeVar("_R", bound="_Record")
 
 
 class LambdaContext:
-    """What Lambda tells a function about one invocation; the shape awslambdaric passes too."""
+    """What Lambda tells a function about one invocation: attribute for attribute the object
+    awslambdaric (AWS's own runtime client) passes, so code written for Lambda finds
+    `context.client_context.custom` and `context.identity.cognito_identity_id` here too."""
 
     def __init__(
         self,
         aws_request_id: str,
         deadline_ms: int,
-        invoked_function_arn: str = "",
+        invoked_function_arn: str | None = None,
         trace_id: str = "",
-        client_context: Any = None,
-        identity: Any = None,
+        client_context: dict[str, Any] | None = None,
+        identity: dict[str, Any] | None = None,
         tenant_id: str | None = None,
         environ: dict[str, str] | None = None,
     ) -> None:
@@ -28,28 +32,116 @@ class LambdaContext:
 
         env = os.environ if environ is None else environ
         self.aws_request_id = aws_request_id
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
         self.invoked_function_arn = invoked_function_arn
-        self.trace_id = trace_id
-        self.client_context = client_context
-        self.identity = identity
         self.tenant_id = tenant_id
-        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
-        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
-        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
-        self._deadline_ms = deadline_ms
+        self.trace_id = trace_id  # not on awslambdaric's context; it sets _X_AMZN_TRACE_ID
+        self._w3c_fields: dict[str, str] = {}
+        self.client_context: ClientContext | None = None
+        if isinstance(client_context, dict):
+            client_context = dict(client_context)
+            w3c = client_context.pop("w3c", None)  # reachable through w3c() only, as there
+            if isinstance(w3c, dict):
+                self._w3c_fields = {k: v for k in _W3C_FIELDS if isinstance(v := w3c.get(k), str)}
+            self.client_context = _filled(ClientContext(), client_context)
+            client = self.client_context.client
+            self.client_context.client = (
+                _filled(Client(), client) if isinstance(client, dict) else None
+            )
+        # Always an object, its fields None without a Cognito identity (as awslambdaric does).
+        self.identity = CognitoIdentity()
+        ids = identity if isinstance(identity, dict) else {}
+        self.identity.cognito_identity_id = ids.get("cognitoIdentityId")
+        self.identity.cognito_identity_pool_id = ids.get("cognitoIdentityPoolId")
+        self._epoch_deadline_time_in_ms = deadline_ms
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(self._deadline_ms - int(time.time() * 1000), 0)
+        return max(self._epoch_deadline_time_in_ms - int(time.time() * 1000), 0)
+
+    def w3c(self) -> dict[str, str]:
+        """The W3C trace context the caller passed in the client context, at invoke time."""
+        return dict(self._w3c_fields)
+
+    def log(self, msg: Any) -> None:
+        import sys
+
+        sys.stdout.write(str(msg))
 
     def __repr__(self) -> str:
-        return f"LambdaContext(aws_request_id={self.aws_request_id!r})"
+        return (
+            f"{self.__class__.__name__}(["
+            f"aws_request_id={self.aws_request_id},"
+            f"log_group_name={self.log_group_name},"
+            f"log_stream_name={self.log_stream_name},"
+            f"function_name={self.function_name},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb},"
+            f"function_version={self.function_version},"
+            f"invoked_function_arn={self.invoked_function_arn},"
+            f"client_context={self.client_context},"
+            f"identity={self.identity},"
+            f"tenant_id={self.tenant_id}"
+            "])"
+        )
+
+
+_W3C_FIELDS = ("traceparent", "tracestate", "baggage")
+
+
+class _Record:
+    """A fixed set of fields, shown as awslambdaric shows them."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        fields = ",".join(f"{name}={getattr(self, name, None)}" for name in self.__slots__)
+        return f"{self.__class__.__name__}([{fields}])"
+
+
+class CognitoIdentity(_Record):
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    cognito_identity_id: str | None
+    cognito_identity_pool_id: str | None
+
+
+class Client(_Record):
+    __slots__ = (  # noqa: RUF023  # awslambdaric's order, which repr() shows
+        "installation_id",
+        "app_title",
+        "app_version_name",
+        "app_version_code",
+        "app_package_name",
+    )
+
+
+class ClientContext(_Record):
+    __slots__ = ("custom", "env", "client")  # noqa: RUF023  # awslambdaric's order
+
+    custom: Any
+    env: Any
+    client: Any
+
+
+def _filled(record: _R, values: dict[str, Any]) -> _R:
+    for name in record.__slots__:
+        setattr(record, name, values.get(name))
+    return record
 
 
 # (event, context) of the invocation being served, set by the handler for its whole duration.
 current: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
     "aloft_lambda_invocation", default=None
+)
+
+
+# Where this invocation's response may be streamed (a runtime_api.ResponseStream), set by
+# aloft's runtime loop for a function in RESPONSE_STREAM mode; None otherwise.
+response_stream: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "aloft_lambda_response_stream", default=None
 )
 
 

@@ -3,7 +3,8 @@
 The app runs inside aloft's own middleware (AloftASGI/AloftWSGI), so logs, request and trace ids
 and metrics behave exactly as under `aloft run`. Everything costly happens once per execution
 environment, at construction (Lambda's init phase): logging, the event loop and ASGI lifespan
-startup. Shutdown hooks run when the environment is told to stop (SIGTERM).
+startup. Shutdown hooks run only if Lambda sends SIGTERM, which it does only for a function with
+an extension; otherwise the environment is frozen and killed without notice.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class LambdaHandler:
         lifespan: bool = True,
         configure_logging: bool | None = None,
         observe: bool = True,
+        probes: bool | None = None,
     ) -> None:
         from aloft.runtime.options import ServeOptions
 
@@ -59,6 +61,13 @@ class LambdaHandler:
         self.options = options
         self.base_path = base_path.rstrip("/")
         self.observe = observe
+        if probes is None:
+            probes = _flag(os.environ.get("ALOFT_LAMBDA_PROBES"), False)
+        # /healthz, /readyz and /metrics are for an orchestrator and a scraper, and Lambda has
+        # neither: through a public API anyone could reach them, they would hide the app's own
+        # routes of those names, and the counters would cover one environment only (EMF carries
+        # the metrics). Off unless asked for.
+        self.probes = probes
         self.handlers: dict[str, Callable[..., Any]] = {}
         self.app: Any = None
         self.interface = ""
@@ -146,6 +155,9 @@ class LambdaHandler:
 
             root, request.path = split_path(request.path, self.base_path)
             request.root_path += root
+        out = invocation.response_stream.get()
+        if out is not None and hasattr(source, "prelude"):
+            return self._streamed(source, request, event, context, out)
         try:
             if self.interface == "asgi":
                 status, headers, body = self._asgi(request, event, context)
@@ -157,6 +169,37 @@ class LambdaHandler:
             logging.getLogger("aloft.lambda").exception("unhandled error in the app")
             status, headers, body = 500, [_JSON], _ERROR_BODY
         return source.response(status, headers, body, event)
+
+    def _streamed(
+        self, source: ModuleType, request: HTTPRequest, event: Any, context: Any, out: Any
+    ) -> None:
+        """A Function URL in RESPONSE_STREAM mode: the body goes out as the app sends it."""
+        import logging
+
+        try:
+            if self.interface == "asgi":
+                from aloft.runtime.aws_lambda import asgi_run
+
+                scope = asgi_run.scope(request, event, context, self._state)
+                self.run_async(asgi_run.stream(self.app, scope, request.body, out, source.prelude))
+            else:
+                from aloft.runtime.aws_lambda import wsgi_run
+
+                env = wsgi_run.environ(request, event, context)
+                wsgi_run.stream(self.app, env, out, source.prelude)
+        except Exception as exc:
+            from aloft.runtime.aws_lambda.runtime_api import RuntimeAPIError, error_payload
+
+            if isinstance(exc, RuntimeAPIError):
+                raise  # the Runtime API is gone: nothing to report to
+            logging.getLogger("aloft.lambda").exception("unhandled error in the app")
+            if out.started:
+                # After the first byte: Lambda's error trailers.
+                out.fail(error_payload(exc, getattr(context, "aws_request_id", "")))
+                return None
+            out.write(source.prelude(500, [_JSON]) + _ERROR_BODY)
+        out.finish()
+        return None
 
     # -- ASGI -----------------------------------------------------------------------------
 
@@ -181,7 +224,9 @@ class LambdaHandler:
         from aloft.runtime.aws_lambda.observer import LambdaObserver
 
         observer = LambdaObserver(app, self.options)
-        if os.environ.get("ALOFT_LAMBDA_EMF", "true").lower() not in ("0", "false", "no", "off"):
+        if not self.probes:
+            observer.probes = {}
+        if _flag(os.environ.get("ALOFT_LAMBDA_EMF"), True):
             observer.emf_namespace = os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
         observer.service = service
         self.app.observer = observer
@@ -227,6 +272,12 @@ class LambdaHandler:
         from aloft.runtime.aws_lambda import wsgi_run
 
         return wsgi_run.call(self.app, wsgi_run.environ(request, event, context))
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def _error(source: ModuleType, event: dict[str, Any], status: int, message: str) -> Any:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 API = "/2018-06-01/runtime"
+_THIS = "aws_lambda/runtime_api.py"
 
 
 class RuntimeAPIError(Exception):
@@ -112,6 +113,28 @@ class RuntimeClient:
             chunks.append(reader.read(size))
             reader.readline(65537)  # the CRLF after each chunk
 
+    def send_raw(self, data: bytes) -> None:
+        """Bytes of a request being streamed, on the kept-alive connection (no retry: part of
+        the request may already be out)."""
+        if self._sock is None:
+            import socket
+
+            self._sock = socket.create_connection((self.host, self.port))
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._reader = self._sock.makefile("rb")
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:
+            self.close()
+            raise RuntimeAPIError(f"streaming a response: {exc}") from exc
+
+    def read_response(self) -> tuple[int, dict[str, str], bytes]:
+        try:
+            return self._response()
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise RuntimeAPIError(f"streaming a response: {exc}") from exc
+
     def next(self) -> tuple[bytes, LambdaContext]:
         status, headers, body = self._request("GET", f"{API}/invocation/next")
         if status != 200:
@@ -154,6 +177,85 @@ class RuntimeClient:
         self._request("POST", path, json.dumps(error).encode(), headers)
 
 
+class ResponseStream:
+    """One invocation's response, streamed to the Runtime API as it is written.
+
+    Lambda's streaming mode: a chunked POST to /response with
+    `Lambda-Runtime-Function-Response-Mode: streaming`; an error after the first byte goes in
+    the trailers `Lambda-Runtime-Function-Error-Type` and `-Body` (the error, JSON in base64).
+    Nothing is sent before the first write, so an invocation that never writes can still be
+    answered or failed the usual way.
+    """
+
+    def __init__(self, client: RuntimeClient, request_id: str, content_type: str) -> None:
+        self.client = client
+        self.request_id = request_id
+        self.content_type = content_type
+        self.started = False
+        self.done = False
+
+    def _start(self) -> None:
+        self.started = True
+        head = (
+            f"POST {API}/invocation/{self.request_id}/response HTTP/1.1\r\n"
+            f"Host: {self.client.host}:{self.client.port}\r\n"
+            "Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n"
+            f"Content-Type: {self.content_type}\r\n\r\n"
+        )
+        self.client.send_raw(head.encode("latin-1"))
+
+    def write(self, data: bytes) -> None:
+        if not self.started:
+            self._start()
+        if data:
+            self.client.send_raw(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def finish(self) -> None:
+        if not self.started:
+            self._start()
+        self.done = True
+        self.client.send_raw(b"0\r\n\r\n")
+        self._answer()
+
+    def fail(self, error: dict[str, Any]) -> None:
+        """The invocation failed after its response began: report it in the trailers."""
+        import base64
+
+        if not self.started:
+            self._start()
+        self.done = True
+        error_type = str(error.get("errorType", "Error")).replace("\r", " ").replace("\n", " ")
+        body = base64.b64encode(json.dumps(error).encode()).decode("ascii")
+        self.client.send_raw(
+            (
+                "0\r\n"
+                f"Lambda-Runtime-Function-Error-Type: {error_type}\r\n"
+                f"Lambda-Runtime-Function-Error-Body: {body}\r\n\r\n"
+            ).encode("latin-1")
+        )
+        self._answer()
+
+    def _answer(self) -> None:
+        status, _, body = self.client.read_response()
+        if status != 202:
+            sys.stderr.write(
+                f"aloft: streamed /response for {self.request_id} answered {status}: "
+                f"{body[:200]!r}\n"
+            )
+
+
+STREAM_ENV = "ALOFT_LAMBDA_STREAM"
+HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+
+
+def streaming_enabled(environ: Any = None) -> bool:
+    """Whether this function streams its responses (a Function URL in RESPONSE_STREAM mode)."""
+    value = (os.environ if environ is None else environ).get(STREAM_ENV, "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def _json_header(value: str | None) -> Any:
     if not value:
         return None
@@ -163,13 +265,54 @@ def _json_header(value: str | None) -> Any:
         return None
 
 
-def error_payload(exc: BaseException) -> dict[str, Any]:
+class RuntimeFault(Exception):
+    """A failure of the runtime around the handler, reported with Lambda's own error type
+    (`Runtime.UnmarshalError`, ...) and no stack trace into the runtime, as Lambda's are."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+    def payload(self, request_id: str = "") -> dict[str, Any]:
+        return {
+            "errorMessage": str(self),
+            "errorType": self.error_type,
+            "requestId": request_id,
+            "stackTrace": [],
+        }
+
+
+def unmarshal(body: bytes) -> Any:
+    """The event: JSON, or None for an empty payload."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise RuntimeFault("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}") from None
+
+
+def marshal(result: Any) -> bytes:
+    try:
+        return json.dumps(result).encode()
+    except (TypeError, ValueError) as exc:
+        raise RuntimeFault("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
+
+
+def error_payload(exc: BaseException, request_id: str = "") -> dict[str, Any]:
+    """The error as Lambda's runtimes report it (awslambdaric's fields, in its order), with the
+    stack trace starting in the user's code, not in this loop."""
     import traceback
 
+    frames = traceback.extract_tb(exc.__traceback__)
+    # By name, not by __file__: in a zip of bytecode the recorded path is the build's.
+    while frames and frames[0].filename.replace("\\", "/").endswith(_THIS):
+        frames.pop(0)
     return {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
-        "stackTrace": traceback.format_tb(exc.__traceback__),
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
     }
 
 
@@ -209,6 +352,9 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
             client.init_error(error_payload(exc))
         return 1
     install_sigterm()
+    streaming = streaming_enabled()
+    from aloft.runtime.aws_lambda.context import response_stream
+
     served = 0
     while True:
         try:
@@ -219,27 +365,63 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
             os.environ["_X_AMZN_TRACE_ID"] = context.trace_id
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
+        stream = (
+            ResponseStream(client, context.aws_request_id, HTTP_INTEGRATION) if streaming else None
+        )
+        token = response_stream.set(stream)
         try:
-            event = json.loads(body) if body else None
+            event = unmarshal(body)
             result = handler(event, context)
-            payload = json.dumps(result).encode()
+            payload = b"" if stream is not None and stream.done else marshal(result)
+        except RuntimeFault as fault:
+            error = fault.payload(context.aws_request_id)
+            if not _report(client, context.aws_request_id, stream, error):
+                return 0
+        except RuntimeAPIError:
+            return 0  # lost the Runtime API while streaming
         except Exception as exc:
-            try:
-                client.error(context.aws_request_id, error_payload(exc))
-            except RuntimeAPIError:
+            error = error_payload(exc, context.aws_request_id)
+            if not _report(client, context.aws_request_id, stream, error):
                 return 0
         else:
             try:
-                client.respond(context.aws_request_id, payload)
+                if stream is not None and stream.started:
+                    if not stream.done:  # the handler wrote and returned: the stream is whole
+                        stream.finish()
+                else:
+                    client.respond(context.aws_request_id, payload)
             except RuntimeAPIError:
                 return 0
+        finally:
+            response_stream.reset(token)
         served += 1
         if max_invocations and served >= max_invocations:
             return 0
 
 
+def _report(
+    client: RuntimeClient, request_id: str, stream: ResponseStream | None, error: dict[str, Any]
+) -> bool:
+    """Report a failed invocation: in the trailers if its response began, else to /error.
+    False when the Runtime API is gone."""
+    try:
+        if stream is not None and stream.started:
+            if not stream.done:
+                stream.fail(error)
+        else:
+            client.error(request_id, error)
+    except RuntimeAPIError:
+        return False
+    return True
+
+
 def install_sigterm() -> None:
-    """Run the app's shutdown hooks when Lambda stops the environment (SIGTERM)."""
+    """Run the app's shutdown hooks if Lambda sends SIGTERM before stopping the environment.
+
+    It does so only for a function with an extension registered; otherwise the environment is
+    frozen and later killed without notice, and no hook runs (`aloft lambda serve` does the
+    same).
+    """
     import signal
     import threading
 

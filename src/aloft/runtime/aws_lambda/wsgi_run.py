@@ -7,6 +7,7 @@ import sys
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from aloft.runtime.aws_lambda.sources._http import HTTPRequest
@@ -73,3 +74,42 @@ def call(app: Any, env: dict[str, Any]) -> tuple[int, list[tuple[str, str]], byt
     if "status" not in answer:
         raise RuntimeError("the app returned without calling start_response")
     return answer["status"], answer["headers"], b"".join(chunks)
+
+
+def stream(
+    app: Any,
+    env: dict[str, Any],
+    out: Any,
+    prelude: Callable[[int, list[tuple[str, str]]], bytes],
+) -> None:
+    """Run the app with each chunk of its body iterable written to `out` as it is produced."""
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if exc_info is not None and out.started:
+            raise exc_info[1].with_traceback(exc_info[2])
+        answer["status"] = int(status.split(" ", 1)[0])
+        answer["headers"] = list(headers)
+        return write
+
+    def write(chunk: bytes) -> None:
+        if "status" not in answer:
+            raise RuntimeError("the app wrote before calling start_response")
+        if not out.started:
+            out.write(prelude(answer["status"], answer["headers"]) + chunk)
+        elif chunk:
+            out.write(chunk)
+
+    result = app(env, start_response)
+    try:
+        for chunk in result:
+            if chunk:
+                write(chunk)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    if "status" not in answer:
+        raise RuntimeError("the app returned without calling start_response")
+    if not out.started:
+        write(b"")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote_plus, urlencode
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ class HTTPRequest:
         "method",
         "path",
         "query",
+        "raw_path",
         "root_path",
         "scheme",
         "server",
@@ -47,6 +48,7 @@ class HTTPRequest:
         client: tuple[str, int] | None = None,
         scheme: str = "https",
         server: tuple[str, int] = ("lambda", 443),
+        raw_path: bytes | None = None,
     ) -> None:
         self.method = method
         self.path = path  # without root_path, percent-decoded
@@ -57,6 +59,9 @@ class HTTPRequest:
         self.client = client
         self.scheme = scheme
         self.server = server
+        # The path as the service passed it (root path included), for ASGI's `raw_path`;
+        # None when the service sent only a decoded path.
+        self.raw_path = raw_path
 
 
 def text(value: Any, field: str) -> str:
@@ -76,7 +81,10 @@ def mapping(value: Any, field: str) -> dict[str, Any]:
 def encode(value: Any, field: str) -> bytes:
     if not isinstance(value, str):
         raise BadEvent(f"{field} holds a {type(value).__name__}, not a string")
-    return value.encode("utf-8", "surrogateescape")
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise BadEvent(f"{field} holds a lone surrogate, not UTF-8 text") from None
 
 
 def single_headers(raw: Any, field: str = "headers") -> Headers:
@@ -136,11 +144,12 @@ def query_multi(raw: Any) -> bytes:
 
 
 def query_encoded(raw: Any) -> bytes:
-    """ALB passes query values still percent-encoded: decode then re-encode them uniformly."""
+    """ALB passes the query as the client sent it, still form-encoded (`+` is a space there):
+    decode it as a browser's form would be, then re-encode it uniformly."""
     pairs: list[tuple[str, str]] = []
     for key, values in mapping(raw, "queryStringParameters").items():
         for value in values if isinstance(values, list) else [values]:
-            pairs.append((unquote(key), unquote(text(value, "queryStringParameters"))))
+            pairs.append((unquote_plus(key), unquote_plus(text(value, "queryStringParameters"))))
     return urlencode(pairs).encode()
 
 
@@ -148,15 +157,16 @@ def client_of(ip: Any) -> tuple[str, int] | None:
     return (ip, 0) if isinstance(ip, str) and ip else None
 
 
-def host_of(headers: Headers, default: str) -> tuple[str, int]:
+def host_of(headers: Headers, default: str, port: int = 443) -> tuple[str, int]:
+    """(host, port) from the Host header; `port` where it names none (the listener's)."""
     for name, value in headers:
         if name == b"host":
             host = value.decode("latin-1")
-            name_part, _, port = host.rpartition(":")
-            if name_part and port.isdigit():
-                return name_part, int(port)
-            return host, 443
-    return default, 443
+            name_part, _, given = host.rpartition(":")
+            if name_part and given.isdigit():
+                return name_part, int(given)
+            return host, port
+    return default, port
 
 
 def split_path(path: str, prefix: str) -> tuple[str, str]:

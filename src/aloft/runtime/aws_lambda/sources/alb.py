@@ -8,6 +8,7 @@ from __future__ import annotations
 from aloft.runtime.aws_lambda.sources._http import (
     HTTPRequest,
     body_of,
+    encode,
     encode_body,
     host_of,
     multi_headers,
@@ -32,7 +33,9 @@ def request(event: dict[str, Any]) -> HTTPRequest:
     from urllib.parse import unquote
 
     method = text(event.get("httpMethod"), "httpMethod").upper()
-    path = unquote(text(event.get("path") or "/", "path"))
+    sent = text(event.get("path") or "/", "path")  # as the client sent it, still %-encoded
+    raw_path = encode(sent, "path")
+    path = unquote(sent)
     if "multiValueHeaders" in event:
         headers = multi_headers(event["multiValueHeaders"])
         query = query_encoded(event.get("multiValueQueryStringParameters"))
@@ -40,11 +43,23 @@ def request(event: dict[str, Any]) -> HTTPRequest:
         headers = single_headers(event.get("headers"))
         query = query_encoded(event.get("queryStringParameters"))
     client = None
+    # The listener's protocol and port: an HTTP:80 listener must not make the app build
+    # https:// URLs. ALB sets both headers on every request it forwards.
+    scheme, port = "https", 0
     for name, value in headers:
         if name == b"x-forwarded-for":
             client = (value.decode("latin-1").split(",", 1)[0].strip(), 0)
+        elif name == b"x-forwarded-proto":
+            proto = value.decode("latin-1").strip().lower()
+            if proto in ("http", "https"):
+                scheme = proto
+        elif name == b"x-forwarded-port":
+            given = value.decode("latin-1").strip()
+            if given.isdigit() and 0 < int(given) < 65536:
+                port = int(given)
+    server = host_of(headers, "alb", port or (80 if scheme == "http" else 443))
     return HTTPRequest(
-        method, path, query, headers, body_of(event), "", client, "https", host_of(headers, "alb")
+        method, path, query, headers, body_of(event), "", client, scheme, server, raw_path
     )
 
 

@@ -8,6 +8,7 @@ from aloft.runtime.aws_lambda.sources._http import (
     HTTPRequest,
     body_of,
     client_of,
+    encode,
     encode_body,
     host_of,
     mapping,
@@ -33,7 +34,9 @@ def matches(event: dict[str, Any]) -> bool:
 def request(event: dict[str, Any]) -> HTTPRequest:
     context = mapping(event.get("requestContext"), "requestContext")
     method = text(event.get("httpMethod"), "httpMethod").upper()
+    # REST APIs pass `path` and `requestContext.path` as the client sent them, %-encoded.
     path = unquote(text(event.get("path") or "/", "path"))
+    encode(path, "path")  # a lone surrogate is the event's fault (400), not the app's (500)
     if event.get("multiValueHeaders"):
         headers = multi_headers(event["multiValueHeaders"])
     else:
@@ -45,8 +48,10 @@ def request(event: dict[str, Any]) -> HTTPRequest:
     # requestContext.path is what the client asked for: the stage or the custom domain's base
     # path, then the resource path. What precedes `path` in it is the app's root path.
     root_path = ""
-    full = context.get("path")
-    if isinstance(full, str) and len(full) > len(path):
+    sent = context.get("path")
+    raw_path = encode(sent, "requestContext.path") if isinstance(sent, str) else None
+    full = unquote(sent) if isinstance(sent, str) else None  # compared decoded with `path`
+    if full is not None and len(full) > len(path):
         if full.endswith(path):  # "/prod/notes/7/" for "/notes/7/": a trailing slash is kept
             root_path = full[: len(full) - len(path)]
         elif path == "/":  # the stage's root, "/prod" (no trailing slash) for "/"
@@ -63,6 +68,7 @@ def request(event: dict[str, Any]) -> HTTPRequest:
         client_of(ip),
         "https",
         host_of(headers, str(context.get("domainName") or "lambda")),
+        raw_path,
     )
 
 

@@ -31,6 +31,13 @@ def matches(event: dict[str, Any]) -> bool:
 
 
 def request(event: dict[str, Any]) -> HTTPRequest:
+    """An HTTP API sends `rawPath` already %-decoded (`/files/a%2Fb` arrives as `/files/a/b`):
+    it is the path, decoding it again would corrupt a literal `%`."""
+    return from_event(event, decoded=True)
+
+
+def from_event(event: dict[str, Any], decoded: bool) -> HTTPRequest:
+    """The request of a payload 2.0 event; `decoded`: whether `rawPath` arrives %-decoded."""
     context = mapping(event.get("requestContext"), "requestContext")
     http = mapping(context.get("http"), "requestContext.http")
     method = text(http.get("method"), "requestContext.http.method").upper()
@@ -44,7 +51,8 @@ def request(event: dict[str, Any]) -> HTTPRequest:
         headers.append((b"cookie", b"; ".join(encode(c, "cookies") for c in cookies)))
     stage = context.get("stage")
     prefix = f"/{stage}" if isinstance(stage, str) and stage and stage != "$default" else ""
-    root_path, path = split_path(unquote(raw_path), prefix)
+    received = encode(raw_path, "rawPath")
+    root_path, path = split_path(raw_path if decoded else unquote(raw_path), prefix)
     return HTTPRequest(
         method,
         path,
@@ -55,6 +63,7 @@ def request(event: dict[str, Any]) -> HTTPRequest:
         client_of(http.get("sourceIp")),
         "https",
         host_of(headers, str(context.get("domainName") or "lambda")),
+        received,
     )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from aloft.runtime.aws_lambda.sources.apigw_v2 import request, response
+from aloft.runtime.aws_lambda.sources.apigw_v2 import from_event, response
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from typing import Any
 
+    from aloft.runtime.aws_lambda.sources._http import HTTPRequest
+
 NAME = "function-url"
-__all__ = ["NAME", "matches", "request", "response"]
+__all__ = ["NAME", "matches", "prelude", "request", "response"]
 
 
 def matches(event: dict[str, Any]) -> bool:
@@ -18,3 +20,29 @@ def matches(event: dict[str, Any]) -> bool:
         return False
     domain = context.get("domainName")
     return isinstance(domain, str) and ".lambda-url." in domain
+
+
+def request(event: dict[str, Any]) -> HTTPRequest:
+    """Unlike an HTTP API, a Function URL passes `rawPath` as the client sent it, %-encoded."""
+    return from_event(event, decoded=False)
+
+
+def prelude(status: int, headers: list[tuple[str, str]]) -> bytes:
+    """The head of a streamed response (content type application/vnd.awslambda.http-integration-
+    response): status, headers and cookies as JSON, then eight NUL bytes, then the body."""
+    import json
+
+    cookies: list[str] = []
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key == "set-cookie":
+            cookies.append(value)
+        elif key in joined:
+            joined[key] = f"{joined[key]}, {value}"
+        else:
+            joined[key] = value
+    head: dict[str, Any] = {"statusCode": status, "headers": joined}
+    if cookies:
+        head["cookies"] = cookies
+    return json.dumps(head).encode() + b"\0" * 8
