@@ -20,11 +20,12 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from typing import TYPE_CHECKING, Any
 
 from aloft.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,6 +63,9 @@ class ProjectPython:
 
     @property
     def specifiers(self) -> SpecifierSet:
+        # Imported here: the config loads this module, and packaging costs start-up time.
+        from packaging.specifiers import SpecifierSet
+
         return SpecifierSet(self.requires)
 
     def allows(self, version: str) -> bool:
@@ -101,6 +105,8 @@ def project_python(pyproject: Path) -> ProjectPython:
         raise ConfigError(
             f'{pyproject} [project] requires-python: not a string; write e.g. ">=3.11"'
         )
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         SpecifierSet(raw)
     except InvalidSpecifier:

@@ -12,15 +12,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.runtime.options import ServeOptions
 
 
 def app_python(root: Path, python: Path | None = None) -> Path:
-    """The interpreter of the app's environment: given, else its .venv (synced from uv.lock)."""
-    if python is not None:
-        return python
+    """The interpreter of the app's environment: given, else its .venv (synced from uv.lock).
+
+    Whichever it is must satisfy the project's requires-python (a ConfigError otherwise)."""
+    chosen = python or _environment_python(root)
+    pythons.check_interpreter(pythons.project_python(root / "pyproject.toml"), chosen)
+    return chosen
+
+
+def _environment_python(root: Path) -> Path:
     venv_python = root / ".venv" / "bin" / "python"
     if (root / "uv.lock").is_file() and shutil.which("uv"):
         done = subprocess.run(
