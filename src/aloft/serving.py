@@ -30,8 +30,20 @@ def app_python(root: Path, python: Path | None = None) -> Path:
 def _environment_python(root: Path) -> Path:
     venv_python = root / ".venv" / "bin" / "python"
     if (root / "uv.lock").is_file() and shutil.which("uv"):
+        # The project's own version, found where uv may not look (pyenv hides it behind shims).
+        project = pythons.project_python(root / "pyproject.toml")
+        found = pythons.find_interpreter(project.version) if project.version else None
         done = subprocess.run(
-            ["uv", "sync", "--frozen", "--quiet", "--no-dev", "--project", str(root)],
+            [
+                "uv",
+                "sync",
+                "--frozen",
+                "--quiet",
+                "--no-dev",
+                *(["--python", str(found)] if found else []),
+                "--project",
+                str(root),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
