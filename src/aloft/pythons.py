@@ -403,7 +403,9 @@ def lambda_runtime(
     return LambdaChoice(version, "; ".join(notes), runtime)
 
 
-def base_suite(project: ProjectPython, explicit: str = "", field: str = "") -> SuiteChoice:
+def base_suite(
+    project: ProjectPython, explicit: str = "", field: str = "python_version"
+) -> SuiteChoice:
     """The Debian suite aloft's base is built from: its python3 satisfies requires-python.
 
     `explicit` is a wanted major.minor (`field` names where it was set, for errors). Without
@@ -414,15 +416,17 @@ def base_suite(project: ProjectPython, explicit: str = "", field: str = "") -> S
     offered = ", ".join(f"{s.codename} {s.python}" for s in suites.values())
     allowed = project.allowed(suites)
     if explicit:
+        # A config field reads `[table] key = '3.12'`, a flag `--python 3.12`.
+        asked = f"{field} {explicit}" if field.startswith("-") else f"{field} = {explicit!r}"
         if explicit not in suites:
             raise ConfigError(
-                f"{field or 'python'} = {explicit!r}: no Debian suite ships Python {explicit} "
+                f"{asked}: no Debian suite ships Python {explicit} "
                 f"(aloft builds bases from {offered}); pick one of those or set "
                 "[tool.aloft.image] base to an image with that Python"
             )
         if explicit not in allowed:
             raise ConfigError(
-                f"{field or 'python'} = {explicit!r} contradicts requires-python = "
+                f"{asked} contradicts requires-python = "
                 f"{project.requires!r} ({project.pyproject}); pick a version it allows"
             )
         version, substituted = explicit, False

@@ -356,7 +356,7 @@ def resolve_base(
     """
     if not reference:
         choice = pythons.base_suite(
-            project, python_version, field="[tool.aloft.image] python_version"
+            project, python_version, field=f"{project.pyproject} [tool.aloft.image] python_version"
         )
         if choice.note:
             progress(f"note: {choice.note}")
