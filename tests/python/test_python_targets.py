@@ -106,7 +106,15 @@ def test_build_for_requires_python_312_or_newer_makes_a_313_image(
     root = make_project(tmp_path / "shop", ">=3.12")
     layout = tmp_path / "layout"
     built = aloft(
-        "build", "--project", str(root), "--layout", str(layout), "-o", "json", cache=cache
+        "build",
+        "--project",
+        str(root),
+        "--layout",
+        str(layout),
+        "-o",
+        "json",
+        cache=cache,
+        python="3.13",
     )
     assert built.returncode == 0, built.stderr
     summary = json.loads(built.stdout)
