@@ -471,14 +471,25 @@ def _widen(project: ProjectPython) -> str:
     return versions[-1]
 
 
-def container_python(project: ProjectPython) -> Choice:
-    """The Python of the official `python:X.Y-slim` image `aloft dockerfile` starts from."""
+def container_python(project: ProjectPython, explicit: str = "") -> Choice:
+    """The Python of the official `python:X.Y-slim` image `aloft dockerfile` starts from.
+
+    `explicit` (`aloft dockerfile --python X.Y`) must satisfy requires-python; without it, the
+    project's version, else the oldest supported image requires-python allows.
+    """
     versions = container_versions()
     allowed = project.allowed(versions)
+    if explicit:
+        if not project.allows(explicit):
+            raise ConfigError(
+                f"--python {explicit} contradicts requires-python = {project.requires!r} "
+                f"({project.pyproject}); pick a version it allows"
+            )
+        return Choice(explicit)
     if not allowed:
         raise ConfigError(
             f"{project.describe()}: no supported python:X.Y image matches (they are "
-            f"{', '.join(versions)}); widen requires-python"
+            f"{', '.join(versions)}); widen requires-python or pass --python X.Y"
         )
     version, substituted = _pick(project, allowed, sorted(allowed, key=_key))
     note = (

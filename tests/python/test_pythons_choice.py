@@ -299,3 +299,9 @@ def test_check_interpreter_rejects_a_python_outside_requires_python(tmp_path: Pa
     assert pythons.check_interpreter(spec(">=3.10"), python).startswith("3.11.")
     with pytest.raises(ConfigError, match=r"is Python 3\.11\.\d+, outside requires-python"):
         pythons.check_interpreter(spec(">=3.12"), python)
+
+
+def test_container_python_explicit_is_validated() -> None:
+    assert pythons.container_python(spec(">=3.10"), explicit="3.12").version == "3.12"
+    with pytest.raises(ConfigError, match=r"--python 3\.11 contradicts requires-python"):
+        pythons.container_python(spec(">=3.12"), explicit="3.11")
