@@ -224,3 +224,18 @@ def test_run_syncs_the_apps_environment_with_the_projects_python(tmp_path: Path)
     python = app_python(root)
     assert python == root / ".venv" / "bin" / "python"
     assert pythons.interpreter_version(str(python)).startswith("3.13.")
+
+
+def test_lambda_python_accepts_the_runtime_identifier_and_refuses_unknown_runtimes(
+    tmp_path: Path,
+) -> None:
+    from aloft.exceptions import ConfigError
+
+    root = make_project(tmp_path / "shop", ">=3.10", lock=False)
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text + '\n[tool.aloft.lambda]\npython = "python3.13"\n')
+    assert build_stack(load_config(root)).runtime == "python3.13"
+    pyproject.write_text(text + '\n[tool.aloft.lambda]\npython = "3.8"\n')
+    with pytest.raises(ConfigError, match=r"not a Lambda Python runtime; use one of 3\.14"):
+        load_config(root)
