@@ -12,19 +12,38 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.runtime.options import ServeOptions
 
 
 def app_python(root: Path, python: Path | None = None) -> Path:
-    """The interpreter of the app's environment: given, else its .venv (synced from uv.lock)."""
-    if python is not None:
-        return python
+    """The interpreter of the app's environment: given, else its .venv (synced from uv.lock).
+
+    Whichever it is must satisfy the project's requires-python (a ConfigError otherwise)."""
+    chosen = python or _environment_python(root)
+    pythons.check_interpreter(pythons.project_python(root / "pyproject.toml"), chosen)
+    return chosen
+
+
+def _environment_python(root: Path) -> Path:
     venv_python = root / ".venv" / "bin" / "python"
     if (root / "uv.lock").is_file() and shutil.which("uv"):
+        # The project's own version, found where uv may not look (pyenv hides it behind shims).
+        project = pythons.project_python(root / "pyproject.toml")
+        found = pythons.find_interpreter(project.version) if project.version else None
         done = subprocess.run(
-            ["uv", "sync", "--frozen", "--quiet", "--no-dev", "--project", str(root)],
+            [
+                "uv",
+                "sync",
+                "--frozen",
+                "--quiet",
+                "--no-dev",
+                *(["--python", str(found)] if found else []),
+                "--project",
+                str(root),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

@@ -42,7 +42,9 @@ class ImageSettings(BaseModel):
         default="", description="org.opencontainers.image.source, e.g. the repository URL"
     )
     python_version: str = Field(
-        default="", description="major.minor of a base image that does not record it"
+        default="",
+        description="major.minor: picks aloft's base (the Debian suite that ships it), or names "
+        "the Python of a base image that does not record it; must satisfy requires-python",
     )
     target: Literal["container", "lambda"] = Field(
         default="container",

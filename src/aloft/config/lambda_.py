@@ -23,10 +23,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aloft.pythons import lambda_runtimes
+
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _SECRET_REF = re.compile(r"^(ssm:/.+|secretsmanager:.+)$")
-_PYTHON = re.compile(r"^3\.(9|1[0-9])$")
 # registry/repository[:tag][@sha256:digest], what `aloft build --target lambda` prints.
 IMAGE_URI = re.compile(
     r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
@@ -147,7 +148,10 @@ class LambdaSettings(BaseModel):
         default="x86_64", description="x86_64 or arm64 (Graviton, about 20% cheaper)"
     )
     python: str = Field(
-        default="", description="3.12 etc.; empty takes it from requires-python, else 3.12"
+        default="",
+        description="the Lambda runtime's Python, 3.12 or python3.12; it must satisfy "
+        "requires-python; empty: the project's own (.python-version, else .venv) when Lambda "
+        "has it, else the oldest supported runtime requires-python allows",
     )
     region: str = Field(default="us-east-1", description="AWS region to deploy to")
     layer: bool = Field(
@@ -196,9 +200,13 @@ class LambdaSettings(BaseModel):
     @field_validator("python")
     @classmethod
     def _python(cls, value: str) -> str:
-        if value and not _PYTHON.match(value):
-            raise ValueError(f"python = {value!r}: use a Lambda runtime version such as 3.12")
-        return value
+        version = value.removeprefix("python")
+        offered = [r.version for r in lambda_runtimes()]
+        if value and version not in offered:
+            raise ValueError(
+                f"python = {value!r}: not a Lambda Python runtime; use one of {', '.join(offered)}"
+            )
+        return version
 
     @field_validator("image_uri")
     @classmethod

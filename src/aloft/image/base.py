@@ -5,6 +5,9 @@ installed: no maintainer scripts, no dpkg, no package manager in the image), and
 Python runtime needs is kept: the interpreter, the standard library without tests and GUI parts,
 the shared libraries reachable from Python's ELF files (plus libstdc++/libgcc_s, which manylinux
 wheels may link), CA certificates, time zones and a passwd file with a non-root user.
+
+The Debian suite decides the Python (bookworm 3.11, trixie 3.13, ...); aloft.pythons chooses the
+suite from the project's requires-python.
 """
 
 from __future__ import annotations
@@ -15,18 +18,22 @@ import json
 import os
 import posixpath
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
+from aloft import pythons
 from aloft.exceptions import OperationFailed
-from aloft.image import bytecode, debs
+from aloft.image import debs
 from aloft.image.cache import Cache, key_of
 from aloft.image.elf import is_elf, read_elf
 from aloft.image.layers import Tree, write_layer
 from aloft.image.oci import Image, Platform, make_image
 
 # Bump when the selection below changes, so cached bases are rebuilt.
-RECIPE = "4"
-PACKAGES = ["python3", "ca-certificates", "tzdata", "libstdc++6", "base-files"]
+RECIPE = "5"
+# The suite's python3.X by name (not the `python3` default, which a suite may move to a newer X).
+PACKAGES = ["ca-certificates", "tzdata", "libstdc++6", "base-files"]
 SHELL_PACKAGES = ["busybox-static"]
 SHELL_APPLETS = [
     "sh", "ls", "cat", "env", "id", "ps", "echo", "grep", "wget", "vi", "du", "df", "find", "rm",
@@ -91,6 +98,7 @@ class BaseImage:
     glibc: str  # e.g. 2.36; "" for non-glibc bases
     packages: tuple[dict[str, str], ...]
     reference: str
+    suite: str = ""  # the Debian suite aloft built it from; "" for other bases
 
     @property
     def python_minor(self) -> str:
@@ -119,32 +127,46 @@ class BaseImage:
             labels.get(LABEL + "glibc", ""),
             tuple(packages),
             reference,
+            labels.get(LABEL + "debian.suite", ""),
         )
 
 
+def default_suite() -> pythons.DebianSuite:
+    """The suite of a project that constrains nothing (what `aloft base` builds by default)."""
+    choice = pythons.base_suite(pythons.ProjectPython(Path("pyproject.toml"), ""))
+    assert choice.suite is not None
+    return choice.suite
+
+
 def build_base(
-    platform: Platform, cache: Cache, *, shell: bool = False, mtime: int = 0
+    platform: Platform,
+    cache: Cache,
+    *,
+    shell: bool = False,
+    mtime: int = 0,
+    suite: pythons.DebianSuite | None = None,
 ) -> BaseImage:
+    suite = suite or default_suite()
     arch = debs.DEB_ARCH.get(platform.architecture)
     if platform.os != "linux" or arch is None:
         raise OperationFailed(
             f"platform {platform}: aloft base builds linux/amd64 or linux/arm64 (and other "
             "Debian architectures)"
         )
-    apt = debs.Apt(cache.folder("apt", arch), arch)
+    apt = debs.Apt(cache.folder("apt", suite.codename, arch), arch, suite)
     apt.prepare()
-    names = PACKAGES + (SHELL_PACKAGES if shell else [])
+    names = [f"python{suite.python}", *PACKAGES, *(SHELL_PACKAGES if shell else [])]
     resolved = apt.resolve(names)
-    key = key_of(RECIPE, str(platform), shell, mtime, resolved)
-    reference = f"aloft-base:{'shell-' if shell else ''}{platform.architecture}"
+    key = key_of(RECIPE, str(platform), shell, mtime, suite.codename, resolved)
+    reference = f"aloft-base:{suite.codename}-{'shell-' if shell else ''}{platform.architecture}"
     record = cache.record("base", key)
     if record and all(cache.has_blob(d) for d in record["blobs"]):
         return BaseImage.from_image(_image_from_record(record, platform), reference)
     packages = apt.download(names)
-    tree, kept = select_files(packages, platform, shell=shell)
-    labels = _labels(packages, kept)
+    tree, kept = select_files(packages, platform, shell=shell, python=suite.python)
+    labels = _labels(packages, kept, suite)
     python_version = labels[LABEL + "python.version"]
-    _compile_stdlib(tree, cache, python_version)
+    _compile_stdlib(tree, cache, python_version, platform)
     layer = write_layer(tree.walk(), cache, mtime)
     config: dict[str, Any] = {
         "created": _timestamp(mtime),
@@ -196,7 +218,7 @@ def _timestamp(mtime: int) -> str:
 
 
 def select_files(
-    packages: list[debs.DebPackage], platform: Platform, *, shell: bool
+    packages: list[debs.DebPackage], platform: Platform, *, shell: bool, python: str
 ) -> tuple[Tree, set[str]]:
     """The base's files, and the names of the packages that contributed any."""
     everything: dict[str, debs.DebMember] = {}
@@ -236,7 +258,9 @@ def select_files(
         return path
 
     python_packages = {
-        p.name for p in packages if re.match(r"^(lib)?python3(\.\d+)?(-minimal|-stdlib)?$", p.name)
+        p.name
+        for p in packages
+        if re.match(rf"^(lib)?python{re.escape(python)}(-minimal|-stdlib)?$", p.name)
     }
     elves: list[str] = []
     for path, member in sorted(everything.items()):
@@ -268,15 +292,9 @@ def select_files(
         for applet in SHELL_APPLETS:
             tree.symlink(f"usr/bin/{applet}", posixpath.basename(busybox))
     _add_system_files(tree, platform, packages, kept)
-    minor = next(
-        (
-            m.path.removeprefix("usr/bin/")
-            for m in everything.values()
-            if re.fullmatch(r"usr/bin/python3\.\d+", m.path)
-        ),
-        "python3",
-    )
-    tree.symlink("usr/bin/python3", minor)
+    if f"usr/bin/python{python}" not in everything:
+        raise OperationFailed(f"base: the Debian packages lack usr/bin/python{python}")
+    tree.symlink("usr/bin/python3", f"python{python}")
     tree.symlink("usr/bin/python", "python3")
     return tree, kept
 
@@ -381,11 +399,15 @@ def _add_system_files(
         tree.file(f"var/lib/dpkg/status.d/{package.name}", ("\n".join(lines) + "\n").encode())
 
 
-def _labels(packages: list[debs.DebPackage], kept: set[str]) -> dict[str, str]:
+def _labels(
+    packages: list[debs.DebPackage], kept: set[str], suite: pythons.DebianSuite
+) -> dict[str, str]:
     versions = {p.name: p.version for p in packages}
-    minimal = next((p for p in packages if re.fullmatch(r"python3\.\d+-minimal", p.name)), None)
+    minimal = next((p for p in packages if p.name == f"python{suite.python}-minimal"), None)
     if minimal is None:
-        raise OperationFailed("base: apt did not resolve a python3.X-minimal package")
+        raise OperationFailed(
+            f"base: apt did not resolve python{suite.python}-minimal from {suite.codename}"
+        )
     python_version = re.sub(r"[-+~].*$", "", minimal.version.split(":")[-1])
     glibc = re.sub(r"-.*$", "", versions.get("libc6", ""))
     listed = [
@@ -397,13 +419,19 @@ def _labels(packages: list[debs.DebPackage], kept: set[str]) -> dict[str, str]:
         LABEL + "python.version": python_version,
         LABEL + "python.executable": "/usr/bin/" + minimal.name.removesuffix("-minimal"),
         LABEL + "glibc": glibc,
+        LABEL + "debian.suite": suite.codename,
         LABEL + "packages": json.dumps(listed, separators=(",", ":")),
     }
 
 
-def _compile_stdlib(tree: Tree, cache: Cache, version: str) -> None:
-    """Precompile the standard library; the result is cached by the sources' digest."""
-    minor = ".".join(version.split(".")[:2])
+def _compile_stdlib(tree: Tree, cache: Cache, version: str, platform: Platform) -> None:
+    """Precompile the standard library; the result is cached by the sources' digest.
+
+    The compiler is the base's own interpreter where this machine can run it (same
+    architecture: it is started through the base's own dynamic loader and libraries), else a
+    CPython of the same major.minor found on this machine; bytecode is the same on every CPU.
+    """
+    minor = pythons.minor_of(version)
     prefix = f"usr/lib/python{minor}/"
     sources = [
         e
@@ -414,24 +442,138 @@ def _compile_stdlib(tree: Tree, cache: Cache, version: str) -> None:
     for entry in sources:
         assert entry.data is not None
         digest.update(entry.path.encode() + b"\0" + hashlib.sha256(entry.data).digest())
-    compiler = str(bytecode.interpreter(minor))
-    key = key_of(RECIPE, "stdlib-bytecode", digest.hexdigest(), compiler)
+    key = key_of(RECIPE, "stdlib-bytecode", digest.hexdigest(), version)
     done = cache.root / "bytecode" / key
     if not done.is_dir():
         with cache.scratch("stdlib-") as scratch:
-            for entry in sources:
-                target = scratch / entry.path
+            rootfs = scratch / "rootfs"
+            _materialise(tree, rootfs)
+            compiler = _own_python(tree, rootfs, platform, minor) or _host_python(minor)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+            env["PYTHONHASHSEED"] = "0"  # set constants marshal in a fixed order
+            env.update(compiler[1])
+            result = subprocess.run(
+                [
+                    *compiler[0],
+                    "-S",
+                    "-B",  # the compiler's own imports must not leave timestamp .pyc behind
+                    "-m",
+                    "compileall",
+                    "-q",
+                    "-f",
+                    "--invalidation-mode",
+                    "unchecked-hash",
+                    "-s",
+                    str(rootfs),
+                    "-p",
+                    "/",
+                    "-i",
+                    "-",
+                ],
+                input="\n".join(str(rootfs / e.path) for e in sources),
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
+            )
+            if result.returncode != 0:
+                detail = (result.stdout + result.stderr).strip().splitlines()[-1:]
+                raise OperationFailed(f"base: compiling the standard library failed: {detail}")
+            out = scratch / "out"
+            for pyc in (rootfs / prefix).rglob("*.pyc"):
+                target = out / pyc.relative_to(rootfs)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                assert entry.data is not None
-                target.write_bytes(entry.data)
-            bytecode.compile_tree(scratch, [e.path for e in sources], minor)
-            for source in scratch.rglob("*.py"):
-                source.unlink()
+                os.replace(pyc, target)
             done.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(scratch, done)
-            scratch.mkdir()  # for the scratch context's cleanup
+            os.replace(out, done)
     for pyc in sorted(done.rglob("*.pyc")):
         tree.file(pyc.relative_to(done).as_posix(), pyc.read_bytes())
+
+
+_HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def _materialise(tree: Tree, folder: Path) -> None:
+    """Write the tree's files and relative symlinks to `folder` (absolute links would point
+    at this machine's files, so they are left out: nothing the compiler runs needs them)."""
+    for entry in tree.walk():
+        path = folder / entry.path
+        if entry.kind == "dir":
+            path.mkdir(parents=True, exist_ok=True)
+        elif entry.kind == "symlink":
+            if not entry.target.startswith("/"):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.symlink_to(entry.target)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            assert entry.data is not None
+            path.write_bytes(entry.data)
+            path.chmod(entry.mode)
+
+
+def _own_python(
+    tree: Tree, rootfs: Path, platform: Platform, minor: str
+) -> tuple[list[str], dict[str, str]] | None:
+    """The base's interpreter, run from `rootfs` through its own loader, if this machine can."""
+    import platform as host
+
+    if _HOST_ARCH.get(host.machine()) != platform.architecture or platform.os != "linux":
+        return None
+    binary = tree.get(f"usr/bin/python{minor}")
+    if binary is None or binary.data is None:
+        return None
+    loader = _resolve(tree, debs.merged_usr(read_elf(binary.data).interpreter))
+    libraries = sorted(
+        {
+            posixpath.dirname(e.path)
+            for e in tree.walk()
+            if re.match(r"usr/lib/[^/]+-linux-gnu[^/]*/[^/]+\.so", e.path)
+        }
+    )
+    if loader is None or not libraries:
+        return None
+    command = [
+        str(rootfs / loader),
+        "--library-path",
+        ":".join(str(rootfs / d) for d in libraries),
+        str(rootfs / f"usr/bin/python{minor}"),
+    ]
+    env = {"PYTHONHOME": str(rootfs / "usr")}
+    check = subprocess.run(
+        [*command, "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "PATH": os.environ.get("PATH", "")},
+    )
+    return (command, env) if check.returncode == 0 and check.stdout.strip() == minor else None
+
+
+def _resolve(tree: Tree, path: str) -> str | None:
+    """`path` with symlinks followed inside the tree (absolute targets are the tree's own)."""
+    for _ in range(20):
+        entry = tree.get(path)
+        if entry is None:
+            return None
+        if entry.kind != "symlink":
+            return path
+        target = entry.target
+        path = (
+            debs.merged_usr(target)
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+        )
+    return None
+
+
+def _host_python(minor: str) -> tuple[list[str], dict[str, str]]:
+    found = pythons.find_interpreter(minor)
+    if found is None:
+        raise OperationFailed(
+            f"base: no Python {minor} on this machine to precompile the base's standard library "
+            f"for another architecture; install one (e.g. `uv python install {minor}`)"
+        )
+    return [str(found)], {}
 
 
 def environment_mtime() -> int:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.image import bytecode, lambda_target, sbom
@@ -139,6 +140,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
         lambda_target.check_platforms(options.platforms, resolved)
         functions = lambda_target.function_commands(resolved)
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
+    project = pythons.project_python(resolved.pyproject)
     requirements = export_requirements(root)
     server = server_requirements(requirements, resolved.config.serve.interface)
     builds = []
@@ -150,6 +152,8 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
             cache,
             options.insecure_registries,
             settings.python_version,
+            project=project,
+            progress=options.progress,
         )
         if settings.python_version and settings.python_version != base.python_minor:
             raise ConfigError(
@@ -339,16 +343,42 @@ def resolve_base(
     cache: Cache,
     insecure: tuple[str, ...] = (),
     python_version: str = "",
+    *,
+    project: pythons.ProjectPython,
+    progress: Progress = _quiet,
 ) -> BaseImage:
-    if not reference:
-        return build_base(platform, cache)
-    from aloft.image import publish
-    from aloft.image.registry import Registry
+    """The base image, whose Python satisfies the project's requires-python.
 
-    ref = ImageRef.parse(reference, what="base image")
-    with Registry(ref.registry, insecure=ref.registry in insecure) as registry:
-        image = publish.pull(registry, ref, platform, cache)
-    return BaseImage.from_image(image, str(ref), python_version)
+    Without a reference, aloft's own base from the Debian suite aloft.pythons picks (the
+    project's version where a suite ships it; `python_version` asks for one); a named base is
+    pulled and its recorded Python checked. Either way a mismatch is a ConfigError, never an
+    image with the wrong Python.
+    """
+    if not reference:
+        choice = pythons.base_suite(
+            project, python_version, field=f"{project.pyproject} [tool.aloft.image] python_version"
+        )
+        if choice.note:
+            progress(f"note: {choice.note}")
+        base = build_base(platform, cache, suite=choice.suite)
+        where = f"aloft's base from Debian {base.suite}"
+        fix = "widen requires-python or set [tool.aloft.image] base to an image that matches"
+    else:
+        from aloft.image import publish
+        from aloft.image.registry import Registry
+
+        ref = ImageRef.parse(reference, what="base image")
+        with Registry(ref.registry, insecure=ref.registry in insecure) as registry:
+            image = publish.pull(registry, ref, platform, cache)
+        base = BaseImage.from_image(image, str(ref), python_version)
+        where = f"base {ref}"
+        fix = "use a base with a matching Python, or leave [tool.aloft.image] base empty"
+    if not project.allows(base.python_version):
+        raise ConfigError(
+            f"{where} has Python {base.python_version}, outside requires-python = "
+            f"{project.requires!r} ({project.pyproject}); {fix}"
+        )
+    return base
 
 
 # -- layers ----------------------------------------------------------------------------------------

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from aloft.exceptions import OperationFailed
@@ -33,31 +31,11 @@ for rel in sys.stdin.read().split("\0"):
 @functools.cache
 def interpreter(version: str) -> Path:
     """A Python `version` (major.minor) on this machine, to compile the image's bytecode with."""
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
-        return Path(sys.executable)
-    candidates: list[str] = []
-    if shutil.which("uv"):
-        found = subprocess.run(
-            ["uv", "python", "find", "--no-project", version],
-            check=False,
-            capture_output=True,
-            text=True,
-        )
-        if found.returncode == 0 and found.stdout.strip():
-            candidates.append(found.stdout.strip())
-    for name in (f"python{version}", f"/usr/bin/python{version}"):
-        where = shutil.which(name)
-        if where:
-            candidates.append(where)
-    for candidate in candidates:
-        check = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            check=False,
-            capture_output=True,
-            text=True,
-        )
-        if check.returncode == 0 and check.stdout.strip() == version:
-            return Path(candidate)
+    from aloft.pythons import find_interpreter  # the one place that finds interpreters
+
+    found = find_interpreter(version)
+    if found is not None:
+        return found
     raise OperationFailed(
         f"no Python {version} on this machine to precompile the image's bytecode; "
         f"install one (e.g. `uv python install {version}`)"

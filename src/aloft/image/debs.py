@@ -1,8 +1,9 @@
 """Debian packages fetched through apt and read without dpkg: nothing from a package is executed.
 
-apt runs against a private state folder in the cache (its own sources copied from the machine's,
-its own lists and archive), for any architecture, so it verifies the signed Release files and
-package hashes exactly as it does for the system, and downloaded `.deb`s are reused.
+apt runs against a private state folder in the cache, per Debian suite and architecture: its own
+sources (the machine's Debian mirror, pointed at the suite the base is built from), its own lists
+and archive, so it verifies the signed Release files and package hashes exactly as it does for
+the system, and downloaded `.deb`s are reused.
 """
 
 from __future__ import annotations
@@ -23,9 +24,16 @@ from pathlib import Path
 
 from aloft.exceptions import OperationFailed
 from aloft.image.cache import atomic_write
+from aloft.pythons import DebianSuite
 
 SOURCES_DIR = Path("/etc/apt/sources.list.d")
 SOURCES_LIST = Path("/etc/apt/sources.list")
+DEFAULT_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+# Suite names that mark an apt source as Debian's own archive (a release, or an alias of one).
+_DEBIAN_SUITE = re.compile(
+    r"^(buster|bullseye|bookworm|trixie|forky|duke|sid|oldoldstable|oldstable|stable|testing"
+    r"|unstable)(-updates|-security|-backports|-proposed-updates)?$"
+)
 LISTS_MAX_AGE = 24 * 3600
 # Debian architecture names for OCI ones.
 DEB_ARCH = {
@@ -64,12 +72,100 @@ class DebMember:
     target: str = ""
 
 
-class Apt:
-    """apt-get with its own state folder, for one architecture."""
+@dataclasses.dataclass(frozen=True)
+class AptSource:
+    """One source of the machine's apt configuration (deb822 or one-line form)."""
 
-    def __init__(self, root: Path, arch: str) -> None:
+    uris: tuple[str, ...]
+    suites: tuple[str, ...]
+    signed_by: str  # a keyring path, or "" when the machine's trusted keys apply
+
+
+def machine_sources() -> list[AptSource]:
+    """The machine's `deb` sources, from /etc/apt/sources.list(.d)."""
+    found: list[AptSource] = []
+    files = sorted(SOURCES_DIR.glob("*.sources")) + sorted(SOURCES_DIR.glob("*.list"))
+    if SOURCES_LIST.is_file():
+        files.append(SOURCES_LIST)
+    for path in files:
+        text = path.read_text(errors="replace")
+        if path.suffix == ".sources":
+            for paragraph in re.split(r"\n\s*\n", text):
+                fields = parse_control(
+                    "\n".join(x for x in paragraph.splitlines() if not x.startswith("#"))
+                )
+                if "deb" not in fields.get("Types", "").split() or fields.get("Enabled") == "no":
+                    continue
+                signed = fields.get("Signed-By", "").strip()
+                found.append(
+                    AptSource(
+                        tuple(fields.get("URIs", "").split()),
+                        tuple(fields.get("Suites", "").split()),
+                        signed if "\n" not in signed else "",
+                    )
+                )
+        else:
+            for line in text.splitlines():
+                match = re.match(r"^\s*deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)", line)
+                if match:
+                    options = dict(
+                        o.split("=", 1) for o in (match.group(1) or "").split() if "=" in o
+                    )
+                    found.append(
+                        AptSource(
+                            (match.group(2),), (match.group(3),), options.get("signed-by", "")
+                        )
+                    )
+    return found
+
+
+def suite_sources(suite: DebianSuite, sources: list[AptSource] | None = None) -> str:
+    """deb822 sources for `suite` on the machine's own Debian mirror (never a hard-coded host):
+    the release and its updates from the main archive, its security suite from the security
+    archive."""
+    sources = machine_sources() if sources is None else sources
+    main: AptSource | None = None
+    security: AptSource | None = None
+    for source in sources:
+        debian = [s for s in source.suites if _DEBIAN_SUITE.match(s)]
+        if not debian or not source.uris:
+            continue
+        if all(s.endswith("-security") for s in debian):
+            security = security or source
+        elif any(not s.endswith(("-security", "-backports")) for s in debian):
+            main = main or source
+    if main is None:
+        raise OperationFailed(
+            f"no Debian archive in the machine's apt sources ({SOURCES_DIR}): aloft base fetches "
+            f"{suite.codename}'s packages from one; add a Debian mirror there, or use a ready "
+            "base ([tool.aloft.image] base / --base)"
+        )
+
+    def paragraph(source: AptSource, suites: tuple[str, ...]) -> str:
+        signed = source.signed_by or (str(DEFAULT_KEYRING) if DEFAULT_KEYRING.is_file() else "")
+        lines = [
+            "Types: deb",
+            f"URIs: {source.uris[0]}",
+            f"Suites: {' '.join(suites)}",
+            "Components: main",
+        ]
+        if signed:
+            lines.append(f"Signed-By: {signed}")
+        return "\n".join(lines) + "\n"
+
+    parts = [paragraph(main, suite.archive)]
+    if security is not None and suite.security:
+        parts.append(paragraph(security, (suite.security,)))
+    return "\n".join(parts)
+
+
+class Apt:
+    """apt-get with its own state folder, for one Debian suite and architecture."""
+
+    def __init__(self, root: Path, arch: str, suite: DebianSuite) -> None:
         self.root = root
         self.arch = arch
+        self.suite = suite
         if shutil.which("apt-get") is None:
             raise OperationFailed(
                 "apt-get not found: aloft base needs a Debian or Ubuntu machine (or pass --base)"
@@ -105,19 +201,10 @@ class Apt:
         status = self.root / "var/lib/dpkg/status"
         if not status.exists():
             status.touch()
-        copied = False
         target = self.root / "etc/apt/sources.list.d"
-        for source in sorted(SOURCES_DIR.glob("*.sources")) + sorted(SOURCES_DIR.glob("*.list")):
-            shutil.copyfile(source, target / source.name)
-            copied = True
-        if SOURCES_LIST.is_file() and SOURCES_LIST.read_text().strip():
-            shutil.copyfile(SOURCES_LIST, self.root / "etc/apt/sources.list")
-            copied = True
-        if not copied:
-            raise OperationFailed(
-                "no apt sources on this machine (/etc/apt/sources.list.d): aloft base "
-                "fetches Debian packages through them"
-            )
+        for stale in target.iterdir():
+            stale.unlink()
+        atomic_write(target / "debian.sources", suite_sources(self.suite).encode())
         # The host's proxy and similar settings still apply to our private apt.
         for conf in sorted(Path("/etc/apt/apt.conf.d").glob("*")):
             if conf.is_file():
@@ -182,7 +269,7 @@ class Apt:
         )
         if result.returncode != 0:
             detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            raise OperationFailed(f"{what} failed for {self.arch}: {detail}")
+            raise OperationFailed(f"{what} failed for {self.suite.codename}/{self.arch}: {detail}")
         return result.stdout
 
 

@@ -7,10 +7,10 @@ deploy creates is exactly what the templates declare.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.config.lambda_ import IMAGE_URI, IMAGE_URI_HINT, LambdaEvent, LambdaFunction
 from aloft.exceptions import ConfigError
@@ -18,7 +18,6 @@ from aloft.serverless import permissions
 from aloft.serverless.permissions import Permissions
 
 DEFAULT_HANDLER = "aloft.runtime.aws_lambda.entry.handler"
-DEFAULT_PYTHON = "3.12"
 ALIAS = "live"
 OWNER = "aloft:stack"  # the tag that says which project's deploy made a resource (see prune.py)
 # An HTTP API gives up on its Lambda integration after 30 s (a hard limit): a function behind one
@@ -134,19 +133,11 @@ def logical(*parts: str) -> str:
     )
 
 
-def _python_of(resolved: ResolvedConfig) -> str:
+def _python_of(resolved: ResolvedConfig) -> pythons.LambdaChoice:
+    """The functions' Python: the Lambda runtime aloft.pythons picks within requires-python."""
     settings = resolved.config.lambda_
-    if settings.python:
-        return settings.python
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-
-    with resolved.pyproject.open("rb") as fh:
-        requires = str(tomllib.load(fh).get("project", {}).get("requires-python", ""))
-    pinned = re.search(r"==\s*(3\.\d+)", requires)
-    return pinned.group(1) if pinned else DEFAULT_PYTHON
+    project = pythons.project_python(resolved.pyproject)
+    return pythons.lambda_runtime(project, settings.python, settings.architecture)
 
 
 def build_stack(
@@ -180,13 +171,16 @@ def build_stack(
             f"{resolved.pyproject} [tool.aloft] app: not set, and a function in "
             '[tool.aloft.lambda.functions] has no handler; set app = "module:attr" or a handler'
         )
-    python = _python_of(resolved)
+    choice = _python_of(resolved)
+    python = choice.version
     tags = {
         "aloft:service": config.serve.service or project,
         OWNER: project,
         **config.tags.as_dict(),
     }
     warnings: list[str] = []
+    if choice.note and settings.package != "image":
+        warnings.append(f"runtime {choice.identifier}: {choice.note}")
     if settings.package != "image" and image:
         warnings.append(
             f'[tool.aloft.lambda] image_uri is set but package = "{settings.package}": the'

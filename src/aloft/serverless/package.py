@@ -26,9 +26,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
-from aloft.image.bytecode import interpreter
 from aloft.serverless.model import Stack, build_stack
 
 # AWS Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html,
@@ -272,12 +272,11 @@ def _copy_app(root: Path, target: Path, include: list[str], exclude: list[str]) 
                 shutil.copy2(path, dest)
 
 
-def _target_python(version: str) -> str | None:
-    """An interpreter of the target version, to precompile bytecode it will accept."""
-    try:
-        return str(interpreter(version))
-    except OperationFailed:
-        return None
+def _target_python(version: str, root: Path) -> str | None:
+    """An interpreter of the target version (the app's .venv first), to precompile bytecode it
+    will accept; None ships sources, never bytecode for another version."""
+    found = pythons.find_interpreter(version, root)
+    return str(found) if found is not None else None
 
 
 # Run by the target interpreter: compile every module of a tree, in a fixed order, recording
@@ -395,7 +394,7 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
         _strip(deps, stack.architecture)
         _copy_runtime(deps)
         _copy_app(root, app, settings.include, settings.exclude)
-        python = _target_python(stack.python)
+        python = _target_python(stack.python, root)
         compiled = python is not None
         if python is not None:
             deployed = LAYER_ROOT if stack.layer else TASK_ROOT
