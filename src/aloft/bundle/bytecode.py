@@ -59,6 +59,8 @@ def find_interpreter(version: str) -> Path | None:
         where = shutil.which(name)
         if where:
             candidates.append(where)
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
     for candidate in candidates:
         if python_version_of(Path(candidate)) == version:
             return Path(candidate)

@@ -121,7 +121,7 @@ class Selection:
         """One line naming what the deny-list left out, or ""."""
         if not self.left_out:
             return ""
-        shown = ", ".join(self.left_out[:8]) + (" ..." if len(self.left_out) > 8 else "")
+        shown = ", ".join(self.left_out[:20]) + (" ..." if len(self.left_out) > 20 else "")
         return (
             f"left out {len(self.left_out)} secret-shaped or test path(s): {shown} "
             "(list one in [tool.aloft] include to ship it)"
@@ -204,7 +204,7 @@ def select(root: Path, rule: FileRule) -> Selection:
     while stack:
         folder, rel_folder, ancestors, forced = stack.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
             message = f"{folder}: cannot list ({exc.strerror}); fix its permissions"
             raise ConfigError(message) from None
@@ -251,6 +251,12 @@ def select(root: Path, rule: FileRule) -> Selection:
                 )
             mode = target.stat().st_mode
             chosen[dest] = AppFile(path, dest, bool(mode & 0o111))
+    if not any(d.endswith(".py") for d in chosen):
+        raise ConfigError(
+            f"{root}: no Python files left for the app after the file rule (defaults, "
+            ".gitignore, .dockerignore, [tool.aloft] include/exclude); include the app's "
+            "package in [tool.aloft] include or narrow the exclude"
+        )
     files = tuple(chosen[d] for d in sorted(chosen))
     return Selection(root, files, tuple(sorted(left_out)), src_layout)
 

@@ -100,6 +100,7 @@ class BuildResult:
     kind: Target = "container"
     # --target lambda: every function's CMD; the image's own CMD is the first one's.
     functions: tuple[FunctionCommand, ...] = ()
+    note: str = ""  # what the file rule's deny-list left out, one line
 
     @property
     def digest(self) -> str:
@@ -128,8 +129,6 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     locked = bundle.read_lock(root)
     server = bundle.server_requirements(locked, resolved.config.serve.interface)
     selection = bundle.select(root, bundle.file_rule(resolved))
-    if selection.note():
-        options.progress(selection.note())
     entries = _entry_points(resolved, functions)
     builds = []
     for platform in options.platforms:
@@ -183,6 +182,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
         version,
         options.target,
         functions,
+        selection.note(),
     )
 
 
