@@ -31,15 +31,15 @@ from aloft.image.dockerfile import (
     "--file",
     "path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write here, with the build context's .dockerignore and vendored runtime beside it "
-    "(default: print the Dockerfile only).",
+    help="Write here; the project folder (the build context) also gets its .dockerignore and "
+    "the vendored runtime (default: print the Dockerfile only).",
 )
 def dockerfile_command(
     project: Path | None, environment: str | None, python_minor: str, base: str, path: Path | None
 ) -> None:
     """Print (or --file) a multi-stage Dockerfile equivalent to `aloft build`.
 
-    With --file, the folder of the file is the build context: aloft also writes its
+    The project folder is the build context. With --file, aloft also writes its
     .dockerignore (the same include/exclude rule as `aloft build` and `aloft lambda package`;
     a .dockerignore aloft did not write is kept, and already feeds that rule) and vendors the
     runtime into .aloft/runtime.
@@ -54,7 +54,7 @@ def dockerfile_command(
             err=True,
         )
         return
-    context = path.parent
+    context = resolved.root
     write_context(resolved, context)
     ignore = context / ".dockerignore"
     if owns_dockerignore(ignore):
