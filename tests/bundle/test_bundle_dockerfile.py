@@ -29,6 +29,7 @@ from aloft.image.oci import Platform
 from testkit import free_port
 
 APP_BODY = {"flat": b"flat", "src-layout": b"src"}
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
 
 
 class Buildah:
@@ -150,6 +151,10 @@ def test_dockerfile_builds_with_buildah_and_serves_the_same_app_as_aloft_build(
         "host",
         "--build-arg",
         "UV_IMAGE=localhost/uv-test:latest",
+        # This machine reaches PyPI through a TLS proxy whose CA only the host's bundle holds;
+        # RUN steps see it in place of the base's (a build elsewhere needs nothing of the kind).
+        "--volume",
+        f"{HOST_CA}:{HOST_CA}:ro",
         "-f",
         str(project / "Dockerfile"),
         "-t",
