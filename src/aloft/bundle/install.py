@@ -152,6 +152,42 @@ def copy_runtime(dest: Path) -> None:
     )
 
 
+def runtime_wheel(folder: Path) -> Path:
+    """The same runtime files as a pure-Python wheel in `folder`, byte-reproducible, for builds
+    that install it themselves (a Dockerfile's build stage): it is on no package index."""
+    import base64
+    import zipfile
+
+    version = runtime_version()
+    name = f"aloft_runtime-{version}-py3-none-any.whl"
+    info = f"aloft_runtime-{version}.dist-info"
+    with tempfile.TemporaryDirectory(prefix="aloft-wheel-") as scratch:
+        tree = Path(scratch)
+        copy_runtime(tree)
+        (tree / info / "WHEEL").write_text(
+            "Wheel-Version: 1.0\nGenerator: aloft\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        files = sorted(p for p in tree.rglob("*") if p.is_file())
+        record = []
+        for path in files:
+            data = path.read_bytes()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append(
+                f"{path.relative_to(tree).as_posix()},sha256={digest.decode()},{len(data)}"
+            )
+        record.append(f"{info}/RECORD,,")
+        (tree / info / "RECORD").write_text("\n".join(record) + "\n")
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / (name + ".partial")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+                entry = zipfile.ZipInfo(path.relative_to(tree).as_posix(), (1980, 1, 1, 0, 0, 0))
+                entry.external_attr = 0o644 << 16
+                archive.writestr(entry, path.read_bytes(), zipfile.ZIP_DEFLATED)
+        os.replace(partial, folder / name)
+    return folder / name
+
+
 def copy_app(selection: Selection, dest: Path) -> None:
     """The selected files, at their artifact paths; links are copied as the files they name."""
     for item in selection.files:

@@ -42,7 +42,7 @@ def dockerfile_command(
     The project folder is the build context. With --file, aloft also writes its
     .dockerignore (the same include/exclude rule as `aloft build` and `aloft lambda package`;
     a .dockerignore aloft did not write is kept, and already feeds that rule) and vendors the
-    runtime into .aloft/runtime.
+    runtime's wheel into .aloft/.
     """
     resolved = resolve(project, environment)
     text = render(resolved, python_minor, base)
@@ -55,7 +55,7 @@ def dockerfile_command(
         )
         return
     context = resolved.root
-    write_context(resolved, context)
+    write_context(context)
     ignore = context / ".dockerignore"
     if owns_dockerignore(ignore):
         atomic_write(ignore, dockerignore(resolved).encode())
