@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -55,7 +56,13 @@ def test_dependencies_go_in_a_layer_and_the_app_in_a_small_function_zip(
     fastapi_zips: dict[str, Any],
 ) -> None:
     function, layer = fastapi_zips["zips"]
-    assert sorted(names(function["path"])) == ["shop/__init__.py", "shop/main.py"]
+    # The app's files by the one rule every artifact shares (the image's app layer holds these).
+    assert sorted(names(function["path"])) == [
+        "pyproject.toml",
+        "shop/__init__.py",
+        "shop/main.py",
+        "uv.lock",
+    ]
     layer_names = names(layer["path"])
     assert all(n.startswith("python/") for n in layer_names)
     assert "python/aloft/runtime/aws_lambda/runtime_api.py" in layer_names
@@ -88,7 +95,11 @@ def test_packages_are_byte_reproducible(fastapi_zips: dict[str, Any], tmp_path: 
 def test_arm64_gets_aarch64_wheels(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     project.mkdir()
-    source = (EXAMPLES / "flask" / "pyproject.toml").read_text()
+    source = (
+        (EXAMPLES / "flask" / "pyproject.toml")
+        .read_text()
+        .replace('path = "../../packaging', f'path = "{EXAMPLES.parent}/packaging')
+    )
     (project / "pyproject.toml").write_text(
         source + '\n[tool.aloft.lambda]\narchitecture = "arm64"\nlayer = false\n'
     )
@@ -97,12 +108,11 @@ def test_arm64_gets_aarch64_wheels(tmp_path: Path) -> None:
         .read_text()
         .replace('editable = "../../packaging', f'editable = "{EXAMPLES.parent}/packaging')
     )
-    (project / "catalog").mkdir()
-    (project / "catalog" / "__init__.py").write_text("")
+    shutil.copytree(EXAMPLES / "flask" / "catalog", project / "catalog")
     result = package(project, tmp_path / "out")
     assert len(result["zips"]) == 1
     listing = names(result["zips"][0]["path"])
-    assert "catalog/__init__.py" in listing
+    assert "catalog/__init__.py" in listing and "catalog/app.py" in listing
     compiled = [n for n in listing if n.endswith(".so")]
     assert compiled and all("aarch64" in n for n in compiled)
 

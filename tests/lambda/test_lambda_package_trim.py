@@ -36,7 +36,9 @@ def fastapi_project(folder: Path, settings: str = "") -> Path:
     project = folder / "shop-fastapi"
     project.mkdir()
     (project / "pyproject.toml").write_text(
-        (EXAMPLES / "fastapi" / "pyproject.toml").read_text()
+        (EXAMPLES / "fastapi" / "pyproject.toml")
+        .read_text()
+        .replace('path = "../../packaging', f'path = "{EXAMPLES.parent}/packaging')
         + f'\n[tool.aloft.lambda]\npython = "{PY}"\n{settings}'
     )
     (project / "uv.lock").write_text(

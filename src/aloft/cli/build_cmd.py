@@ -94,6 +94,8 @@ def build_command(
     )
     cache = Cache()
     result = build(resolved, options, cache)
+    if result.note:
+        click.echo(f"aloft: note: {result.note}", err=True)
     # [tool.aloft.image] repository is where a bare `aloft build` goes; explicit outputs win.
     default_push = settings.repository if not (layout or tarball) else ""
     outputs = Outputs(

@@ -8,7 +8,13 @@ import click
 
 from aloft.cli._common import project_options, resolve
 from aloft.image.cache import atomic_write
-from aloft.image.dockerfile import DOCKERIGNORE, render
+from aloft.image.dockerfile import (
+    RUNTIME_CONTEXT,
+    dockerignore,
+    owns_dockerignore,
+    render,
+    write_context,
+)
 
 
 @click.command()
@@ -25,22 +31,35 @@ from aloft.image.dockerfile import DOCKERIGNORE, render
     "--file",
     "path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write here (default: print it).",
+    help="Write here; the project folder (the build context) also gets its .dockerignore and "
+    "the vendored runtime (default: print the Dockerfile only).",
 )
 def dockerfile_command(
     project: Path | None, environment: str | None, python_minor: str, base: str, path: Path | None
 ) -> None:
-    """Print (or --file) a multi-stage Dockerfile equivalent to `aloft build`; writes a
-    .dockerignore beside a written file if none exists."""
+    """Print (or --file) a multi-stage Dockerfile equivalent to `aloft build`.
+
+    The project folder is the build context. With --file, aloft also writes its
+    .dockerignore (the same include/exclude rule as `aloft build` and `aloft lambda package`;
+    a .dockerignore aloft did not write is kept, and already feeds that rule) and vendors the
+    runtime's wheel into .aloft/.
+    """
     resolved = resolve(project, environment)
     text = render(resolved, python_minor, base)
     if path is None:
         click.echo(text, nl=False)
+        click.echo(
+            f"aloft: note: the build needs {RUNTIME_CONTEXT} and .dockerignore in the context; "
+            "--file writes them",
+            err=True,
+        )
         return
+    context = resolved.root
+    write_context(context)
+    ignore = context / ".dockerignore"
+    if owns_dockerignore(ignore):
+        atomic_write(ignore, dockerignore(resolved).encode())
     atomic_write(path, text.encode())
-    ignore = path.parent / ".dockerignore"
-    if not ignore.exists():
-        atomic_write(ignore, DOCKERIGNORE.encode())
     click.echo(str(path))
 
 

@@ -69,6 +69,8 @@ def package_command(
     resolved = resolve(project, environment)
     result = package(resolved, out_dir or resolved.root / DIST)
     zips = [z for z in (result.function, result.layer) if z is not None]
+    if result.note:
+        click.echo(f"aloft: note: {result.note}", err=True)
     if output == "json":
         echo_json(
             {
@@ -86,6 +88,8 @@ def package_command(
                     for z in zips
                 ],
                 "largest": dict(result.largest),
+                "app_files": result.app_files,
+                "verified_by": result.verified_by,
             }
         )
         return
@@ -101,6 +105,7 @@ def package_command(
         "largest dependencies: "
         + ", ".join(f"{name} {_size(size)}" for name, size in result.largest)
     )
+    click.echo(f"entry points checked by {result.verified_by}")
 
 
 @lambda_group.command("template")

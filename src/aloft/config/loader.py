@@ -19,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from aloft.config import serve as serve_ranges
+
+from aloft.config import files as files_table
 from aloft.config.model import ENVIRONMENTS_KEY, SECTIONS, ProjectConfig, annotation_at
 from aloft.exceptions import ConfigError
 from aloft.runtime.options import ENV_PREFIX, ServeOptions
@@ -190,7 +192,12 @@ def _merge(
 
 def _apply_env(merged: dict[str, Any], origins: dict[str, str], name: str, value: str) -> None:
     parts = name[len(ENV_PREFIX) :].lower().split("__")
-    path = tuple(parts) if parts[0] in SECTIONS else ("serve", *parts)
+    if parts[0] in SECTIONS:
+        path: tuple[str, ...] = tuple(parts)
+    elif parts[0] in files_table.KEYS:
+        path = ("files", *parts)
+    else:
+        path = ("serve", *parts)
     annotation = annotation_at(path)
     if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
         if (
@@ -239,6 +246,8 @@ def _split_sections(merged: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in merged.items():
         if key in SECTIONS:
             raw[key] = value
+        elif key in files_table.KEYS:
+            raw.setdefault("files", {})[key] = value
         else:
             raw["serve"][key] = value
     return raw
@@ -275,7 +284,7 @@ def _describe(
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
-        if loc and loc[0] == "serve":
+        if loc and loc[0] in ("serve", "files"):
             loc = loc[1:]
         dotted = ".".join(loc)
         key = loc[-1] if loc else ""

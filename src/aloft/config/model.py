@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aloft.config.cost import CostSettings
 from aloft.config.doctor import DoctorConfig
+from aloft.config.files import FileSettings
 from aloft.config.image import ImageSettings
 from aloft.config.kubernetes import KubernetesSettings
 from aloft.config.lambda_ import LambdaSettings
@@ -26,6 +27,8 @@ class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     serve: ServeOptions = Field(default_factory=ServeOptions)
+    # [tool.aloft] include/exclude: top-level keys, routed here by the loader.
+    files: FileSettings = Field(default_factory=FileSettings)
     tags: Tags = Field(default_factory=Tags)
     image: ImageSettings = Field(default_factory=ImageSettings)
     cost: CostSettings = Field(default_factory=CostSettings)

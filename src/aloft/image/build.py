@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import fnmatch
 import hashlib
 import importlib.metadata
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aloft import pythons
+from aloft import bundle, pythons
+from aloft.bundle.install import runtime_source
 from aloft.config import ResolvedConfig
-from aloft.exceptions import ConfigError, OperationFailed
-from aloft.image import bytecode, lambda_target, sbom
+from aloft.exceptions import ConfigError
+from aloft.image import lambda_target, sbom
 from aloft.image.base import BaseImage, build_base
 from aloft.image.cache import Cache, key_of
 from aloft.image.lambda_target import FunctionCommand, Target
@@ -34,26 +33,11 @@ from aloft.image.oci import Image, ImageIndex, Platform, make_image, make_index
 from aloft.image.reference import ImageRef
 
 # Bump when what goes into a layer changes, so cached layers are rebuilt.
-RECIPE = "1"
+RECIPE = "2"
 SITE_PACKAGES = "/opt/aloft/site-packages"
 # The dependency layer's file times: fixed, not the commit time, so a commit that changes only
 # code leaves the dependency layer (and its digest) as it was.
 DEPENDENCY_MTIME = 0
-ASGI_FRAMEWORKS = {"starlette", "fastapi", "quart", "litestar", "sanic", "channels", "aiohttp"}
-ASGI_SERVER = ["gunicorn", "uvicorn", "uvicorn-worker"]
-WSGI_SERVER = ["gunicorn"]
-# Never part of the app layer: environments, caches, VCS data and secrets-by-convention.
-SKIP_NAMES = {
-    "__pycache__",
-    "node_modules",
-    ".venv",
-    "venv",
-    ".git",
-    ".hg",
-    ".svn",
-    "build",
-    "dist",
-}
 Progress = Callable[[str], None]
 
 
@@ -115,6 +99,7 @@ class BuildResult:
     kind: Target = "container"
     # --target lambda: every function's CMD; the image's own CMD is the first one's.
     functions: tuple[FunctionCommand, ...] = ()
+    note: str = ""  # what the file rule's deny-list left out, one line
 
     @property
     def digest(self) -> str:
@@ -141,8 +126,10 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
         functions = lambda_target.function_commands(resolved)
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
     project = pythons.project_python(resolved.pyproject)
-    requirements = export_requirements(root)
-    server = server_requirements(requirements, resolved.config.serve.interface)
+    locked = bundle.read_lock(root)
+    server = bundle.server_requirements(locked, resolved.config.serve.interface)
+    selection = bundle.select(root, bundle.file_rule(resolved))
+    entries = _entry_points(resolved, functions)
     builds = []
     for platform in options.platforms:
         options.progress(f"{platform}: base")
@@ -161,14 +148,19 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
                 f"{base.reference} "
                 f"has Python {base.python_version}; remove python_version or pick a matching base"
             )
+        wanted = bundle.Target.of(base.python_minor, platform.architecture, base.glibc)
+        interpreter = _target_python(base.python_minor)
         options.progress(f"{platform}: dependencies (Python {base.python_minor})")
-        deps, packages, deps_reused = dependency_layer(
-            requirements, server, platform, base, cache, DEPENDENCY_MTIME
+        deps, packages, installed, deps_reused = dependency_layer(
+            locked, server, wanted, base, cache, DEPENDENCY_MTIME, interpreter
+        )
+        bundle.check(
+            "the image",
+            entries,
+            bundle.Listing({f.dest: f.source for f in selection.files}, frozenset(installed)),
         )
         options.progress(f"{platform}: app")
-        app, app_reused = app_layer(
-            root, settings.workdir, settings.exclude, base.python_minor, cache, mtime
-        )
+        app, app_reused = app_layer(selection, settings.workdir, wanted, interpreter, cache, mtime)
         config = image_config(resolved, base, mtime)
         if functions:
             config = lambda_target.lambda_config(
@@ -192,6 +184,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
         version,
         options.target,
         functions,
+        selection.note(),
     )
 
 
@@ -247,94 +240,24 @@ def _project_version(root: Path) -> str:
 # -- inputs ----------------------------------------------------------------------------------------
 
 
-def _uv() -> str:
-    found = shutil.which("uv")
-    if not found:
-        raise OperationFailed("uv not found on PATH: aloft build reads uv.lock with it; install uv")
-    return found
+def _target_python(version: str) -> Path | None:
+    """An interpreter of the base's Python, to precompile bytecode it will accept; None ships
+    sources."""
+    return pythons.find_interpreter(version)
 
 
-def export_requirements(root: Path) -> str:
-    """The locked, pinned dependencies (no dev groups, not the project itself)."""
-    lock = root / "uv.lock"
-    if not lock.is_file():
-        raise ConfigError(
-            f"{lock}: missing; run `uv lock` in {root} so the image gets pinned dependencies"
-        )
-    check = subprocess.run(
-        [_uv(), "lock", "--check", "--offline", "--project", str(root)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if check.returncode != 0:
-        message = (check.stderr.strip().splitlines() or ["out of date"])[-1]
-        if "offline" not in message.lower() and "network" not in message.lower():
-            raise ConfigError(
-                f"{lock}: does not match pyproject.toml ({message.removeprefix('error: ')}); "
-                "run `uv lock`"
-            )
-    result = subprocess.run(
-        [
-            _uv(),
-            "export",
-            "--frozen",
-            "--no-dev",
-            "--no-emit-project",
-            "--no-emit-workspace",
-            "--no-header",
-            "--no-hashes",
-            "--no-annotate",
-            "--format",
-            "requirements-txt",
-            "--project",
-            str(root),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise ConfigError(
-            f"{lock}: uv export failed ({(result.stderr.strip().splitlines() or [''])[-1]}); "
-            "run `uv lock`"
-        )
-    lines = [
-        line
-        for line in result.stdout.splitlines()
-        if line.strip() and not line.startswith("#") and not _is_runtime(line)
-    ]
-    local = [line for line in lines if line.startswith(("-e", "./", "../", "/", "file:"))]
-    if local:
-        raise ConfigError(
-            f"{lock}: local path dependency {local[0]!r}; aloft build installs wheels from an "
-            "index only"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _is_runtime(line: str) -> bool:
-    """aloft installs the runtime itself (from this tooling), whatever source the lock names."""
-    words = line.replace("-e ", "").strip().split(";")[0].strip()
-    name = re.split(r"[=<>!~ \[]", words, maxsplit=1)[0]
-    return name.lower().replace("_", "-") == "aloft-runtime" or words.rstrip("/").endswith(
-        "aloft-runtime"
-    )
-
-
-def _names(requirements: str) -> set[str]:
-    return {
-        re.split(r"[=<>!~ ;\[]", line, maxsplit=1)[0].lower().replace("_", "-")
-        for line in requirements.splitlines()
-        if line.strip()
-    }
-
-
-def server_requirements(requirements: str, interface: str) -> list[str]:
-    """The production server for the app's interface, unless the lock already pins it."""
-    names = _names(requirements)
-    asgi = interface == "asgi" or (interface == "auto" and bool(names & ASGI_FRAMEWORKS))
-    return [name for name in (ASGI_SERVER if asgi else WSGI_SERVER) if name not in names]
+def _entry_points(
+    resolved: ResolvedConfig, functions: tuple[FunctionCommand, ...]
+) -> list[bundle.EntryPoint]:
+    """What the image runs: the app, or each Lambda function's handler."""
+    if functions:
+        return [
+            bundle.EntryPoint.app(resolved.config.serve.app)
+            if f.command[0].startswith("aloft.runtime.")
+            else bundle.EntryPoint.handler(f.command[0], f.name)
+            for f in functions
+        ]
+    return [bundle.EntryPoint.app(resolved.config.serve.app)] if resolved.config.serve.app else []
 
 
 def resolve_base(
@@ -384,184 +307,81 @@ def resolve_base(
 # -- layers ----------------------------------------------------------------------------------------
 
 
-def _runtime_files() -> tuple[Path, str, str]:
-    """Where the installed runtime package lives, its version, and a digest of its files."""
-    import aloft.runtime
-
-    folder = Path(aloft.runtime.__file__).parent
-    sha = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        sha.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
-    try:
-        version = importlib.metadata.version("aloft-runtime")
-    except importlib.metadata.PackageNotFoundError:
-        version = "0"
-    return folder, version, sha.hexdigest()
-
-
-def uv_platform(platform: Platform, base: BaseImage) -> str:
-    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.architecture)
-    if machine is None:
-        raise OperationFailed(
-            f"platform {platform}: aloft build installs wheels for linux/amd64 and linux/arm64"
-        )
-    if not base.glibc:
-        # A base that does not record its glibc: manylinux2014 wheels run on any glibc base.
-        return f"{machine}-manylinux_2_17"
-    major, minor = base.glibc.split(".")[:2]
-    # uv knows manylinux tags up to 2_40; a newer glibc still runs every one of those wheels.
-    tag = min(int(minor), 40) if major == "2" else 17
-    return f"{machine}-manylinux_2_{tag}"
-
-
 def dependency_layer(
-    requirements: str,
+    locked: bundle.Locked,
     server: list[str],
-    platform: Platform,
+    target: bundle.Target,
     base: BaseImage,
     cache: Cache,
     mtime: int,
-) -> tuple[Layer, list[dict[str, str]], bool]:
-    runtime_dir, runtime_version, runtime_digest = _runtime_files()
-    target_platform = uv_platform(platform, base)
+    interpreter: Path | None,
+) -> tuple[Layer, list[dict[str, str]], list[str], bool]:
+    """The locked dependencies, the server and the runtime, for the target, at SITE_PACKAGES.
+
+    Returns the layer, its packages (for the SBOM), its top-level importable names (to check
+    the entry points) and whether it came from the cache.
+    """
+    _, runtime_digest = runtime_source()
     key = key_of(
         RECIPE,
         "deps",
-        requirements,
+        locked.fingerprint(),
         server,
-        target_platform,
+        target.uv_platform,
         base.python_version,
         runtime_digest,
+        interpreter is not None,
         mtime,
     )
     record = cache.record("layers", key)
-    if record and cache.has_blob(record["layer"]["digest"]):
-        return Layer(**record["layer"]), record["packages"], True
+    if record and cache.has_blob(record["layer"]["digest"]) and "installed" in record:
+        return Layer(**record["layer"]), record["packages"], record["installed"], True
     with cache.scratch("deps-") as scratch:
         site = scratch / SITE_PACKAGES.lstrip("/")
-        site.mkdir(parents=True)
-        reqs = scratch / "requirements.txt"
-        reqs.write_text(requirements + "".join(f"{name}\n" for name in server))
-        result = subprocess.run(
-            [
-                _uv(),
-                "pip",
-                "install",
-                "--quiet",
-                "--no-config",
-                # Copies, not hard links into uv's cache: nothing done to the tree may reach it.
-                "--link-mode",
-                "copy",
-                "--target",
-                str(site),
-                "--python-platform",
-                target_platform,
-                "--python-version",
-                base.python_version,
-                "--only-binary",
-                ":all:",
-                "--no-compile",
-                "-r",
-                str(reqs),
-            ],
-            check=False,
-            capture_output=True,
-            text=True,
+        bundle.build_dependencies(
+            locked, target, site, interpreter=interpreter, deployed=SITE_PACKAGES, extra=server
         )
-        if result.returncode != 0:
-            raise OperationFailed(_install_failure(result.stderr, platform))
-        shutil.rmtree(site / "bin", ignore_errors=True)
-        _install_runtime(site, runtime_dir, runtime_version)
         packages = sbom.python_packages(site)
-        sources = [p.relative_to(scratch).as_posix() for p in site.rglob("*.py")]
-        bytecode.compile_tree(scratch, sources, base.python_minor)
+        installed = sorted(
+            p.name.split(".")[0] for p in site.iterdir() if not p.name.endswith(".dist-info")
+        )
         tree = tree_from_folder(site, SITE_PACKAGES)
         for entry in list(tree.walk()):
             if entry.kind == "file":
                 tree.add(dataclasses.replace(entry, mode=0o755 if entry.mode & 0o111 else 0o644))
         layer = write_layer(tree.walk(), cache, mtime)
-    cache.put_record("layers", key, {"layer": dataclasses.asdict(layer), "packages": packages})
-    return layer, packages, False
-
-
-def _install_failure(stderr: str, platform: Platform) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    detail = next(
-        (line for line in lines if "wheel" in line or "because" in line.lower()),
-        lines[-1] if lines else "",
+    cache.put_record(
+        "layers",
+        key,
+        {"layer": dataclasses.asdict(layer), "packages": packages, "installed": installed},
     )
-    detail = re.sub(r"^[\u00d7x]\s*", "", detail).removeprefix("╰─▶ ").strip()
-    return (
-        f"installing the locked dependencies for {platform} failed: {detail}; pick versions that "
-        f"publish {platform} wheels (uv lock --upgrade-package NAME) or drop {platform}"
-    )
-
-
-def _install_runtime(site: Path, runtime_dir: Path, version: str) -> None:
-    """The runtime package as installed with this tooling (it is pure standard-library Python)."""
-    target = site / "aloft" / "runtime"
-    for path in sorted(runtime_dir.rglob("*.py")):
-        dest = target / path.relative_to(runtime_dir)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, dest)
-    info = site / f"aloft_runtime-{version}.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: aloft-runtime\nVersion: {version}\nLicense: Apache-2.0\n"
-    )
-    (info / "INSTALLER").write_text("aloft\n")
-
-
-def app_files(root: Path, exclude: list[str]) -> list[Path]:
-    """The project's source files for the app layer, relative to `root`, sorted."""
-    found = []
-    for current, dirs, files in os.walk(root):
-        here = Path(current)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in SKIP_NAMES and not d.startswith(".") and not d.endswith(".egg-info")
-        )
-        for name in sorted(files):
-            if name.startswith(".") or name.endswith((".pyc", ".pyo")):
-                continue
-            rel = (here / name).relative_to(root)
-            if any(
-                fnmatch.fnmatch(rel.as_posix(), pattern) or fnmatch.fnmatch(name, pattern)
-                for pattern in exclude
-            ):
-                continue
-            if (here / name).is_file():
-                found.append(rel)
-    return sorted(found)
+    return layer, packages, installed, False
 
 
 def app_layer(
-    root: Path, workdir: str, exclude: list[str], python_minor: str, cache: Cache, mtime: int
+    selection: bundle.Selection,
+    workdir: str,
+    target: bundle.Target,
+    interpreter: Path | None,
+    cache: Cache,
+    mtime: int,
 ) -> tuple[Layer, bool]:
-    files = app_files(root, exclude)
+    """The app's files, by the rule every artifact shares, at `workdir`."""
     sha = hashlib.sha256()
-    for rel in files:
+    for item in selection.files:
         sha.update(
-            rel.as_posix().encode() + b"\0" + hashlib.sha256((root / rel).read_bytes()).digest()
+            f"{item.dest}\0{int(item.executable)}\0".encode()
+            + hashlib.sha256(item.source.read_bytes()).digest()
         )
-    key = key_of(RECIPE, "app", workdir, python_minor, sha.hexdigest(), mtime)
+    key = key_of(
+        RECIPE, "app", workdir, target.python, interpreter is not None, sha.hexdigest(), mtime
+    )
     record = cache.record("layers", key)
     if record and cache.has_blob(record["layer"]["digest"]):
         return Layer(**record["layer"]), True
     with cache.scratch("app-") as scratch:
         app = scratch / workdir.lstrip("/")
-        for rel in files:
-            dest = app / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / rel, dest)
-            if os.access(root / rel, os.X_OK):
-                dest.chmod(0o755)
-        bytecode.compile_tree(
-            scratch,
-            [(app / rel).relative_to(scratch).as_posix() for rel in files if rel.suffix == ".py"],
-            python_minor,
-        )
+        bundle.build_app(selection, app, target, interpreter=interpreter, deployed=workdir)
         tree = Tree()
         tree.dir(workdir)
         for entry in tree_from_folder(app, workdir).walk():
@@ -569,6 +389,11 @@ def app_layer(
         layer = write_layer(tree.walk(), cache, mtime)
     cache.put_record("layers", key, {"layer": dataclasses.asdict(layer)})
     return layer, False
+
+
+def app_files(resolved: ResolvedConfig) -> list[str]:
+    """The app layer's files, relative to the workdir (what the zip's function code holds too)."""
+    return bundle.select(resolved.root, bundle.file_rule(resolved)).dests()
 
 
 # -- config ----------------------------------------------------------------------------------------
@@ -583,10 +408,8 @@ def image_config(resolved: ResolvedConfig, base: BaseImage, mtime: int) -> dict[
     for item in inherited.get("Env") or []:
         key, _, value = item.partition("=")
         env[key] = value
-    python_path = [settings.workdir]
-    if (resolved.root / "src").is_dir():
-        python_path.append(f"{settings.workdir}/src")
-    python_path.append(SITE_PACKAGES)
+    # A src/ layout's packages sit at the workdir's top (the bundle maps src/ onto it).
+    python_path = [settings.workdir, SITE_PACKAGES]
     env.update(
         {
             "PYTHONPATH": ":".join(python_path),

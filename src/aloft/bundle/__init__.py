@@ -1,0 +1,105 @@
+"""One bundling path, from uv.lock and the project's files to installed trees for a target.
+
+Used by both `aloft build` (image layers) and `aloft lambda package` (zips), so a fix for a
+project shape reaches both:
+
+    lock (read_lock) -> dependencies for a Target (Python X.Y, CPU, glibc) + aloft's runtime
+    files (select, one include/exclude rule) -> the app tree
+    one bytecode step, only with an interpreter of the target's version (else sources ship)
+    verify: the trees hold the module and object each entry point names
+
+It takes plain values and imports neither `aloft.image` nor `aloft.serverless`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aloft.bundle import bytecode
+from aloft.bundle.files import FileRule, Selection, select
+from aloft.bundle.install import copy_app, copy_runtime, install_dependencies, trim
+from aloft.bundle.lock import Locked, read_lock, server_requirements
+from aloft.bundle.target import Target
+from aloft.bundle.verify import EntryPoint, Listing, check
+from aloft.config import ResolvedConfig
+from aloft.exceptions import OperationFailed
+
+__all__ = [
+    "EntryPoint",
+    "FileRule",
+    "Listing",
+    "Locked",
+    "Selection",
+    "Target",
+    "build_app",
+    "build_dependencies",
+    "check",
+    "file_rule",
+    "read_lock",
+    "select",
+    "server_requirements",
+]
+
+
+def file_rule(resolved: ResolvedConfig) -> FileRule:
+    """[tool.aloft] include/exclude; the older [tool.aloft.image] exclude and
+    [tool.aloft.lambda] include/exclude join the same rule: every artifact gets the same files."""
+    config = resolved.config
+    return FileRule(
+        include=(*config.files.include, *config.lambda_.include),
+        exclude=(*config.files.exclude, *config.image.exclude, *config.lambda_.exclude),
+    )
+
+
+def build_dependencies(
+    locked: Locked,
+    target: Target,
+    dest: Path,
+    *,
+    interpreter: Path | None,
+    deployed: str,
+    extra: list[str] | None = None,
+    trimmed: bool = False,
+    bytecode_only: bool = False,
+    debug_ranges: bool = True,
+) -> bool:
+    """Install the locked dependencies, `extra` names and aloft's runtime into `dest` (which
+    sits at `deployed` in the artifact); precompile them when `interpreter` is given. Returns
+    whether bytecode was compiled."""
+    install_dependencies(locked, target, dest, extra or [])
+    if trimmed:
+        trim(dest, target)
+    copy_runtime(dest)
+    if interpreter is None:
+        return False
+    _same_python(interpreter, target)
+    bytecode.compile_tree(
+        dest,
+        interpreter,
+        deployed,
+        bytecode_only=bytecode_only,
+        debug_ranges=debug_ranges,
+    )
+    return True
+
+
+def build_app(
+    selection: Selection, dest: Path, target: Target, *, interpreter: Path | None, deployed: str
+) -> bool:
+    """The app's selected files into `dest` (at `deployed`), sources kept for full tracebacks."""
+    copy_app(selection, dest)
+    if interpreter is None:
+        return False
+    _same_python(interpreter, target)
+    bytecode.compile_tree(dest, interpreter, deployed)
+    return True
+
+
+def _same_python(interpreter: Path, target: Target) -> None:
+    """Bytecode for another Python is ignored at best and wrong at worst: never write it."""
+    found = bytecode.python_version_of(interpreter)
+    if found != target.python:
+        raise OperationFailed(
+            f"{interpreter} is Python {found or '?'}, not the target's {target.python}; pass a "
+            f"Python {target.python} interpreter, or none to ship sources"
+        )

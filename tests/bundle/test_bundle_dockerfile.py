@@ -1,0 +1,195 @@
+"""`aloft dockerfile` output really builds (buildah, no daemon, no Docker Hub) and serves, for a
+flat module and a src/ layout, with the same app files as `aloft build`'s image.
+
+No public registry is reachable here, so the test makes the two images the Dockerfile names:
+the Python base is aloft's own base with a shell (a build stage needs one, as python:X-slim
+has), and the uv image holds this machine's uv binary at /uv, as ghcr.io/astral-sh/uv does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from bundlekit import SHAPES, aloft, layer_names, sources
+
+from aloft.config import load_config
+from aloft.image.base import BaseImage
+from aloft.image.build import BuildOptions, build
+from aloft.image.cache import Cache
+from aloft.image.oci import Platform
+from testkit import free_port
+
+APP_BODY = {"flat": b"flat", "src-layout": b"src"}
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
+
+
+class Buildah:
+    def __init__(self, folder: Path) -> None:
+        self.prefix = [
+            "buildah",
+            "--root",
+            str(folder / "storage"),
+            "--runroot",
+            str(folder / "run"),
+            "--storage-driver",
+            "vfs",
+        ]
+
+    def __call__(self, *args: str, timeout: float = 600) -> str:
+        result = subprocess.run(
+            [*self.prefix, *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+        assert result.returncode == 0, f"buildah {args[0]}: {result.stderr[-2000:]}"
+        return result.stdout.strip()
+
+
+def _uv_binary() -> Path:
+    """The real uv executable (pyenv puts a shell shim first on PATH)."""
+    found = shutil.which("uv")
+    assert found
+    path = Path(found).resolve()
+    if path.read_bytes()[:4] != b"\x7fELF":
+        where = subprocess.run(
+            ["pyenv", "which", "uv"], capture_output=True, text=True, check=False
+        )
+        path = Path(where.stdout.strip())
+    assert path.read_bytes()[:4] == b"\x7fELF", path
+    return path
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Cache) -> tuple[Buildah, str]:
+    if shutil.which("buildah") is None:
+        pytest.fail("buildah is not installed; run scripts/bootstrap (scripts/apt-packages.txt)")
+    folder = tmp_path_factory.mktemp("buildah")
+    buildah = Buildah(folder)
+    layout = folder / "base"
+    made = aloft("base", "--shell", "--layout", str(layout), cache=bundle_cache.root)
+    assert made.returncode == 0, made.stderr
+    container = buildah("from", "scratch")
+    buildah("copy", container, str(_uv_binary()), "/uv")
+    buildah("commit", "--quiet", container, "localhost/uv-test:latest")
+    buildah("rm", container)
+    return buildah, f"oci:{layout}:latest"
+
+
+@contextlib.contextmanager
+def running(bundle: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+    config_path = bundle / "config.json"
+    config = json.loads(config_path.read_text())
+    config["process"]["terminal"] = False
+    config["process"]["env"] += [f"ALOFT_PORT={port}", "ALOFT_WORKERS=1", "ALOFT_HOST=127.0.0.1"]
+    config["linux"]["namespaces"] = [
+        n for n in config["linux"]["namespaces"] if n["type"] != "network"
+    ]
+    config_path.write_text(json.dumps(config))
+    name = f"aloft-df-{uuid.uuid4().hex[:8]}"
+    process = subprocess.Popen(
+        ["runc", "run", "--bundle", str(bundle), name],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        subprocess.run(["runc", "delete", "-f", name], capture_output=True, check=False)
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+
+
+def _get(url: str, process: subprocess.Popen[str], timeout: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"container exited {process.returncode}: {output[-2000:]}")
+        with contextlib.suppress(httpx.TransportError):
+            return httpx.get(url, timeout=2)
+        time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+@pytest.mark.parametrize("shape", ["flat", "src-layout"])
+def test_dockerfile_builds_with_buildah_and_serves_the_same_app_as_aloft_build(
+    shape: str,
+    tmp_path: Path,
+    images: tuple[Buildah, str],
+    bundle_cache: Cache,
+    amd64_base: BaseImage,
+) -> None:
+    buildah, base = images
+    project = SHAPES[shape](tmp_path)
+    (project / ".env").write_text("API_TOKEN=hunter2\n")  # must not reach the image
+    written = aloft(
+        "dockerfile",
+        "--project",
+        str(project),
+        "--base",
+        base,
+        "--file",
+        str(project / "Dockerfile"),
+    )
+    assert written.returncode == 0, written.stderr
+    tag = f"localhost/df-{shape}:test"
+    buildah(
+        "build",
+        "--isolation",
+        "chroot",
+        "--network",
+        "host",
+        "--build-arg",
+        "UV_IMAGE=localhost/uv-test:latest",
+        # This machine reaches PyPI through a TLS proxy whose CA only the host's bundle holds;
+        # RUN steps see it in place of the base's (a build elsewhere needs nothing of the kind).
+        "--volume",
+        f"{HOST_CA}:{HOST_CA}:ro",
+        "-f",
+        str(project / "Dockerfile"),
+        "-t",
+        tag,
+        str(project),
+        timeout=900,
+    )
+    oci = tmp_path / "oci"
+    buildah("push", "--quiet", tag, f"oci:{oci}:latest")
+    bundle = tmp_path / "bundle"
+    unpacked = subprocess.run(
+        ["umoci", "unpack", "--image", f"{oci}:latest", str(bundle)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unpacked.returncode == 0, unpacked.stderr
+    rootfs = bundle / "rootfs"
+    docker_app = {
+        p.relative_to(rootfs / "app").as_posix()
+        for p in (rootfs / "app").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    built = build(
+        load_config(project, environ={}),
+        BuildOptions(platforms=(Platform("linux", "amd64"),)),
+        bundle_cache,
+    )
+    app_blob = bundle_cache.blob_path(built.platforms[0].image.layers[-1].digest)
+    # The Dockerfile itself is context, not app: aloft build leaves it in the layer too.
+    assert docker_app == sources(layer_names(app_blob), "app/")
+    assert ".env" not in docker_app and not (rootfs / "app" / ".aloft").exists()
+
+    port = free_port()
+    with running(bundle, port) as process:
+        response = _get(f"http://127.0.0.1:{port}/", process)
+        assert response.status_code == 200
+        assert response.content == APP_BODY[shape]
