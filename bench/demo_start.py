@@ -106,16 +106,14 @@ def main() -> None:
     apt = apt_seconds()
     best = min(times)
     total = best + (apt or 0.0)
-    print(
-        f"scripts/demo to first response, fresh clone, {'warm' if args.warm_cache else 'cold'} uv cache:"
-    )
+    cache = "warm" if args.warm_cache else "cold"
+    print(f"scripts/demo to first response, fresh clone, {cache} uv cache:")
     print("  runs: " + ", ".join(f"{t:.1f} s" for t in times))
     if apt is not None:
         print(f"  apt install of redis-server (timed as a reinstall): {apt:.1f} s")
     print(f"  total, best run + apt: {total:.1f} s")
-    print(
-        f"  ratio to before ({BEFORE_S:.0f} s): {total / BEFORE_S:.2f}x; to the goal ({GOAL_S:.0f} s): {total / GOAL_S:.2f}x"
-    )
+    print(f"  ratio to before ({BEFORE_S:.0f} s): {total / BEFORE_S:.2f}x")
+    print(f"  ratio to the goal ({GOAL_S:.0f} s): {total / GOAL_S:.2f}x")
 
 
 if __name__ == "__main__":

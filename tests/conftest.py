@@ -25,7 +25,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail(
-            "redis-server is not installed; run scripts/bootstrap --tests (Debian package redis-server)"
+            "redis-server is not installed; run scripts/bootstrap --tests "
+            "(Debian package redis-server)"
         )
     folder = tmp_path_factory.mktemp("redis")
     for _ in range(5):

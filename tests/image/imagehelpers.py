@@ -23,7 +23,8 @@ def need(*programs: str) -> None:
     missing = [p for p in programs if shutil.which(p) is None]
     if missing:
         pytest.fail(
-            f"{', '.join(missing)} not installed; run scripts/bootstrap --tests (scripts/packages/tests.txt)"
+            f"{', '.join(missing)} not installed; run scripts/bootstrap --tests "
+            "(scripts/packages/tests.txt)"
         )
 
 

@@ -60,7 +60,9 @@ async def index() -> dict[str, object]:
 
 @app.put("/items/{item_id}")
 async def put_item(item_id: int, item: Item) -> Item:
-    await state["redis"].set(f"shop:item:{item_id}", item.model_dump_json(), ex=settings.item_ttl_seconds)
+    await state["redis"].set(
+        f"shop:item:{item_id}", item.model_dump_json(), ex=settings.item_ttl_seconds
+    )
     return item
 
 

@@ -9,11 +9,8 @@ folder), and PYTHONHASHSEED=0 so set constants marshal in a fixed order.
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from aloft.exceptions import OperationFailed

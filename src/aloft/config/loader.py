@@ -18,9 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from aloft.config import serve as serve_ranges
-
 from aloft.config import files as files_table
+from aloft.config import serve as serve_ranges
 from aloft.config.model import ENVIRONMENTS_KEY, SECTIONS, ProjectConfig, annotation_at
 from aloft.exceptions import ConfigError
 from aloft.runtime.options import ENV_PREFIX, ServeOptions

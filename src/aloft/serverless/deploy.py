@@ -13,8 +13,8 @@ what it would do instead of doing it.
 from __future__ import annotations
 
 import base64
-import hashlib
 import functools
+import hashlib
 import json
 import time
 from collections.abc import Callable
