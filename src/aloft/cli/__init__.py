@@ -45,7 +45,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(package_name="aloft", prog_name="aloft")
+@click.version_option(package_name="aloft-cli", prog_name="aloft")
 def cli() -> None:
     """Run one Python service cloud-natively: on Kubernetes or AWS Lambda, from the same code."""
 
