@@ -14,6 +14,7 @@ from aloft.exceptions import UserError
 # for the image builder's imports, and a broken verb cannot break the others.
 # To add a verb: one line here, "name": "module:click command".
 COMMANDS = {
+    "init": "aloft.cli.init_cmd:init",
     "run": "aloft.cli.run_cmd:run",
     "config": "aloft.cli.config_cmd:config",
     "build": "aloft.cli.build_cmd:build_command",
