@@ -19,7 +19,16 @@ from pathlib import Path
 import pytest
 import tomllib
 import yaml
-from acceptkit import Installed, Project, background, free_port, get, runc_container, sh
+from acceptkit import (
+    Background,
+    Installed,
+    Project,
+    background,
+    free_port,
+    get,
+    runc_container,
+    sh,
+)
 from shapes import IMAGE_SHAPES, SHAPES
 
 ALL = list(SHAPES)
@@ -40,16 +49,20 @@ def aloft(project: Project, args: str) -> str:
     return f"{project.aloft} {args}"
 
 
-def assert_serves(project: Project, base: str, answer: tuple[int, str]) -> None:
-    status, body = answer
-    assert status == 200, f"{project.shape}: GET / -> {status} {body[:500]}"
-    assert project.marker.replace('"', "").replace(" ", "") in body.replace('"', "").replace(
-        " ", ""
-    ), f"{project.shape}: GET / answered {body[:500]!r}, not the app's marker {project.marker!r}"
-    for path, expected in project.extra_requests:
-        status, body = get(base + path)
+def assert_serves(project: Project, base: str, server: Background, path: str = "/") -> None:
+    """GET / answers with the shape's marker (and the extra paths with theirs); on failure the
+    message carries the server's output."""
+    status, body = server.wait_http(base + path)
+    squeeze = body.replace('"', "").replace(" ", "")
+    assert status == 200 and project.marker.replace('"', "").replace(" ", "") in squeeze, (
+        f"{project.shape}: GET {path} -> {status} {body[:500]!r}, expected the marker "
+        f"{project.marker!r}; {server.description} said:\n{server.output()}"
+    )
+    for extra, expected in project.extra_requests:
+        status, body = get(base + extra)
         assert status == 200 and expected.replace(" ", "") in body.replace(" ", ""), (
-            f"{project.shape}: GET {path} -> {status} {body[:300]!r}"
+            f"{project.shape}: GET {extra} -> {status} {body[:300]!r}; "
+            f"{server.description} said:\n{server.output()}"
         )
 
 
@@ -105,7 +118,7 @@ def test_run_serves_the_app(project: Project, installed: Installed, tmp_path: Pa
     with background(command, project.root, env, tmp_path / "run.log") as server:
         health = server.wait_http(base + "/healthz")
         assert health[0] == 200, health
-        assert_serves(project, base, get(base + "/"))
+        assert_serves(project, base, server)
         assert server.stop() == 0, server.output()
     if project.shape == "dev-dependency":
         venv = project.root / ".venv"
@@ -148,7 +161,7 @@ def test_image_runs_in_runc(project: Project, installed: Installed, tmp_path: Pa
     with runc_container(bundle, env, tmp_path / "runc.log") as container:
         health = container.wait_http(base + "/healthz", timeout=60)
         assert health[0] == 200, health
-        assert_serves(project, base, get(base + "/"))
+        assert_serves(project, base, container)
 
 
 @pytest.mark.parametrize("project", ALL, indirect=True)
@@ -203,7 +216,7 @@ def test_lambda_package_and_serve(project: Project, installed: Installed, tmp_pa
     base = f"http://127.0.0.1:{port}"
     command = aloft(project, f"lambda serve --port {port} --concurrency 1")
     with background(command, project.root, installed.env, tmp_path / "serve.log") as server:
-        assert_serves(project, base, server.wait_http(base + "/"))
+        assert_serves(project, base, server)
 
 
 @pytest.mark.parametrize("project", ALL, indirect=True)
