@@ -174,9 +174,7 @@ def add_runtime(plan: InitPlan, source: Path | None = None) -> list[str] | None:
     if command is None:
         return None
     if shutil.which("uv") is None:
-        raise OperationFailed(
-            f"uv not found on PATH: install uv, then run {shlex.join(command)}"
-        )
+        raise OperationFailed(f"uv not found on PATH: install uv, then run {shlex.join(command)}")
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or ["uv add failed"])[-1]
