@@ -54,7 +54,7 @@ app = Starlette(routes=[Route("/", home)])
 def flat(folder: Path, installed: Installed) -> Project:
     """`uv init --app`: one module, main.py, FastAPI."""
     root = folder / "flat-svc"
-    uv_init(root, installed, "--app", "--name", "flat-svc")
+    uv_init(root, installed, "--app", "--no-package", "--name", "flat-svc")
     sh("uv add --quiet fastapi", root, installed.env)
     write(
         root,
@@ -113,7 +113,7 @@ def dist_name_differs(folder: Path, installed: Installed) -> Project:
 def namespace_package(folder: Path, installed: Installed) -> Project:
     """acme/billing/api.py with no __init__.py anywhere (a PEP 420 namespace package)."""
     root = folder / "ns-svc"
-    uv_init(root, installed, "--app", "--name", "ns-svc")
+    uv_init(root, installed, "--app", "--no-package", "--name", "ns-svc")
     (root / "main.py").unlink()
     sh("uv add --quiet starlette", root, installed.env)
     write(root, {"acme/billing/api.py": STARLETTE_APP.format(marker="namespace")})
@@ -124,7 +124,7 @@ def namespace_package(folder: Path, installed: Installed) -> Project:
 def flask_factory(folder: Path, installed: Installed) -> Project:
     """A Flask application factory, create_app(), with a blueprint."""
     root = folder / "blog-svc"
-    uv_init(root, installed, "--app", "--name", "blog-svc")
+    uv_init(root, installed, "--app", "--no-package", "--name", "blog-svc")
     (root / "main.py").unlink()
     sh("uv add --quiet flask", root, installed.env)
     write(
@@ -172,7 +172,7 @@ def flask_factory(folder: Path, installed: Installed) -> Project:
 def django_site(folder: Path, installed: Installed) -> Project:
     """django-admin startproject, then a settings package, static files (WhiteNoise), manage.py."""
     root = folder / "notes-site"
-    uv_init(root, installed, "--app", "--name", "notes-site")
+    uv_init(root, installed, "--app", "--no-package", "--name", "notes-site")
     (root / "main.py").unlink()
     sh("uv add --quiet django whitenoise", root, installed.env)
     sh(".venv/bin/django-admin startproject config .", root, installed.env)
@@ -229,7 +229,7 @@ def django_site(folder: Path, installed: Installed) -> Project:
 def fastapi_routers(folder: Path, installed: Installed) -> Project:
     """FastAPI with routers in subpackages and orjson, a native dependency beyond pydantic."""
     root = folder / "routers-svc"
-    uv_init(root, installed, "--app", "--name", "routers-svc")
+    uv_init(root, installed, "--app", "--no-package", "--name", "routers-svc")
     (root / "main.py").unlink()
     sh("uv add --quiet fastapi orjson", root, installed.env)
     write(
@@ -338,7 +338,7 @@ def workspace_member(folder: Path, installed: Installed) -> Project:
 def dev_dependency(folder: Path, installed: Installed) -> Project:
     """aloft-cli as a dev dependency of the app, used through `uv run aloft`."""
     root = folder / "devdep-svc"
-    uv_init(root, installed, "--app", "--name", "devdep-svc")
+    uv_init(root, installed, "--app", "--no-package", "--name", "devdep-svc")
     sh("uv add --quiet starlette", root, installed.env)
     write(root, {"main.py": STARLETTE_APP.format(marker="dev-dependency")})
     project = init(Project("dev-dependency", root, "main:app", "asgi", "dev-dependency"), installed)
@@ -400,7 +400,7 @@ def path_dependency(folder: Path, installed: Installed) -> Project:
         {"libs/shared/src/shared_lib/__init__.py": 'def value() -> str:\n    return "shared"\n'},
     )
     root = base / "app"
-    uv_init(root, installed, "--app", "--name", "pathdep-svc")
+    uv_init(root, installed, "--app", "--no-package", "--name", "pathdep-svc")
     sh("uv add --quiet ../libs/shared starlette", root, installed.env)
     write(
         root,
