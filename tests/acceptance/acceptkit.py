@@ -240,3 +240,9 @@ class Project:
     aloft: str = "aloft"
     init_output: str = ""
     notes: list[str] = field(default_factory=list)
+    # The app's environment, where uv puts it (a workspace member's is the workspace's).
+    venv: Path | None = None
+
+    @property
+    def environment(self) -> Path:
+        return self.venv or self.root / ".venv"

@@ -332,6 +332,7 @@ def workspace_member(folder: Path, installed: Installed) -> Project:
         },
     )
     project = Project("workspace", web, "web.app:app", "asgi", '"from":"workspace"')
+    project.venv = mono / ".venv"
     return init(project, installed)
 
 

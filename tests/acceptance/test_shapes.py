@@ -97,6 +97,20 @@ def test_init_finds_the_app_and_adds_the_runtime(project: Project) -> None:
         dependencies
     )
     assert "next:" in project.init_output and "aloft run" in project.init_output
+    # The runtime wheel alone imports as aloft.runtime; the tool is not in the app's environment.
+    probe = (
+        "import importlib.util, aloft.runtime; "
+        "print(importlib.util.find_spec('aloft.cli') is not None)"
+    )
+    done = subprocess.run(
+        [str(project.environment / "bin" / "python"), "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    tool_in_env = project.shape == "dev-dependency"
+    assert done.stdout.strip() == str(tool_in_env), done.stdout
 
 
 @pytest.mark.parametrize("project", ALL, indirect=True)
@@ -121,7 +135,7 @@ def test_run_serves_the_app(project: Project, installed: Installed, tmp_path: Pa
         assert_serves(project, base, server)
         assert server.stop() == 0, server.output()
     if project.shape == "dev-dependency":
-        venv = project.root / ".venv"
+        venv = project.environment
         assert (venv / "bin" / "aloft").exists(), "aloft run uninstalled aloft (a dev dependency)"
         shown = sh(
             f"uv pip show --python {venv}/bin/python aloft-cli",
