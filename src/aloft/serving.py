@@ -6,6 +6,7 @@ replaces itself with `python -m aloft.runtime serve`, so signals reach the serve
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -16,6 +17,62 @@ from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.runtime.options import ServeOptions
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+def project_lock(root: Path) -> Path | None:
+    """The uv.lock that governs the project: its own, or, for a member of a uv workspace, the
+    workspace's (a member's lock and environment live at the workspace root)."""
+    if (root / "uv.lock").is_file():
+        return root / "uv.lock"
+    for folder in root.parents:
+        if _workspace_has_member(folder, root):
+            lock = folder / "uv.lock"
+            return lock if lock.is_file() else None
+    return None
+
+
+def _workspace_has_member(folder: Path, root: Path) -> bool:
+    try:
+        with (folder / "pyproject.toml").open("rb") as file:
+            workspace = tomllib.load(file).get("tool", {}).get("uv", {}).get("workspace")
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    if not isinstance(workspace, dict):
+        return False
+    member = root.relative_to(folder).as_posix()
+
+    def matches(patterns: object) -> bool:
+        return isinstance(patterns, list) and any(
+            isinstance(glob, str) and fnmatch.fnmatchcase(member, glob.rstrip("/"))
+            for glob in patterns
+        )
+
+    return matches(workspace.get("members")) and not matches(workspace.get("exclude"))
+
+
+def app_environment(root: Path) -> Path:
+    """The app's virtual environment as uv places it: UV_PROJECT_ENVIRONMENT, else the .venv beside
+    the lock (a workspace member's is the workspace's), else the project's own .venv."""
+    lock = project_lock(root)
+    base = lock.parent if lock is not None else root
+    configured = os.environ.get("UV_PROJECT_ENVIRONMENT")
+    if configured:
+        return base / configured  # an absolute value replaces base
+    return base / ".venv"
+
+
+def sync_command(root: Path) -> list[str]:
+    """`uv sync` for running the app: production dependencies, removing nothing.
+
+    --no-dev keeps the served environment the one production gets; --inexact keeps what is there
+    beyond it, above all aloft itself when it is one of the app's dev dependencies (an exact sync
+    would uninstall the running tool)."""
+    return ["uv", "sync", "--frozen", "--quiet", "--no-dev", "--inexact", "--project", str(root)]
 
 
 def app_python(root: Path, python: Path | None = None) -> Path:
@@ -28,22 +85,13 @@ def app_python(root: Path, python: Path | None = None) -> Path:
 
 
 def _environment_python(root: Path) -> Path:
-    venv_python = root / ".venv" / "bin" / "python"
-    if (root / "uv.lock").is_file() and shutil.which("uv"):
+    lock = project_lock(root)
+    if lock is not None and shutil.which("uv"):
         # The project's own version, found where uv may not look (pyenv hides it behind shims).
         project = pythons.project_python(root / "pyproject.toml")
         found = pythons.find_interpreter(project.version) if project.version else None
         done = subprocess.run(
-            [
-                "uv",
-                "sync",
-                "--frozen",
-                "--quiet",
-                "--no-dev",
-                *(["--python", str(found)] if found else []),
-                "--project",
-                str(root),
-            ],
+            [*sync_command(root), *(["--python", str(found)] if found else [])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -51,9 +99,8 @@ def _environment_python(root: Path) -> Path:
         )
         if done.returncode != 0:
             detail = (done.stderr.strip().splitlines() or ["uv sync failed"])[-1]
-            raise OperationFailed(
-                f"{root / 'uv.lock'}: cannot sync the app's environment: {detail}"
-            )
+            raise OperationFailed(f"{lock}: cannot sync the app's environment: {detail}")
+    venv_python = app_environment(root) / "bin" / "python"
     if venv_python.exists():
         return venv_python
     return Path(sys.executable)
@@ -82,7 +129,7 @@ def launch(resolved: ResolvedConfig, serve: ServeOptions, *, python: Path | None
     if check.returncode != 0:
         raise ConfigError(
             f"{resolved.pyproject}: the app's environment ({interpreter}) lacks aloft-runtime; "
-            "add 'aloft-runtime[asgi]' (or [wsgi]) to [project] dependencies"
+            "add it with `uv add 'aloft-runtime[asgi]'` (or [wsgi] for a WSGI app)"
         )
     os.chdir(resolved.root)
     command = server_command(interpreter)

@@ -14,6 +14,7 @@ from aloft.exceptions import UserError
 # for the image builder's imports, and a broken verb cannot break the others.
 # To add a verb: one line here, "name": "module:click command".
 COMMANDS = {
+    "init": "aloft.cli.init_cmd:init",
     "run": "aloft.cli.run_cmd:run",
     "config": "aloft.cli.config_cmd:config",
     "build": "aloft.cli.build_cmd:build_command",
@@ -45,7 +46,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(package_name="aloft", prog_name="aloft")
+@click.version_option(package_name="aloft-cli", prog_name="aloft")
 def cli() -> None:
     """Run one Python service cloud-natively: on Kubernetes or AWS Lambda, from the same code."""
 

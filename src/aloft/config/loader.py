@@ -103,7 +103,7 @@ def load_config(
     table = document.get("tool", {}).get("aloft")
     if table is None:
         raise ConfigError(
-            f'{label}: no [tool.aloft] table; add one with at least app = "module:attr"'
+            f'{label}: no [tool.aloft] table; run `aloft init`, or add one with app = "module:attr"'
         )
     if not isinstance(table, dict):
         raise ConfigError(f"{label}: tool.aloft must be a table")

@@ -221,7 +221,7 @@ def _timestamp(mtime: int) -> str:
 
 def _tool_version() -> str:
     try:
-        return importlib.metadata.version("aloft")
+        return importlib.metadata.version("aloft-cli")
     except importlib.metadata.PackageNotFoundError:
         return "0"
 

@@ -1,4 +1,5 @@
-"""Finding the user's app from 'module:attribute' and telling ASGI from WSGI."""
+"""Finding the user's app from 'module:attribute' (or an app factory, 'module:create_app()') and
+telling ASGI from WSGI."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class AppLoadError(Exception):
 
 def load_app(spec: str, source: str = "ALOFT_APP") -> Any:
     module_name, sep, attr = spec.partition(":")
+    # 'module:create_app()' calls a factory without arguments, as Flask's CLI and gunicorn do.
+    factory = attr.endswith("()")
+    attr = attr.removesuffix("()")
     if not sep or not module_name or not attr:
         raise AppLoadError(
             f"{source}={spec!r}: not 'module:attribute'; "
@@ -45,6 +49,17 @@ def load_app(spec: str, source: str = "ALOFT_APP") -> Any:
                 f"{source}={spec!r}: module {module_name} has no attribute {attr!r}; "
                 "name the object that is your ASGI or WSGI app"
             ) from None
+    if factory:
+        if not callable(app):
+            raise AppLoadError(f"{source}={spec!r}: {attr} is not callable, so not an app factory")
+        try:
+            app = app()
+        except Exception as exc:
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            raise AppLoadError(
+                f"{source}={spec!r}: calling {attr}() raised {type(exc).__name__}: {exc} "
+                f"({where.filename}:{where.lineno})"
+            ) from exc
     if not callable(app):
         raise AppLoadError(
             f"{source}={spec!r}: {attr} is a {type(app).__name__}, not an ASGI or WSGI app"

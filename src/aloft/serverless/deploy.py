@@ -90,8 +90,8 @@ def _boto3() -> Any:
         import boto3  # type: ignore[import-untyped]
     except ImportError:
         raise OperationFailed(
-            "aloft lambda deploy needs boto3: install aloft with the aws extra "
-            "(pip install 'aloft[aws]')"
+            "aloft lambda deploy needs boto3: install the tool with the aws extra "
+            "(uv tool install 'aloft-cli[aws]', or pipx install 'aloft-cli[aws]')"
         ) from None
     return boto3
 

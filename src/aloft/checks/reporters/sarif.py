@@ -21,7 +21,7 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 def _version() -> str:
     try:
-        return metadata.version("aloft")
+        return metadata.version("aloft-cli")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "0.0.0"
 
