@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
+from aloft.serverless import emulator as emulator_module
 from aloft.serverless.emulator import REQUEST_LIMIT, RESPONSE_LIMIT
 from aloft.serverless.http_events import http_event
 
@@ -270,3 +272,27 @@ def test_a_handler_error_is_traced_from_the_users_code_not_the_runtime(client: s
     assert error["requestId"] == result.request_id
     assert "lambda_testfn.py" in error["stackTrace"][0]
     assert not any("runtime_api.py" in frame for frame in error["stackTrace"])
+
+
+def test_an_alb_response_over_1_mib_is_a_502() -> None:
+    with emulated([*ALOFT_BOOTSTRAP, "lambda_testfn.sized_http"], fmt="alb") as (_, front, _):
+        base = f"http://127.0.0.1:{front.port}/big"
+        fits = httpx.get(base, params={"size": 1_000_000}, timeout=30)
+        over = httpx.get(base, params={"size": 1_048_576}, timeout=30)
+    assert fits.status_code == 200 and len(fits.content) == 1_000_000
+    assert over.status_code == 502 and b"502 Bad Gateway" in over.content
+
+
+def test_api_gateway_stops_waiting_at_its_own_integration_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A function allowed 5 s behind an API that waits 0.5 s (29 s on AWS): a 504 at 0.5 s."""
+    monkeypatch.setitem(emulator_module.GATEWAY_TIMEOUT, "v2", 0.5)
+    with emulated([*ALOFT_BOOTSTRAP, "lambda_stream.handler"], timeout=5.0) as (_, front, _):
+        httpx.get(f"http://127.0.0.1:{front.port}/small", timeout=20)  # warm
+        started = time.monotonic()
+        response = httpx.get(f"http://127.0.0.1:{front.port}/chunks?n=3&gap=0.6", timeout=20)
+        waited = time.monotonic() - started
+    assert response.status_code == 504
+    assert response.json() == {"message": "Endpoint request timed out"}
+    assert 0.45 < waited < 1.0

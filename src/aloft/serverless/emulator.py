@@ -54,6 +54,9 @@ _GRACE = 2.0
 REQUEST_LIMIT = 6 * 1024 * 1024
 RESPONSE_LIMIT = REQUEST_LIMIT + 100
 ALB_LIMIT = 1024 * 1024
+# API Gateway stops waiting for a Lambda integration after 29 s (REST) or 30 s (HTTP API),
+# whatever the function's own timeout: the client gets a 504 while the function runs on.
+GATEWAY_TIMEOUT: dict[str, float] = {"v1": 29.0, "v2": 30.0}
 _STREAMING = "application/vnd.awslambda.http-integration-response"
 
 
@@ -140,6 +143,8 @@ class FunctionSpec:
     # Whether the function has extensions: only then does Lambda send SIGTERM before it shuts
     # an environment down. Without, the environment is frozen and killed; no hook runs.
     extensions: bool = False
+    # The environments' Python ("3.12"), for AWS_EXECUTION_ENV; empty: this interpreter's.
+    python: str = ""
 
 
 class StreamSink:
@@ -197,7 +202,7 @@ class _Invocation:
 
 def lambda_environment(spec: FunctionSpec, runtime_api: str) -> dict[str, str]:
     """The variables Lambda sets in an execution environment, then the function's own."""
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    version = spec.python or f"{sys.version_info.major}.{sys.version_info.minor}"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "en_US.UTF-8",
@@ -727,6 +732,30 @@ def _prelude(head: bytes) -> tuple[int, list[tuple[str, str]]]:
     return status, headers
 
 
+def _invoke_within(
+    emulator: Emulator, payload: bytes, sink: StreamSink | None, limit: float | None
+) -> InvokeResult | None:
+    """The invocation's result, or None when it outlasts `limit` (the gateway's own timeout)."""
+    if limit is None or emulator.spec.timeout <= limit:
+        return emulator.invoke(payload, sink=sink)
+    outcome: list[InvokeResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(emulator.invoke(payload, sink=sink))
+        except BaseException as exc:  # handed to the waiting request thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(limit)
+    if not outcome:
+        return None
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
     class Front(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -791,9 +820,15 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
             )
             stream = _FrontStream(self) if front.emulator.spec.stream else None
             try:
-                result = front.emulator.invoke(json.dumps(event).encode(), sink=stream)
+                result = _invoke_within(
+                    front.emulator, json.dumps(event).encode(), stream, GATEWAY_TIMEOUT.get(fmt)
+                )
             except RequestTooLarge:
                 self._send(*_too_large(fmt))
+                return
+            if result is None:  # the gateway gave up; the function runs on
+                status, phrase, headers, data = error_response(fmt, 504)
+                self._send(status, headers, data, phrase)
                 return
             if stream is not None and result.streamed and stream.sent_head:
                 if stream.failed or not result.ok:
