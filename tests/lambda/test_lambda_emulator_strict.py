@@ -296,3 +296,14 @@ def test_api_gateway_stops_waiting_at_its_own_integration_timeout(
     assert response.status_code == 504
     assert response.json() == {"message": "Endpoint request timed out"}
     assert 0.45 < waited < 1.0
+
+
+def test_a_huge_declared_body_is_refused_without_reading_it() -> None:
+    with emulated([*ALOFT_BOOTSTRAP, "lambda_testfn.http"]) as (emulator, front, _):
+        started = time.monotonic()
+        answer = raw_request(
+            front.port, b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000000\r\n\r\nab"
+        )
+        assert time.monotonic() - started < 2
+        assert emulator.warm_workers() == 0
+    assert answer.startswith(b"HTTP/1.1 413 ")

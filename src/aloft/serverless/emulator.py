@@ -57,6 +57,9 @@ ALB_LIMIT = 1024 * 1024
 # API Gateway stops waiting for a Lambda integration after 29 s (REST) or 30 s (HTTP API),
 # whatever the function's own timeout: the client gets a 504 while the function runs on.
 GATEWAY_TIMEOUT: dict[str, float] = {"v1": 29.0, "v2": 30.0}
+# The most any front takes in at all (API Gateway's own payload quota): beyond it the request
+# is refused before it is read, as it could never reach the function anyway.
+FRONT_LIMIT = 10 * 1024 * 1024
 _STREAMING = "application/vnd.awslambda.http-integration-response"
 
 
@@ -68,10 +71,17 @@ class RequestTooLarge(Exception):
     """An invocation payload over Lambda's synchronous limit: Lambda refuses it, uninvoked."""
 
 
-def read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    """The request body by Content-Length or chunked transfer; BadRequest if neither is sane."""
+def read_body(handler: BaseHTTPRequestHandler, limit: int | None = None) -> bytes:
+    """The request body by Content-Length or chunked transfer; BadRequest if neither is sane,
+    RequestTooLarge past `limit` (nothing more is read then)."""
     if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
-        chunks = [chunk for chunk in _chunks(handler.rfile) if chunk]
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in _chunks(handler.rfile):
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise RequestTooLarge(f"the body is over {limit} bytes")
+            chunks.append(chunk)
         return b"".join(chunks)
     given = handler.headers.get_all("Content-Length") or []
     if not given:
@@ -80,6 +90,8 @@ def read_body(handler: BaseHTTPRequestHandler) -> bytes:
     if len(values) != 1 or not next(iter(values)).isdigit():
         raise BadRequest(f"Content-Length {', '.join(given)!r} is not a length")
     length = int(next(iter(values)))
+    if limit is not None and length > limit:
+        raise RequestTooLarge(f"the body is over {limit} bytes")
     body = handler.rfile.read(length) if length else b""
     if len(body) != length:
         raise BadRequest("the body ended before its Content-Length")
@@ -785,12 +797,16 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             try:
-                body = read_body(self)
+                body = read_body(self, FRONT_LIMIT)
             except BadRequest as exc:
                 # A request that cannot be read cannot be told from the next one: answer, close.
                 self.close_connection = True
                 message = json.dumps({"message": f"Bad Request: {exc}"}).encode()
                 self._send(400, [("content-type", "application/json")], message)
+                return
+            except RequestTooLarge:
+                self.close_connection = True  # its body is still on the wire, unread
+                self._send(*_too_large(front.fmt))
                 return
             path, _, query = self.path.partition("?")
             if (
