@@ -307,3 +307,40 @@ def test_a_huge_declared_body_is_refused_without_reading_it() -> None:
         assert time.monotonic() - started < 2
         assert emulator.warm_workers() == 0
     assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+# Headers that differ between two servers by nature: each front's own port, a fresh trace id.
+_PER_SERVER = {"host", "x-forwarded-port", "x-amzn-trace-id"}
+
+
+@pytest.mark.parametrize("fmt", ["v2", "v1", "alb", "url"])
+def test_real_http_through_serve_answers_the_same_with_either_client(fmt: str) -> None:
+    requests: list[tuple[str, str, bytes]] = [
+        ("GET", "/a?q=1&q=2", b""),
+        ("POST", "/b", b'{"n": 1}'),
+        ("GET", "/boom", b""),
+        ("PUT", "/raw", bytes(range(256))),
+    ]
+    answers: dict[str, list[tuple[int, str, bytes]]] = {}
+    for name, command in CLIENTS.items():
+        answers[name] = []
+        with (
+            emulated(command("lambda_testfn.http"), fmt=fmt) as (_, front, _),  # type: ignore[arg-type]
+            httpx.Client(base_url=f"http://127.0.0.1:{front.port}", timeout=20) as client,
+        ):
+            for method, path, body in requests:
+                response = client.request(
+                    method, path, content=body, headers={"content-type": "text/plain"}
+                )
+                seen = response.content
+                if response.headers.get("content-type") == "application/json":
+                    payload = response.json()
+                    if isinstance(payload, dict) and "headers" in payload:
+                        payload["headers"] = [
+                            h for h in payload["headers"] if h[0] not in _PER_SERVER
+                        ]
+                    seen = json.dumps(payload).encode()
+                cookies = ",".join(response.headers.get_list("set-cookie"))
+                answers[name].append((response.status_code, cookies, seen))
+    assert answers["aloft"] == answers["awslambdaric"]
+    assert [status for status, _, _ in answers["aloft"]] == [201, 201, 500, 200]
