@@ -332,6 +332,12 @@ def serve_command(
             f"--event-format {event_format}: function {fn.key} has stream = true, and only a "
             "Function URL streams; use --event-format url"
         )
+    if stream and client == "awslambdaric":
+        click.echo(
+            "aloft: warning: awslambdaric cannot stream: behind a RESPONSE_STREAM Function URL its"
+            " whole JSON result reaches the client as the body, as it would on Lambda",
+            err=True,
+        )
     interpreter = app_python(resolved.root, python)
     module = "aloft.runtime.aws_lambda" if client == "aloft" else "awslambdaric"
     env = {
