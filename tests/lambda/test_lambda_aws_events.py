@@ -202,3 +202,17 @@ def test_probes_are_opt_in_by_argument_or_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("ALOFT_LAMBDA_PROBES", "true")
     response = lambda_handler(_routes_app(), lifespan=False)(event, Context())
     assert json.loads(response["body"]) != {"route": "/healthz"}
+
+
+@pytest.mark.parametrize("fmt", ["alb", "alb-multi"])
+def test_through_the_emulators_alb_a_redirect_stays_on_http(fmt: str) -> None:
+    """The defect as aloft's own ALB emulation showed it: x-forwarded-proto http, yet the app
+    answered with an https:// Location."""
+    from lambdakit import ALOFT_BOOTSTRAP, emulated
+
+    with emulated([*ALOFT_BOOTSTRAP, "lambda_stream.handler"], fmt=fmt) as (_, front, _):  # type: ignore[arg-type]
+        import httpx
+
+        response = httpx.get(f"http://127.0.0.1:{front.port}/go", timeout=20)
+    assert response.status_code == 302
+    assert response.headers["location"] == f"http://127.0.0.1:{front.port}/small"

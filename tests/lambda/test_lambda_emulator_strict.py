@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
+from aloft.serverless import emulator as emulator_module
 from aloft.serverless.emulator import REQUEST_LIMIT, RESPONSE_LIMIT
 from aloft.serverless.http_events import http_event
 
@@ -270,3 +272,75 @@ def test_a_handler_error_is_traced_from_the_users_code_not_the_runtime(client: s
     assert error["requestId"] == result.request_id
     assert "lambda_testfn.py" in error["stackTrace"][0]
     assert not any("runtime_api.py" in frame for frame in error["stackTrace"])
+
+
+def test_an_alb_response_over_1_mib_is_a_502() -> None:
+    with emulated([*ALOFT_BOOTSTRAP, "lambda_testfn.sized_http"], fmt="alb") as (_, front, _):
+        base = f"http://127.0.0.1:{front.port}/big"
+        fits = httpx.get(base, params={"size": 1_000_000}, timeout=30)
+        over = httpx.get(base, params={"size": 1_048_576}, timeout=30)
+    assert fits.status_code == 200 and len(fits.content) == 1_000_000
+    assert over.status_code == 502 and b"502 Bad Gateway" in over.content
+
+
+def test_api_gateway_stops_waiting_at_its_own_integration_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A function allowed 5 s behind an API that waits 0.5 s (29 s on AWS): a 504 at 0.5 s."""
+    monkeypatch.setitem(emulator_module.GATEWAY_TIMEOUT, "v2", 0.5)
+    with emulated([*ALOFT_BOOTSTRAP, "lambda_stream.handler"], timeout=5.0) as (_, front, _):
+        httpx.get(f"http://127.0.0.1:{front.port}/small", timeout=20)  # warm
+        started = time.monotonic()
+        response = httpx.get(f"http://127.0.0.1:{front.port}/chunks?n=3&gap=0.6", timeout=20)
+        waited = time.monotonic() - started
+    assert response.status_code == 504
+    assert response.json() == {"message": "Endpoint request timed out"}
+    assert 0.45 < waited < 1.0
+
+
+def test_a_huge_declared_body_is_refused_without_reading_it() -> None:
+    with emulated([*ALOFT_BOOTSTRAP, "lambda_testfn.http"]) as (emulator, front, _):
+        started = time.monotonic()
+        answer = raw_request(
+            front.port, b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000000\r\n\r\nab"
+        )
+        assert time.monotonic() - started < 2
+        assert emulator.warm_workers() == 0
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+# Headers that differ between two servers by nature: each front's own port, a fresh trace id.
+_PER_SERVER = {"host", "x-forwarded-port", "x-amzn-trace-id"}
+
+
+@pytest.mark.parametrize("fmt", ["v2", "v1", "alb", "url"])
+def test_real_http_through_serve_answers_the_same_with_either_client(fmt: str) -> None:
+    requests: list[tuple[str, str, bytes]] = [
+        ("GET", "/a?q=1&q=2", b""),
+        ("POST", "/b", b'{"n": 1}'),
+        ("GET", "/boom", b""),
+        ("PUT", "/raw", bytes(range(256))),
+    ]
+    answers: dict[str, list[tuple[int, str, bytes]]] = {}
+    for name, command in CLIENTS.items():
+        answers[name] = []
+        with (
+            emulated(command("lambda_testfn.http"), fmt=fmt) as (_, front, _),  # type: ignore[arg-type]
+            httpx.Client(base_url=f"http://127.0.0.1:{front.port}", timeout=20) as client,
+        ):
+            for method, path, body in requests:
+                response = client.request(
+                    method, path, content=body, headers={"content-type": "text/plain"}
+                )
+                seen = response.content
+                if response.headers.get("content-type") == "application/json":
+                    payload = response.json()
+                    if isinstance(payload, dict) and "headers" in payload:
+                        payload["headers"] = [
+                            h for h in payload["headers"] if h[0] not in _PER_SERVER
+                        ]
+                    seen = json.dumps(payload).encode()
+                cookies = ",".join(response.headers.get_list("set-cookie"))
+                answers[name].append((response.status_code, cookies, seen))
+    assert answers["aloft"] == answers["awslambdaric"]
+    assert [status for status, _, _ in answers["aloft"]] == [201, 201, 500, 200]

@@ -337,6 +337,12 @@ def serve_command(
             f"--event-format {event_format}: function {fn.key} has stream = true, and only a "
             "Function URL streams; use --event-format url"
         )
+    if stream and client == "awslambdaric":
+        click.echo(
+            "aloft: warning: awslambdaric cannot stream: behind a RESPONSE_STREAM Function URL its"
+            " whole JSON result reaches the client as the body, as it would on Lambda",
+            err=True,
+        )
     interpreter = app_python(resolved.root, python)
     module = "aloft.runtime.aws_lambda" if client == "aloft" else "awslambdaric"
     env = {
@@ -346,7 +352,7 @@ def serve_command(
     }
     env.update(fn.environment)
     env.pop("ALOFT_SECRET_REFS", None)  # locally, secrets come from the environment
-    _check_importable(interpreter, module, resolved.pyproject, client, env)
+    version = _check_importable(interpreter, module, resolved.pyproject, client, env)
     command = [str(interpreter), "-m", module, fn.handler]
     spec = FunctionSpec(
         fn.name,
@@ -359,6 +365,7 @@ def serve_command(
         stack.region,
         stream=stream,
         extensions=extensions,
+        python=version,
     )
     if stage is not None and (event_format not in ("v1", "v2") or not stage or "/" in stage):
         raise ConfigError(
@@ -389,18 +396,20 @@ def serve_command(
 
 def _check_importable(
     interpreter: Path, module: str, pyproject: Path, client: str, env: dict[str, str]
-) -> None:
-    """The runtime client must be importable in the app's environment, as it is in the zip."""
+) -> str:
+    """The runtime client must be importable in the app's environment, as it is in the zip.
+    Returns that environment's Python version ("3.12")."""
     import subprocess
 
     probe = subprocess.run(
-        [str(interpreter), "-c", f"import {module}"],
+        [str(interpreter), "-c", f"import sys, {module}; print('%d.%d' % sys.version_info[:2])"],
         env=env,
         capture_output=True,
+        text=True,
         check=False,
     )
     if probe.returncode == 0:
-        return
+        return probe.stdout.strip()
     fix = "uv add 'aloft-runtime[asgi]' (or [wsgi])" if client == "aloft" else "uv add awslambdaric"
     raise ConfigError(
         f"{pyproject}: the app's environment ({interpreter}) cannot import {module}; "

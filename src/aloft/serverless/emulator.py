@@ -54,6 +54,12 @@ _GRACE = 2.0
 REQUEST_LIMIT = 6 * 1024 * 1024
 RESPONSE_LIMIT = REQUEST_LIMIT + 100
 ALB_LIMIT = 1024 * 1024
+# API Gateway stops waiting for a Lambda integration after 29 s (REST) or 30 s (HTTP API),
+# whatever the function's own timeout: the client gets a 504 while the function runs on.
+GATEWAY_TIMEOUT: dict[str, float] = {"v1": 29.0, "v2": 30.0}
+# The most any front takes in at all (API Gateway's own payload quota): beyond it the request
+# is refused before it is read, as it could never reach the function anyway.
+FRONT_LIMIT = 10 * 1024 * 1024
 _STREAMING = "application/vnd.awslambda.http-integration-response"
 
 
@@ -65,10 +71,17 @@ class RequestTooLarge(Exception):
     """An invocation payload over Lambda's synchronous limit: Lambda refuses it, uninvoked."""
 
 
-def read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    """The request body by Content-Length or chunked transfer; BadRequest if neither is sane."""
+def read_body(handler: BaseHTTPRequestHandler, limit: int | None = None) -> bytes:
+    """The request body by Content-Length or chunked transfer; BadRequest if neither is sane,
+    RequestTooLarge past `limit` (nothing more is read then)."""
     if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
-        chunks = [chunk for chunk in _chunks(handler.rfile) if chunk]
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in _chunks(handler.rfile):
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise RequestTooLarge(f"the body is over {limit} bytes")
+            chunks.append(chunk)
         return b"".join(chunks)
     given = handler.headers.get_all("Content-Length") or []
     if not given:
@@ -77,6 +90,8 @@ def read_body(handler: BaseHTTPRequestHandler) -> bytes:
     if len(values) != 1 or not next(iter(values)).isdigit():
         raise BadRequest(f"Content-Length {', '.join(given)!r} is not a length")
     length = int(next(iter(values)))
+    if limit is not None and length > limit:
+        raise RequestTooLarge(f"the body is over {limit} bytes")
     body = handler.rfile.read(length) if length else b""
     if len(body) != length:
         raise BadRequest("the body ended before its Content-Length")
@@ -140,6 +155,8 @@ class FunctionSpec:
     # Whether the function has extensions: only then does Lambda send SIGTERM before it shuts
     # an environment down. Without, the environment is frozen and killed; no hook runs.
     extensions: bool = False
+    # The environments' Python ("3.12"), for AWS_EXECUTION_ENV; empty: this interpreter's.
+    python: str = ""
 
 
 class StreamSink:
@@ -197,7 +214,7 @@ class _Invocation:
 
 def lambda_environment(spec: FunctionSpec, runtime_api: str) -> dict[str, str]:
     """The variables Lambda sets in an execution environment, then the function's own."""
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    version = spec.python or f"{sys.version_info.major}.{sys.version_info.minor}"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "en_US.UTF-8",
@@ -727,6 +744,30 @@ def _prelude(head: bytes) -> tuple[int, list[tuple[str, str]]]:
     return status, headers
 
 
+def _invoke_within(
+    emulator: Emulator, payload: bytes, sink: StreamSink | None, limit: float | None
+) -> InvokeResult | None:
+    """The invocation's result, or None when it outlasts `limit` (the gateway's own timeout)."""
+    if limit is None or emulator.spec.timeout <= limit:
+        return emulator.invoke(payload, sink=sink)
+    outcome: list[InvokeResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(emulator.invoke(payload, sink=sink))
+        except BaseException as exc:  # handed to the waiting request thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(limit)
+    if not outcome:
+        return None
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
     class Front(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -756,12 +797,16 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             try:
-                body = read_body(self)
+                body = read_body(self, FRONT_LIMIT)
             except BadRequest as exc:
                 # A request that cannot be read cannot be told from the next one: answer, close.
                 self.close_connection = True
                 message = json.dumps({"message": f"Bad Request: {exc}"}).encode()
                 self._send(400, [("content-type", "application/json")], message)
+                return
+            except RequestTooLarge:
+                self.close_connection = True  # its body is still on the wire, unread
+                self._send(*_too_large(front.fmt))
                 return
             path, _, query = self.path.partition("?")
             if (
@@ -791,9 +836,15 @@ def _front_handler(front: HTTPFront) -> type[BaseHTTPRequestHandler]:
             )
             stream = _FrontStream(self) if front.emulator.spec.stream else None
             try:
-                result = front.emulator.invoke(json.dumps(event).encode(), sink=stream)
+                result = _invoke_within(
+                    front.emulator, json.dumps(event).encode(), stream, GATEWAY_TIMEOUT.get(fmt)
+                )
             except RequestTooLarge:
                 self._send(*_too_large(fmt))
+                return
+            if result is None:  # the gateway gave up; the function runs on
+                status, phrase, headers, data = error_response(fmt, 504)
+                self._send(status, headers, data, phrase)
                 return
             if stream is not None and result.streamed and stream.sent_head:
                 if stream.failed or not result.ok:

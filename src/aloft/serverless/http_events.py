@@ -165,8 +165,12 @@ def _alb_event(
 ) -> dict[str, Any]:
     body_text, is_b64 = _body(body, headers)
     lowered = _forwarded(headers, source_ip)
+    host = next((v for k, v in lowered if k == "host"), "")
+    port = host.rpartition(":")[2] if ":" in host else "80"
+    # The listener the client reached: plain HTTP here, on the port it connected to.
     lowered += [
         ("x-forwarded-proto", "http"),
+        ("x-forwarded-port", port if port.isdigit() else "80"),
         ("x-amzn-trace-id", _trace_header()),
     ]
     event: dict[str, Any] = {

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, StreamingResponse
+from starlette.responses import PlainTextResponse, RedirectResponse, StreamingResponse
 from starlette.routing import Route
 
 from aloft.runtime.aws_lambda import lambda_handler
@@ -76,3 +76,10 @@ def wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
 
 
 wsgi_handler = lambda_handler(wsgi_app, interface="wsgi")
+
+
+async def go(request: Request) -> RedirectResponse:
+    return RedirectResponse(str(request.url_for("small")), status_code=302)
+
+
+app.router.routes.append(Route("/go", go))  # to /small, named after its endpoint

@@ -7,9 +7,9 @@ import time
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from typing import Any
 
-    _R = TypeVar("_R", bound="_Record")
+    from aloft.runtime.aws_lambda.context_fields import ClientContext
 
 
 class LambdaContext:
@@ -30,6 +30,15 @@ class LambdaContext:
     ) -> None:
         import os
 
+        # Their classes live apart, imported at the first invocation, not with the runtime.
+        from aloft.runtime.aws_lambda.context_fields import (
+            W3C_FIELDS,
+            Client,
+            ClientContext,
+            CognitoIdentity,
+            filled,
+        )
+
         env = os.environ if environ is None else environ
         self.aws_request_id = aws_request_id
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
@@ -46,11 +55,11 @@ class LambdaContext:
             client_context = dict(client_context)
             w3c = client_context.pop("w3c", None)  # reachable through w3c() only, as there
             if isinstance(w3c, dict):
-                self._w3c_fields = {k: v for k in _W3C_FIELDS if isinstance(v := w3c.get(k), str)}
-            self.client_context = _filled(ClientContext(), client_context)
+                self._w3c_fields = {k: v for k in W3C_FIELDS if isinstance(v := w3c.get(k), str)}
+            self.client_context = filled(ClientContext(), client_context)
             client = self.client_context.client
             self.client_context.client = (
-                _filled(Client(), client) if isinstance(client, dict) else None
+                filled(Client(), client) if isinstance(client, dict) else None
             )
         # Always an object, its fields None without a Cognito identity (as awslambdaric does).
         self.identity = CognitoIdentity()
@@ -86,50 +95,6 @@ class LambdaContext:
             f"tenant_id={self.tenant_id}"
             "])"
         )
-
-
-_W3C_FIELDS = ("traceparent", "tracestate", "baggage")
-
-
-class _Record:
-    """A fixed set of fields, shown as awslambdaric shows them."""
-
-    __slots__: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        fields = ",".join(f"{name}={getattr(self, name, None)}" for name in self.__slots__)
-        return f"{self.__class__.__name__}([{fields}])"
-
-
-class CognitoIdentity(_Record):
-    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
-
-    cognito_identity_id: str | None
-    cognito_identity_pool_id: str | None
-
-
-class Client(_Record):
-    __slots__ = (  # noqa: RUF023  # awslambdaric's order, which repr() shows
-        "installation_id",
-        "app_title",
-        "app_version_name",
-        "app_version_code",
-        "app_package_name",
-    )
-
-
-class ClientContext(_Record):
-    __slots__ = ("custom", "env", "client")  # noqa: RUF023  # awslambdaric's order
-
-    custom: Any
-    env: Any
-    client: Any
-
-
-def _filled(record: _R, values: dict[str, Any]) -> _R:
-    for name in record.__slots__:
-        setattr(record, name, values.get(name))
-    return record
 
 
 # (event, context) of the invocation being served, set by the handler for its whole duration.
