@@ -105,6 +105,8 @@ def test_serve_settings_reach_every_lambda_target_as_they_reach_kubernetes(
         if fn.handler != "aloft.runtime.aws_lambda.entry.handler":
             shared.pop("ALOFT_APP")
         assert {k: variables[k] for k in shared} == shared
+        # The runtime client answers in streaming mode exactly where the URL streams.
+        assert (variables.get("ALOFT_LAMBDA_STREAM") == "true") == fn.stream
         # And the Lambda runtime reads them back as the project set them.
         options = ServeOptions.from_env(deployed)
         assert (options.log_level, options.access_log, options.log_sample_rate) == (

@@ -14,6 +14,7 @@ from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.config.lambda_ import IMAGE_URI, IMAGE_URI_HINT, LambdaEvent, LambdaFunction
 from aloft.exceptions import ConfigError
+from aloft.runtime.aws_lambda.runtime_api import STREAM_ENV
 from aloft.serverless import permissions
 from aloft.serverless.permissions import Permissions
 
@@ -211,6 +212,8 @@ def build_stack(
             )
         if spec.idempotency:
             environment["ALOFT_IDEMPOTENCY_TABLE"] = table
+        if spec.stream:  # the runtime client answers in the Runtime API's streaming mode
+            environment[STREAM_ENV] = "true"
         queues: dict[str, Queue] = {}
         for event in spec.events:
             if event.type != "sqs":
