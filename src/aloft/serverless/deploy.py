@@ -13,6 +13,7 @@ what it would do instead of doing it.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import time
@@ -265,8 +266,8 @@ class Deployer:
                         "update",
                         resource,
                         f"role {name} policy {policy_arn.rsplit('/', 1)[-1]} attached",
-                        lambda policy_arn=policy_arn: iam.attach_role_policy(
-                            RoleName=name, PolicyArn=policy_arn
+                        functools.partial(
+                            iam.attach_role_policy, RoleName=name, PolicyArn=policy_arn
                         ),
                     )
         policy = json.dumps(fn.permissions.resolved(partition, region, account), sort_keys=True)
