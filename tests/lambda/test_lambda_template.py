@@ -37,6 +37,7 @@ memory = 1024
 reserved_concurrency = 20
 deployment = "Canary10Percent5Minutes"
 idempotency = true
+snap_start = true
 secrets = { DB_PASSWORD = "ssm:/orders/db-password", API_KEY = "secretsmanager:orders/api-key" }
 environment = { LOG_FORMAT = "json" }
 
@@ -53,6 +54,7 @@ handler = "orders.jobs.handler"
 events = [{ type = "schedule", expression = "cron(0 3 * * ? *)" }]
 
 [tool.aloft.lambda.functions.hook]
+stream = true
 events = [{ type = "function_url" }]
 """
 
