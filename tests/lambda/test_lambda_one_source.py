@@ -312,3 +312,18 @@ def test_snap_start_on_an_image_function_is_one_line(tmp_path: Path) -> None:
     message = stack_error(tmp_path, text)
     assert "[tool.aloft.lambda.functions.api] snap_start" in message
     assert "container images" in message
+
+
+def test_a_role_that_lost_its_managed_policy_gets_it_back(aws_env: str, tmp_path: Path) -> None:
+    # Without SnapStart: moto keeps no SnapStart setting, so a rerun would differ there.
+    text = PROJECT.format(name="iam-c").replace("snap_start = true\n", "", 1)
+    stack, function_zip, layer_zip = deployable(tmp_path, text)
+    deploy(stack, function_zip, layer_zip)
+    iam = boto3.client("iam")
+    role = boto3.client("lambda").get_function_configuration(FunctionName="iam-c-worker")["Role"]
+    name = role.split("/")[-1]
+    (attached,) = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+    again = deploy(stack, function_zip, layer_zip)
+    assert again.changes == [f"role {name} policy AWSLambdaBasicExecutionRole attached"]
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == [attached]

@@ -96,7 +96,7 @@ def invoke():
     return body
 
 
-warm = snapstart.before_snapshot(invoke)  # the app warms itself: ids and randomness drawn
+snapstart.warm("/")  # one request before the snapshot: ids and randomness drawn
 if MODE == "local":
     snapstart.run_before_snapshot()
 else:

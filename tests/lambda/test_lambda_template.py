@@ -37,6 +37,7 @@ memory = 1024
 reserved_concurrency = 20
 deployment = "Canary10Percent5Minutes"
 idempotency = true
+snap_start = true
 secrets = { DB_PASSWORD = "ssm:/orders/db-password", API_KEY = "secretsmanager:orders/api-key" }
 environment = { LOG_FORMAT = "json" }
 
@@ -53,6 +54,7 @@ handler = "orders.jobs.handler"
 events = [{ type = "schedule", expression = "cron(0 3 * * ? *)" }]
 
 [tool.aloft.lambda.functions.hook]
+stream = true
 events = [{ type = "function_url" }]
 """
 
@@ -162,3 +164,28 @@ def test_every_rendered_resource_carries_the_shared_tags(template: dict[str, Any
     from aloft.cost.controls import check_tags
 
     check_tags(template["Resources"], {"team": "payments", "cost-center": "cc-77"})
+
+
+def test_each_function_runs_under_its_declared_role_and_sam_adds_none(
+    template: dict[str, Any],
+) -> None:
+    cloudformation = translate(template)
+    roles = {
+        key: r["Properties"]
+        for key, r in cloudformation["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role"
+    }
+    functions = [
+        r["Properties"]
+        for r in cloudformation["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    ]
+    used = {fn["Role"]["Fn::GetAtt"][0] for fn in functions}
+    assert len(used) == len(functions)
+    assert used == {key for key in roles if key.endswith("FunctionRole")}
+    # Besides them, only the role CodeDeploy needs for the canary deployment.
+    assert set(roles) - used == {"CodeDeployServiceRole"}
+    for key in used:
+        assert roles[key] == template["Resources"][key]["Properties"]  # passed through as declared
+        for statement in roles[key]["Policies"][0]["PolicyDocument"]["Statement"]:
+            assert "*" not in json.dumps(statement["Resource"])

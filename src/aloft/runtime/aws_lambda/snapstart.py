@@ -6,9 +6,10 @@ shared by all of them: the state of random generators, aloft's request and trace
 and connections (sockets to peers that have long forgotten them). So, in the form the Lambda
 Python runtime provides (`snapshot_restore_py`, whose hooks awslambdaric runs):
 
-- before the snapshot, aloft imports what the first request would import lazily, runs the app's
-  `before_snapshot` hooks (last registered first, as Lambda orders them) and drops the
-  connections it holds itself (secret fetchers' clients);
+- before the snapshot, aloft imports what the first request would import lazily, serves the
+  warm requests the app asked for (`warm(path)`, opt-in), runs the app's `before_snapshot`
+  hooks (last registered first, as Lambda orders them) and drops the connections it holds
+  itself (secret fetchers' clients);
 - after each restore, it re-seeds `random` (and numpy's global generator if loaded) and its id
   generator, then runs the app's `after_restore` hooks in order, where the app reopens its own.
 
@@ -54,6 +55,7 @@ WARM_MODULES = (
 
 _before: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
 _after: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+_warm_requests: list[tuple[str, str]] = []
 restores = 0  # how many times this process was resumed from a snapshot
 
 
@@ -70,9 +72,58 @@ def after_restore(func: F, *args: Any, **kwargs: Any) -> F:
     return func
 
 
+def warm(path: str = "/", method: str = "GET") -> None:
+    """Serve one request to `path` before the snapshot, through every aloft handler of this
+    process, so the framework's first-request work (routing tables, serializers, thread pools)
+    is in the snapshot rather than paid by each restored copy. Opt-in: the route runs app code.
+    Warm requests are served before any before_snapshot hook, so those hooks can close what the
+    requests opened."""
+    _warm_requests.append((path, method))
+
+
+def _serve_warm_request(path: str, method: str) -> None:
+    from aloft.runtime.aws_lambda.handler import _environments
+
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "snapstart.invalid", "user-agent": "aloft-snapstart-warm"},
+        "requestContext": {
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "aloft-snapstart-warm",
+            },
+            "requestId": "snapstart-warm",
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": 0,
+        },
+        "isBase64Encoded": False,
+    }
+    for handler in list(_environments):
+        if handler.app is not None:
+            handler(event, _WarmContext())
+
+
+class _WarmContext:
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+    aws_request_id = "snapstart-warm"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
 def run_before_snapshot() -> None:
-    """Warm the request path, run the app's hooks (newest first), drop aloft's connections."""
+    """Warm the request path (imports, then any warm requests), run the app's hooks (newest
+    first, as Lambda orders them), drop aloft's connections."""
     _warm()
+    for path, method in _warm_requests:
+        _serve_warm_request(path, method)
     for func, args, kwargs in reversed(_before):
         func(*args, **kwargs)
     _drop_connections()

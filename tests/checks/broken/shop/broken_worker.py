@@ -1,10 +1,13 @@
 """A Lambda worker for the shop's order queue."""
 
 import json
+import uuid
 
 import boto3
 import pandas
 import requests
+
+WORKER_ID = uuid.uuid4().hex
 
 
 def handler(event, context):
