@@ -66,13 +66,18 @@ def app_environment(root: Path) -> Path:
     return base / ".venv"
 
 
-def sync_command(root: Path) -> list[str]:
+def sync_command(root: Path, python: Path | None = None) -> list[str]:
     """`uv sync` for running the app: production dependencies, removing nothing.
 
     --no-dev keeps the served environment the one production gets; --inexact keeps what is there
     beyond it, above all aloft itself when it is one of the app's dev dependencies (an exact sync
-    would uninstall the running tool)."""
-    return ["uv", "sync", "--frozen", "--quiet", "--no-dev", "--inexact", "--project", str(root)]
+    would uninstall the running tool). `python` is the interpreter to build the env with."""
+    interpreter = ["--python", str(python)] if python is not None else []
+    return [
+        *("uv", "sync", "--frozen", "--quiet", "--no-dev", "--inexact"),
+        *interpreter,
+        *("--project", str(root)),
+    ]
 
 
 def app_python(root: Path, python: Path | None = None) -> Path:

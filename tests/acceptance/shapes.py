@@ -438,4 +438,4 @@ SHAPES: dict[str, Callable[[Path, Installed], Project]] = {
     "path-dependency": path_dependency,
 }
 # The image step (build + unpack + runc) is the expensive one: run on these shapes only.
-IMAGE_SHAPES = ("flat", "src-layout", "django", "workspace")
+IMAGE_SHAPES = ("flat", "src-layout", "django", "workspace", "path-dependency")

@@ -69,7 +69,8 @@ def init(
         click.echo(f"Django settings: {detection.django_settings}")
     plan = plan_init(root, detection, app=app, interface=interface, force=force)
     for note in detection.missing():
-        click.echo(f"could not detect: {note}", err=True)
+        if app is None or not note.startswith("no app object"):
+            click.echo(f"could not detect: {note}", err=True)
     command = None if no_add else add_command(plan, runtime_wheel)
     if show_diff:
         click.echo(plan.diff() or f"{plan.pyproject}: no change", nl=False)
