@@ -96,7 +96,7 @@ def _environment_python(root: Path) -> Path:
         project = pythons.project_python(root / "pyproject.toml")
         found = pythons.find_interpreter(project.version) if project.version else None
         done = subprocess.run(
-            [*sync_command(root), *(["--python", str(found)] if found else [])],
+            sync_command(root, found),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

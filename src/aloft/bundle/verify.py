@@ -64,7 +64,8 @@ class EntryPoint:
     @classmethod
     def app(cls, spec: str) -> EntryPoint:
         module, _, attr = spec.partition(":")
-        return cls(module, attr, f"[tool.aloft] app = {spec!r}")
+        # `module:create_app()` names a factory; the artifact must hold the function.
+        return cls(module, attr.removesuffix("()"), f"[tool.aloft] app = {spec!r}")
 
     @classmethod
     def handler(cls, handler: str, function: str) -> EntryPoint:
