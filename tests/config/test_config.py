@@ -100,7 +100,9 @@ def test_unknown_env_var_is_an_error_with_a_suggestion(project: Path) -> None:
 
 def test_missing_tool_table_says_what_to_add(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
-    with pytest.raises(ConfigError, match=r"no \[tool.aloft\] table; add one with at least app"):
+    with pytest.raises(
+        ConfigError, match=r"no \[tool.aloft\] table; run `aloft init`, or add one with app"
+    ):
         load_config(tmp_path, environ={})
 
 

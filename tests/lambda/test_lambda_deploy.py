@@ -159,5 +159,5 @@ def test_missing_boto3_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> Non
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_boto3)
-    with pytest.raises(OperationFailed, match=r"aloft\[aws\]"):
+    with pytest.raises(OperationFailed, match=r"uv tool install 'aloft-cli\[aws\]'"):
         deploy_module._boto3()

@@ -377,6 +377,8 @@ def test_the_cli_plans_deploys_and_reports_orphans_as_json(aws_env: str, tmp_pat
     (tmp_path / "orders").mkdir()
     (tmp_path / "orders" / "__init__.py").write_text("")
     (tmp_path / "orders" / "main.py").write_text("app = None\n")
+    # The worker's handler must be in the zip: packaging refuses a zip without it.
+    (tmp_path / "orders" / "jobs.py").write_text("def handler(event, context):\n    return None\n")
     base = (
         '[project]\nname = "cli-a"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
         'dependencies = []\n[tool.uv]\npackage = false\n[tool.aloft]\napp = "orders.main:app"\n'
