@@ -175,9 +175,18 @@ def _venv_version(root: Path) -> tuple[str, Path] | None:
 # -- interpreters on this machine -------------------------------------------------------------
 
 
-@functools.cache
 def interpreter_version(path: str) -> str:
     """The full version of the CPython at `path` ("3.13.0"), or "" if it is not one that runs."""
+    try:
+        # Keyed by what the path points at now: a venv recreated on another Python is re-asked.
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return ""
+    return _interpreter_version(path, stamp)
+
+
+@functools.cache
+def _interpreter_version(path: str, stamp: int) -> str:
     try:
         done = subprocess.run(
             [

@@ -14,6 +14,7 @@ import pytest
 import tomllib
 
 from aloft.exceptions import OperationFailed
+from aloft.pythons import find_interpreter
 from aloft.serverless.package import PackageResult, ZipReport, check_limits
 from testkit import ALOFT, EXAMPLES
 
@@ -55,7 +56,12 @@ def test_dependencies_go_in_a_layer_and_the_app_in_a_small_function_zip(
     fastapi_zips: dict[str, Any],
 ) -> None:
     function, layer = fastapi_zips["zips"]
-    assert sorted(names(function["path"])) == ["shop/__init__.py", "shop/main.py"]
+    listed = sorted(names(function["path"]))
+    assert [n for n in listed if not n.endswith(".pyc")] == ["shop/__init__.py", "shop/main.py"]
+    # Bytecode only from an interpreter of the runtime's version (3.12 here), when there is one.
+    compiled = [n for n in listed if n.endswith(".pyc")]
+    assert all(n.endswith(".cpython-312.pyc") for n in compiled)
+    assert bool(compiled) is fastapi_zips["bytecode"] is (find_interpreter("3.12") is not None)
     layer_names = names(layer["path"])
     assert all(n.startswith("python/") for n in layer_names)
     assert "python/aloft/runtime/aws_lambda/runtime_api.py" in layer_names
