@@ -156,7 +156,7 @@ def _python_version_file(root: Path) -> tuple[str, Path] | None:
 
 def _venv_version(root: Path) -> tuple[str, Path] | None:
     """The Python of the project's .venv (its own, or its workspace's), from pyvenv.cfg."""
-    for folder in (root, *root.parents):
+    for folder in _project_and_workspace(root):
         config = folder / ".venv" / "pyvenv.cfg"
         if config.is_file():
             fields = {}
@@ -167,9 +167,24 @@ def _venv_version(root: Path) -> tuple[str, Path] | None:
             version = fields.get("version_info") or fields.get("version") or ""
             match = re.match(r"3\.\d+(\.\d+)?", version)
             return (match.group(0), config) if match else None
-        if (folder / "uv.lock").is_file():
-            break  # the workspace root: its venv is the project's, none above is
     return None
+
+
+def _project_and_workspace(root: Path) -> list[Path]:
+    """The project's folder, and the uv workspace root above it if it is a member: where uv
+    keeps the environment. Nothing further up (another project's venv is not this one's)."""
+    if (root / "uv.lock").is_file():
+        return [root]
+    for folder in root.parents:
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                with pyproject.open("rb") as fh:
+                    workspace = tomllib.load(fh).get("tool", {}).get("uv", {}).get("workspace")
+            except (OSError, tomllib.TOMLDecodeError):
+                workspace = None
+            return [root, folder] if workspace is not None else [root]
+    return [root]
 
 
 # -- interpreters on this machine -------------------------------------------------------------

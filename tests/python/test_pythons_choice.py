@@ -75,11 +75,20 @@ def test_python_version_file_wins_over_a_stale_venv(tmp_path: Path) -> None:
 
 
 def test_workspace_member_takes_the_workspace_pin_and_venv(tmp_path: Path) -> None:
-    project(tmp_path, ">=3.10", pin="3.12", venv="3.12.1")
+    project(tmp_path, ">=3.10", venv="3.12.1")
+    with (tmp_path / "pyproject.toml").open("a") as fh:
+        fh.write('[tool.uv.workspace]\nmembers = ["packages/*"]\n')
     (tmp_path / "uv.lock").write_text("version = 1\n")
     member = project(tmp_path / "packages" / "api", ">=3.11")
     found = pythons.project_python(member)
     assert (found.requires, found.version) == (">=3.11", "3.12")
+    assert found.source == str(tmp_path / ".venv" / "pyvenv.cfg")
+
+
+def test_another_projects_venv_above_is_not_this_ones(tmp_path: Path) -> None:
+    project(tmp_path, ">=3.10", venv="3.11.7")
+    nested = project(tmp_path / "tools" / "shop", ">=3.12")
+    assert pythons.project_python(nested).version == ""
 
 
 def test_python_version_outside_requires_python_is_one_line_naming_the_file(
