@@ -259,6 +259,19 @@ def _candidates(version: str, root: Path | None) -> Iterable[Path]:
             yield Path(found.stdout.strip())
 
 
+def interpreter_within(project: ProjectPython) -> Path | None:
+    """An interpreter requires-python allows, for uv commands that need one (`uv lock --check`,
+    `uv export`): the project's own version first, then the oldest found. uv looks only on PATH
+    and in its own store, where pyenv's shims hide real installs."""
+    root = project.pyproject.parent
+    wanted = [project.version] if project.version else []
+    for version in [*wanted, *project.allowed(_KNOWN_MINORS)]:
+        found = find_interpreter(version, root)
+        if found is not None:
+            return found
+    return None
+
+
 def check_interpreter(project: ProjectPython, interpreter: Path) -> str:
     """The interpreter's version, or a ConfigError if requires-python does not allow it."""
     version = interpreter_version(str(interpreter))

@@ -314,3 +314,10 @@ def test_container_python_explicit_is_validated() -> None:
     assert pythons.container_python(spec(">=3.10"), explicit="3.12").version == "3.12"
     with pytest.raises(ConfigError, match=r"--python 3\.11 contradicts requires-python"):
         pythons.container_python(spec(">=3.12"), explicit="3.11")
+
+
+def test_interpreter_within_requires_python(tmp_path: Path) -> None:
+    found = pythons.interpreter_within(pythons.project_python(project(tmp_path, ">=3.12,<3.13")))
+    assert found is not None
+    assert pythons.interpreter_version(str(found)).startswith("3.12.")
+    assert pythons.interpreter_within(spec(">=3.99")) is None

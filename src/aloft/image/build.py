@@ -261,11 +261,15 @@ def export_requirements(root: Path) -> str:
         raise ConfigError(
             f"{lock}: missing; run `uv lock` in {root} so the image gets pinned dependencies"
         )
+    # uv needs an interpreter within requires-python to check the lock; hand it the one
+    # aloft.pythons finds (pyenv's shims hide real installs from uv).
+    within = pythons.interpreter_within(pythons.project_python(root / "pyproject.toml"))
     check = subprocess.run(
         [_uv(), "lock", "--check", "--offline", "--project", str(root)],
         check=False,
         capture_output=True,
         text=True,
+        env={**os.environ, "UV_PYTHON": str(within)} if within else None,
     )
     if check.returncode != 0:
         message = (check.stderr.strip().splitlines() or ["out of date"])[-1]
