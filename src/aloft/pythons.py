@@ -190,18 +190,20 @@ def _project_and_workspace(root: Path) -> list[Path]:
 # -- interpreters on this machine -------------------------------------------------------------
 
 
-def interpreter_version(path: str) -> str:
-    """The full version of the CPython at `path` ("3.13.0"), or "" if it is not one that runs."""
+def interpreter_version(path: str, *, cpython: bool = True) -> str:
+    """The full version of the Python at `path` ("3.13.0"), or "" if it does not run (or, with
+    `cpython`, is another implementation: its bytecode is not CPython's)."""
     try:
         # Keyed by what the path points at now: a venv recreated on another Python is re-asked.
         stamp = os.stat(path).st_mtime_ns
     except OSError:
         return ""
-    return _interpreter_version(path, stamp)
+    name, version = _interpreter_info(path, stamp)
+    return version if name == "cpython" or not cpython else ""
 
 
 @functools.cache
-def _interpreter_version(path: str, stamp: int) -> str:
+def _interpreter_info(path: str, stamp: int) -> tuple[str, str]:
     try:
         done = subprocess.run(
             [
@@ -216,9 +218,9 @@ def _interpreter_version(path: str, stamp: int) -> str:
             timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return ""
+        return "", ""
     name, _, version = done.stdout.strip().partition(" ")
-    return version if done.returncode == 0 and name == "cpython" else ""
+    return (name, version) if done.returncode == 0 else ("", "")
 
 
 def find_interpreter(version: str, root: Path | None = None) -> Path | None:
@@ -274,10 +276,11 @@ def interpreter_within(project: ProjectPython) -> Path | None:
 
 def check_interpreter(project: ProjectPython, interpreter: Path) -> str:
     """The interpreter's version, or a ConfigError if requires-python does not allow it."""
-    version = interpreter_version(str(interpreter))
+    version = interpreter_version(str(interpreter), cpython=False)
     if not version:
         raise ConfigError(
-            f"{interpreter}: not a CPython that runs; recreate the environment (uv sync)"
+            f"{interpreter}: not a Python interpreter that runs; pass --python a working one or "
+            "recreate the app's environment (uv sync)"
         )
     if not project.allows(version):
         raise ConfigError(
