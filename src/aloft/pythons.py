@@ -1,11 +1,14 @@
 """Which Python: the project's own, an interpreter for it on this machine, and each target's.
 
 The one owner of the fact. `requires-python` ([project] in pyproject.toml) is the constraint the
-lock was resolved for; `.python-version` (uv, pyenv) and the app's `.venv` name the version the
-project is developed on. Every target (the image's Debian suite, the Lambda runtime, the
-Dockerfile's base) takes the project's version when it offers it, otherwise the nearest one
+lock was resolved for; `.python-version` (written by `uv init`/`uv python pin`, pyenv) names the
+version the project is on. Every target (the image's Debian suite, the Lambda runtime, the
+Dockerfile's base) takes that version when it offers it, otherwise the nearest one
 requires-python allows, and says so in a note; nothing outside requires-python is ever chosen.
-What each target offers is dated data in pythons.toml.
+The app's `.venv` is checked against requires-python and named in notes, but does not steer the
+choice: it is local state (made by whatever interpreter uv found), not in the repository, and the
+same commit must give the same artifact everywhere. What each target offers is dated data in
+pythons.toml.
 """
 
 from __future__ import annotations
@@ -58,8 +61,10 @@ class ProjectPython:
 
     pyproject: Path
     requires: str  # requires-python as written; "" when absent (any version)
-    version: str = ""  # major.minor the project runs on; "" when nothing names it
+    version: str = ""  # major.minor .python-version names; "" without one
     source: str = ""  # the file that named `version`
+    environment: str = ""  # major.minor of the app's .venv, if it has one (informs notes only)
+    environment_source: str = ""  # its pyvenv.cfg
 
     @property
     def specifiers(self) -> SpecifierSet:
@@ -92,7 +97,8 @@ def project_python(pyproject: Path) -> ProjectPython:
     """Read and reconcile requires-python, .python-version and the app's .venv.
 
     A .python-version or .venv outside requires-python is a ConfigError naming the file and the
-    fix. .python-version wins over the venv: `uv sync` rebuilds a venv that disagrees with it.
+    fix. Only .python-version sets `version`; a venv that disagrees with it is rebuilt by
+    `uv sync`.
     """
     pyproject = pyproject if pyproject.name == "pyproject.toml" else pyproject / "pyproject.toml"
     try:
@@ -130,10 +136,24 @@ def project_python(pyproject: Path) -> ProjectPython:
                 f"{path}: Python {version} is outside requires-python = {project.requires!r} "
                 f"({pyproject}); {fix}"
             )
-    chosen = pinned or venv
-    if chosen is None:
-        return project
-    return dataclasses.replace(project, version=minor_of(chosen[0]), source=str(chosen[1]))
+    if pinned is not None:
+        project = dataclasses.replace(project, version=minor_of(pinned[0]), source=str(pinned[1]))
+    if venv is not None:
+        project = dataclasses.replace(
+            project, environment=minor_of(venv[0]), environment_source=str(venv[1])
+        )
+    return project
+
+
+def _environment_note(project: ProjectPython, chosen: str, target: str) -> str:
+    """Said when the app's venv runs another Python than the target gets, with no pin."""
+    if project.version or not project.environment or project.environment == chosen:
+        return ""
+    return (
+        f"the app's environment ({project.environment_source}) is Python "
+        f"{project.environment} and no .python-version names one; {target} gets {chosen} "
+        f"(pin it with `uv python pin`)"
+    )
 
 
 def _python_version_file(root: Path) -> tuple[str, Path] | None:
@@ -433,6 +453,9 @@ def lambda_runtime(
             f"Lambda has no python{project.version} runtime (the project's, from "
             f"{project.source}); using {runtime.identifier}, which requires-python allows"
         )
+    environment = _environment_note(project, version, "Lambda")
+    if environment and not explicit:
+        notes.append(environment)
     if runtime.deprecated <= today:
         newer = sorted((v for v in allowed if runtimes[v].deprecated > today), key=_key)
         move = f"; move to {runtimes[newer[0]].identifier}" if newer else ""
@@ -493,6 +516,9 @@ def base_suite(
             f"{project.source}); using {suite.codename}'s {suite.python}, which requires-python "
             "allows"
         )
+    environment = _environment_note(project, version, "the image")
+    if environment and not explicit:
+        notes.append(environment)
     if suite.status == "testing":
         notes.append(
             f"{suite.codename} is Debian testing: it changes daily and has no security support"
