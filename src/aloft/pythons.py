@@ -1,11 +1,14 @@
 """Which Python: the project's own, an interpreter for it on this machine, and each target's.
 
 The one owner of the fact. `requires-python` ([project] in pyproject.toml) is the constraint the
-lock was resolved for; `.python-version` (uv, pyenv) and the app's `.venv` name the version the
-project is developed on. Every target (the image's Debian suite, the Lambda runtime, the
-Dockerfile's base) takes the project's version when it offers it, otherwise the nearest one
+lock was resolved for; `.python-version` (written by `uv init`/`uv python pin`, pyenv) names the
+version the project is on. Every target (the image's Debian suite, the Lambda runtime, the
+Dockerfile's base) takes that version when it offers it, otherwise the nearest one
 requires-python allows, and says so in a note; nothing outside requires-python is ever chosen.
-What each target offers is dated data in pythons.toml.
+The app's `.venv` is checked against requires-python and named in notes, but does not steer the
+choice: it is local state (made by whatever interpreter uv found), not in the repository, and the
+same commit must give the same artifact everywhere. What each target offers is dated data in
+pythons.toml.
 """
 
 from __future__ import annotations
@@ -58,8 +61,10 @@ class ProjectPython:
 
     pyproject: Path
     requires: str  # requires-python as written; "" when absent (any version)
-    version: str = ""  # major.minor the project runs on; "" when nothing names it
+    version: str = ""  # major.minor .python-version names; "" without one
     source: str = ""  # the file that named `version`
+    environment: str = ""  # major.minor of the app's .venv, if it has one (informs notes only)
+    environment_source: str = ""  # its pyvenv.cfg
 
     @property
     def specifiers(self) -> SpecifierSet:
@@ -92,7 +97,8 @@ def project_python(pyproject: Path) -> ProjectPython:
     """Read and reconcile requires-python, .python-version and the app's .venv.
 
     A .python-version or .venv outside requires-python is a ConfigError naming the file and the
-    fix. .python-version wins over the venv: `uv sync` rebuilds a venv that disagrees with it.
+    fix. Only .python-version sets `version`; a venv that disagrees with it is rebuilt by
+    `uv sync`.
     """
     pyproject = pyproject if pyproject.name == "pyproject.toml" else pyproject / "pyproject.toml"
     try:
@@ -130,10 +136,24 @@ def project_python(pyproject: Path) -> ProjectPython:
                 f"{path}: Python {version} is outside requires-python = {project.requires!r} "
                 f"({pyproject}); {fix}"
             )
-    chosen = pinned or venv
-    if chosen is None:
-        return project
-    return dataclasses.replace(project, version=minor_of(chosen[0]), source=str(chosen[1]))
+    if pinned is not None:
+        project = dataclasses.replace(project, version=minor_of(pinned[0]), source=str(pinned[1]))
+    if venv is not None:
+        project = dataclasses.replace(
+            project, environment=minor_of(venv[0]), environment_source=str(venv[1])
+        )
+    return project
+
+
+def _environment_note(project: ProjectPython, chosen: str, target: str) -> str:
+    """Said when the app's venv runs another Python than the target gets, with no pin."""
+    if project.version or not project.environment or project.environment == chosen:
+        return ""
+    return (
+        f"the app's environment ({project.environment_source}) is Python "
+        f"{project.environment} and no .python-version names one; {target} gets {chosen} "
+        f"(pin it with `uv python pin`)"
+    )
 
 
 def _python_version_file(root: Path) -> tuple[str, Path] | None:
@@ -156,7 +176,7 @@ def _python_version_file(root: Path) -> tuple[str, Path] | None:
 
 def _venv_version(root: Path) -> tuple[str, Path] | None:
     """The Python of the project's .venv (its own, or its workspace's), from pyvenv.cfg."""
-    for folder in (root, *root.parents):
+    for folder in _project_and_workspace(root):
         config = folder / ".venv" / "pyvenv.cfg"
         if config.is_file():
             fields = {}
@@ -167,17 +187,43 @@ def _venv_version(root: Path) -> tuple[str, Path] | None:
             version = fields.get("version_info") or fields.get("version") or ""
             match = re.match(r"3\.\d+(\.\d+)?", version)
             return (match.group(0), config) if match else None
-        if (folder / "uv.lock").is_file():
-            break  # the workspace root: its venv is the project's, none above is
     return None
+
+
+def _project_and_workspace(root: Path) -> list[Path]:
+    """The project's folder, and the uv workspace root above it if it is a member: where uv
+    keeps the environment. Nothing further up (another project's venv is not this one's)."""
+    if (root / "uv.lock").is_file():
+        return [root]
+    for folder in root.parents:
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                with pyproject.open("rb") as fh:
+                    workspace = tomllib.load(fh).get("tool", {}).get("uv", {}).get("workspace")
+            except (OSError, tomllib.TOMLDecodeError):
+                workspace = None
+            return [root, folder] if workspace is not None else [root]
+    return [root]
 
 
 # -- interpreters on this machine -------------------------------------------------------------
 
 
+def interpreter_version(path: str, *, cpython: bool = True) -> str:
+    """The full version of the Python at `path` ("3.13.0"), or "" if it does not run (or, with
+    `cpython`, is another implementation: its bytecode is not CPython's)."""
+    try:
+        # Keyed by what the path points at now: a venv recreated on another Python is re-asked.
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return ""
+    name, version = _interpreter_info(path, stamp)
+    return version if name == "cpython" or not cpython else ""
+
+
 @functools.cache
-def interpreter_version(path: str) -> str:
-    """The full version of the CPython at `path` ("3.13.0"), or "" if it is not one that runs."""
+def _interpreter_info(path: str, stamp: int) -> tuple[str, str]:
     try:
         done = subprocess.run(
             [
@@ -192,9 +238,9 @@ def interpreter_version(path: str) -> str:
             timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return ""
+        return "", ""
     name, _, version = done.stdout.strip().partition(" ")
-    return version if done.returncode == 0 and name == "cpython" else ""
+    return (name, version) if done.returncode == 0 else ("", "")
 
 
 def find_interpreter(version: str, root: Path | None = None) -> Path | None:
@@ -235,12 +281,26 @@ def _candidates(version: str, root: Path | None) -> Iterable[Path]:
             yield Path(found.stdout.strip())
 
 
+def interpreter_within(project: ProjectPython) -> Path | None:
+    """An interpreter requires-python allows, for uv commands that need one (`uv lock --check`,
+    `uv export`): the project's own version first, then the oldest found. uv looks only on PATH
+    and in its own store, where pyenv's shims hide real installs."""
+    root = project.pyproject.parent
+    wanted = [project.version] if project.version else []
+    for version in [*wanted, *project.allowed(_KNOWN_MINORS)]:
+        found = find_interpreter(version, root)
+        if found is not None:
+            return found
+    return None
+
+
 def check_interpreter(project: ProjectPython, interpreter: Path) -> str:
     """The interpreter's version, or a ConfigError if requires-python does not allow it."""
-    version = interpreter_version(str(interpreter))
+    version = interpreter_version(str(interpreter), cpython=False)
     if not version:
         raise ConfigError(
-            f"{interpreter}: not a CPython that runs; recreate the environment (uv sync)"
+            f"{interpreter}: not a Python interpreter that runs; pass --python a working one or "
+            "recreate the app's environment (uv sync)"
         )
     if not project.allows(version):
         raise ConfigError(
@@ -393,6 +453,9 @@ def lambda_runtime(
             f"Lambda has no python{project.version} runtime (the project's, from "
             f"{project.source}); using {runtime.identifier}, which requires-python allows"
         )
+    environment = _environment_note(project, version, "Lambda")
+    if environment and not explicit:
+        notes.append(environment)
     if runtime.deprecated <= today:
         newer = sorted((v for v in allowed if runtimes[v].deprecated > today), key=_key)
         move = f"; move to {runtimes[newer[0]].identifier}" if newer else ""
@@ -453,6 +516,9 @@ def base_suite(
             f"{project.source}); using {suite.codename}'s {suite.python}, which requires-python "
             "allows"
         )
+    environment = _environment_note(project, version, "the image")
+    if environment and not explicit:
+        notes.append(environment)
     if suite.status == "testing":
         notes.append(
             f"{suite.codename} is Debian testing: it changes daily and has no security support"

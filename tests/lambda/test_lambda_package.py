@@ -15,6 +15,7 @@ import pytest
 import tomllib
 
 from aloft.exceptions import OperationFailed
+from aloft.pythons import find_interpreter
 from aloft.serverless.package import PackageResult, ZipReport, check_limits
 from testkit import ALOFT, EXAMPLES
 
@@ -56,16 +57,23 @@ def test_dependencies_go_in_a_layer_and_the_app_in_a_small_function_zip(
     fastapi_zips: dict[str, Any],
 ) -> None:
     function, layer = fastapi_zips["zips"]
+    listed = sorted(names(function["path"]))
     # The app's files by the one rule every artifact shares (the image's app layer holds these).
-    assert sorted(names(function["path"])) == [
+    assert [n for n in listed if not n.endswith(".pyc")] == [
         "pyproject.toml",
         "shop/__init__.py",
         "shop/main.py",
         "uv.lock",
     ]
+    # Bytecode only from an interpreter of the runtime's version (3.12 here), when there is one.
+    compiled = [n for n in listed if n.endswith(".pyc")]
+    assert all(n.endswith(".cpython-312.pyc") for n in compiled)
+    assert bool(compiled) is fastapi_zips["bytecode"] is (find_interpreter("3.12") is not None)
     layer_names = names(layer["path"])
     assert all(n.startswith("python/") for n in layer_names)
-    assert "python/aloft/runtime/aws_lambda/runtime_api.py" in layer_names
+    # As source, or as bytecode only when a 3.12 compiled it (bytecode_only, the default).
+    runtime_api = "python/aloft/runtime/aws_lambda/runtime_api.py"
+    assert runtime_api in layer_names or runtime_api + "c" in layer_names
     assert any(n.startswith("python/fastapi/") for n in layer_names)
 
 

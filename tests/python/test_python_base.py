@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from pythonkit import PROBE, run_in_image
 
 from aloft import pythons
-from aloft.image.base import LABEL, build_base
+from aloft.image import base as base_module
+from aloft.image.base import LABEL, base_interpreter, build_base
 from aloft.image.cache import Cache
 from aloft.image.layout import write_layout
 from aloft.image.oci import Platform
@@ -53,3 +55,24 @@ def test_trixie_base_rebuilt_from_scratch_has_the_same_digest(cache_dir: Path) -
         shutil.rmtree(cache_dir / derived, ignore_errors=True)
     again = build_base(Platform("linux", "amd64"), Cache(cache_dir), suite=suite)
     assert again.image.digest == first.image.digest
+
+
+def test_base_interpreter_runs_the_bases_own_python_here(cache_dir: Path) -> None:
+    """The trixie base's Python 3.13 (Debian's build) runs on this machine as a launcher, so
+    bytecode for the image needs no Python 3.13 installed here."""
+    base = build_base(
+        Platform("linux", "amd64"), Cache(cache_dir), suite=pythons.debian_suite("trixie")
+    )
+    launcher = base_interpreter(base, Cache(cache_dir))
+    assert launcher is not None
+    assert pythons.interpreter_version(str(launcher)) == base.python_version
+    compiled = subprocess.run(
+        [str(launcher), "-I", "-c", "import ssl, sqlite3, sys; print(sys.version)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert compiled.stdout.startswith(base.python_version)
+    # This machine cannot run another architecture's loader: there is no launcher for it.
+    rootfs = launcher.parent / "rootfs"
+    assert base_module._launcher(rootfs, base.python_minor, "arm64") is None

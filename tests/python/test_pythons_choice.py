@@ -7,6 +7,7 @@ Projects are written fresh in a temp folder: pyproject.toml, optionally .python-
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 
@@ -63,23 +64,32 @@ def test_python_version_file_in_uv_request_forms(tmp_path: Path, pin: str) -> No
 
 
 @pytest.mark.parametrize("key", ["version_info", "version"])
-def test_venv_names_the_version_when_nothing_is_pinned(tmp_path: Path, key: str) -> None:
+def test_venv_is_read_but_does_not_name_the_project_version(tmp_path: Path, key: str) -> None:
     found = pythons.project_python(project(tmp_path, ">=3.10", venv="3.11.7", venv_key=key))
-    assert found.version == "3.11"
-    assert found.source.endswith("pyvenv.cfg")
+    assert (found.version, found.environment) == ("", "3.11")
+    assert found.environment_source.endswith("pyvenv.cfg")
 
 
-def test_python_version_file_wins_over_a_stale_venv(tmp_path: Path) -> None:
+def test_python_version_file_names_the_version_beside_a_stale_venv(tmp_path: Path) -> None:
     found = pythons.project_python(project(tmp_path, ">=3.10", pin="3.13", venv="3.11.7"))
-    assert found.version == "3.13"
+    assert (found.version, found.environment) == ("3.13", "3.11")
 
 
 def test_workspace_member_takes_the_workspace_pin_and_venv(tmp_path: Path) -> None:
-    project(tmp_path, ">=3.10", pin="3.12", venv="3.12.1")
+    project(tmp_path, ">=3.10", venv="3.12.1")
+    with (tmp_path / "pyproject.toml").open("a") as fh:
+        fh.write('[tool.uv.workspace]\nmembers = ["packages/*"]\n')
     (tmp_path / "uv.lock").write_text("version = 1\n")
     member = project(tmp_path / "packages" / "api", ">=3.11")
     found = pythons.project_python(member)
-    assert (found.requires, found.version) == (">=3.11", "3.12")
+    assert (found.requires, found.environment) == (">=3.11", "3.12")
+    assert found.environment_source == str(tmp_path / ".venv" / "pyvenv.cfg")
+
+
+def test_another_projects_venv_above_is_not_this_ones(tmp_path: Path) -> None:
+    project(tmp_path, ">=3.10", venv="3.11.7")
+    nested = project(tmp_path / "tools" / "shop", ">=3.12")
+    assert pythons.project_python(nested).environment == ""
 
 
 def test_python_version_outside_requires_python_is_one_line_naming_the_file(
@@ -158,6 +168,17 @@ def test_lambda_project_on_311_gets_python311_with_a_deprecation_note() -> None:
 )
 def test_lambda_runtime_without_a_project_version(requires: str, expected: str) -> None:
     assert pythons.lambda_runtime(spec(requires), today=TODAY).identifier == expected
+
+
+def test_lambda_runtime_ignores_an_unpinned_venv_but_says_so() -> None:
+    """The venv is local state: the same commit gets the same runtime on every machine."""
+    project = dataclasses.replace(
+        spec(">=3.10"), environment="3.11", environment_source="/p/.venv/pyvenv.cfg"
+    )
+    choice = pythons.lambda_runtime(project, today=TODAY)
+    assert choice.identifier == "python3.12"
+    assert "the app's environment (/p/.venv/pyvenv.cfg) is Python 3.11" in choice.note
+    assert "uv python pin" in choice.note
 
 
 def test_lambda_runtime_for_a_version_lambda_lacks_is_the_nearest_allowed_with_a_note() -> None:
@@ -305,3 +326,10 @@ def test_container_python_explicit_is_validated() -> None:
     assert pythons.container_python(spec(">=3.10"), explicit="3.12").version == "3.12"
     with pytest.raises(ConfigError, match=r"--python 3\.11 contradicts requires-python"):
         pythons.container_python(spec(">=3.12"), explicit="3.11")
+
+
+def test_interpreter_within_requires_python(tmp_path: Path) -> None:
+    found = pythons.interpreter_within(pythons.project_python(project(tmp_path, ">=3.12,<3.13")))
+    assert found is not None
+    assert pythons.interpreter_version(str(found)).startswith("3.12.")
+    assert pythons.interpreter_within(spec(">=3.99")) is None

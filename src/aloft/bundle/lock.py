@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -152,11 +153,17 @@ def read_lock(root: Path) -> Locked:
 
 
 def _check_fresh(root: Path, lock: Path) -> None:
+    # uv needs an interpreter within requires-python to check the lock; hand it the one
+    # aloft.pythons finds (pyenv's shims hide real installs from uv).
+    from aloft import pythons
+
+    within = pythons.interpreter_within(pythons.project_python(root / "pyproject.toml"))
     check = subprocess.run(
         [uv(), "lock", "--check", "--offline", "--project", str(root)],
         check=False,
         capture_output=True,
         text=True,
+        env={**os.environ, "UV_PYTHON": str(within)} if within else None,
     )
     if check.returncode != 0:
         message = (check.stderr.strip().splitlines() or ["out of date"])[-1]

@@ -150,8 +150,8 @@ class LambdaSettings(BaseModel):
     python: str = Field(
         default="",
         description="the Lambda runtime's Python, 3.12 or python3.12; it must satisfy "
-        "requires-python; empty: the project's own (.python-version, else .venv) when Lambda "
-        "has it, else the oldest supported runtime requires-python allows",
+        "requires-python; empty: the one .python-version names when Lambda has it, else the "
+        "oldest supported runtime requires-python allows",
     )
     region: str = Field(default="us-east-1", description="AWS region to deploy to")
     layer: bool = Field(

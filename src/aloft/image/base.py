@@ -19,6 +19,7 @@ import os
 import posixpath
 import re
 import subprocess
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -448,13 +449,12 @@ def _compile_stdlib(tree: Tree, cache: Cache, version: str, platform: Platform) 
         with cache.scratch("stdlib-") as scratch:
             rootfs = scratch / "rootfs"
             _materialise(tree, rootfs)
-            compiler = _own_python(tree, rootfs, platform, minor) or _host_python(minor)
+            compiler = _launcher(rootfs, minor, platform.architecture) or _host_python(minor)
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
             env["PYTHONHASHSEED"] = "0"  # set constants marshal in a fixed order
-            env.update(compiler[1])
             result = subprocess.run(
                 [
-                    *compiler[0],
+                    *compiler,
                     "-S",
                     "-B",  # the compiler's own imports must not leave timestamp .pyc behind
                     "-m",
@@ -494,16 +494,15 @@ _HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 def _materialise(tree: Tree, folder: Path) -> None:
-    """Write the tree's files and relative symlinks to `folder` (absolute links would point
-    at this machine's files, so they are left out: nothing the compiler runs needs them)."""
+    """Write the tree's files and symlinks to `folder` (absolute links stay as written: they
+    are followed only by `_inside`, relative to the folder)."""
     for entry in tree.walk():
         path = folder / entry.path
         if entry.kind == "dir":
             path.mkdir(parents=True, exist_ok=True)
         elif entry.kind == "symlink":
-            if not entry.target.startswith("/"):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.symlink_to(entry.target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.symlink_to(entry.target)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             assert entry.data is not None
@@ -511,69 +510,88 @@ def _materialise(tree: Tree, folder: Path) -> None:
             path.chmod(entry.mode)
 
 
-def _own_python(
-    tree: Tree, rootfs: Path, platform: Platform, minor: str
-) -> tuple[list[str], dict[str, str]] | None:
-    """The base's interpreter, run from `rootfs` through its own loader, if this machine can."""
+def _launcher(rootfs: Path, minor: str, architecture: str) -> list[str] | None:
+    """The command that runs the Python unpacked at `rootfs` on this machine, through the
+    root's own dynamic loader and libraries (no chroot, no privileges); None where this
+    machine cannot run it (another architecture). It finds its standard library from its own
+    path, so it needs no PYTHONHOME and works with -I."""
     import platform as host
 
-    if _HOST_ARCH.get(host.machine()) != platform.architecture or platform.os != "linux":
+    if _HOST_ARCH.get(host.machine()) != architecture:
         return None
-    binary = tree.get(f"usr/bin/python{minor}")
-    if binary is None or binary.data is None:
+    binary = rootfs / f"usr/bin/python{minor}"
+    if not binary.is_file() or binary.is_symlink():
         return None
-    loader = _resolve(tree, debs.merged_usr(read_elf(binary.data).interpreter))
-    libraries = sorted(
-        {
-            posixpath.dirname(e.path)
-            for e in tree.walk()
-            if re.match(r"usr/lib/[^/]+-linux-gnu[^/]*/[^/]+\.so", e.path)
-        }
-    )
+    loader = _inside(rootfs, read_elf(binary.read_bytes()).interpreter)
+    libraries = sorted({p.parent for p in (rootfs / "usr/lib").glob("*-linux-gnu*/*.so*")})
     if loader is None or not libraries:
         return None
-    command = [
-        str(rootfs / loader),
-        "--library-path",
-        ":".join(str(rootfs / d) for d in libraries),
-        str(rootfs / f"usr/bin/python{minor}"),
-    ]
-    env = {"PYTHONHOME": str(rootfs / "usr")}
+    command = [str(loader), "--library-path", ":".join(map(str, libraries)), str(binary)]
     check = subprocess.run(
-        [*command, "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        [*command, "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         capture_output=True,
         text=True,
         check=False,
-        env={**env, "PATH": os.environ.get("PATH", "")},
     )
-    return (command, env) if check.returncode == 0 and check.stdout.strip() == minor else None
+    return command if check.returncode == 0 and check.stdout.strip() == minor else None
 
 
-def _resolve(tree: Tree, path: str) -> str | None:
-    """`path` with symlinks followed inside the tree (absolute targets are the tree's own)."""
-    for _ in range(20):
-        entry = tree.get(path)
-        if entry is None:
-            return None
-        if entry.kind != "symlink":
-            return path
-        target = entry.target
-        path = (
+def _inside(rootfs: Path, path: str) -> Path | None:
+    """`path` of the unpacked root, its symlinks followed inside the root (absolute ones too)."""
+    relative = debs.merged_usr(path)
+    for _ in range(40):
+        candidate = rootfs / relative
+        if not candidate.is_symlink():
+            return candidate if candidate.is_file() else None
+        target = os.readlink(candidate)
+        relative = (
             debs.merged_usr(target)
             if target.startswith("/")
-            else posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+            else posixpath.normpath(posixpath.join(posixpath.dirname(relative), target))
         )
     return None
 
 
-def _host_python(minor: str) -> tuple[list[str], dict[str, str]]:
+def base_interpreter(base: BaseImage, cache: Cache) -> Path | None:
+    """The base's own Python as a launcher on this machine, to compile bytecode exactly as the
+    image's interpreter would with no matching Python installed here; None for another
+    architecture or a base aloft did not make. The unpacked base is kept in the cache."""
+    if not base.suite:
+        return None
+    layer = base.image.layers[0]
+    folder = cache.root / "interpreters" / layer.digest.split(":")[1]
+    launcher = folder / "python"
+    if not launcher.is_file():
+        with cache.scratch("interpreter-") as scratch:
+            with tarfile.open(cache.blob_path(layer.digest)) as tar:
+                if hasattr(tarfile, "tar_filter"):
+                    tar.extractall(scratch / "rootfs", filter="tar")
+                else:  # pragma: no cover - Pythons without extraction filters
+                    tar.extractall(scratch / "rootfs")
+            command = _launcher(
+                scratch / "rootfs", base.python_minor, base.image.platform.architecture
+            )
+            if command is None:
+                return None
+            final = [c.replace(str(scratch), str(folder)) for c in command]
+            script = "#!/bin/sh\nexec " + " ".join(f"'{c}'" for c in final) + ' "$@"\n'
+            (scratch / "python").write_text(script)
+            (scratch / "python").chmod(0o755)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch, folder)
+            scratch.mkdir()  # for the scratch context's cleanup
+    found = pythons.interpreter_version(str(launcher))
+    return launcher if pythons.minor_of(found or "0.0") == base.python_minor else None
+
+
+def _host_python(minor: str) -> list[str]:
     found = pythons.find_interpreter(minor)
     if found is None:
         raise OperationFailed(
             f"base: no Python {minor} on this machine to precompile the base's standard library "
             f"for another architecture; install one (e.g. `uv python install {minor}`)"
         )
-    return [str(found)], {}
+    return [str(found)]
 
 
 def environment_mtime() -> int:
