@@ -50,7 +50,7 @@ def test_secret_shaped_files_and_tests_are_left_out_with_a_one_line_note(tmp_pat
     root = project(tmp_path)
     write(root, SECRETS)
     chosen = select(root, FileRule())
-    assert chosen.dests() == ["app/__init__.py", "app/main.py", "pyproject.toml"]
+    assert chosen.dests() == ["app/__init__.py", "app/main.py"]
     note = chosen.note()
     assert "\n" not in note and "[tool.aloft] include" in note
     for shown in (".env", ".aws/", "id_rsa", "credentials.json", "deploy/gcp.json", "tests/"):
@@ -65,7 +65,6 @@ def test_an_explicit_include_ships_a_denied_file_and_exclude_wins_over_it(tmp_pa
         ".env.defaults",
         "app/__init__.py",
         "app/main.py",
-        "pyproject.toml",
     ]
 
 
@@ -86,7 +85,6 @@ def test_gitignore_and_a_foreign_dockerignore_are_honoured(tmp_path: Path) -> No
         "app/__init__.py",
         "app/main.py",
         "app/scratch/kept.py",  # .dockerignore patterns are anchored at the context root
-        "pyproject.toml",
     ]
 
 
@@ -196,3 +194,13 @@ def test_lambda_package_leaves_secrets_out_and_says_so(tmp_path: Path) -> None:
     shipped = zip_names(out / "function.zip") + zip_names(out / "layer.zip")
     for secret in SECRETS:
         assert secret not in shipped and f"python/{secret}" not in shipped
+
+
+def test_build_inputs_stay_out_so_a_config_change_is_not_a_code_change(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root, {"uv.lock": "", "requirements.txt": "", "Dockerfile": "", "conf/pyproject.toml": ""})
+    dests = select(root, FileRule()).dests()
+    assert "pyproject.toml" not in dests and "uv.lock" not in dests
+    assert "requirements.txt" not in dests and "Dockerfile" not in dests
+    assert "conf/pyproject.toml" in dests  # only the project's own, at its root
+    assert "pyproject.toml" in select(root, FileRule(include=("pyproject.toml",))).dests()

@@ -85,6 +85,13 @@ NOISE_PATTERNS = (
     ".vscode/",
     ".DS_Store",
     "conftest.py",
+    # Build inputs, read by aloft and uv, never by the app: shipping them would make a config-only
+    # change (a tag, a setting) a new function version or app layer.
+    "/pyproject.toml",
+    "/uv.lock",
+    "/requirements*.txt",
+    "/Dockerfile*",
+    "/.dockerignore",
 )
 # A JSON file holding one of these is a credential whatever its name (GCP service accounts).
 _KEY_MARKERS = (b'"private_key"', b'"private_key_id"', b"-----BEGIN")
