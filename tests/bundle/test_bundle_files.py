@@ -198,7 +198,9 @@ def test_lambda_package_leaves_secrets_out_and_says_so(tmp_path: Path) -> None:
 
 def test_build_inputs_stay_out_so_a_config_change_is_not_a_code_change(tmp_path: Path) -> None:
     root = project(tmp_path)
-    write(root, {"uv.lock": "", "requirements.txt": "", "Dockerfile": "", "conf/pyproject.toml": ""})
+    write(
+        root, {"uv.lock": "", "requirements.txt": "", "Dockerfile": "", "conf/pyproject.toml": ""}
+    )
     dests = select(root, FileRule()).dests()
     assert "pyproject.toml" not in dests and "uv.lock" not in dests
     assert "requirements.txt" not in dests and "Dockerfile" not in dests
