@@ -146,7 +146,9 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
                 f"{base.reference} "
                 f"has Python {base.python_version}; remove python_version or pick a matching base"
             )
-        wanted = bundle.Target.of(base.python_minor, platform.architecture, base.glibc)
+        wanted = bundle.Target.of(
+            base.python_minor, platform.architecture, base.glibc, str(platform)
+        )
         interpreter = _target_python(base.python_minor)
         options.progress(f"{platform}: dependencies (Python {base.python_minor})")
         deps, packages, installed, deps_reused = dependency_layer(
