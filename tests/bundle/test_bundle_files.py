@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from bundlekit import SHAPES, aloft, zip_names
 
+from aloft.bundle import file_rule
 from aloft.bundle.files import FileRule, dockerignore, select
+from aloft.config import load_config
 from aloft.exceptions import ConfigError
 
 SECRETS = {
@@ -196,3 +198,19 @@ def test_lambda_package_leaves_secrets_out_and_says_so(tmp_path: Path) -> None:
     shipped = zip_names(out / "function.zip") + zip_names(out / "layer.zip")
     for secret in SECRETS:
         assert secret not in shipped and f"python/{secret}" not in shipped
+
+
+def test_the_rule_is_tool_aloft_include_exclude_joined_by_the_older_per_target_lists(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\n\n[tool.aloft]\napp = "app.main:app"\n'
+        'include = [".env.defaults"]\nexclude = ["docs/"]\n\n'
+        '[tool.aloft.image]\nexclude = ["*.md"]\n\n'
+        '[tool.aloft.lambda]\ninclude = ["templates/"]\nexclude = ["*.sql"]\n'
+    )
+    rule = file_rule(load_config(root, environ={"ALOFT_EXCLUDE": "docs/,*.csv"}))
+    assert rule == FileRule(
+        include=(".env.defaults", "templates/"), exclude=("docs/", "*.csv", "*.md", "*.sql")
+    )

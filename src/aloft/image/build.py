@@ -365,11 +365,6 @@ def app_layer(
     return layer, False
 
 
-def app_files(resolved: ResolvedConfig) -> list[str]:
-    """The app layer's files, relative to the workdir (what the zip's function code holds too)."""
-    return bundle.select(resolved.root, bundle.file_rule(resolved)).dests()
-
-
 # -- config ----------------------------------------------------------------------------------------
 
 
