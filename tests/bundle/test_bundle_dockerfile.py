@@ -193,3 +193,13 @@ def test_dockerfile_builds_with_buildah_and_serves_the_same_app_as_aloft_build(
         response = _get(f"http://127.0.0.1:{port}/", process)
         assert response.status_code == 200
         assert response.content == APP_BODY[shape]
+
+
+def test_a_workspace_member_gets_one_line_pointing_at_aloft_build(tmp_path: Path) -> None:
+    """Its lock and sibling live above the project folder, outside a Docker build context."""
+    project = SHAPES["workspace-member"](tmp_path)
+    result = aloft("dockerfile", "--project", str(project), "--file", str(project / "Dockerfile"))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "local dependency shared" in line and "use `aloft build`" in line
+    assert not (project / "Dockerfile").exists()
