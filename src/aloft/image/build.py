@@ -128,7 +128,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
     locked = bundle.read_lock(root)
     server = bundle.server_requirements(locked, resolved.config.serve.interface)
-    selection = bundle.select(root, bundle.file_rule(resolved))
+    selection = bundle.select(root, bundle.file_rule(resolved, locked))
     entries = _entry_points(resolved, functions)
     builds = []
     for platform in options.platforms:

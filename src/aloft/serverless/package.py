@@ -112,8 +112,9 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
     stack = stack or build_stack(resolved)
     root = resolved.root
     # Lambda runs events through the runtime, not an HTTP server: no gunicorn/uvicorn.
-    locked = bundle.read_lock(root).without_servers(resolved.project_name)
-    selection = bundle.select(root, bundle.file_rule(resolved))
+    whole = bundle.read_lock(root)
+    locked = whole.without_servers(resolved.project_name)
+    selection = bundle.select(root, bundle.file_rule(resolved, whole))
     target = bundle.Target.lambda_runtime(stack.python, stack.architecture)
     python = _target_python(stack.python)
     with tempfile.TemporaryDirectory(prefix="aloft-lambda-") as scratch:
