@@ -214,3 +214,11 @@ def test_the_rule_is_tool_aloft_include_exclude_joined_by_the_older_per_target_l
     assert rule == FileRule(
         include=(".env.defaults", "templates/"), exclude=("docs/", "*.csv", "*.md", "*.sql")
     )
+
+
+def test_src_maps_onto_the_root_unless_it_is_itself_a_package(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root, {"src/svc/__init__.py": "", "src/svc/web.py": "app = 1\n"})
+    assert "svc/web.py" in select(root, FileRule()).dests()
+    write(root, {"src/__init__.py": ""})
+    assert "src/svc/web.py" in select(root, FileRule()).dests()

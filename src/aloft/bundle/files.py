@@ -305,6 +305,8 @@ def _is_src_layout(root: Path, specs: _Specs) -> bool:
     src = root / "src"
     return (
         src.is_dir()
+        # `src` that is itself a package is imported as `src.x`: it keeps its place.
+        and not (src / "__init__.py").exists()
         and specs.decide("src", True) in ("in", "include")
         and any(p.suffix == ".py" for p in src.rglob("*.py"))
     )
