@@ -181,9 +181,9 @@ def _move(report: ZipReport, out_dir: Path) -> ZipReport:
 
 
 def _entry_points(stack: Stack) -> list[tuple[bundle.EntryPoint, dict[str, str]]]:
-    """Each function's entry point, with what its code sees at import on Lambda (its plain
-    variables)."""
-    entries = []
+    """Each distinct entry point, with what its (first) function's code sees at import on
+    Lambda: its plain variables."""
+    entries: dict[bundle.EntryPoint, dict[str, str]] = {}
     for function in stack.functions:
         env = {
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
@@ -194,8 +194,8 @@ def _entry_points(stack: Stack) -> list[tuple[bundle.EntryPoint, dict[str, str]]
             entry = bundle.EntryPoint.app(function.environment["ALOFT_APP"])
         else:
             entry = bundle.EntryPoint.handler(function.handler, function.name)
-        entries.append((entry, env))
-    return entries
+        entries.setdefault(entry, env)
+    return list(entries.items())
 
 
 def check_limits(result: PackageResult) -> None:
