@@ -7,12 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
-from bundlekit import SHAPES, aloft, zip_names
+from bundlekit import SHAPES, aloft, layer_names, zip_names
 
 from aloft.bundle import file_rule
 from aloft.bundle.files import FileRule, dockerignore, select
 from aloft.config import load_config
 from aloft.exceptions import ConfigError
+from aloft.image.base import BaseImage
+from aloft.image.build import BuildOptions, build
+from aloft.image.cache import Cache
+from aloft.image.oci import Platform
 
 SECRETS = {
     ".env": "API_TOKEN=hunter2\n",
@@ -222,3 +226,22 @@ def test_src_maps_onto_the_root_unless_it_is_itself_a_package(tmp_path: Path) ->
     assert "svc/web.py" in select(root, FileRule()).dests()
     write(root, {"src/__init__.py": ""})
     assert "src/svc/web.py" in select(root, FileRule()).dests()
+
+
+def test_aloft_build_leaves_secrets_out_of_the_image_and_says_so(
+    tmp_path: Path, bundle_cache: Cache, amd64_base: BaseImage
+) -> None:
+    root = SHAPES["flat"](tmp_path)
+    write(root, {".env": "API_TOKEN=hunter2\n", "id_rsa": "key\n", ".aws/credentials": "x\n"})
+    result = aloft(
+        "build", "--project", str(root), "--layout", str(tmp_path / "oci"), cache=bundle_cache.root
+    )
+    assert result.returncode == 0, result.stderr
+    (note,) = [line for line in result.stderr.splitlines() if "note:" in line]
+    assert ".env" in note and "id_rsa" in note and ".aws/" in note
+    built = build(
+        load_config(root, environ={}), BuildOptions((Platform("linux", "amd64"),)), bundle_cache
+    )
+    app = layer_names(bundle_cache.blob_path(built.platforms[0].image.layers[-1].digest))
+    assert "app/main.py" in app
+    assert not any(name.endswith((".env", "id_rsa", "credentials")) for name in app)
