@@ -134,6 +134,21 @@ def test_links_inside_the_project_are_shipped_as_files(tmp_path: Path) -> None:
     assert "app/alias.py" in select(root, FileRule()).dests()
 
 
+def test_a_link_to_a_secret_inside_the_project_is_left_out_too(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root, {".env": "API_TOKEN=hunter2\n"})
+    (root / "app" / "settings.txt").symlink_to(root / ".env")
+    chosen = select(root, FileRule())
+    assert "app/settings.txt" not in chosen.dests()
+    assert "app/settings.txt" in chosen.note()
+
+
+def test_a_broken_link_in_a_left_out_folder_is_no_error(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / ".venv").symlink_to(tmp_path / "deleted-env")
+    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py", "pyproject.toml"]
+
+
 def test_a_folder_link_loop_is_an_error_not_a_crash(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "app" / "again").symlink_to(root / "app")

@@ -212,8 +212,11 @@ def select(root: Path, rule: FileRule) -> Selection:
             rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
             path = Path(entry.path)
             link = entry.is_symlink()
-            kind = _kind(path, rel, link)
-            is_dir = kind == "dir"
+            # Decided before the entry is read: a broken link in a left-out folder is no error.
+            try:
+                is_dir = entry.is_dir()  # follows links; False for a broken one
+            except OSError:
+                is_dir = False  # a link loop: reported below unless left out
             verdict = specs.decide(rel, is_dir)
             if verdict == "exclude":
                 continue
@@ -224,6 +227,7 @@ def select(root: Path, rule: FileRule) -> Selection:
                 if is_dir and not link and specs.leads_to_include(rel):
                     stack.append((path, rel, ancestors, False))
                 continue
+            kind = _kind(path, rel, link)
             if link:
                 real = _follow(path, rel, root, explicit=verdict == "include")
                 if is_dir and str(real) in ancestors:
@@ -231,6 +235,13 @@ def select(root: Path, rule: FileRule) -> Selection:
                         f"{rel}: symlink loop (points back to {real}); remove the link or "
                         "exclude it in [tool.aloft] exclude"
                     )
+                if verdict != "include" and real.is_relative_to(root) and real != root:
+                    # A link is no way around the rule: what it points to is judged too.
+                    pointed = specs.decide(real.relative_to(root).as_posix(), is_dir)
+                    if pointed in ("exclude", "secret"):
+                        if pointed == "secret":
+                            left_out.append(rel)
+                        continue
                 target = real
             else:
                 target = path
