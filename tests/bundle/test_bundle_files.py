@@ -4,6 +4,7 @@ and the same rule for the zip, the image and the generated .dockerignore."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,14 @@ def test_gitignore_and_a_foreign_dockerignore_are_honoured(tmp_path: Path) -> No
         "app/scratch/kept.py",  # .dockerignore patterns are anchored at the context root
         "pyproject.toml",
     ]
+
+
+def test_in_a_git_work_tree_nested_and_parent_gitignores_count(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("*.sqlite3\n")  # the repository's, above the project
+    root = project(tmp_path)
+    write(root, {"app/.gitignore": "generated/\n", "app/generated/x.py": "", "db.sqlite3": ""})
+    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py", "pyproject.toml"]
 
 
 def test_a_symlink_out_of_the_project_is_an_error_naming_it(tmp_path: Path) -> None:

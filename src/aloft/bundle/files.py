@@ -1,8 +1,9 @@
 """Which of the project's files are the app: one rule for the zip, the image and `.dockerignore`.
 
-Precedence, first match wins: `[tool.aloft] exclude`, then `[tool.aloft] include`, then the
-project's `.gitignore` and `.dockerignore`, then aloft's default deny-list (secret-shaped files,
-tests, environments, caches, VCS data), then every other dotfile; everything else is the app.
+Precedence, first match wins: `[tool.aloft] exclude`, then `[tool.aloft] include`, then
+aloft's deny-list of secret-shaped files and tests (named in a note), then the project's
+`.gitignore` (in a git work tree, whatever git ignores) and `.dockerignore`, then environments,
+caches, VCS data and every other dotfile; everything else is the app.
 Patterns use gitignore syntax. Links are never followed out of the project root unless the link
 itself is listed in `include`; a link loop or a dangling link is an error, never a crash.
 
@@ -133,6 +134,7 @@ class _Specs:
         self.exclude = pathspec.GitIgnoreSpec.from_lines(rule.exclude)
         self.include = pathspec.GitIgnoreSpec.from_lines(rule.include)
         self.ignore = pathspec.GitIgnoreSpec.from_lines(project_ignores(root))
+        self.git_ignored = _git_ignored(root)
         self.secret = pathspec.GitIgnoreSpec.from_lines(SECRET_PATTERNS)
         self.noise = pathspec.GitIgnoreSpec.from_lines(NOISE_PATTERNS)
         # Folders the walk enters even when they are out, because an include names a path in them.
@@ -147,10 +149,10 @@ class _Specs:
             return "exclude"
         if self.include.match_file(path):
             return "include"
-        if self.ignore.match_file(path):
-            return "ignore"
         if self.secret.match_file(path):
-            return "secret"
+            return "secret"  # before .gitignore, so the note names a secret however it is ignored
+        if self.ignore.match_file(path) or path in self.git_ignored:
+            return "ignore"
         if self.noise.match_file(path):
             return "noise"
         if rel.rsplit("/", 1)[-1].startswith("."):
@@ -159,6 +161,26 @@ class _Specs:
 
     def leads_to_include(self, rel: str) -> bool:
         return any(prefix.startswith(rel + "/") for prefix in self.include_prefixes)
+
+
+def _git_ignored(root: Path) -> frozenset[str]:
+    """What git ignores under `root` (nested and parent .gitignore files, info/exclude), when
+    the project is in a git work tree; folders end with a slash."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        return frozenset()
+    run = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "--others", "--ignored", "--exclude-standard",
+         "--directory", "-z", "--", "."],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if run.returncode != 0:
+        return frozenset()  # not a work tree: the project's own .gitignore still applies
+    return frozenset(item for item in run.stdout.split("\0") if item)
 
 
 def _literal_prefix(pattern: str) -> str:
