@@ -364,6 +364,8 @@ def dockerignore(rule: FileRule, root: Path, keep: Iterable[str] = ()) -> str:
     ]
     for pattern in (*NOISE_PATTERNS, *SECRET_PATTERNS, *project_ignores(root)):
         lines.append(_docker_pattern(pattern))
+    # What git ignores through nested or parent .gitignore files, as it is now.
+    lines += sorted(path.rstrip("/") for path in _git_ignored(root))
     lines += ["!" + _docker_pattern(p) for p in rule.include if not p.startswith("!")]
     lines += [_docker_pattern(p) for p in rule.exclude if not p.startswith("!")]
     lines += [f"!{path}" for path in keep]
