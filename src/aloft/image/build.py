@@ -3,7 +3,9 @@
 Layers, bottom to top: the base, the dependencies (the locked packages plus the runtime and the
 production server, installed for the target platform and the base's Python version), and the app's
 source. Each layer is cached by everything that determines its bytes, so a code-only change
-rebuilds only the small app layer.
+rebuilds only the small app layer. What goes into the two layers comes from `aloft.bundle`, the
+same path `aloft lambda package` takes, and the image must hold the module and object named by
+`app` (or each Lambda handler) before it is reported.
 """
 
 from __future__ import annotations
