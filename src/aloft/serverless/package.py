@@ -59,7 +59,7 @@ class PackageResult:
     largest: list[tuple[str, int]] = field(default_factory=list)  # top-level packages by size
     app_files: list[str] = field(default_factory=list)  # the function zip's app files
     note: str = ""  # what the file rule's deny-list left out, one line
-    verified_by: str = ""  # "import" or "file listing"
+    verified_by: str = ""  # "import", or "file listing (...why the import stopped)"
 
     @property
     def unzipped(self) -> int:
@@ -143,7 +143,7 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
             )
             for entry, environment in _entry_points(stack)
         }
-        verified_by = "file listing" if "file listing" in checks else "import"
+        verified_by = next((how for how in sorted(checks) if how != "import"), "import")
         largest = _largest(deps)
         # Written beside the destination and renamed, so a failure leaves no half-made zip.
         out_dir.mkdir(parents=True, exist_ok=True)
