@@ -172,6 +172,34 @@ def workspace(folder: Path) -> Path:
     return api
 
 
+def workspace_root(folder: Path) -> Path:
+    """The app is the workspace root; its library member lives in a folder below it."""
+    root = folder / "site"
+    (root / "libs").mkdir(parents=True)
+    run(
+        "uv",
+        "init",
+        "--lib",
+        "--vcs",
+        "none",
+        "--no-pin-python",
+        "--quiet",
+        "util",
+        cwd=root / "libs",
+    )
+    (root / "libs" / "util" / "src" / "util" / "__init__.py").write_text('WORD = b"util"\n')
+    (root / "pyproject.toml").write_text(
+        _plain_pyproject("site", "main:app", ', "util"', "util = { workspace = true }\n")
+        + '\n[tool.uv.workspace]\nmembers = ["libs/*"]\n'
+    )
+    (root / "main.py").write_text(
+        "from util import WORD\n\n\ndef app(environ, start_response):\n"
+        '    start_response("200 OK", [])\n    return [WORD]\n'
+    )
+    lock(root)
+    return root
+
+
 def path_dependency(folder: Path) -> Path:
     """A path dependency outside the project (`uv add ../helper`)."""
     helper = folder / "helper"
@@ -203,6 +231,7 @@ SHAPES: dict[str, Callable[[Path], Path]] = {
     "renamed-distribution": renamed,
     "namespace-package": namespace,
     "workspace-member": workspace,
+    "workspace-root": workspace_root,
     "path-dependency": path_dependency,
 }
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from testkit import free_port
 
 APP_BODY = {"flat": b"flat", "src-layout": b"src"}
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
+HADOLINT = str(Path(sys.executable).parent / "hadolint")
 
 
 class Buildah:
@@ -132,6 +134,13 @@ def test_dockerfile_builds_with_buildah_and_serves_the_same_app_as_aloft_build(
     buildah, base = images
     project = SHAPES[shape](tmp_path)
     (project / ".env").write_text("API_TOKEN=hunter2\n")  # must not reach the image
+    # As users get it (python:X-slim base): clean under hadolint, for this shape too.
+    printed = aloft("dockerfile", "--project", str(project))
+    assert printed.returncode == 0, printed.stderr
+    lint = subprocess.run(
+        [HADOLINT, "-"], input=printed.stdout, capture_output=True, text=True, check=False
+    )
+    assert lint.returncode == 0, lint.stdout
     written = aloft(
         "dockerfile",
         "--project",
@@ -193,3 +202,13 @@ def test_dockerfile_builds_with_buildah_and_serves_the_same_app_as_aloft_build(
         response = _get(f"http://127.0.0.1:{port}/", process)
         assert response.status_code == 200
         assert response.content == APP_BODY[shape]
+
+
+def test_a_workspace_member_gets_one_line_pointing_at_aloft_build(tmp_path: Path) -> None:
+    """Its lock and sibling live above the project folder, outside a Docker build context."""
+    project = SHAPES["workspace-member"](tmp_path)
+    result = aloft("dockerfile", "--project", str(project), "--file", str(project / "Dockerfile"))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "local dependency shared" in line and "use `aloft build`" in line
+    assert not (project / "Dockerfile").exists()

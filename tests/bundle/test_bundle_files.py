@@ -4,13 +4,20 @@ and the same rule for the zip, the image and the generated .dockerignore."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
-from bundlekit import SHAPES, aloft, zip_names
+from bundlekit import SHAPES, aloft, layer_names, zip_names
 
+from aloft.bundle import file_rule
 from aloft.bundle.files import FileRule, dockerignore, select
+from aloft.config import load_config
 from aloft.exceptions import ConfigError
+from aloft.image.base import BaseImage
+from aloft.image.build import BuildOptions, build
+from aloft.image.cache import Cache
+from aloft.image.oci import Platform
 
 SECRETS = {
     ".env": "API_TOKEN=hunter2\n",
@@ -88,6 +95,14 @@ def test_gitignore_and_a_foreign_dockerignore_are_honoured(tmp_path: Path) -> No
     ]
 
 
+def test_in_a_git_work_tree_nested_and_parent_gitignores_count(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("*.sqlite3\n")  # the repository's, above the project
+    root = project(tmp_path)
+    write(root, {"app/.gitignore": "generated/\n", "app/generated/x.py": "", "db.sqlite3": ""})
+    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py", "pyproject.toml"]
+
+
 def test_a_symlink_out_of_the_project_is_an_error_naming_it(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "app" / "passwd").symlink_to("/etc/passwd")
@@ -124,6 +139,21 @@ def test_links_inside_the_project_are_shipped_as_files(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "app" / "alias.py").symlink_to(root / "app" / "main.py")
     assert "app/alias.py" in select(root, FileRule()).dests()
+
+
+def test_a_link_to_a_secret_inside_the_project_is_left_out_too(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root, {".env": "API_TOKEN=hunter2\n"})
+    (root / "app" / "settings.txt").symlink_to(root / ".env")
+    chosen = select(root, FileRule())
+    assert "app/settings.txt" not in chosen.dests()
+    assert "app/settings.txt" in chosen.note()
+
+
+def test_a_broken_link_in_a_left_out_folder_is_no_error(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / ".venv").symlink_to(tmp_path / "deleted-env")
+    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py", "pyproject.toml"]
 
 
 def test_a_folder_link_loop_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -194,6 +224,49 @@ def test_lambda_package_leaves_secrets_out_and_says_so(tmp_path: Path) -> None:
     shipped = zip_names(out / "function.zip") + zip_names(out / "layer.zip")
     for secret in SECRETS:
         assert secret not in shipped and f"python/{secret}" not in shipped
+
+
+def test_the_rule_is_tool_aloft_include_exclude_joined_by_the_older_per_target_lists(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\n\n[tool.aloft]\napp = "app.main:app"\n'
+        'include = [".env.defaults"]\nexclude = ["docs/"]\n\n'
+        '[tool.aloft.image]\nexclude = ["*.md"]\n\n'
+        '[tool.aloft.lambda]\ninclude = ["templates/"]\nexclude = ["*.sql"]\n'
+    )
+    rule = file_rule(load_config(root, environ={"ALOFT_EXCLUDE": "docs/,*.csv"}))
+    assert rule == FileRule(
+        include=(".env.defaults", "templates/"), exclude=("docs/", "*.csv", "*.md", "*.sql")
+    )
+
+
+def test_src_maps_onto_the_root_unless_it_is_itself_a_package(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root, {"src/svc/__init__.py": "", "src/svc/web.py": "app = 1\n"})
+    assert "svc/web.py" in select(root, FileRule()).dests()
+    write(root, {"src/__init__.py": ""})
+    assert "src/svc/web.py" in select(root, FileRule()).dests()
+
+
+def test_aloft_build_leaves_secrets_out_of_the_image_and_says_so(
+    tmp_path: Path, bundle_cache: Cache, amd64_base: BaseImage
+) -> None:
+    root = SHAPES["flat"](tmp_path)
+    write(root, {".env": "API_TOKEN=hunter2\n", "id_rsa": "key\n", ".aws/credentials": "x\n"})
+    result = aloft(
+        "build", "--project", str(root), "--layout", str(tmp_path / "oci"), cache=bundle_cache.root
+    )
+    assert result.returncode == 0, result.stderr
+    (note,) = [line for line in result.stderr.splitlines() if "note:" in line]
+    assert ".env" in note and "id_rsa" in note and ".aws/" in note
+    built = build(
+        load_config(root, environ={}), BuildOptions((Platform("linux", "amd64"),)), bundle_cache
+    )
+    app = layer_names(bundle_cache.blob_path(built.platforms[0].image.layers[-1].digest))
+    assert "app/main.py" in app
+    assert not any(name.endswith((".env", "id_rsa", "credentials")) for name in app)
 
 
 def test_build_inputs_stay_out_so_a_config_change_is_not_a_code_change(tmp_path: Path) -> None:

@@ -41,13 +41,22 @@ __all__ = [
 ]
 
 
-def file_rule(resolved: ResolvedConfig) -> FileRule:
+def file_rule(resolved: ResolvedConfig, locked: Locked | None = None) -> FileRule:
     """[tool.aloft] include/exclude; the older [tool.aloft.image] exclude and
-    [tool.aloft.lambda] include/exclude join the same rule: every artifact gets the same files."""
+    [tool.aloft.lambda] include/exclude join the same rule: every artifact gets the same files.
+
+    Local projects of the lock that sit inside the project (workspace members below it) are
+    installed as dependencies, so their folders are not app files as well."""
     config = resolved.config
+    root = resolved.root.resolve()
+    inside = [
+        f"/{p.path.resolve().relative_to(root).as_posix()}/"
+        for p in (locked.local if locked else ())
+        if p.path.resolve().is_relative_to(root) and p.path.resolve() != root
+    ]
     return FileRule(
         include=(*config.files.include, *config.lambda_.include),
-        exclude=(*config.files.exclude, *config.image.exclude, *config.lambda_.exclude),
+        exclude=(*config.files.exclude, *config.image.exclude, *config.lambda_.exclude, *inside),
     )
 
 

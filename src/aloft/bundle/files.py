@@ -1,8 +1,9 @@
 """Which of the project's files are the app: one rule for the zip, the image and `.dockerignore`.
 
-Precedence, first match wins: `[tool.aloft] exclude`, then `[tool.aloft] include`, then the
-project's `.gitignore` and `.dockerignore`, then aloft's default deny-list (secret-shaped files,
-tests, environments, caches, VCS data), then every other dotfile; everything else is the app.
+Precedence, first match wins: `[tool.aloft] exclude`, then `[tool.aloft] include`, then
+aloft's deny-list of secret-shaped files and tests (named in a note), then the project's
+`.gitignore` (in a git work tree, whatever git ignores) and `.dockerignore`, then environments,
+caches, VCS data and every other dotfile; everything else is the app.
 Patterns use gitignore syntax. Links are never followed out of the project root unless the link
 itself is listed in `include`; a link loop or a dangling link is an error, never a crash.
 
@@ -140,6 +141,7 @@ class _Specs:
         self.exclude = pathspec.GitIgnoreSpec.from_lines(rule.exclude)
         self.include = pathspec.GitIgnoreSpec.from_lines(rule.include)
         self.ignore = pathspec.GitIgnoreSpec.from_lines(project_ignores(root))
+        self.git_ignored = _git_ignored(root)
         self.secret = pathspec.GitIgnoreSpec.from_lines(SECRET_PATTERNS)
         self.noise = pathspec.GitIgnoreSpec.from_lines(NOISE_PATTERNS)
         # Folders the walk enters even when they are out, because an include names a path in them.
@@ -154,10 +156,10 @@ class _Specs:
             return "exclude"
         if self.include.match_file(path):
             return "include"
-        if self.ignore.match_file(path):
-            return "ignore"
         if self.secret.match_file(path):
-            return "secret"
+            return "secret"  # before .gitignore, so the note names a secret however it is ignored
+        if self.ignore.match_file(path) or path in self.git_ignored:
+            return "ignore"
         if self.noise.match_file(path):
             return "noise"
         if rel.rsplit("/", 1)[-1].startswith("."):
@@ -166,6 +168,26 @@ class _Specs:
 
     def leads_to_include(self, rel: str) -> bool:
         return any(prefix.startswith(rel + "/") for prefix in self.include_prefixes)
+
+
+def _git_ignored(root: Path) -> frozenset[str]:
+    """What git ignores under `root` (nested and parent .gitignore files, info/exclude), when
+    the project is in a git work tree; folders end with a slash."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        return frozenset()
+    run = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "--others", "--ignored", "--exclude-standard",
+         "--directory", "-z", "--", "."],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if run.returncode != 0:
+        return frozenset()  # not a work tree: the project's own .gitignore still applies
+    return frozenset(item for item in run.stdout.split("\0") if item)
 
 
 def _literal_prefix(pattern: str) -> str:
@@ -219,8 +241,11 @@ def select(root: Path, rule: FileRule) -> Selection:
             rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
             path = Path(entry.path)
             link = entry.is_symlink()
-            kind = _kind(path, rel, link)
-            is_dir = kind == "dir"
+            # Decided before the entry is read: a broken link in a left-out folder is no error.
+            try:
+                is_dir = entry.is_dir()  # follows links; False for a broken one
+            except OSError:
+                is_dir = False  # a link loop: reported below unless left out
             verdict = specs.decide(rel, is_dir)
             if verdict == "exclude":
                 continue
@@ -231,6 +256,7 @@ def select(root: Path, rule: FileRule) -> Selection:
                 if is_dir and not link and specs.leads_to_include(rel):
                     stack.append((path, rel, ancestors, False))
                 continue
+            kind = _kind(path, rel, link)
             if link:
                 real = _follow(path, rel, root, explicit=verdict == "include")
                 if is_dir and str(real) in ancestors:
@@ -238,6 +264,13 @@ def select(root: Path, rule: FileRule) -> Selection:
                         f"{rel}: symlink loop (points back to {real}); remove the link or "
                         "exclude it in [tool.aloft] exclude"
                     )
+                if verdict != "include" and real.is_relative_to(root) and real != root:
+                    # A link is no way around the rule: what it points to is judged too.
+                    pointed = specs.decide(real.relative_to(root).as_posix(), is_dir)
+                    if pointed in ("exclude", "secret"):
+                        if pointed == "secret":
+                            left_out.append(rel)
+                        continue
                 target = real
             else:
                 target = path
@@ -312,6 +345,8 @@ def _is_src_layout(root: Path, specs: _Specs) -> bool:
     src = root / "src"
     return (
         src.is_dir()
+        # `src` that is itself a package is imported as `src.x`: it keeps its place.
+        and not (src / "__init__.py").exists()
         and specs.decide("src", True) in ("in", "include")
         and any(p.suffix == ".py" for p in src.rglob("*.py"))
     )
@@ -336,6 +371,8 @@ def dockerignore(rule: FileRule, root: Path, keep: Iterable[str] = ()) -> str:
     ]
     for pattern in (*NOISE_PATTERNS, *SECRET_PATTERNS, *project_ignores(root)):
         lines.append(_docker_pattern(pattern))
+    # What git ignores through nested or parent .gitignore files, as it is now.
+    lines += sorted(path.rstrip("/") for path in _git_ignored(root))
     lines += ["!" + _docker_pattern(p) for p in rule.include if not p.startswith("!")]
     lines += [_docker_pattern(p) for p in rule.exclude if not p.startswith("!")]
     lines += [f"!{path}" for path in keep]

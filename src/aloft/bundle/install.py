@@ -87,10 +87,11 @@ def _install_failure(stderr: str, target: Target) -> str:
         lines[-1] if lines else "",
     )
     detail = re.sub(r"^[\u00d7x]\s*", "", detail).removeprefix("╰─▶ ").strip()
-    where = f"{target.uv_platform} Python {target.python}"
+    detail = detail.removeprefix("cause: ").strip()
+    where = f"{target.label} ({target.uv_platform}, Python {target.python})"
     return (
         f"installing the locked dependencies for {where} failed: {detail}; pick versions that "
-        f"publish such wheels (uv lock --upgrade-package NAME) or change the target"
+        f"publish {target.label} wheels (uv lock --upgrade-package NAME) or drop {target.label}"
     )
 
 

@@ -143,6 +143,8 @@ def read_lock(root: Path) -> Locked:
             )
         path = _local_path(spec, lock.parent)
         if path is not None:
+            if normalise(path.name) == RUNTIME:
+                continue  # aloft's own copy replaces it (its folder need not exist here)
             name = _project_name(path, lock)
             if name != RUNTIME:
                 local.append(LocalProject(name, path))

@@ -21,20 +21,23 @@ class Target:
     python: str  # major.minor, e.g. "3.12"
     machine: str  # x86_64 or aarch64
     glibc: str = "2.17"
+    label: str = ""  # the target in the user's words, for messages: linux/amd64, Lambda arm64
 
     @classmethod
-    def of(cls, python: str, architecture: str, glibc: str = "") -> Target:
+    def of(cls, python: str, architecture: str, glibc: str = "", label: str = "") -> Target:
         machine = _MACHINES.get(architecture)
         if machine is None:
             raise OperationFailed(
                 f"architecture {architecture}: aloft installs wheels for x86_64/amd64 and "
                 "arm64/aarch64"
             )
-        return cls(".".join(python.split(".")[:2]), machine, glibc or "2.17")
+        minor = ".".join(python.split(".")[:2])
+        return cls(minor, machine, glibc or "2.17", label or f"{machine} Python {minor}")
 
     @classmethod
     def lambda_runtime(cls, python: str, architecture: str) -> Target:
-        return cls.of(python, architecture, _LAMBDA_GLIBC.get(python, _LAMBDA_GLIBC_DEFAULT))
+        glibc = _LAMBDA_GLIBC.get(python, _LAMBDA_GLIBC_DEFAULT)
+        return cls.of(python, architecture, glibc, f"Lambda {architecture} python{python}")
 
     @property
     def uv_platform(self) -> str:

@@ -97,8 +97,9 @@ def check(
         _check_listing(artifact, entry, listing)
         if interpreter is None or import_roots is None:
             continue
-        if not _imports(artifact, entry, import_roots, interpreter, environment):
-            how = "file listing"
+        stopped = _imports(artifact, entry, import_roots, interpreter, environment)
+        if stopped:
+            how = f"file listing (importing {entry.module} here stopped at {stopped})"
     return how
 
 
@@ -166,9 +167,9 @@ def _imports(
     roots: list[Path],
     interpreter: Path,
     environment: dict[str, str] | None,
-) -> bool:
-    """True if the import succeeded; False if the app raised something unrelated to packaging
-    (a missing setting, an unreachable service): the listing check then stands."""
+) -> str:
+    """"" if the import succeeded; else what the app raised that is unrelated to packaging (a
+    missing setting, an unreachable service), and the listing check stands."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8"}
     env.update(environment or {})
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -191,14 +192,14 @@ def _imports(
             timeout=_IMPORT_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
-        return False
+        return f"a {_IMPORT_TIMEOUT:.0f} s timeout"
     lines = run.stdout.strip().splitlines()
     try:
         result = json.loads(lines[-1]) if lines else {}
     except json.JSONDecodeError:
         result = {}
     if result.get("ok"):
-        return True
+        return ""
     kind = result.get("kind")
     if kind == "import":
         raise ConfigError(
@@ -211,4 +212,5 @@ def _imports(
             f"{artifact}: {entry.module} has no {entry.attr!r} (named by {entry.label}): "
             f"{result['detail']}; fix the name"
         )
-    return False
+    detail = str(result.get("detail") or (run.stderr.strip().splitlines() or ["a crash"])[-1])
+    return detail[:160]

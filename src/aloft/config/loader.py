@@ -331,6 +331,8 @@ def flatten(config: ProjectConfig) -> dict[str, Any]:
     dumped = config.model_dump(mode="json")
     for key, value in dumped.pop("serve").items():
         out[key] = value
+    for key, value in dumped.pop("files").items():  # [tool.aloft] include/exclude
+        out[key] = value
     _flatten_into(out, dumped, "")
     return out
 

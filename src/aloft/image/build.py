@@ -3,7 +3,9 @@
 Layers, bottom to top: the base, the dependencies (the locked packages plus the runtime and the
 production server, installed for the target platform and the base's Python version), and the app's
 source. Each layer is cached by everything that determines its bytes, so a code-only change
-rebuilds only the small app layer.
+rebuilds only the small app layer. What goes into the two layers comes from `aloft.bundle`, the
+same path `aloft lambda package` takes, and the image must hold the module and object named by
+`app` (or each Lambda handler) before it is reported.
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     project = pythons.project_python(resolved.pyproject)
     locked = bundle.read_lock(root)
     server = bundle.server_requirements(locked, resolved.config.serve.interface)
-    selection = bundle.select(root, bundle.file_rule(resolved))
+    selection = bundle.select(root, bundle.file_rule(resolved, locked))
     entries = _entry_points(resolved, functions)
     builds = []
     for platform in options.platforms:
@@ -148,7 +150,9 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
                 f"{base.reference} "
                 f"has Python {base.python_version}; remove python_version or pick a matching base"
             )
-        wanted = bundle.Target.of(base.python_minor, platform.architecture, base.glibc)
+        wanted = bundle.Target.of(
+            base.python_minor, platform.architecture, base.glibc, str(platform)
+        )
         interpreter = _target_python(base.python_minor)
         options.progress(f"{platform}: dependencies (Python {base.python_minor})")
         deps, packages, installed, deps_reused = dependency_layer(
@@ -389,11 +393,6 @@ def app_layer(
         layer = write_layer(tree.walk(), cache, mtime)
     cache.put_record("layers", key, {"layer": dataclasses.asdict(layer)})
     return layer, False
-
-
-def app_files(resolved: ResolvedConfig) -> list[str]:
-    """The app layer's files, relative to the workdir (what the zip's function code holds too)."""
-    return bundle.select(resolved.root, bundle.file_rule(resolved)).dests()
 
 
 # -- config ----------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ class PackageResult:
     largest: list[tuple[str, int]] = field(default_factory=list)  # top-level packages by size
     app_files: list[str] = field(default_factory=list)  # the function zip's app files
     note: str = ""  # what the file rule's deny-list left out, one line
-    verified_by: str = ""  # "import" or "file listing"
+    verified_by: str = ""  # "import", or "file listing (...why the import stopped)"
 
     @property
     def unzipped(self) -> int:
@@ -111,8 +111,9 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
     stack = stack or build_stack(resolved)
     root = resolved.root
     # Lambda runs events through the runtime, not an HTTP server: no gunicorn/uvicorn.
-    locked = bundle.read_lock(root).without_servers(resolved.project_name)
-    selection = bundle.select(root, bundle.file_rule(resolved))
+    whole = bundle.read_lock(root)
+    locked = whole.without_servers(resolved.project_name)
+    selection = bundle.select(root, bundle.file_rule(resolved, whole))
     target = bundle.Target.lambda_runtime(stack.python, stack.architecture)
     python = _target_python(stack.python, root)
     with tempfile.TemporaryDirectory(prefix="aloft-lambda-") as scratch:
@@ -141,7 +142,7 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
             )
             for entry, environment in _entry_points(stack)
         }
-        verified_by = "file listing" if "file listing" in checks else "import"
+        verified_by = next((how for how in sorted(checks) if how != "import"), "import")
         largest = _largest(deps)
         # Written beside the destination and renamed, so a failure leaves no half-made zip.
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -179,9 +180,9 @@ def _move(report: ZipReport, out_dir: Path) -> ZipReport:
 
 
 def _entry_points(stack: Stack) -> list[tuple[bundle.EntryPoint, dict[str, str]]]:
-    """Each function's entry point, with what its code sees at import on Lambda (its plain
-    variables)."""
-    entries = []
+    """Each distinct entry point, with what its (first) function's code sees at import on
+    Lambda: its plain variables."""
+    entries: dict[bundle.EntryPoint, dict[str, str]] = {}
     for function in stack.functions:
         env = {
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
@@ -192,8 +193,8 @@ def _entry_points(stack: Stack) -> list[tuple[bundle.EntryPoint, dict[str, str]]
             entry = bundle.EntryPoint.app(function.environment["ALOFT_APP"])
         else:
             entry = bundle.EntryPoint.handler(function.handler, function.name)
-        entries.append((entry, env))
-    return entries
+        entries.setdefault(entry, env)
+    return list(entries.items())
 
 
 def check_limits(result: PackageResult) -> None:
