@@ -62,7 +62,7 @@ def _closed_by_server(sock: socket.socket, within: float) -> bool:
         return False
 
 
-@pytest.mark.parametrize("interface", ["asgi"])
+@pytest.mark.parametrize("interface", ["asgi", "wsgi"])
 def test_slow_clients_are_cut_off_and_probes_still_answer(serve_app, interface: str) -> None:
     server: Server = serve_app(
         APPS[interface],

@@ -73,7 +73,8 @@ def gunicorn_settings(
         # gunicorn takes whole seconds.
         "graceful_timeout": max(1, math.ceil(options.drain_timeout)),
         "keepalive": max(1, math.ceil(options.keepalive)),
-        "worker_connections": options.max_connections,
+        # gunicorn stops accepting past this; aloft's own cap (slow_clients) acts first.
+        "worker_connections": options.max_connections + options.threads + 1,
         "timeout": max(30, int(options.drain_timeout) + 10),
         "preload_app": not options.reload,
         "reload": False,  # gunicorn's per-worker reloader cannot stop uvicorn's: see reload.py
