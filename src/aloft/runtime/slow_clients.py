@@ -76,6 +76,11 @@ class _GuardedProtocol:
             self.waiting_since = None  # the app has the whole request: not waiting on the client
             self._cancel()
 
+    def handle_websocket_upgrade(self, *args: Any) -> Any:
+        self._cancel()  # the connection becomes a WebSocket: no longer ours to time
+        self.waiting_since = None
+        return super().handle_websocket_upgrade(*args)  # type: ignore[misc]
+
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
         self._cancel()
@@ -168,8 +173,9 @@ class GthreadGuard:
         super().init_process()  # type: ignore[misc]
 
     def enqueue_req(self, conn: Any) -> None:
-        if conn.parser is not None and conn.parser.unreader.buf.getvalue():
-            super().enqueue_req(conn)  # type: ignore[misc]  # pipelined: already here
+        if self.cfg.is_ssl or (conn.parser is not None and conn.parser.unreader.buf.getvalue()):
+            # TLS must be unwrapped by the thread first; a pipelined request is already here.
+            super().enqueue_req(conn)  # type: ignore[misc]
             return
         import selectors
         from functools import partial
