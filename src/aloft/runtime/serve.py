@@ -178,20 +178,23 @@ def _probe_app(spec: str) -> tuple[str, list[str]]:
     import subprocess
 
     code = (
-        "import os, sys\n"
+        "import json, os, sys\n"
         "from aloft.runtime.appload import AppLoadError, detect_interface, load_app\n"
         "from aloft.runtime.reload import library_modules\n"
-        "try:\n    print(detect_interface(load_app(sys.argv[1])))\n"
+        "try:\n    interface = detect_interface(load_app(sys.argv[1]))\n"
         "except AppLoadError as exc:\n    sys.exit(str(exc))\n"
-        "print('\\n'.join(library_modules(os.getcwd())))\n"
+        "print('\\n' + json.dumps([interface, library_modules(os.getcwd())]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, spec], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise AppLoadError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else spec)
-    interface, *libraries = done.stdout.split()
-    return interface, libraries
+    import json
+
+    # The last line: whatever the app prints while it is imported comes before it.
+    interface, libraries = json.loads(done.stdout.strip().splitlines()[-1])
+    return str(interface), [str(name) for name in libraries]
 
 
 def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limits) -> None:
