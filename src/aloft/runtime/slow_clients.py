@@ -50,7 +50,8 @@ class _GuardedProtocol:
         self._seen_cycle: Any = None
         self.waiting_since: float | None = time.monotonic()
         self._arm(self.limits.header_timeout, self._head_timed_out)
-        if len(self.connections) > self.limits.max_connections:
+        connections, cap = self.connections, self.limits.max_connections
+        if len(connections) > cap and sum(not c.transport.is_closing() for c in connections) > cap:
             self._evict()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -113,9 +114,15 @@ class _GuardedProtocol:
 
     def _evict(self) -> None:
         """Close the connection that has waited longest on its client (maybe this one)."""
-        waiting = [c for c in self.connections if getattr(c, "waiting_since", None) is not None]
+        # A closed connection stays in the set until the loop reports it lost: skip those.
+        waiting = [
+            c
+            for c in self.connections
+            if getattr(c, "waiting_since", None) is not None and not c.transport.is_closing()
+        ]
         if waiting:
             oldest = min(waiting, key=lambda c: c.waiting_since)
+            oldest.waiting_since = None
             oldest.transport.close()
         else:  # every other connection is busy with a request: this one waits its turn
             self.transport.close()
