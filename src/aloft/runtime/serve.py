@@ -64,9 +64,7 @@ def _tune_gc(options: ServeOptions) -> None:
         gc.freeze()
 
 
-def gunicorn_settings(
-    options: ServeOptions, interface: str, workers: int, run_dir: str
-) -> dict[str, Any]:
+def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "bind": [bind_address(options.host, options.port)],
         "workers": workers,
@@ -85,7 +83,8 @@ def gunicorn_settings(
         "proc_name": options.service or "aloft",
         "forwarded_allow_ips": "127.0.0.1,::1",
         "control_socket_disable": True,
-        "worker_tmp_dir": run_dir,  # known writable: a read-only root may have no /tmp
+        # The run dir is known to be writable: a read-only root may have no /tmp.
+        "worker_tmp_dir": os.environ.get("_ALOFT_RUN_DIR") or tempfile.gettempdir(),
     }
     if interface == "asgi":
         settings["worker_class"] = "aloft.runtime.servers.UvicornWorker"
@@ -131,7 +130,7 @@ def serve(options: ServeOptions) -> int:
         _log_start(options, interface, workers, limits)
         from aloft.runtime.servers import Server
 
-        settings = gunicorn_settings(options, interface, workers, run_dir)
+        settings = gunicorn_settings(options, interface, workers)
         server = Server(app, options, settings, run_dir, interface)
         server.run()
         return 0
