@@ -151,9 +151,10 @@ _CONTENT_LENGTH = b"\r\ncontent-length:"
 class _Incoming:
     """A connection whose request is still arriving, read by the poller without a thread."""
 
-    __slots__ = ("body_end", "buf", "deadline", "since")
+    __slots__ = ("body_end", "buf", "deadline", "registered", "since")
 
     def __init__(self, deadline: float) -> None:
+        self.registered = False  # with the poller, waiting for more
         self.buf = bytearray()
         self.deadline = deadline
         self.since = time.monotonic()
@@ -184,54 +185,62 @@ class GthreadGuard:
             # TLS must be unwrapped by the thread first; a pipelined request is already here.
             super().enqueue_req(conn)  # type: ignore[misc]
             return
-        import selectors
-        from functools import partial
-
         conn.sock.setblocking(False)
-        self.incoming[conn] = _Incoming(time.monotonic() + self.limits.header_timeout)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_request, conn))
+        entry = self.incoming[conn] = _Incoming(time.monotonic() + self.limits.header_timeout)
+        # Usually the whole request is there already (a kept-alive connection turned readable):
+        # then it goes to a thread now, without another turn of the poller.
+        if self._receive(conn, entry):
+            import selectors
+            from functools import partial
 
-    def _read_request(self, conn: Any, _sock: Any) -> None:
+            entry.registered = True
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
+
+    def _readable(self, conn: Any, _sock: Any) -> None:
         entry = self.incoming.get(conn)
-        if entry is None:
-            return
+        if entry is not None:
+            self._receive(conn, entry)
+
+    def _receive(self, conn: Any, entry: _Incoming) -> bool:
+        """Read what the client sent; True while more of the request is still to come."""
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
-            return
+            return True
         except OSError:
             data = b""
         if not data:
             self._close_incoming(conn)
-            return
+            return False
         buf = entry.buf
         buf += data
         if entry.body_end < 0:
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 if len(buf) < _MAX_HEAD:
-                    return
+                    return True
                 self._dispatch(conn, entry)  # too long a head: gunicorn's parser answers it
-                return
+                return False
             entry.body_end = end + 4 + _small_body_length(bytes(buf[: end + 2]))
-        else:
-            entry.deadline = time.monotonic() + self.limits.body_timeout
         if len(buf) >= entry.body_end:
             self._dispatch(conn, entry)
-        else:
-            entry.deadline = time.monotonic() + self.limits.body_timeout
+            return False
+        entry.deadline = time.monotonic() + self.limits.body_timeout
+        return True
 
     def _dispatch(self, conn: Any, entry: _Incoming) -> None:
-        self.poller.unregister(conn.sock)
+        if entry.registered:
+            self.poller.unregister(conn.sock)
         del self.incoming[conn]
         conn.aloft_received = bytes(entry.buf)
         conn.data_ready = True
         super().enqueue_req(conn)  # type: ignore[misc]
 
     def _close_incoming(self, conn: Any) -> None:
-        self.incoming.pop(conn, None)
-        with contextlib.suppress(KeyError, ValueError, OSError):
-            self.poller.unregister(conn.sock)
+        entry = self.incoming.pop(conn, None)
+        if entry is not None and entry.registered:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(conn.sock)
         self.nr_conns -= 1
         conn.close()
 
