@@ -185,7 +185,8 @@ class GthreadGuard:
             # TLS must be unwrapped by the thread first; a pipelined request is already here.
             super().enqueue_req(conn)  # type: ignore[misc]
             return
-        conn.sock.setblocking(False)
+        if conn.sock.getblocking():  # no system call; gunicorn has usually done it already
+            conn.sock.setblocking(False)
         entry = self.incoming[conn] = _Incoming(time.monotonic() + self.limits.header_timeout)
         # Usually the whole request is there already (a kept-alive connection turned readable):
         # then it goes to a thread now, without another turn of the poller.
