@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-APP = '''
+APP = """
 from fastapi import FastAPI
 
 app = FastAPI()
@@ -29,7 +29,7 @@ app = FastAPI()
 @app.get("/")
 def word() -> str:
     return "{word}"
-'''
+"""
 TIMEOUT = 20.0
 
 

@@ -41,6 +41,7 @@ class KeepAliveClient(threading.Thread):
         self.ok = self.reused = self.closes = 0
         self.failures: list[str] = []
         self.refused_at: float | None = None
+        self.reset_at: float | None = None
 
     def run(self) -> None:
         conn: http.client.HTTPConnection | None = None
@@ -59,9 +60,14 @@ class KeepAliveClient(threading.Thread):
                 reply = conn.getresponse()
                 body = reply.read()
             except (OSError, http.client.HTTPException) as exc:
-                self.failures.append(f"{type(exc).__name__} after {requests_on_conn} requests")
                 conn.close()
                 conn = None
+                if requests_on_conn == 0 and isinstance(exc, ConnectionResetError):
+                    # Connected into the listen backlog just as the listener closed: the kernel
+                    # resets those, as it refuses later ones (the pod is gone; see the test).
+                    self.reset_at = time.time()
+                    return
+                self.failures.append(f"{type(exc).__name__} after {requests_on_conn} requests")
                 continue
             if reply.status != 200 or body != b"ok":
                 self.failures.append(f"status {reply.status}")
@@ -104,5 +110,6 @@ def test_keepalive_clients_see_no_failure_across_a_drain(
     assert before == 0  # keep-alive held before SIGTERM: the connections really were persistent
     assert all(c.reused > 10 for c in clients)
     assert all(c.closes >= 1 for c in clients)  # each was told to reconnect
-    refused = [c.refused_at for c in clients if c.refused_at is not None]
-    assert len(refused) == CLIENTS and min(refused) >= sigterm_at + DELAY - 0.2
+    # Every client ended on the closed listener, none before the drain delay was over.
+    ended = [c.refused_at or c.reset_at for c in clients]
+    assert None not in ended and min(ended) >= sigterm_at + DELAY - 0.2  # type: ignore[type-var]

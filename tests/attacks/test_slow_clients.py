@@ -62,7 +62,7 @@ def _closed_by_server(sock: socket.socket, within: float) -> bool:
         return False
 
 
-@pytest.mark.parametrize("interface", ["asgi"])
+@pytest.mark.parametrize("interface", ["asgi", "wsgi"])
 def test_slow_clients_are_cut_off_and_probes_still_answer(serve_app, interface: str) -> None:
     server: Server = serve_app(
         APPS[interface],
@@ -111,3 +111,33 @@ def test_slow_clients_are_cut_off_and_probes_still_answer(serve_app, interface: 
                 sock.close()
     # And the server serves normally afterwards.
     assert http("POST", server.base + "/", body=b"x" * 100, timeout=5).body == b"ok"
+
+
+@pytest.mark.parametrize("interface", ["asgi", "wsgi"])
+def test_past_the_connection_cap_the_longest_waiting_connection_makes_room(
+    serve_app, interface: str
+) -> None:
+    """With timeouts too long to help, the cap alone keeps the probes answered."""
+    server: Server = serve_app(
+        APPS[interface],
+        env={
+            "ALOFT_INTERFACE": interface,
+            "ALOFT_HEADER_TIMEOUT": "60",
+            "ALOFT_MAX_CONNECTIONS": "40",
+        },
+    )
+    port = int(server.base.rsplit(":", 1)[1])
+    first = [_open(port, "half-line") for _ in range(40)]
+    time.sleep(0.3)
+    later = [_open(port, "idle") for _ in range(40)]
+    try:
+        for _ in range(5):
+            started = time.monotonic()
+            assert http("GET", server.base + "/healthz", timeout=5).status == 200
+            assert time.monotonic() - started < 1.0
+        # The oldest waiting connections went first; the newest are still open.
+        assert all(_closed_by_server(s, 3.0) for s in first)
+        assert not any(_closed_by_server(s, 0.2) for s in later[-5:])
+    finally:
+        for sock in first + later:
+            sock.close()

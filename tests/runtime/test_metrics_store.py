@@ -52,3 +52,21 @@ def test_methods_clients_make_up_share_one_label() -> None:
     assert 'http_requests_total{method="_OTHER",route="/",status="405"} 50' in text
     assert 'http_requests_total{method="PATCH",route="/",status="200"} 1' in text
     assert text.count("http_requests_total{") == 2
+
+
+def test_no_label_value_can_break_a_key(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(13)
+    alphabet = ["%", "\x1f", "1F", "25", "%1F", "%25", "a", "/", '"', "\\", "\n", "é", "\udcff"]
+    routes = {"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(300)}
+    m = metrics.Metrics(str(tmp_path))
+    for route in routes:
+        m.request_finished("GET", route, 200, 0.001)
+    text = m.exposition()
+    assert "aloft_metrics_skipped_entries 0" in text
+    assert text.count("http_requests_total{") == len(routes)
+    keys = [k for k in m.totals() if k.startswith(metrics.REQUESTS + metrics.SEP)]
+    decoded = {metrics.labels_of(k, metrics.REQUESTS + metrics.SEP, 3)[1] for k in keys}
+    # What went in comes back out (a lone surrogate as its escaped spelling in the file).
+    assert {r.encode("utf-8", "backslashreplace").decode() for r in routes} == decoded

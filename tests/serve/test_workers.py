@@ -24,6 +24,15 @@ def worker_pids(server: Server) -> set[int]:
     return children
 
 
+def _settle(server: Server, total: int) -> None:
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        text = server.get("/metrics").body.decode()
+        if metric(text, "http_requests_total", method="GET", route="/", status="200") >= total:
+            return
+        time.sleep(0.05)
+
+
 def test_metrics_sum_over_workers_and_survive_a_worker_restart(run_server, redis_server) -> None:
     server: Server = run_server("flask", workers=3, redis_db=6, env={"ALOFT_THREADS": "2"})
     first = worker_pids(server)
@@ -31,6 +40,9 @@ def test_metrics_sum_over_workers_and_survive_a_worker_restart(run_server, redis
 
     for _ in range(60):
         assert server.get("/").status == 200
+    # A WSGI request is recorded when the server closes its response, just after the client
+    # has the last byte: give the last one that moment before reading exact totals.
+    _settle(server, 60)
     # Whichever worker answers /metrics, the total is every worker's requests.
     for _ in range(6):
         text = server.get("/metrics").body.decode()
@@ -60,6 +72,7 @@ def test_metrics_sum_over_workers_and_survive_a_worker_restart(run_server, redis
 
     for _ in range(15):
         assert server.get("/").status == 200
+    _settle(server, 75)
     for _ in range(6):
         text = server.get("/metrics").body.decode()
         assert metric(text, "http_requests_total", method="GET", route="/", status="200") == 75

@@ -110,7 +110,9 @@ async def _one_async(name: str, check: Check, timeout: float) -> tuple[str, dict
             if running is None:
                 return name, _result(False, started, _STILL_RUNNING)
             # shield: a timeout here must not cancel the check's future, which marks it pending
-            value = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), timeout)
+            outcome = asyncio.wrap_future(running)
+            outcome.add_done_callback(_retrieve)
+            value = await asyncio.wait_for(asyncio.shield(outcome), timeout)
             if inspect.isawaitable(value):
                 value = await asyncio.wait_for(value, timeout)
     except Exception as exc:
@@ -118,6 +120,12 @@ async def _one_async(name: str, check: Check, timeout: float) -> tuple[str, dict
     return name, _result(
         value is not False, started, None if value is not False else "returned False"
     )
+
+
+def _retrieve(outcome: Any) -> None:
+    """Mark a late check's error as seen: it was already reported as a timeout."""
+    if not outcome.cancelled():
+        outcome.exception()
 
 
 async def check_async(timeout: float) -> tuple[int, bytes]:

@@ -64,16 +64,15 @@ def _tune_gc(options: ServeOptions) -> None:
         gc.freeze()
 
 
-def gunicorn_settings(
-    options: ServeOptions, interface: str, workers: int, run_dir: str
-) -> dict[str, Any]:
+def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "bind": [bind_address(options.host, options.port)],
         "workers": workers,
         # gunicorn takes whole seconds.
         "graceful_timeout": max(1, math.ceil(options.drain_timeout)),
         "keepalive": max(1, math.ceil(options.keepalive)),
-        "worker_connections": options.max_connections,
+        # gunicorn stops accepting past this; aloft's own cap (slow_clients) acts first.
+        "worker_connections": options.max_connections + options.threads + 1,
         "timeout": max(30, int(options.drain_timeout) + 10),
         "preload_app": not options.reload,
         "reload": False,  # gunicorn's per-worker reloader cannot stop uvicorn's: see reload.py
@@ -84,7 +83,8 @@ def gunicorn_settings(
         "proc_name": options.service or "aloft",
         "forwarded_allow_ips": "127.0.0.1,::1",
         "control_socket_disable": True,
-        "worker_tmp_dir": run_dir,  # known writable: a read-only root may have no /tmp
+        # The run dir is known to be writable: a read-only root may have no /tmp.
+        "worker_tmp_dir": os.environ.get("_ALOFT_RUN_DIR") or tempfile.gettempdir(),
     }
     if interface == "asgi":
         settings["worker_class"] = "aloft.runtime.servers.UvicornWorker"
@@ -130,7 +130,7 @@ def serve(options: ServeOptions) -> int:
         _log_start(options, interface, workers, limits)
         from aloft.runtime.servers import Server
 
-        settings = gunicorn_settings(options, interface, workers, run_dir)
+        settings = gunicorn_settings(options, interface, workers)
         server = Server(app, options, settings, run_dir, interface)
         server.run()
         return 0
@@ -177,20 +177,23 @@ def _probe_app(spec: str) -> tuple[str, list[str]]:
     import subprocess
 
     code = (
-        "import os, sys\n"
+        "import json, os, sys\n"
         "from aloft.runtime.appload import AppLoadError, detect_interface, load_app\n"
         "from aloft.runtime.reload import library_modules\n"
-        "try:\n    print(detect_interface(load_app(sys.argv[1])))\n"
+        "try:\n    interface = detect_interface(load_app(sys.argv[1]))\n"
         "except AppLoadError as exc:\n    sys.exit(str(exc))\n"
-        "print('\\n'.join(library_modules(os.getcwd())))\n"
+        "print('\\n' + json.dumps([interface, library_modules(os.getcwd())]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, spec], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise AppLoadError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else spec)
-    interface, *libraries = done.stdout.split()
-    return interface, libraries
+    import json
+
+    # The last line: whatever the app prints while it is imported comes before it.
+    interface, libraries = json.loads(done.stdout.strip().splitlines()[-1])
+    return str(interface), [str(name) for name in libraries]
 
 
 def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limits) -> None:

@@ -78,8 +78,9 @@ class _DrainAwareServer(_UvicornServer):
         super().handle_exit(sig, frame)
 
 
-class ThreadWorker(_ThreadWorker):  # type: ignore[misc]
-    """gunicorn's threaded WSGI worker, ignoring a group SIGTERM while the master drains."""
+class ThreadWorker(slow_clients.GthreadGuard, _ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded WSGI worker, ignoring a group SIGTERM while the master drains, with
+    requests handed to threads only once they have arrived (slow clients wait in the poller)."""
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         if serve_mod.early_sigterm():

@@ -16,6 +16,7 @@ Imported only by the server glue (never by `import aloft.runtime`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 TYPE_CHECKING = False
@@ -49,7 +50,8 @@ class _GuardedProtocol:
         self._seen_cycle: Any = None
         self.waiting_since: float | None = time.monotonic()
         self._arm(self.limits.header_timeout, self._head_timed_out)
-        if len(self.connections) > self.limits.max_connections:
+        connections, cap = self.connections, self.limits.max_connections
+        if len(connections) > cap and sum(not c.transport.is_closing() for c in connections) > cap:
             self._evict()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -74,6 +76,11 @@ class _GuardedProtocol:
             self._seen_cycle = cycle
             self.waiting_since = None  # the app has the whole request: not waiting on the client
             self._cancel()
+
+    def handle_websocket_upgrade(self, *args: Any) -> Any:
+        self._cancel()  # the connection becomes a WebSocket: no longer ours to time
+        self.waiting_since = None
+        return super().handle_websocket_upgrade(*args)  # type: ignore[misc]
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
@@ -107,9 +114,15 @@ class _GuardedProtocol:
 
     def _evict(self) -> None:
         """Close the connection that has waited longest on its client (maybe this one)."""
-        waiting = [c for c in self.connections if getattr(c, "waiting_since", None) is not None]
+        # A closed connection stays in the set until the loop reports it lost: skip those.
+        waiting = [
+            c
+            for c in self.connections
+            if getattr(c, "waiting_since", None) is not None and not c.transport.is_closing()
+        ]
         if waiting:
             oldest = min(waiting, key=lambda c: c.waiting_since)
+            oldest.waiting_since = None
             oldest.transport.close()
         else:  # every other connection is busy with a request: this one waits its turn
             self.transport.close()
@@ -125,3 +138,182 @@ def uvicorn_protocol(limits: ClientTimeouts) -> type:
     else:
         from uvicorn.protocols.http.h11_impl import H11Protocol as base
     return type("GuardedHTTPProtocol", (_GuardedProtocol, base), {"limits": limits})
+
+
+# Bodies up to this size are read in full by the worker's poller before a thread is given the
+# request, so a promised body never sent holds no thread; larger ones are read by the thread,
+# with `body_timeout` between reads.
+_BUFFERED_BODY = 64 * 1024
+_MAX_HEAD = 64 * 1024 + 8190  # beyond gunicorn's own limits: its parser answers the error
+_CONTENT_LENGTH = b"\r\ncontent-length:"
+
+
+class _Incoming:
+    """A connection whose request is still arriving, read by the poller without a thread."""
+
+    __slots__ = ("body_end", "buf", "deadline", "registered", "since")
+
+    def __init__(self, deadline: float) -> None:
+        self.registered = False  # with the poller, waiting for more
+        self.buf = bytearray()
+        self.deadline = deadline
+        self.since = time.monotonic()
+        self.body_end = -1  # once the head is in: where the buffered body ends
+
+
+class GthreadGuard:
+    """Mixed into gunicorn's threaded worker: a request reaches a thread only once its head (and
+    a small body) has arrived, so slow clients wait in the poller, and the threads stay free for
+    the requests (and probes) that are ready."""
+
+    limits: ClientTimeouts
+    # gunicorn's, declared for the type checker.
+    poller: Any
+    keepalived_conns: Any
+    nr_conns: int
+    cfg: Any
+
+    def init_process(self) -> None:
+        from aloft.runtime import serve
+
+        self.limits = serve.client_timeouts()
+        self.incoming: dict[Any, _Incoming] = {}
+        super().init_process()  # type: ignore[misc]
+
+    def enqueue_req(self, conn: Any) -> None:
+        if self.cfg.is_ssl or (conn.parser is not None and conn.parser.unreader.buf.getvalue()):
+            # TLS must be unwrapped by the thread first; a pipelined request is already here.
+            super().enqueue_req(conn)  # type: ignore[misc]
+            return
+        if conn.sock.getblocking():  # no system call; gunicorn has usually done it already
+            conn.sock.setblocking(False)
+        entry = self.incoming[conn] = _Incoming(time.monotonic() + self.limits.header_timeout)
+        # Usually the whole request is there already (a kept-alive connection turned readable):
+        # then it goes to a thread now, without another turn of the poller.
+        if self._receive(conn, entry):
+            import selectors
+            from functools import partial
+
+            entry.registered = True
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
+
+    def _readable(self, conn: Any, _sock: Any) -> None:
+        entry = self.incoming.get(conn)
+        if entry is not None:
+            self._receive(conn, entry)
+
+    def _receive(self, conn: Any, entry: _Incoming) -> bool:
+        """Read what the client sent; True while more of the request is still to come."""
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            data = b""
+        if not data:
+            self._close_incoming(conn)
+            return False
+        buf = entry.buf
+        buf += data
+        if entry.body_end < 0:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buf) < _MAX_HEAD:
+                    return True
+                self._dispatch(conn, entry)  # too long a head: gunicorn's parser answers it
+                return False
+            entry.body_end = end + 4 + _small_body_length(bytes(buf[: end + 2]))
+        if len(buf) >= entry.body_end:
+            self._dispatch(conn, entry)
+            return False
+        entry.deadline = time.monotonic() + self.limits.body_timeout
+        return True
+
+    def _dispatch(self, conn: Any, entry: _Incoming) -> None:
+        if entry.registered:
+            self.poller.unregister(conn.sock)
+        del self.incoming[conn]
+        conn.aloft_received = bytes(entry.buf)
+        conn.data_ready = True
+        super().enqueue_req(conn)  # type: ignore[misc]
+
+    def _close_incoming(self, conn: Any) -> None:
+        entry = self.incoming.pop(conn, None)
+        if entry is not None and entry.registered:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
+
+    def handle(self, conn: Any) -> Any:
+        """In a thread: what the poller read goes back in front of the socket's next bytes."""
+        received = getattr(conn, "aloft_received", None)
+        if received is not None:
+            conn.aloft_received = None
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(received)
+        if conn.parser is not None and not isinstance(conn.parser.unreader.sock, _TimedSocket):
+            conn.parser.unreader.sock = _TimedSocket(conn.sock, self.limits.body_timeout)
+        return super().handle(conn)  # type: ignore[misc]
+
+    def accept(self, listener: Any) -> None:
+        super().accept(listener)  # type: ignore[misc]
+        if self.nr_conns > self.limits.max_connections:
+            self._evict()
+
+    def _evict(self) -> None:
+        """Close the connection that has waited longest on its client."""
+        oldest = min(self.incoming.items(), key=lambda item: item[1].since, default=None)
+        idle = self.keepalived_conns[0] if self.keepalived_conns else None
+        # A kept-alive connection's timeout is when it went idle plus the keep-alive.
+        if idle is not None and (
+            oldest is None or idle.timeout - float(self.cfg.keepalive) < oldest[1].since
+        ):
+            self.keepalived_conns.popleft()
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(idle.sock)
+            self.nr_conns -= 1
+            idle.close()
+        elif oldest is not None:
+            self._close_incoming(oldest[0])
+
+    def murder_keepalived(self, force: bool = False) -> None:
+        super().murder_keepalived(force)  # type: ignore[misc]
+        now = time.monotonic()
+        for conn in [c for c, e in self.incoming.items() if force or e.deadline <= now]:
+            self._close_incoming(conn)
+
+
+def _small_body_length(head: bytes) -> int:
+    """The Content-Length of a request head when small enough to buffer, else 0."""
+    at = head.lower().find(_CONTENT_LENGTH)
+    if at < 0:
+        return 0
+    value = head[at + len(_CONTENT_LENGTH) :].split(b"\r\n", 1)[0].strip()
+    if not value.isdigit():
+        return 0  # malformed: gunicorn's parser answers it
+    length = int(value)
+    return length if length <= _BUFFERED_BODY else 0
+
+
+class _TimedSocket:
+    """The socket as gunicorn's parser reads it in a thread: a read that waits longer than
+    `timeout` for the client ends the request (as a client disconnection, quietly)."""
+
+    def __init__(self, sock: Any, timeout: float) -> None:
+        self._sock = sock
+        self._timeout = timeout
+
+    def recv(self, size: int) -> bytes:
+        import select
+
+        ready, _, _ = select.select([self._sock], [], [], self._timeout)
+        if not ready:
+            from gunicorn.http.errors import NoMoreData
+
+            raise NoMoreData(b"")
+        return bytes(self._sock.recv(size))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
