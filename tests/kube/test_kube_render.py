@@ -9,6 +9,7 @@ import pytest
 from kubekit import IMAGE, by_kind, one, render_project, write_project
 
 from aloft.exceptions import ConfigError
+from aloft.kube.render import Rendered
 
 FULL = """
 [tool.aloft.kubernetes]
@@ -278,3 +279,37 @@ def test_grace_is_derived_from_the_drain_settings(tmp_path: Path) -> None:
     project = write_project(tmp_path)
     pod = _pod(one(render_project(project), "Deployment"))
     assert pod["terminationGracePeriodSeconds"] == math.ceil(5 + 20 + 5)
+
+
+def _config_env(rendered: Rendered, name: str = "shop") -> dict[str, str]:
+    maps = [o for o in by_kind(rendered, "ConfigMap") if o["metadata"]["name"].startswith(name)]
+    return dict(maps[0]["data"])
+
+
+@pytest.mark.parametrize(
+    ("table", "workers"),
+    [
+        ("", "1"),  # the defaults: 250m and 256Mi
+        ('cpu = "2"\n', "2"),
+        ('cpu = "4"\n', "3"),  # 256Mi holds the master and 3 workers of 64Mi
+        ('cpu = "250m"\ncpu_limit = "64"\nmemory = "1Gi"\n', "15"),
+        ('cpu = "8"\nmemory = "2Gi"\nworker_memory = "200Mi"\n', "8"),
+    ],
+)
+def test_manifests_state_a_worker_count_that_the_memory_limit_holds(
+    tmp_path: Path, table: str, workers: str
+) -> None:
+    rendered = render_project(write_project(tmp_path, "[tool.aloft.kubernetes]\n" + table))
+    assert _config_env(rendered)["ALOFT_WORKERS"] == workers
+
+
+def test_explicit_workers_beyond_the_memory_limit_are_refused(tmp_path: Path) -> None:
+    project = write_project(tmp_path, "[tool.aloft.environments.prod]\nworkers = 16\n")
+    with pytest.raises(ConfigError, match=r'16 workers need about 1072Mi .*use memory = "1072Mi"'):
+        render_project(project, environment="prod")
+
+
+def test_memory_too_small_for_one_worker_is_refused(tmp_path: Path) -> None:
+    project = write_project(tmp_path, '[tool.aloft.kubernetes]\nmemory = "64Mi"\n')
+    with pytest.raises(ConfigError, match=r'use memory = "112Mi" or more'):
+        render_project(project)

@@ -139,6 +139,16 @@ class Workload(BaseModel):
         " while a request already guarantees the share",
     )
     memory: str = Field(default="256Mi", description="memory request and limit")
+    workers: int = Field(
+        default=0,
+        description="server workers per pod; 0 takes [tool.aloft] workers, and when that is 0"
+        " too, what both the CPU and the memory limit allow",
+    )
+    worker_memory: str = Field(
+        default="64Mi",
+        description="memory one server worker needs once warm (measure it with `aloft profile`);"
+        " with workers = 0 the worker count is what the CPU and the memory limit both allow",
+    )
     env: dict[str, str] = Field(default_factory=dict, description="plain config, into a ConfigMap")
     secret_env: dict[str, str] = Field(
         default_factory=dict, description='env var -> "secret-name:key"'
@@ -172,10 +182,24 @@ class Workload(BaseModel):
     def _cpu(cls, value: str) -> str:
         return quantity(value, '"2" or "500m"') if value else value
 
-    @field_validator("memory")
+    @field_validator("memory", "worker_memory")
     @classmethod
     def _memory(cls, value: str) -> str:
         return quantity(value, '"512Mi" or "1Gi"')
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (from CPU and memory) or more")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("not a TCP port; use a number between 1 and 65535, such as 8000")
+        return value
 
     @field_validator("env")
     @classmethod
