@@ -176,6 +176,36 @@ class Workload(BaseModel):
         default=None,
         description="who may connect; unset admits any pod of the namespace, [] admits nobody",
     )
+    allow_from_namespaces: list[str] = Field(
+        default_factory=list,
+        description='namespaces whose pods may reach the app port, e.g. ["ingress-nginx"] for'
+        " an ingress controller (selected by their kubernetes.io/metadata.name label, 1.21+)",
+    )
+    admin_port: int | None = Field(
+        default=None,
+        description="port of the probes and metrics in the pods, never exposed by the Service or"
+        " the Ingress; unset: [tool.aloft] admin_port, else 8081; 0: on the app port",
+    )
+    metrics_from_namespaces: list[str] = Field(
+        default_factory=list,
+        description='namespaces whose pods may reach the admin port, e.g. ["monitoring"] for'
+        " Prometheus (the kubelet's probes need no entry)",
+    )
+
+    @field_validator("allow_from_namespaces", "metrics_from_namespaces")
+    @classmethod
+    def _namespaces(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _DNS_LABEL.match(name):
+                raise ValueError(f"{name!r} is not a namespace name (a DNS label)")
+        return value
+
+    @field_validator("admin_port")
+    @classmethod
+    def _admin_port(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 65535:
+            raise ValueError("not a TCP port; use a number such as 8081, or 0 for none")
+        return value
 
     @field_validator("cpu", "cpu_limit")
     @classmethod

@@ -28,6 +28,8 @@ _DIGEST_REF = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 # Seconds beyond delay + drain timeout for the process to exit and the kubelet to notice.
 GRACE_MARGIN = 5
 TMP_SIZE = "64Mi"
+# Probes and metrics listen here in the pods, apart from the port the Service exposes.
+DEFAULT_ADMIN_PORT = 8081
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,15 @@ class ServiceSpec:
     @property
     def port(self) -> int:
         return self.serve.port
+
+    @property
+    def admin_port(self) -> int:
+        """The probes' and metrics' port; 0 when they share the app port."""
+        return self.serve.admin_port
+
+    @property
+    def probe_port_name(self) -> str:
+        return "admin" if self.admin_port else "http"
 
     @property
     def grace(self) -> int:
@@ -186,6 +197,16 @@ def _serve_for(
             f" (or [tool.aloft.{table}] port)"
         )
     changes["workers"] = pod_workers(workload.workers or base.workers, workload, label, table)
+    admin = workload.admin_port
+    if admin is None:
+        admin = base.admin_port or DEFAULT_ADMIN_PORT
+    if admin and admin == port:
+        raise ConfigError(
+            f"{label} [tool.aloft.{table}] admin_port = {admin}: the app already listens there;"
+            f" probes and metrics need a port of their own: use e.g. {port + 1}, or 0 to serve"
+            " them on the app port"
+        )
+    changes["admin_port"] = admin
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 

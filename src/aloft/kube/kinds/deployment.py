@@ -42,7 +42,7 @@ def render(svc: ServiceSpec) -> list[Manifest]:
         annotations.update(
             {
                 "prometheus.io/scrape": "true",
-                "prometheus.io/port": str(svc.port),
+                "prometheus.io/port": str(svc.admin_port or svc.port),
                 "prometheus.io/path": svc.serve.metrics_path,
             }
         )
