@@ -4,6 +4,10 @@
 namespace = "shop"
 cpu = "250m"                 # request; the limit is left off unless cpu_limit is set
 memory = "256Mi"             # request = limit (memory is not compressible)
+worker_memory = "64Mi"       # per server worker: workers = what cpu and memory both allow
+admin_port = 8081            # probes and metrics only; the Service exposes the app port alone
+allow_from_namespaces = ["ingress-nginx"]     # NetworkPolicy: who may reach the app port
+metrics_from_namespaces = ["monitoring"]      # ... and the admin port (Prometheus)
 env = { FEATURE_X = "on" }   # plain config -> a ConfigMap whose name carries its hash
 secret_env = { DATABASE_URL = "db-credentials:url" }   # Secret references, never values
 release = ["python", "manage.py", "migrate"]           # a Job that must succeed first
