@@ -263,3 +263,25 @@ def test_rel011_reads_web_concurrency_of_other_servers() -> None:
     )
     report = KubeChecker(CheckOptions(KubeVersion.parse("1.31"))).run(docs, ".", {})
     assert [f.rule for f in report.findings if f.rule == "REL011"] == ["REL011"]
+
+
+def test_rel011_takes_the_declared_worker_memory() -> None:
+    text = SIZED.replace("@N@", "6").replace("@LIMITS@", "{memory: 256Mi}")
+    assert _rel011("6", "{memory: 256Mi}")  # 6 x 64Mi + 48Mi does not fit
+    declared = text.replace(
+        "metadata: {name: shop, namespace: shop}",
+        'metadata: {name: shop, namespace: shop, annotations: {"aloft/worker-memory": 32Mi}}',
+    )
+    report = KubeChecker(CheckOptions(KubeVersion.parse("1.31"))).run(
+        load_documents(Path("m.yaml"), declared, "m.yaml"), ".", {}
+    )
+    assert [f for f in report.findings if f.rule == "REL011"] == []
+
+
+def test_own_rendering_with_small_workers_passes_rel011(tmp_path: Path) -> None:
+    project = write_project(
+        tmp_path, '[tool.aloft.kubernetes]\ncpu = "6"\nworker_memory = "32Mi"\n'
+    )
+    result = aloft("k8s", "check", "--project", str(project), "--kube-version", "1.31")
+    assert result.returncode == 0, result.stdout
+    assert "REL011" not in result.stdout

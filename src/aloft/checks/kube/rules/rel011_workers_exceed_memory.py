@@ -1,5 +1,8 @@
 """REL011 workers-exceed-memory: the server's worker count does not match the memory limit, or is
-left to the node's CPU count (no CPU limit, ALOFT_WORKERS 0 or unset)."""
+left to the node's CPU count (no CPU limit, ALOFT_WORKERS 0 or unset).
+
+A worker is taken to need 64Mi (and the master 48Mi) unless the workload's annotation
+`aloft/worker-memory` states the measured figure, as `aloft k8s render` writes it."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 
 from aloft.checks.kube.rules import SERVING_KINDS, Hit, KubeContext, containers
 from aloft.kube import quantity
-from aloft.kube.manifest import Manifest
+from aloft.kube.manifest import WORKER_MEMORY_ANNOTATION, Manifest
 from aloft.runtime.sizing import WorkerMemory, workers_for_cpus
 
 ID = "REL011"
@@ -19,7 +22,12 @@ WORKER_VARIABLES = ("ALOFT_WORKERS", "WEB_CONCURRENCY")
 def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
     if obj.get("kind") not in SERVING_KINDS:
         return
-    namespace = (obj.get("metadata") or {}).get("namespace")
+    metadata = obj.get("metadata") or {}
+    namespace = metadata.get("namespace")
+    budget = WorkerMemory()
+    declared = (metadata.get("annotations") or {}).get(WORKER_MEMORY_ANNOTATION)
+    if declared and quantity.parse(declared):
+        budget = WorkerMemory(per_worker=int(quantity.parse(declared) or 0))
     for path, item in containers(obj):
         env = container_env(item, ctx, namespace)
         resources = item.get("resources") or {}
@@ -33,7 +41,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
             if not runs_aloft or variable == "WEB_CONCURRENCY":
                 continue  # a count this rule cannot know
             if cpu_limit is None:
-                fits = "" if memory is None else f"; {_fit(memory)} fit in its memory limit"
+                fits = "" if memory is None else f"; {_fit(budget, memory)} fit in its memory limit"
                 yield Hit(
                     f"{path}.resources",
                     f"container {item.get('name')}: ALOFT_WORKERS is 0 or unset and there is no"
@@ -47,13 +55,13 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
             source = f"{variable}={count}"
         if memory is None:
             continue  # REL003 reports the missing limit
-        needed = WorkerMemory().needed(count)
+        needed = budget.needed(count)
         if needed > memory:
             yield Hit(
                 f"{path}.resources.limits.memory",
                 f"container {item.get('name')}: {count} workers ({source}) need about"
                 f" {quantity.mebibytes(needed)} but the memory limit is {limits['memory']};"
-                f" {_fit(memory)} fit: lower the worker count or raise the limit to"
+                f" {_fit(budget, memory)} fit: lower the worker count or raise the limit to"
                 f" {quantity.mebibytes(needed)}",
             )
 
@@ -97,6 +105,6 @@ def _int(text: str) -> int | None:
         return None
 
 
-def _fit(memory: float) -> str:
-    fit = WorkerMemory().fitting(int(memory))
+def _fit(budget: WorkerMemory, memory: float) -> str:
+    fit = budget.fitting(int(memory))
     return f"{fit} worker{'s' if fit != 1 else ''}"
