@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aloft import pythons
 from aloft.config import ResolvedConfig
+from aloft.config.loader import DEFAULT
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.runtime.options import ServeOptions
 
@@ -139,3 +140,29 @@ def launch(resolved: ResolvedConfig, serve: ServeOptions, *, python: Path | None
     os.chdir(resolved.root)
     command = server_command(interpreter)
     os.execve(command[0], command, env)
+
+
+LOOPBACK = "127.0.0.1"
+# Files and variables container runtimes and Kubernetes leave in every container.
+_CONTAINER_MARKS = ("/.dockerenv", "/run/.containerenv")
+
+
+def in_container() -> bool:
+    return (
+        any(os.path.exists(mark) for mark in _CONTAINER_MARKS)
+        or bool(os.environ.get("container"))  # noqa: SIM112 - podman and systemd-nspawn set it
+        or bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    )
+
+
+def development_host(resolved: ResolvedConfig, override: str | None) -> tuple[str, str | None]:
+    """(host, note) for `aloft run`: outside a container, unless a host was asked for, listen on
+    loopback only, so a development server is not reachable from the network by default."""
+    if override:
+        return override, None
+    if resolved.origin("host") != DEFAULT or in_container():
+        return resolved.config.serve.host, None
+    return LOOPBACK, (
+        f"listening on {LOOPBACK} only (outside a container); --host 0.0.0.0 or"
+        " [tool.aloft] host to listen on every interface"
+    )

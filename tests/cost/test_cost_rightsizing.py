@@ -71,7 +71,9 @@ def test_pod_requests_cover_capacity_plus_headroom() -> None:
     pod = size_pod(PROFILE, workers=2, headroom=0.3)
     assert pod.pod_rps == 20.0
     assert pod.cpu_request == pytest.approx(1.3)  # 20 req/s x 50 ms = 1 CPU, + 30%
-    assert pod.memory_request_mib == 272  # 100 MB x 2 x 1.3 = 260, rounded up to 16 MiB
+    # master 48 MiB + 2 workers x (100 MB peak RSS x 1.3 = 130 MiB) = 308, rounded up to 16 MiB
+    assert pod.memory_request_mib == 320
+    assert pod.worker_memory_mib == 130
     assert pod.memory_limit_mib == pod.memory_request_mib
     assert pod.hpa_target_cpu_percent == 77
 
@@ -92,7 +94,8 @@ def test_suggestions_are_settings_the_project_config_accepts(
         "api": 1024,
         "worker": 1024,
     }
-    assert (config.kubernetes.cpu, config.kubernetes.memory) == ("1300m", "272Mi")
+    assert (config.kubernetes.cpu, config.kubernetes.memory) == ("1300m", "320Mi")
+    assert (config.kubernetes.workers, config.kubernetes.worker_memory) == (2, "130Mi")
     assert config.kubernetes.autoscaling.target_cpu == 77
 
 
@@ -182,3 +185,25 @@ def test_check_tags_fails_naming_each_untagged_resource() -> None:
     with pytest.raises(OperationFailed, match=r"Queue lacks team=payments, cost-center=cc42"):
         check_tags({"Svc": good, "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}, TAGS)
     check_tags({"Svc": good}, TAGS)
+
+
+def test_rendered_pods_run_the_worker_count_the_memory_was_sized_for(tmp_path: Path) -> None:
+    """Right-sizing, the renderer and `aloft k8s check` share one sizing arithmetic."""
+    from aloft.checks.kube.engine import CheckOptions, KubeChecker, rendered_documents
+    from aloft.kube.render import render
+    from aloft.kube.versions import KubeVersion
+
+    for workers in (1, 3, 6):
+        pod = size_pod(PROFILE, workers=workers, headroom=0.3)
+        folder = tmp_path / str(workers)
+        folder.mkdir()
+        (folder / "pyproject.toml").write_text(
+            '[project]\nname = "svc"\n[tool.aloft]\napp = "m:app"\n' + suggested_toml(None, pod)
+        )
+        version = KubeVersion.parse("1.31")
+        image = "r.example/svc@sha256:" + "a" * 64
+        objects = render(load_config(folder, environ={}), image, version).objects
+        data = next(o for o in objects if o["kind"] == "ConfigMap")["data"]
+        assert data["ALOFT_WORKERS"] == str(workers)
+        report = KubeChecker(CheckOptions(version)).run(rendered_documents(objects, "r"), ".")
+        assert [f for f in report.findings if f.rule == "REL011"] == []

@@ -77,6 +77,8 @@ spec:
       containers:
       - name: batch
         image: batch
+        env:
+        - {name: ALOFT_WORKERS, value: "0"}
 """
 
 
@@ -196,3 +198,90 @@ def test_check_without_files_checks_the_projects_own_rendering(tmp_path: Path) -
     result = aloft("k8s", "check", "--project", str(project), "--kube-version", "1.20")
     assert result.returncode == 0, result.stdout
     assert "0 findings" in result.stdout
+
+
+SIZED = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: shop-env, namespace: shop}
+data: {ALOFT_WORKERS: "@N@", ALOFT_PORT: "8000"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop, namespace: shop}
+spec:
+  selector:
+    matchLabels: {app: shop}
+  template:
+    metadata:
+      labels: {app: shop}
+    spec:
+      containers:
+      - name: app
+        image: shop
+        envFrom:
+        - configMapRef: {name: shop-env}
+        resources:
+          requests: {cpu: 250m, memory: 256Mi}
+          limits: @LIMITS@
+"""
+
+
+def _rel011(workers: str, limits: str) -> list[str]:
+    docs = load_documents(
+        Path("m.yaml"), SIZED.replace("@N@", workers).replace("@LIMITS@", limits), "m.yaml"
+    )
+    report = KubeChecker(CheckOptions(KubeVersion.parse("1.31"))).run(docs, ".", {})
+    return [f.message for f in report.findings if f.rule == "REL011"]
+
+
+def test_rel011_flags_auto_workers_without_a_cpu_limit_the_issue_13_default() -> None:
+    (message,) = _rel011("0", "{memory: 256Mi}")
+    assert "ALOFT_WORKERS is 0 or unset and there is no CPU limit" in message
+    assert "3 workers fit in its memory limit" in message
+
+
+def test_rel011_flags_a_worker_count_the_memory_limit_cannot_hold() -> None:
+    (message,) = _rel011("16", "{memory: 256Mi}")
+    assert "16 workers (ALOFT_WORKERS=16) need about 1072Mi" in message
+
+
+def test_rel011_flags_a_cpu_limit_whose_workers_outgrow_memory() -> None:
+    (message,) = _rel011("0", "{cpu: '8', memory: 256Mi}")
+    assert "8 workers (CPU limit 8) need about 560Mi" in message
+
+
+def test_rel011_accepts_counts_that_fit() -> None:
+    assert _rel011("2", "{memory: 256Mi}") == []
+    assert _rel011("0", "{cpu: '2', memory: 256Mi}") == []
+
+
+def test_rel011_reads_web_concurrency_of_other_servers() -> None:
+    text = SIZED.replace("ALOFT_WORKERS", "WEB_CONCURRENCY").replace("ALOFT_PORT", "PORT")
+    docs = load_documents(
+        Path("m.yaml"), text.replace("@N@", "12").replace("@LIMITS@", "{memory: 512Mi}"), "m"
+    )
+    report = KubeChecker(CheckOptions(KubeVersion.parse("1.31"))).run(docs, ".", {})
+    assert [f.rule for f in report.findings if f.rule == "REL011"] == ["REL011"]
+
+
+def test_rel011_takes_the_declared_worker_memory() -> None:
+    text = SIZED.replace("@N@", "6").replace("@LIMITS@", "{memory: 256Mi}")
+    assert _rel011("6", "{memory: 256Mi}")  # 6 x 64Mi + 48Mi does not fit
+    declared = text.replace(
+        "metadata: {name: shop, namespace: shop}",
+        'metadata: {name: shop, namespace: shop, annotations: {"aloft/worker-memory": 32Mi}}',
+    )
+    report = KubeChecker(CheckOptions(KubeVersion.parse("1.31"))).run(
+        load_documents(Path("m.yaml"), declared, "m.yaml"), ".", {}
+    )
+    assert [f for f in report.findings if f.rule == "REL011"] == []
+
+
+def test_own_rendering_with_small_workers_passes_rel011(tmp_path: Path) -> None:
+    project = write_project(
+        tmp_path, '[tool.aloft.kubernetes]\ncpu = "6"\nworker_memory = "32Mi"\n'
+    )
+    result = aloft("k8s", "check", "--project", str(project), "--kube-version", "1.31")
+    assert result.returncode == 0, result.stdout
+    assert "REL011" not in result.stdout

@@ -70,6 +70,44 @@ def test_deploy_runs_the_image_ready_by_its_probe_serving_and_logging(
     assert {o["action"] for o in json_of(again)["objects"]} == {"unchanged"}
 
 
+def test_probes_pass_on_the_admin_port_and_the_service_does_not_expose_it(
+    kube_cluster: dict[str, Any],
+    shop_image: Path,
+    bridge_redis: str,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """Issue 13 item 9 on a real kubelet: the pods turn Ready through probes on the admin port,
+    the app port answers the app but none of aloft's paths, and the Service carries only it."""
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    result = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image), "-o", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    pod = _pods(kube_cluster, namespace)[0]
+    container = pod["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["port"] == "admin"
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "http": 8000,
+        "admin": 8081,
+    }
+    assert all(c["ready"] for c in pod["status"]["containerStatuses"])
+    ip = pod["status"]["podIP"]
+    assert httpx.get(f"http://{ip}:8000/", timeout=5).status_code == 200
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert httpx.get(f"http://{ip}:8000{path}", timeout=5).status_code == 404, path
+        assert httpx.get(f"http://{ip}:8081{path}", timeout=5).status_code == 200, path
+    assert "http_requests_total" in httpx.get(f"http://{ip}:8081/metrics", timeout=5).text
+    assert httpx.get(f"http://{ip}:8081/", timeout=5).status_code == 404
+    service = json.loads(
+        kubectl(kube_cluster, "-n", namespace, "get", "service", "shop", "-o", "json").stdout
+    )
+    assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(80, "http")]
+    endpoints = json.loads(
+        kubectl(kube_cluster, "-n", namespace, "get", "endpoints", "shop", "-o", "json").stdout
+    )
+    ports = {p["port"] for s in endpoints.get("subsets") or [] for p in s.get("ports") or []}
+    assert ports == {8000}
+
+
 def test_diff_and_dry_run_show_exactly_the_changed_fields_and_apply_nothing(
     kube_cluster: dict[str, Any],
     shop_image: Path,

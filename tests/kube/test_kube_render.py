@@ -9,6 +9,7 @@ import pytest
 from kubekit import IMAGE, by_kind, one, render_project, write_project
 
 from aloft.exceptions import ConfigError
+from aloft.kube.render import Rendered
 
 FULL = """
 [tool.aloft.kubernetes]
@@ -207,11 +208,13 @@ def test_api_versions_follow_the_target_cluster(
 def test_network_policy_admits_only_configured_sources_on_the_app_port(full: Path) -> None:
     policy = one(render_project(full), "NetworkPolicy", "shop")
     assert policy["spec"]["policyTypes"] == ["Ingress"]
-    (rule,) = policy["spec"]["ingress"]
+    rule, admin = policy["spec"]["ingress"]
     assert rule["from"] == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}
     ]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8000}]
+    # Probes and metrics: their own port, from the namespace only unless configured.
+    assert admin == {"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 8081}]}
 
 
 def test_optional_routes_monitoring_and_external_secret_are_rendered_when_configured(
@@ -266,7 +269,13 @@ def test_services_of_one_project_find_each_other_by_service_name(full: Path) -> 
     assert maps["shop"]["WORKER_URL"] == "http://worker.shop.svc"
     assert maps["worker"]["SHOP_URL"] == "http://shop.shop.svc"
     assert maps["worker"]["ALOFT_APP"] == "shop.worker:app"
-    assert {s["metadata"]["name"] for s in by_kind(rendered, "Service")} == {"shop", "worker"}
+    # The -admin Services carry the admin port for the ServiceMonitor (monitoring is on).
+    assert {s["metadata"]["name"] for s in by_kind(rendered, "Service")} == {
+        "shop",
+        "worker",
+        "shop-admin",
+        "worker-admin",
+    }
     worker = one(rendered, "Deployment", "worker")
     assert (
         worker["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
@@ -278,3 +287,118 @@ def test_grace_is_derived_from_the_drain_settings(tmp_path: Path) -> None:
     project = write_project(tmp_path)
     pod = _pod(one(render_project(project), "Deployment"))
     assert pod["terminationGracePeriodSeconds"] == math.ceil(5 + 20 + 5)
+
+
+def _config_env(rendered: Rendered, name: str = "shop") -> dict[str, str]:
+    maps = [o for o in by_kind(rendered, "ConfigMap") if o["metadata"]["name"].startswith(name)]
+    return dict(maps[0]["data"])
+
+
+@pytest.mark.parametrize(
+    ("table", "workers"),
+    [
+        ("", "1"),  # the defaults: 250m and 256Mi
+        ('cpu = "2"\n', "2"),
+        ('cpu = "4"\n', "3"),  # 256Mi holds the master and 3 workers of 64Mi
+        ('cpu = "250m"\ncpu_limit = "64"\nmemory = "1Gi"\n', "15"),
+        ('cpu = "8"\nmemory = "2Gi"\nworker_memory = "200Mi"\n', "8"),
+    ],
+)
+def test_manifests_state_a_worker_count_that_the_memory_limit_holds(
+    tmp_path: Path, table: str, workers: str
+) -> None:
+    rendered = render_project(write_project(tmp_path, "[tool.aloft.kubernetes]\n" + table))
+    assert _config_env(rendered)["ALOFT_WORKERS"] == workers
+
+
+def test_explicit_workers_beyond_the_memory_limit_are_refused(tmp_path: Path) -> None:
+    project = write_project(tmp_path, "[tool.aloft.environments.prod]\nworkers = 16\n")
+    with pytest.raises(ConfigError, match=r'16 workers need about 1072Mi .*use memory = "1072Mi"'):
+        render_project(project, environment="prod")
+
+
+def test_memory_too_small_for_one_worker_is_refused(tmp_path: Path) -> None:
+    project = write_project(tmp_path, '[tool.aloft.kubernetes]\nmemory = "64Mi"\n')
+    with pytest.raises(ConfigError, match=r'use memory = "112Mi" or more'):
+        render_project(project)
+
+
+def test_probes_and_metrics_use_the_admin_port_and_the_service_and_ingress_do_not(
+    full: Path,
+) -> None:
+    rendered = render_project(full)
+    pod = _pod(one(rendered, "Deployment", "shop"))
+    container = pod["containers"][0]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 8000, "protocol": "TCP"},
+        {"name": "admin", "containerPort": 8081, "protocol": "TCP"},
+    ]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"]["port"] == "admin", probe
+    assert _config_env(rendered)["ALOFT_ADMIN_PORT"] == "8081"
+    public = one(rendered, "Service", "shop")
+    assert public["spec"]["ports"] == [
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
+    ]
+    backend = one(rendered, "Ingress", "shop")["spec"]["rules"][0]["http"]["paths"][0]
+    assert backend["backend"]["service"] == {"name": "shop", "port": {"number": 80}}
+    monitor = one(rendered, "ServiceMonitor", "shop")["spec"]
+    assert monitor["endpoints"][0]["port"] == "admin"
+    admin = one(rendered, "Service", "shop-admin")
+    assert admin["spec"]["ports"][0]["targetPort"] == "admin"
+    # The ServiceMonitor selects the admin Service and never the public one.
+    wanted = monitor["selector"]["matchLabels"].items()
+    assert all(admin["metadata"]["labels"].get(k) == v for k, v in wanted)
+    assert any(public["metadata"]["labels"].get(k) != v for k, v in wanted)
+
+
+def test_scrape_annotations_name_the_admin_port(tmp_path: Path) -> None:
+    dep = one(render_project(write_project(tmp_path)), "Deployment", "shop")
+    notes = dep["spec"]["template"]["metadata"]["annotations"]
+    assert notes["prometheus.io/port"] == "8081"
+
+
+def test_admin_port_0_keeps_probes_on_the_app_port(tmp_path: Path) -> None:
+    rendered = render_project(write_project(tmp_path, "[tool.aloft.kubernetes]\nadmin_port = 0\n"))
+    container = _pod(one(rendered, "Deployment", "shop"))["containers"][0]
+    assert [p["name"] for p in container["ports"]] == ["http"]
+    assert container["livenessProbe"]["httpGet"]["port"] == "http"
+    assert _config_env(rendered)["ALOFT_ADMIN_PORT"] == "0"
+
+
+def test_admin_port_equal_to_the_app_port_is_refused(tmp_path: Path) -> None:
+    project = write_project(tmp_path, "[tool.aloft.kubernetes]\nadmin_port = 8000\n")
+    with pytest.raises(ConfigError, match="admin_port = 8000: the app already listens there"):
+        render_project(project)
+
+
+def test_network_policy_admits_ingress_and_monitoring_namespaces_named_in_config(
+    tmp_path: Path,
+) -> None:
+    project = write_project(
+        tmp_path,
+        """
+        [tool.aloft.kubernetes]
+        allow_from_namespaces = ["ingress-nginx"]
+        metrics_from_namespaces = ["monitoring"]
+        """,
+    )
+    policy = one(render_project(project), "NetworkPolicy", "shop")
+    app, admin = policy["spec"]["ingress"]
+    by_name = "kubernetes.io/metadata.name"
+    assert app == {
+        "from": [
+            {"podSelector": {}},
+            {"namespaceSelector": {"matchLabels": {by_name: "ingress-nginx"}}},
+        ],
+        "ports": [{"protocol": "TCP", "port": 8000}],
+    }
+    assert admin == {
+        "from": [
+            {"podSelector": {}},
+            {"namespaceSelector": {"matchLabels": {by_name: "monitoring"}}},
+        ],
+        "ports": [{"protocol": "TCP", "port": 8081}],
+    }
+    with pytest.raises(ConfigError, match=r"Kubernetes 1\.20 does not set"):
+        render_project(project, version="1.20")

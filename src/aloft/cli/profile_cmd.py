@@ -48,7 +48,8 @@ def profile(
     run = settings.run
     port = free_port()
     count = workers or 1
-    # Loopback only, the chosen worker count, and no drain wait when the profiler stops it.
+    # Loopback only, the chosen worker count, no drain wait when the profiler stops it, and the
+    # probes on the port the profiler watches.
     serve = dataclasses.replace(
         resolved.config.serve,
         host="127.0.0.1",
@@ -56,6 +57,7 @@ def profile(
         workers=count,
         drain_delay=0.0,
         reload=False,
+        admin_port=0,
     )
     env = server_env(resolved, serve)
     command = server_command(app_python(resolved.root, python))

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from aloft.cli._common import interpreter_option, project_options, resolve
-from aloft.serving import launch
+from aloft.serving import development_host, launch
 
 
 @click.command()
@@ -42,6 +42,9 @@ def run(
     ALOFT_* variables: the same process a container runs.
     """
     resolved = resolve(project, environment)
+    host, note = development_host(resolved, host)
+    if note:
+        click.echo(f"aloft: {note}", err=True)
     overrides: dict[str, Any] = {
         k: v for k, v in {"port": port, "host": host, "workers": workers}.items() if v is not None
     }

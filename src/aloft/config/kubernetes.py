@@ -4,6 +4,10 @@
 namespace = "shop"
 cpu = "250m"                 # request; the limit is left off unless cpu_limit is set
 memory = "256Mi"             # request = limit (memory is not compressible)
+worker_memory = "64Mi"       # per server worker: workers = what cpu and memory both allow
+admin_port = 8081            # probes and metrics only; the Service exposes the app port alone
+allow_from_namespaces = ["ingress-nginx"]     # NetworkPolicy: who may reach the app port
+metrics_from_namespaces = ["monitoring"]      # ... and the admin port (Prometheus)
 env = { FEATURE_X = "on" }   # plain config -> a ConfigMap whose name carries its hash
 secret_env = { DATABASE_URL = "db-credentials:url" }   # Secret references, never values
 release = ["python", "manage.py", "migrate"]           # a Job that must succeed first
@@ -139,6 +143,16 @@ class Workload(BaseModel):
         " while a request already guarantees the share",
     )
     memory: str = Field(default="256Mi", description="memory request and limit")
+    workers: int = Field(
+        default=0,
+        description="server workers per pod; 0 takes [tool.aloft] workers, and when that is 0"
+        " too, what both the CPU and the memory limit allow",
+    )
+    worker_memory: str = Field(
+        default="64Mi",
+        description="memory one server worker needs once warm (measure it with `aloft profile`);"
+        " with workers = 0 the worker count is what the CPU and the memory limit both allow",
+    )
     env: dict[str, str] = Field(default_factory=dict, description="plain config, into a ConfigMap")
     secret_env: dict[str, str] = Field(
         default_factory=dict, description='env var -> "secret-name:key"'
@@ -166,16 +180,60 @@ class Workload(BaseModel):
         default=None,
         description="who may connect; unset admits any pod of the namespace, [] admits nobody",
     )
+    allow_from_namespaces: list[str] = Field(
+        default_factory=list,
+        description='namespaces whose pods may reach the app port, e.g. ["ingress-nginx"] for'
+        " an ingress controller (selected by their kubernetes.io/metadata.name label, 1.21+)",
+    )
+    admin_port: int | None = Field(
+        default=None,
+        description="port of the probes and metrics in the pods, never exposed by the Service or"
+        " the Ingress; unset: [tool.aloft] admin_port, else 8081; 0: on the app port",
+    )
+    metrics_from_namespaces: list[str] = Field(
+        default_factory=list,
+        description='namespaces whose pods may reach the admin port, e.g. ["monitoring"] for'
+        " Prometheus (the kubelet's probes need no entry)",
+    )
+
+    @field_validator("allow_from_namespaces", "metrics_from_namespaces")
+    @classmethod
+    def _namespaces(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _DNS_LABEL.match(name):
+                raise ValueError(f"{name!r} is not a namespace name (a DNS label)")
+        return value
+
+    @field_validator("admin_port")
+    @classmethod
+    def _admin_port(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 65535:
+            raise ValueError("not a TCP port; use a number such as 8081, or 0 for none")
+        return value
 
     @field_validator("cpu", "cpu_limit")
     @classmethod
     def _cpu(cls, value: str) -> str:
         return quantity(value, '"2" or "500m"') if value else value
 
-    @field_validator("memory")
+    @field_validator("memory", "worker_memory")
     @classmethod
     def _memory(cls, value: str) -> str:
         return quantity(value, '"512Mi" or "1Gi"')
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (from CPU and memory) or more")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("not a TCP port; use a number between 1 and 65535, such as 8000")
+        return value
 
     @field_validator("env")
     @classmethod

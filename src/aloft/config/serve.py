@@ -22,6 +22,10 @@ def problems(serve: ServeOptions) -> Iterator[tuple[str, str]]:
     """(option, what is wrong and the fix) for every out-of-range serve option."""
     if not 0 <= serve.port <= 65535:
         yield "port", "not a TCP port; use a number up to 65535, such as 8000 (0: any free port)"
+    if not 0 <= serve.admin_port <= 65535:
+        yield "admin_port", "not a TCP port; use a number up to 65535, such as 8081 (0: none)"
+    elif serve.admin_port and serve.admin_port == serve.port:
+        yield "admin_port", "must differ from port (the app's); use e.g. 8081, or 0 for none"
     if serve.workers < 0:
         yield "workers", "must be 0 (size to the container's CPU and memory) or more"
     if serve.threads < 1:

@@ -18,6 +18,7 @@ from aloft.cost.catalog import Catalog
 from aloft.cost.compare import monthly
 from aloft.cost.platforms.aws_lambda import LambdaSpec
 from aloft.cost.traffic import TrafficProfile
+from aloft.runtime.sizing import MIB, WorkerMemory
 
 MEMORY_STEP_MB = 64
 POWER_TUNING_SIZES = (128, 256, 512, 1024, 1536, 1769, 2048, 3008, 4096, 6144, 8192, 10240)
@@ -129,6 +130,7 @@ class PodSizing:
     pod_rps: float  # requests/s one pod serves within the p99 target
     workers: int
     reason: str
+    worker_memory_mib: int = 0  # what one worker is given, master excluded
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -139,22 +141,34 @@ def size_pod(profile: AppProfile, *, workers: int, headroom: float) -> PodSizing
 
     At capacity a pod burns capacity x CPU-per-request; requesting that x (1 + headroom) and setting
     the HPA target to 1 / (1 + headroom) makes the autoscaler add a pod just as one reaches the
-    throughput the profile measured within the latency target. Memory limit = request: memory is
-    not compressible, so a pod over its request is the one the kernel should stop.
+    throughput the profile measured within the latency target. Memory is the server master plus
+    each worker's measured peak RSS with headroom, by the same arithmetic the renderer and the
+    runtime use to size workers (aloft.runtime.sizing). Memory limit = request: memory is not
+    compressible, so a pod over its request is the one the kernel should stop.
     """
     workers = max(1, workers)
     pod_rps = profile.rps_per_worker * workers
     cpu_used = pod_rps * profile.cpu_ms / 1000.0
     cpu_request = max(0.05, math.ceil(cpu_used * (1 + headroom) * 100 - 1e-9) / 100)
-    memory = math.ceil(profile.rss_peak_mb * workers * (1 + headroom) / 16) * 16
+    worker_mib = max(1, math.ceil(profile.rss_peak_mb * (1 + headroom)))
+    budget = WorkerMemory(per_worker=worker_mib * MIB)
+    memory = math.ceil(budget.needed(workers) / MIB / 16) * 16
     target = max(10, min(95, round(100 / (1 + headroom))))
     reason = (
         f"{workers} worker(s) x {profile.rps_per_worker:.1f} req/s x {profile.cpu_ms:.2f} ms CPU ="
-        f" {cpu_used:.3f} CPU at capacity, + {headroom:.0%} headroom; memory = peak RSS"
-        f" {profile.rss_peak_mb:.0f} MB x {workers} + {headroom:.0%}"
+        f" {cpu_used:.3f} CPU at capacity, + {headroom:.0%} headroom; memory = master"
+        f" {budget.master // MIB} MiB + {workers} x peak RSS {profile.rss_peak_mb:.0f} MB"
+        f" + {headroom:.0%}"
     )
     return PodSizing(
-        cpu_request, max(memory, 64), max(memory, 64), target, pod_rps, workers, reason
+        cpu_request,
+        max(memory, 64),
+        max(memory, 64),
+        target,
+        pod_rps,
+        workers,
+        reason,
+        worker_mib,
     )
 
 
@@ -179,6 +193,9 @@ def suggested_toml(
             f'cpu = "{round(pod.cpu_request * 1000)}m"',
             # The memory limit equals the request (memory is not compressible).
             f'memory = "{max(pod.memory_request_mib, pod.memory_limit_mib)}Mi"',
+            # The worker count the memory was sized for, stated so the pods run exactly that.
+            f"workers = {pod.workers}",
+            f'worker_memory = "{pod.worker_memory_mib}Mi"',
             "",
             "[tool.aloft.kubernetes.autoscaling]",
             f"target_cpu = {pod.hpa_target_cpu_percent}",

@@ -11,6 +11,8 @@ MANAGED_BY = "aloft"
 INVENTORY_LABEL = "aloft/inventory"
 # Per-object lint suppression: `aloft/ignore: "KUB010: reason; KUB020: reason"`.
 IGNORE_ANNOTATION = "aloft/ignore"
+# What one server worker needs (a memory quantity), for the worker-count check (REL011).
+WORKER_MEMORY_ANNOTATION = "aloft/worker-memory"
 
 
 def ident(obj: Manifest) -> str:

@@ -18,14 +18,18 @@ from aloft.checks.consistency import shutdown_overrun
 from aloft.config import ResolvedConfig
 from aloft.config.kubernetes import KubernetesSettings, Workload
 from aloft.exceptions import ConfigError
+from aloft.kube import quantity
 from aloft.kube.manifest import INVENTORY_LABEL, MANAGED_BY
 from aloft.kube.versions import KubeVersion
 from aloft.runtime.options import ServeOptions
+from aloft.runtime.sizing import WorkerMemory, worker_count
 
 _DIGEST_REF = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 # Seconds beyond delay + drain timeout for the process to exit and the kubelet to notice.
 GRACE_MARGIN = 5
 TMP_SIZE = "64Mi"
+# Probes and metrics listen here in the pods, apart from the port the Service exposes.
+DEFAULT_ADMIN_PORT = 8081
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +75,15 @@ class ServiceSpec:
     @property
     def port(self) -> int:
         return self.serve.port
+
+    @property
+    def admin_port(self) -> int:
+        """The probes' and metrics' port; 0 when they share the app port."""
+        return self.serve.admin_port
+
+    @property
+    def probe_port_name(self) -> str:
+        return "admin" if self.admin_port else "http"
 
     @property
     def grace(self) -> int:
@@ -140,7 +153,7 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
     specs = []
     for name, workload in workloads.items():
         table = "kubernetes" if workload is settings else f"kubernetes.services.{name}"
-        serve = _serve_for(config.serve, workload, name)
+        serve = _serve_for(config.serve, workload, name, label, table)
         _check_probes(serve, workload, label, table)
         grace_needed = serve.drain_delay + serve.drain_timeout
         if workload.termination_grace and shutdown_overrun(
@@ -169,13 +182,60 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
     return specs
 
 
-def _serve_for(base: ServeOptions, workload: Workload, name: str) -> ServeOptions:
+def _serve_for(
+    base: ServeOptions, workload: Workload, name: str, label: str, table: str
+) -> ServeOptions:
     changes: dict[str, object] = {"service": name}
     if workload.app:
         changes["app"] = workload.app
     if workload.port:
         changes["port"] = workload.port
+    port = workload.port or base.port
+    if not port:
+        raise ConfigError(
+            f"{label} [tool.aloft] port = 0: a container needs a fixed port; set port = 8000"
+            f" (or [tool.aloft.{table}] port)"
+        )
+    changes["workers"] = pod_workers(workload.workers or base.workers, workload, label, table)
+    admin = workload.admin_port
+    if admin is None:
+        admin = base.admin_port or DEFAULT_ADMIN_PORT
+    if admin and admin == port:
+        raise ConfigError(
+            f"{label} [tool.aloft.{table}] admin_port = {admin}: the app already listens there;"
+            f" probes and metrics need a port of their own: use e.g. {port + 1}, or 0 to serve"
+            " them on the app port"
+        )
+    changes["admin_port"] = admin
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def pod_workers(workers: int, workload: Workload, label: str, table: str) -> int:
+    """The worker count the manifests state: the configured one if the memory limit holds it,
+    else what both the CPU (the limit, or the request) and the memory limit allow. Never 0,
+    which would let the runtime size itself from the node it lands on."""
+    memory = int(quantity.parse(workload.memory) or 0)
+    budget = WorkerMemory(per_worker=int(quantity.parse(workload.worker_memory) or 0))
+    where = f"{label} [tool.aloft.{table}]"
+    fit = budget.fitting(memory)
+    if fit < 1:
+        raise ConfigError(
+            f'{where} memory = "{workload.memory}": too small for the server master'
+            f" ({quantity.mebibytes(budget.master)}) and one worker of worker_memory ="
+            f' "{workload.worker_memory}"; use memory = "{quantity.mebibytes(budget.needed(1))}"'
+            " or more"
+        )
+    if workers:
+        if workers > fit:
+            raise ConfigError(
+                f'{where} memory = "{workload.memory}": {workers} workers need about'
+                f" {quantity.mebibytes(budget.needed(workers))} (master"
+                f" {quantity.mebibytes(budget.master)} + {workers} x {workload.worker_memory});"
+                f' use memory = "{quantity.mebibytes(budget.needed(workers))}", or workers = {fit}'
+            )
+        return workers
+    cpus = quantity.parse(workload.cpu_limit or workload.cpu) or 1.0
+    return worker_count(cpus, memory, budget)
 
 
 def _check_probes(serve: ServeOptions, workload: Workload, label: str, table: str) -> None:

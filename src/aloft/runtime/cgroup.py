@@ -28,8 +28,11 @@ class Limits:
         return min(self.cpu_quota, float(self.cpus_visible))
 
     def default_workers(self) -> int:
-        """One worker per CPU the container may use, rounded up, at least one."""
-        return max(1, math.ceil(self.cpus))
+        """One worker per CPU the container may use, rounded up, no more than its memory limit
+        holds, at least one."""
+        from aloft.runtime.sizing import worker_count
+
+        return worker_count(self.cpus, self.memory_bytes)
 
 
 def _mounts(mountinfo: str) -> tuple[str | None, dict[str, tuple[str, str]]]:

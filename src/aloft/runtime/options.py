@@ -60,6 +60,9 @@ class ServeOptions:
     health_path: str = _opt("/healthz", "liveness probe path")
     ready_path: str = _opt("/readyz", "readiness probe path")
     metrics_path: str = _opt("/metrics", "Prometheus metrics path")
+    admin_port: int = _opt(
+        0, "port serving only the probes and metrics (and the app port none); 0: the app port"
+    )
     observe_probes: bool = _opt(False, "count probe and metrics requests in logs and metrics")
     ready_timeout: float = _opt(2.0, "seconds each readiness check may take")
     drain_delay: float = _opt(

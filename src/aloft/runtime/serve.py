@@ -35,13 +35,15 @@ log = logging.getLogger("aloft.serve")
 
 
 def wrap(app: Any, options: ServeOptions, interface: str) -> Any:
+    from aloft.runtime import admin  # probes and metrics on the admin port only, when set
+
     if interface == "asgi":
         from aloft.runtime.asgi import AloftASGI
 
-        return AloftASGI(app, options)
+        return admin.wrap(AloftASGI(app, options), options, interface)
     from aloft.runtime.wsgi import AloftWSGI
 
-    return AloftWSGI(app, options)
+    return admin.wrap(AloftWSGI(app, options), options, interface)
 
 
 def load_wrapped(options: ServeOptions) -> tuple[Any, str]:
@@ -65,8 +67,10 @@ def _tune_gc(options: ServeOptions) -> None:
 
 
 def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> dict[str, Any]:
+    from aloft.runtime import admin
+
     settings: dict[str, Any] = {
-        "bind": [bind_address(options.host, options.port)],
+        "bind": [bind_address(host, port) for host, port in admin.listeners(options)],
         "workers": workers,
         # gunicorn takes whole seconds.
         "graceful_timeout": max(1, math.ceil(options.drain_timeout)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aloft.kube.kinds.pod import pod_spec, template_annotations
-from aloft.kube.manifest import Manifest
+from aloft.kube.manifest import WORKER_MEMORY_ANNOTATION, Manifest
 from aloft.kube.spec import ServiceSpec
 
 REVISIONS_KEPT = 5
@@ -42,7 +42,7 @@ def render(svc: ServiceSpec) -> list[Manifest]:
         annotations.update(
             {
                 "prometheus.io/scrape": "true",
-                "prometheus.io/port": str(svc.port),
+                "prometheus.io/port": str(svc.admin_port or svc.port),
                 "prometheus.io/path": svc.serve.metrics_path,
             }
         )
@@ -62,11 +62,7 @@ def render(svc: ServiceSpec) -> list[Manifest]:
             "template": {"metadata": template_meta, "spec": pod},
         }
     )
-    return [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": svc.meta(svc.name),
-            "spec": spec,
-        }
-    ]
+    meta = svc.meta(svc.name)
+    # The per-worker memory the worker count was sized with, for `aloft k8s check` (REL011).
+    meta["annotations"] = {WORKER_MEMORY_ANNOTATION: svc.workload.worker_memory}
+    return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}]

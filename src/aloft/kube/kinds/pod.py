@@ -69,8 +69,9 @@ def volumes(svc: ServiceSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]
 
 def probes(svc: ServiceSpec) -> dict[str, Any]:
     """Startup gives a slow import time to finish; liveness asks only "is the process alive"
-    (never dependencies); readiness asks "can it serve now" and fails fast during drain."""
-    port = "http"
+    (never dependencies); readiness asks "can it serve now" and fails fast during drain. All on
+    the admin port when there is one: the port the Service exposes serves none of them."""
+    port = svc.probe_port_name
     ready_timeout = max(1, math.ceil(svc.serve.ready_timeout) + 1)
     return {
         "startupProbe": {
@@ -107,6 +108,10 @@ def container(svc: ServiceSpec, *, command: list[str] | None = None) -> dict[str
         out["command"] = list(command)
     else:
         out["ports"] = [{"name": "http", "containerPort": svc.port, "protocol": "TCP"}]
+        if svc.admin_port:
+            out["ports"].append(
+                {"name": "admin", "containerPort": svc.admin_port, "protocol": "TCP"}
+            )
     out["envFrom"] = env_from
     if env:
         out["env"] = env
