@@ -18,16 +18,132 @@ def check(src: PySource) -> Iterator[Hit]:
     if src.is_script:
         return  # a command-line program's event loop serves no one else while it waits
     module_clients = _sync_clients(src, None)
+    attribute_clients = _attribute_clients(src)
+    helpers = _Helpers(src, module_clients, attribute_clients)
     for function in src.functions:
         if not function.is_async:
             continue
         clients = module_clients | _sync_clients(src, function)
         local = src.local_names(function)
         for node in src.body_nodes(function.node):
-            if isinstance(node, ast.Call):
-                reason = _blocking(src, node, clients, local)
-                if reason:
-                    yield Hit.at(node, f"{reason} (in async def {function.name})")
+            if not isinstance(node, ast.Call):
+                continue
+            reason = _blocking(src, node, clients, local) or _attribute_client_call(
+                node, function, attribute_clients
+            )
+            if reason is None and not _awaited(src, node):
+                reason = helpers.reason(node, function, local)
+            if reason:
+                yield Hit.at(node, f"{reason} (in async def {function.name})")
+
+
+class _Helpers:
+    """The module's synchronous functions and methods that block, directly or through each
+    other, so `await`-less calls to them from async code are caught at the call site."""
+
+    def __init__(self, src: PySource, clients: set[str], attributes: dict[str, set[str]]) -> None:
+        self.src = src
+        self.clients = clients
+        self.attributes = attributes
+        self.by_name = {f.name: f for f in src.functions if f.top_level and not f.is_async}
+        self.methods: dict[tuple[str | None, str], Function] = {
+            (f.class_name, f.name): f for f in src.functions if f.class_name and not f.is_async
+        }
+        # Module-level objects built from the module's own classes: `repo = OrderRepo()`.
+        classes = {c.name for c in src.of_type(ast.ClassDef)}
+        self.instances = {
+            name: value.func.id
+            for name, value in src.constants.items()
+            if isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in classes
+        }
+        self.memo: dict[int, str | None] = {}
+
+    def target(self, call: ast.Call, caller: Function, local: set[str]) -> Function | None:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id not in local:
+            return self.by_name.get(func.id)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = func.value.id
+            if owner in ("self", "cls"):
+                return self.methods.get((caller.class_name, func.attr))
+            if owner in self.instances and owner not in local:
+                return self.methods.get((self.instances[owner], func.attr))
+        return None
+
+    def reason(self, call: ast.Call, caller: Function, local: set[str]) -> str | None:
+        callee = self.target(call, caller, local)
+        if callee is None:
+            return None
+        inner = self.blocks(callee)
+        return f"{callee.name}() blocks: {inner}" if inner else None
+
+    def blocks(self, function: Function) -> str | None:
+        """Why `function` blocks, or None; depth-first with an explicit stack, each once."""
+        key = id(function.node)
+        if key in self.memo:
+            return self.memo[key]
+        self.memo[key] = None  # a cycle does not block by itself
+        clients = self.clients | _sync_clients(self.src, function)
+        local = self.src.local_names(function)
+        found: str | None = None
+        for node in self.src.body_nodes(function.node):
+            if not isinstance(node, ast.Call):
+                continue
+            found = _blocking(self.src, node, clients, local) or _attribute_client_call(
+                node, function, self.attributes
+            )
+            if found is None:
+                callee = self.target(node, function, local)
+                if callee is not None and callee is not function:
+                    inner = self.blocks(callee)
+                    found = f"{callee.name}() -> {inner}" if inner else None
+            if found:
+                break
+        self.memo[key] = found
+        return found
+
+
+def _awaited(src: PySource, call: ast.Call) -> bool:
+    return isinstance(src.parent(call), ast.Await)
+
+
+def _attribute_clients(src: PySource) -> dict[str, set[str]]:
+    """Class name -> attributes bound to a synchronous client (`self.s = requests.Session()`)."""
+    found: dict[str, set[str]] = {}
+    for function in src.functions:
+        if function.class_name is None:
+            continue
+        for node in src.body_nodes(function.node):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                if src.call_name(node.value) not in SYNC_CLIENTS:
+                    continue
+                for target in node.targets:
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == "self"
+                    ):
+                        found.setdefault(function.class_name, set()).add(target.attr)
+    return found
+
+
+def _attribute_client_call(
+    call: ast.Call, function: Function, attributes: dict[str, set[str]]
+) -> str | None:
+    """`self.session.get(...)` where `self.session` holds a synchronous client."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Attribute)
+        and isinstance(func.value.value, ast.Name)
+        and func.value.value.id == "self"
+        and func.value.attr in attributes.get(function.class_name or "", set())
+        and func.attr != "close"
+    ):
+        return f"self.{func.value.attr}.{func.attr}() calls a synchronous client"
+    return None
 
 
 def _sync_clients(src: PySource, function: Function | None) -> set[str]:

@@ -21,6 +21,17 @@ STARTABLE = frozenset(
     }
 )
 SPAWNING = frozenset({"multiprocessing.Pool", "_thread.start_new_thread", "subprocess.Popen"})
+# Pools created at import: their threads or processes exist before the server forks its workers
+# (they do not survive fork) and are frozen between Lambda invocations.
+POOLS = frozenset(
+    {
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "concurrent.futures.thread.ThreadPoolExecutor",
+        "multiprocessing.pool.ThreadPool",
+        "multiprocessing.pool.Pool",
+    }
+)
 
 
 def check(src: PySource) -> Iterator[Hit]:
@@ -36,6 +47,10 @@ def check(src: PySource) -> Iterator[Hit]:
             name = src.call_name(node) or ""
             if name in SPAWNING:
                 yield Hit.at(node, f"{name}() starts work at import time")
+                continue
+            if name in POOLS:
+                pool = name.rsplit(".", 1)[-1]
+                yield Hit.at(node, f"{pool} created at import time, before the workers fork")
                 continue
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr == "start":
