@@ -130,11 +130,13 @@ def test_sta001_cross_module_cache_and_framework_object_writes(check: RunRule) -
 POOL_AT_IMPORT = """
 from concurrent.futures import ThreadPoolExecutor
 
-executor = ThreadPoolExecutor(max_workers=8)  # <-
+executor = ThreadPoolExecutor(max_workers=8)
+warmup = executor.submit(print, "warming caches")  # <-
+idle = ThreadPoolExecutor(max_workers=2)
 """
 
 
-def test_sls002_thread_pool_created_at_import(check: RunRule) -> None:
+def test_sls002_thread_pool_started_at_import(check: RunRule) -> None:
     assert check("SLS002", POOL_AT_IMPORT) == marked(POOL_AT_IMPORT)
 
 
@@ -192,3 +194,14 @@ def test_sta004_filesystem_storage_settings(check: RunRule) -> None:
 
 def test_sta004_filesystem_storage_uploads_and_shared_tmp_files(check: RunRule) -> None:
     assert check("STA004", {"shop/views.py": UPLOAD_VIEW}) == marked({"shop/views.py": UPLOAD_VIEW})
+
+
+def test_cfg005_a_settings_field_read_from_the_environment_has_no_literal_default(
+    check: RunRule,
+) -> None:
+    code = (
+        "import os\n\n\nclass Config:\n"
+        '    SECRET_KEY = os.getenv("APP_SECRET_KEY")\n'
+        '    JWT_SECRET_KEY = os.getenv("JWT_SECRET_KEY", os.getenv("APP_SECRET_KEY"))\n'
+    )
+    assert check("CFG005", code, "config.py") == []

@@ -18,9 +18,14 @@ app.config["SESSION_SECRET"] = uuid.uuid4().hex  # <-
 GOOD = """
 import os
 import secrets
+import uuid
 
 SECRET_KEY = os.environ["SECRET_KEY"]
 REQUEST_ID_BYTES = secrets.token_hex(8)
+
+
+class TestingConfig:
+    SECRET_KEY = uuid.uuid4().hex
 
 
 def new_api_token():

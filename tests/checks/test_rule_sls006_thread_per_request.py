@@ -47,3 +47,30 @@ def test_reports_threads_started_by_each_request_directly_or_through_helpers(che
 
 def test_a_bounded_pool_made_once_and_threads_outside_handlers_stay_quiet(check):
     assert check("SLS006", GOOD) == []
+
+
+LAZY_SINGLETON = """
+import threading
+
+from flask import Flask
+
+app = Flask(__name__)
+_loop_thread = None
+
+
+def ensure_loop():
+    global _loop_thread
+    if _loop_thread is None or not _loop_thread.is_alive():
+        _loop_thread = threading.Thread(target=print, daemon=True)
+        _loop_thread.start()
+
+
+@app.post("/steps")
+def steps():
+    ensure_loop()
+    return "ok"
+"""
+
+
+def test_a_lazily_started_global_thread_runs_once_not_per_request(check):
+    assert check("SLS006", LAZY_SINGLETON) == []

@@ -53,6 +53,10 @@ def _settings_fields(src: PySource) -> Iterator[Hit]:
         targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
         value: ast.expr | None = node.value
         if isinstance(value, ast.Call):
+            # Only a field declaration (`Field(default=...)`), not a lookup (`os.getenv("X")`).
+            called = (src.call_name(value) or "").rsplit(".", 1)[-1]
+            if called not in ("Field", "field", "Secret", "SecretStr"):
+                continue
             value = keyword(value, "default") or (value.args[0] if value.args else None)
         text = const_str(value)
         for target in targets:

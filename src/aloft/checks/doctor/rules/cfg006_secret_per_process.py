@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import secret_like
@@ -10,6 +11,7 @@ from aloft.checks.doctor.rules import Hit
 from aloft.checks.doctor.source import PySource, target_name
 
 ID = "CFG006"
+DEV_CLASS = re.compile(r"(?i)(test|dev|local|debug)")
 
 RANDOM_CALLS = frozenset(
     {
@@ -39,6 +41,9 @@ def check(src: PySource) -> Iterator[Hit]:
         value = node.value
         if value is None or src.enclosing_function(node) is not None:
             continue  # only what runs once per process: module and class level
+        owner = src.parent(node)
+        if isinstance(owner, ast.ClassDef) and DEV_CLASS.search(owner.name):
+            continue  # TestingConfig, DevelopmentSettings: one process, thrown away
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         names = [target_name(t) for t in targets]
         if not any(secret_like(n) for n in names):

@@ -36,6 +36,7 @@ POOLS = frozenset(
 
 def check(src: PySource) -> Iterator[Hit]:
     started: dict[str, str] = {}  # module-level name -> what it holds
+    pools_at_import: set[str] = set()
     for stmt in _import_time_statements(src):
         for node in _walk_statement(stmt):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
@@ -49,10 +50,18 @@ def check(src: PySource) -> Iterator[Hit]:
                 yield Hit.at(node, f"{name}() starts work at import time")
                 continue
             if name in POOLS:
-                pool = name.rsplit(".", 1)[-1]
-                yield Hit.at(node, f"{pool} created at import time, before the workers fork")
+                # A pool starts no thread until work is submitted: flag it when that happens here.
+                pools_at_import.update(_bound_names(src, node))
                 continue
             func = node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("submit", "map", "apply_async", "map_async")
+                and isinstance(func.value, ast.Name)
+                and func.value.id in pools_at_import
+            ):
+                yield Hit.at(node, f"work submitted to pool {func.value.id} at import time")
+                continue
             if isinstance(func, ast.Attribute) and func.attr == "start":
                 receiver = func.value
                 kind = _startable(src, receiver) if isinstance(receiver, ast.Call) else None
@@ -60,6 +69,13 @@ def check(src: PySource) -> Iterator[Hit]:
                     kind = started.get(receiver.id)
                 if kind:
                     yield Hit.at(node, f"{kind} started at import time")
+
+
+def _bound_names(src: PySource, call: ast.Call) -> set[str]:
+    parent = src.parent(call)
+    if isinstance(parent, ast.Assign):
+        return {t.id for t in parent.targets if isinstance(t, ast.Name)}
+    return set()
 
 
 def _startable(src: PySource, call: ast.Call) -> str | None:

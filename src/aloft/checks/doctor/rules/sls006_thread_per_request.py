@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.rules import Hit
-from aloft.checks.doctor.source import PySource
+from aloft.checks.doctor.source import Function, PySource
 
 ID = "SLS006"
 
@@ -25,7 +25,12 @@ SPAWNERS = frozenset(
 def check(src: PySource) -> Iterator[Hit]:
     seen: set[int] = set()
     for function in src.reachable(src.handlers()):
+        singletons = _lazy_globals(src, function)
         for node in src.body_nodes(function.node):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in singletons for t in node.targets
+            ):
+                seen.update(id(n) for n in ast.walk(node.value))  # started once, kept global
             if not isinstance(node, ast.Call) or id(node) in seen:
                 continue
             name = src.call_name(node) or ""
@@ -37,3 +42,11 @@ def check(src: PySource) -> Iterator[Hit]:
                     f"{what}() in {function.name}() starts a new one on every request: "
                     "unbounded under load, and its work is lost when the replica stops",
                 )
+
+
+def _lazy_globals(src: PySource, function: Function) -> set[str]:
+    names: set[str] = set()
+    for node in src.body_nodes(function.node):
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+    return names
