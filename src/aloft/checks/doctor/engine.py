@@ -14,6 +14,7 @@ import io
 import os
 import stat
 import tokenize
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import ModuleType
@@ -301,7 +302,10 @@ class Doctor:
             file = TextFile(rel, text)
             return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check_file(file)]
         try:
-            tree = ast.parse(text, filename=rel)
+            with warnings.catch_warnings():
+                # The project's own invalid escapes are its business, not lines on our stderr.
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text, filename=rel)
         except SyntaxError:
             # Maybe newer grammar than ours: parsed later, in one batch, by a newer Python.
             self._unparsed.append((rel, text))

@@ -261,7 +261,7 @@ class PySource:
         while stack:
             node = stack.pop()
             by_type.setdefault(type(node), []).append(node)
-            for child in ast.iter_child_nodes(node):
+            for child in children(node):
                 parents[id(child)] = node
                 stack.append(child)
         return by_type, parents
@@ -354,13 +354,13 @@ class PySource:
                     Function(node, node.name, class_node.name if class_node else None, kind, top)
                 )
                 class_node, top = None, False
-            children: list[tuple[ast.AST, ast.ClassDef | None, bool]] = []
-            for child in ast.iter_child_nodes(node):
+            below: list[tuple[ast.AST, ast.ClassDef | None, bool]] = []
+            for child in children(node):
                 if isinstance(child, ast.ClassDef):
-                    children.append((child, child, False))
+                    below.append((child, child, False))
                 elif isinstance(child, ast.stmt):
-                    children.append((child, class_node, top))
-            stack.extend(reversed(children))
+                    below.append((child, class_node, top))
+            stack.extend(reversed(below))
         return found
 
     def _route_table_targets(self) -> set[str]:
@@ -446,7 +446,7 @@ class PySource:
             while stack:
                 current = stack.pop()
                 cached.append(current)
-                stack.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, nested))
+                stack.extend(c for c in children(current) if not isinstance(c, nested))
             self._bodies[id(node)] = cached
         return cached
 
@@ -499,6 +499,19 @@ class PySource:
                 return function
             current = self.parent(current)
         return None
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` without its generators: the walk every rule shares is the hot loop
+    of a run, about twice as fast this way."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
 
 
 def _is_main_test(test: ast.expr) -> bool:

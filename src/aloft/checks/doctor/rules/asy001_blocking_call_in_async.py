@@ -17,6 +17,8 @@ READ_METHODS = frozenset({"read", "readlines", "read_text", "read_bytes"})
 def check(src: PySource) -> Iterator[Hit]:
     if src.is_script:
         return  # a command-line program's event loop serves no one else while it waits
+    if not any(f.is_async for f in src.functions):
+        return
     module_clients = _sync_clients(src, None)
     attribute_clients = _attribute_clients(src)
     helpers = _Helpers(src, module_clients, attribute_clients)
@@ -112,6 +114,9 @@ def _awaited(src: PySource, call: ast.Call) -> bool:
 def _attribute_clients(src: PySource) -> dict[str, set[str]]:
     """Class name -> attributes bound to a synchronous client (`self.s = requests.Session()`)."""
     found: dict[str, set[str]] = {}
+    client_modules = {name.split(".")[0] for name in SYNC_CLIENTS}
+    if not any(q.split(".")[0] in client_modules for q in src.imports.values()):
+        return found
     for function in src.functions:
         if function.class_name is None:
             continue
