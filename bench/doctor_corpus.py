@@ -40,6 +40,8 @@ class Tally:
     false: Counter[str] = field(default_factory=Counter)
     debatable: Counter[str] = field(default_factory=Counter)
     unjudged: list[tuple[Key, str]] = field(default_factory=list)
+    # Distinct (project, rule, file) with a verdict: one noisy file counts once here.
+    files: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     found: set[Key] = field(default_factory=set)
     timings: list[tuple[str, int, float, float]] = field(default_factory=list)
 
@@ -68,6 +70,8 @@ def measure(cache: Path) -> Tally:
             key = (project["name"], finding.rule, finding.location.path, finding.location.line)
             tally.found.add(key)
             verdict = judged.get(key, {}).get("verdict")
+            if verdict in ("true", "false"):
+                tally.files.setdefault(key[:3], set()).add(str(verdict))
             if verdict == "true":
                 tally.true[finding.rule] += 1
             elif verdict == "false":
@@ -121,6 +125,13 @@ def main() -> int:
         f" {sum(tally.debatable.values())} | {overall:.1%} |"
         if overall is not None
         else "| all | 0 | 0 | 0 | - |"
+    )
+    groups = list(tally.files.values())
+    clean = sum(v == {"true"} for v in groups)
+    mixed = sum("false" in v for v in groups)
+    print(
+        f"\nper (project, rule, file): {clean} of {len(groups)} all true"
+        f" ({clean / max(len(groups), 1):.1%}), {mixed} with a false one"
     )
     print()
     # CPU time as well as wall time: on a shared machine the wall clock measures the neighbours.
