@@ -67,6 +67,11 @@ DEFAULT_EXCLUDES = (
     "docs",
     "bench",
     "benchmarks",
+    # Third-party code copied into the tree: its authors', not the service's.
+    "**/vendored",
+    "**/vendor",
+    "**/_vendor",
+    "**/third_party",
     # Example and demo projects shipped beside a library or app: development setups.
     "examples",
     "example",
