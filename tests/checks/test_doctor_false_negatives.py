@@ -205,3 +205,42 @@ def test_cfg005_a_settings_field_read_from_the_environment_has_no_literal_defaul
         '    JWT_SECRET_KEY = os.getenv("JWT_SECRET_KEY", os.getenv("APP_SECRET_KEY"))\n'
     )
     assert check("CFG005", code, "config.py") == []
+
+
+CRUD_MODULE = """
+import psycopg2
+
+
+def get_order(order_id):
+    conn = psycopg2.connect("")
+    return conn.cursor().execute("select 1")
+
+
+def order_key(order_id):
+    return f"order:{order_id}"
+"""
+
+ROUTES_MODULE = """
+import asyncio
+
+from fastapi import FastAPI
+
+from shop import crud
+from shop.crud import get_order, order_key
+
+app = FastAPI()
+
+
+@app.get("/orders/{order_id}")
+async def read_order(order_id: int):
+    key = order_key(order_id)
+    order = get_order(order_id)  # <-
+    again = crud.get_order(order_id)  # <-
+    fine = await asyncio.to_thread(crud.get_order, order_id)
+    return {"key": key, "order": order, "again": again, "fine": fine}
+"""
+
+
+def test_asy001_blocking_helpers_of_another_module(check: RunRule) -> None:
+    files = {"shop/crud.py": CRUD_MODULE, "shop/routes.py": ROUTES_MODULE}
+    assert check("ASY001", files) == marked({"shop/routes.py": ROUTES_MODULE})

@@ -4,11 +4,16 @@ def."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from aloft.checks.doctor.knowledge import BLOCKING_CALLS, BLOCKING_MODULES, HTTPX_SYNC, SYNC_CLIENTS
 from aloft.checks.doctor.rules import Hit
 from aloft.checks.doctor.source import Function, PySource, argument, const_str
+
+if TYPE_CHECKING:
+    from aloft.checks.doctor.engine import ProjectIndex
 
 ID = "ASY001"
 READ_METHODS = frozenset({"read", "readlines", "read_text", "read_bytes"})
@@ -37,6 +42,58 @@ def check(src: PySource) -> Iterator[Hit]:
                 reason = helpers.reason(node, function, local)
             if reason:
                 yield Hit.at(node, f"{reason} (in async def {function.name})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """What other modules need: this module's blocking top-level functions, and the calls its
+    async functions make to functions of other modules (by qualified name)."""
+
+    blocking: dict[str, str]
+    calls: list[tuple[Hit, str, str]]  # (where, qualified callee, async caller)
+
+
+def summarise(src: PySource) -> Summary:
+    helpers = _Helpers(src, _sync_clients(src, None), _attribute_clients(src))
+    blocking: dict[str, str] = {}
+    for function in src.functions:
+        if function.top_level and not function.is_async:
+            reason = helpers.blocks(function)
+            if reason:
+                blocking[function.name] = reason
+    calls: list[tuple[Hit, str, str]] = []
+    if not src.is_script:
+        for function in src.functions:
+            if not function.is_async:
+                continue
+            local = src.local_names(function)
+            for node in src.body_nodes(function.node):
+                if (
+                    isinstance(node, ast.Call)
+                    and not _awaited(src, node)
+                    and helpers.target(node, function, local) is None
+                    and not (isinstance(node.func, ast.Name) and node.func.id in local)
+                ):
+                    name = src.call_name(node)
+                    if name and "." in name and name.split(".")[0] not in BLOCKING_MODULES:
+                        calls.append((Hit.at(node, ""), name, function.name))
+    return Summary(blocking, calls)
+
+
+def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
+    """Blocking helpers of one module called from async code in another."""
+    for facts in index.modules.values():
+        summary = facts.summaries.get(ID)
+        if not isinstance(summary, Summary):
+            continue
+        for where, qualified, caller in summary.calls:
+            module, _, name = qualified.rpartition(".")
+            other = index.modules.get(module)
+            theirs = other.summaries.get(ID) if other else None
+            if not isinstance(theirs, Summary) or name not in theirs.blocking:
+                continue
+            message = f"{qualified}() blocks: {theirs.blocking[name]} (in async def {caller})"
+            yield facts.rel, dataclasses.replace(where, message=message)
 
 
 class _Helpers:
