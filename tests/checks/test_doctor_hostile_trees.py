@@ -88,3 +88,15 @@ def test_densely_importing_lambda_modules_finish_and_report_the_shortest_chain(
     assert len(sls005) == count - 1
     by_path = {f["path"]: f["message"] for f in sls005}
     assert by_path["m0.py"] == "cold start imports pandas via m1 -> m39 -> pandas"
+
+
+def test_expressions_too_deep_for_the_parser_are_noted_and_the_rest_is_checked(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "attr.py").write_text("import os\nx = os" + ".a" * 3000 + "\n")
+    (tmp_path / "binop.py").write_text("x = " + "+".join(["1"] * 20000) + "\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    report = doctor_json(tmp_path)
+    assert [f["path"] for f in report["findings"]] == ["app.py"]  # type: ignore[union-attr]
+    skipped = {n["path"] for n in report["notes"]}  # type: ignore[union-attr]
+    assert skipped == {"attr.py", "binop.py"}

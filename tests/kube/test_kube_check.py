@@ -90,10 +90,10 @@ def _check(text: str, version: str = "1.31", name: str = "m.yaml") -> list[tuple
 
 def test_every_rule_in_the_catalog_has_a_module_and_fires_on_the_naive_manifest() -> None:
     catalog = load_kube_catalog()
-    engine_rules = {"KUB001", "KUB002"}
+    engine_rules = {"KUB001", "KUB002", "KUB003"}
     assert set(rule_modules()) | engine_rules == set(catalog.rules)
     fired = {rule for rule, _, _ in _check(NAIVE)}
-    missing = set(catalog.rules) - fired - {"KUB001", "KUB002"}
+    missing = set(catalog.rules) - fired - engine_rules
     assert missing == set()
 
 
@@ -181,13 +181,20 @@ def test_warnings_alone_pass_unless_fail_on_warning(tmp_path: Path) -> None:
         ("- just\n- a list\n", "a manifest document must be a mapping"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: str, expected: str) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text(content)
-    result = aloft("k8s", "check", str(path), cwd=tmp_path)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "bad.yaml:" in result.stderr and expected in result.stderr
+def test_a_file_that_does_not_parse_is_a_finding_and_the_rest_is_checked(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    (tmp_path / "bad.yaml").write_text(content)
+    (tmp_path / "good.yaml").write_text(NAIVE)
+    result = aloft("k8s", "check", str(tmp_path), "-o", "json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    unreadable = [f for f in report["findings"] if f["rule"] == "KUB003"]
+    assert [f["path"] for f in unreadable] == ["bad.yaml"]
+    assert unreadable[0]["line"] >= 1
+    assert expected in unreadable[0]["message"]
+    assert any(f["path"] == "good.yaml" and f["rule"] == "PSS001" for f in report["findings"])
+    assert report["root"] == "."
     missing = aloft("k8s", "check", str(tmp_path / "nope.yaml"), cwd=tmp_path)
     assert missing.returncode == 2
     assert "no such file or folder" in missing.stderr

@@ -137,7 +137,7 @@ def check_command(
         KubeChecker,
         collect_files,
         load_kube_catalog,
-        read_documents,
+        read_manifests,
         rendered_documents,
     )
     from aloft.checks.reporters import render_human, render_json, render_sarif
@@ -161,14 +161,17 @@ def check_command(
     if files:
         version = KubeVersion.parse(kube_version) if kube_version else KubeVersion.latest()
         root = Path.cwd()
-        docs, texts = read_documents(collect_files(files), root)
+        manifests = read_manifests(collect_files(files), root)
+        docs, texts, unreadable = manifests.docs, manifests.texts, manifests.unreadable
     else:
         resolved = resolve(project, environment)
         version = target_version(resolved, kube_version)
         rendered = render(resolved, PLACEHOLDER, version)
         root = resolved.root
-        docs, texts = rendered_documents(rendered.objects, "(rendered)"), {}
-    report = KubeChecker(CheckOptions(version, policy), catalog).run(docs, str(root), texts)
+        docs, texts, unreadable = rendered_documents(rendered.objects, "(rendered)"), {}, []
+    report = KubeChecker(CheckOptions(version, policy), catalog).run(
+        docs, str(root), texts, unreadable
+    )
     if output == "json":
         click.echo(render_json(report))
     elif output == "sarif":

@@ -14,9 +14,11 @@ import io
 import os
 import stat
 import tokenize
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import ModuleType
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -66,6 +68,11 @@ DEFAULT_EXCLUDES = (
     "docs",
     "bench",
     "benchmarks",
+    # Third-party code copied into the tree: its authors', not the service's.
+    "**/vendored",
+    "**/vendor",
+    "**/_vendor",
+    "**/third_party",
     # Example and demo projects shipped beside a library or app: development setups.
     "examples",
     "example",
@@ -107,6 +114,8 @@ class ModuleFacts:
     rel: str
     imports: list[tuple[int, int, str]]
     has_lambda_handler: bool
+    # Rule id -> the small summary that rule's `summarise(src)` kept for its project check.
+    summaries: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -201,6 +210,7 @@ class Doctor:
         self.file_rules = [m for m in modules.values() if hasattr(m, "check_file")]
         self.project_rules = [m for m in modules.values() if hasattr(m, "check_project")]
         self.config_rules = [m for m in modules.values() if hasattr(m, "check_config")]
+        self.summary_rules = [m for m in modules.values() if hasattr(m, "summarise")]
         self.active = active
         self._unparsed: list[tuple[str, str]] = []
 
@@ -301,7 +311,10 @@ class Doctor:
             file = TextFile(rel, text)
             return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check_file(file)]
         try:
-            tree = ast.parse(text, filename=rel)
+            with warnings.catch_warnings():
+                # The project's own invalid escapes are its business, not lines on our stderr.
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text, filename=rel)
         except SyntaxError:
             # Maybe newer grammar than ours: parsed later, in one batch, by a newer Python.
             self._unparsed.append((rel, text))
@@ -330,6 +343,7 @@ class Doctor:
                 rel,
                 [(stmt.lineno, stmt.col_offset + 1, name) for stmt, name in src.top_level_imports],
                 bool(src.handlers("lambda")),
+                {m.ID: m.summarise(src) for m in self.summary_rules},
             )
             return [self._finding(m.ID, rel, hit) for m in rules for hit in m.check(src)]
         except RecursionError:

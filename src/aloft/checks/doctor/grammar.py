@@ -254,7 +254,8 @@ class NewerGrammar:
         interpreter = self.interpreter
         by = interpreter.label if interpreter else _our_label()
         if interpreter is not None:
-            for rel, result in self._run(interpreter, pending).items():
+            results_first, by = self._run(interpreter, pending)
+            for rel, result in results_first.items():
                 if isinstance(result, ast.Module):
                     outcomes[rel] = Parsed(result, pending[rel], by)
                 else:
@@ -266,16 +267,16 @@ class NewerGrammar:
         retry = {rel: text for rel, text in lowered.items() if text != pending[rel]}
         if retry:
             if interpreter is not None:
-                results: dict[str, ast.Module | tuple[str, int, int]] = self._run(
-                    interpreter, retry
-                )
+                results, by = self._run(interpreter, retry)
             else:
                 results = {rel: _local_parse(text) for rel, text in retry.items()}
             for rel, result in results.items():
                 if isinstance(result, ast.Module):
                     outcomes[rel] = Parsed(result, retry[rel], by)
                     errors.pop(rel)
-        best = interpreter.version if interpreter else sys.version_info[:2]
+        best = (
+            interpreter.version if interpreter and by == interpreter.label else sys.version_info[:2]
+        )
         for rel, (message, line, column) in errors.items():
             if self._could_be_newer(best):
                 outcomes[rel] = Unchecked(
@@ -296,7 +297,8 @@ class NewerGrammar:
 
     def _run(
         self, interpreter: Interpreter, files: dict[str, str]
-    ) -> dict[str, ast.Module | tuple[str, int, int]]:
+    ) -> tuple[dict[str, ast.Module | tuple[str, int, int]], str]:
+        """Parse `files` with `interpreter`; if it cannot run, with ours (and say so)."""
         try:
             done = subprocess.run(
                 [interpreter.path, "-I", "-c", _DUMP],
@@ -310,7 +312,7 @@ class NewerGrammar:
         except (OSError, subprocess.SubprocessError, ValueError):
             results = None
         if not isinstance(results, list) or len(results) != len(files):
-            return {rel: _local_parse(text) for rel, text in files.items()}
+            return {rel: _local_parse(text) for rel, text in files.items()}, _our_label()
         out: dict[str, ast.Module | tuple[str, int, int]] = {}
         for rel, result in zip(files, results, strict=True):
             if "nodes" in result:
@@ -318,7 +320,7 @@ class NewerGrammar:
             else:
                 message, line, column = result["error"]
                 out[rel] = (str(message), int(line), int(column))
-        return out
+        return out, interpreter.label
 
 
 def _our_label() -> str:

@@ -30,6 +30,11 @@ NOT_SECRET_NAME = re.compile(
 # Calls that create a network client or a connection pool (costly: TCP, TLS, auth).
 CLIENT_CONSTRUCTORS = frozenset(
     {
+        "openai.OpenAI",
+        "openai.AsyncOpenAI",
+        "anthropic.Anthropic",
+        "anthropic.AsyncAnthropic",
+        "google.genai.Client",
         "boto3.client",
         "boto3.resource",
         "boto3.session.Session",
@@ -62,8 +67,27 @@ CLIENT_CONSTRUCTORS = frozenset(
         "kafka.KafkaProducer",
     }
 )
+# SDK and LLM clients: each holds a connection pool, credentials and retry state.
+SDK_CLIENTS = frozenset(
+    {
+        "openai.OpenAI",
+        "openai.AsyncOpenAI",
+        "openai.AzureOpenAI",
+        "openai.AsyncAzureOpenAI",
+        "anthropic.Anthropic",
+        "anthropic.AsyncAnthropic",
+        "google.genai.Client",
+        "cohere.Client",
+        "cohere.ClientV2",
+        "groq.Groq",
+        "mistralai.Mistral",
+        "stripe.StripeClient",
+        "twilio.rest.Client",
+        "slack_sdk.WebClient",
+    }
+)
 # The constructors costly enough that a web handler should not pay them per request either.
-POOL_CONSTRUCTORS = frozenset(
+POOL_CONSTRUCTORS = SDK_CLIENTS | frozenset(
     {
         "boto3.client",
         "boto3.resource",

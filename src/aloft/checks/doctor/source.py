@@ -253,18 +253,24 @@ class PySource:
         return in_settings and any(w in stem for w in ("dev", "local", "test", "ci", "debug"))
 
     @functools.cached_property
-    def _index(self) -> tuple[dict[type, list[ast.AST]], dict[int, ast.AST]]:
-        """One walk of the tree: its nodes by type, and each node's parent."""
+    def _index(
+        self,
+    ) -> tuple[dict[type, list[ast.AST]], dict[int, ast.AST], dict[int, list[ast.AST]]]:
+        """One walk of the tree: its nodes by type, each node's parent and its children (kept,
+        so later walks of function bodies do not take nodes apart again)."""
         by_type: dict[type, list[ast.AST]] = {}
         parents: dict[int, ast.AST] = {}
+        kids: dict[int, list[ast.AST]] = {}
         stack: list[ast.AST] = [self.tree]
         while stack:
             node = stack.pop()
             by_type.setdefault(type(node), []).append(node)
-            for child in ast.iter_child_nodes(node):
+            below = children(node)
+            kids[id(node)] = below
+            for child in below:
                 parents[id(child)] = node
-                stack.append(child)
-        return by_type, parents
+            stack.extend(below)
+        return by_type, parents, kids
 
     def of_type(self, *types: type[T]) -> list[T]:
         """Every node of the given types, in no particular order."""
@@ -343,6 +349,7 @@ class PySource:
         table_routes = self._route_table_targets()
         is_views = self.filename == "views.py" or "views" in self.parts[:-1]
         found: list[Function] = []
+        kids = self._index[2]
         # An explicit stack, not recursion: a long elif chain nests a thousand levels deep.
         # Popped in source order (pre-order), as a recursive walk would meet them.
         stack: list[tuple[ast.AST, ast.ClassDef | None, bool]] = [(self.tree, None, True)]
@@ -354,13 +361,13 @@ class PySource:
                     Function(node, node.name, class_node.name if class_node else None, kind, top)
                 )
                 class_node, top = None, False
-            children: list[tuple[ast.AST, ast.ClassDef | None, bool]] = []
-            for child in ast.iter_child_nodes(node):
+            below: list[tuple[ast.AST, ast.ClassDef | None, bool]] = []
+            for child in kids.get(id(node)) or children(node):
                 if isinstance(child, ast.ClassDef):
-                    children.append((child, child, False))
+                    below.append((child, child, False))
                 elif isinstance(child, ast.stmt):
-                    children.append((child, class_node, top))
-            stack.extend(reversed(children))
+                    below.append((child, class_node, top))
+            stack.extend(reversed(below))
         return found
 
     def _route_table_targets(self) -> set[str]:
@@ -439,6 +446,7 @@ class PySource:
         cached = self._bodies.get(id(node))
         if cached is None:
             nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+            kids = self._index[2]
             cached = []
             stack: list[ast.AST] = [
                 n for n in getattr(node, "body", []) if not isinstance(n, nested)
@@ -446,7 +454,10 @@ class PySource:
             while stack:
                 current = stack.pop()
                 cached.append(current)
-                stack.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, nested))
+                below = kids.get(id(current))
+                if below is None:
+                    below = children(current)
+                stack.extend(c for c in below if not isinstance(c, nested))
             self._bodies[id(node)] = cached
         return cached
 
@@ -499,6 +510,19 @@ class PySource:
                 return function
             current = self.parent(current)
         return None
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` without its generators: the walk every rule shares is the hot loop
+    of a run, about twice as fast this way."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
 
 
 def _is_main_test(test: ast.expr) -> bool:

@@ -21,6 +21,8 @@ from aloft.kube.yamlio import Document, load_documents
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 SCHEMA_RULE = "KUB001"
 SERVED_RULE = "KUB002"
+UNREADABLE_RULE = "KUB003"
+KUSTOMIZATION_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
 SUFFIXES = (".yaml", ".yml", ".json")
 _IGNORE = re.compile(r"^\s*([A-Za-z0-9_,\s-]+?)\s*(?::\s*(.*))?$")
 
@@ -47,18 +49,54 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def read_documents(files: Iterable[Path], root: Path) -> tuple[list[Document], dict[str, str]]:
-    docs: list[Document] = []
-    texts: dict[str, str] = {}
+@dataclasses.dataclass(frozen=True)
+class Unreadable:
+    """A file in the checked set that is not YAML/JSON manifests (a Helm template, say)."""
+
+    path: str
+    line: int
+    message: str
+
+
+@dataclasses.dataclass
+class Manifests:
+    docs: list[Document]
+    texts: dict[str, str]
+    unreadable: list[Unreadable]
+
+
+def read_manifests(files: Iterable[Path], root: Path) -> Manifests:
+    """Every file's documents; a file that does not parse is recorded, and the rest are read."""
+    out = Manifests([], {}, [])
     for path in files:
         label = _relative(path, root)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{label}: cannot read ({exc}); pass a YAML or JSON file") from None
-        texts[label] = text
-        docs.extend(load_documents(path, text, label))
-    return docs, texts
+            out.unreadable.append(Unreadable(label, 0, f"cannot read ({exc})"))
+            continue
+        out.texts[label] = text
+        try:
+            out.docs.extend(load_documents(path, text, label))
+        except ConfigError as exc:
+            # "label:LINE: problem" from the YAML reader; keep the line for the finding.
+            message = str(exc).removeprefix(label)
+            line_text, _, problem = message.lstrip(":").partition(": ")
+            line = int(line_text) if line_text.isdigit() else 0
+            out.unreadable.append(
+                Unreadable(label, line, problem if line else message.lstrip(": "))
+            )
+    return out
+
+
+def read_documents(files: Iterable[Path], root: Path) -> tuple[list[Document], dict[str, str]]:
+    """The documents of files that must all parse (a file that does not is a ConfigError)."""
+    manifests = read_manifests(files, root)
+    if manifests.unreadable:
+        first = manifests.unreadable[0]
+        where = f"{first.path}:{first.line}" if first.line else first.path
+        raise ConfigError(f"{where}: {first.message}")
+    return manifests.docs, manifests.texts
 
 
 def rendered_documents(objects: Iterable[Manifest], label: str) -> list[Document]:
@@ -70,10 +108,27 @@ class KubeChecker:
         self.options = options
         self.catalog = catalog or load_kube_catalog()
 
-    def run(self, docs: list[Document], root: str, texts: dict[str, str] | None = None) -> Report:
+    def run(
+        self,
+        docs: list[Document],
+        root: str,
+        texts: dict[str, str] | None = None,
+        unreadable: Iterable[Unreadable] = (),
+    ) -> Report:
         catalog = self.catalog
-        report = Report("k8s check", root, catalog.rules, catalog.principles)
-        report.files_checked = len({d.path for d in docs})
+        report = Report("k8s check", display_root(root), catalog.rules, catalog.principles)
+        unreadable = list(unreadable)
+        report.files_checked = len({d.path for d in docs} | {u.path for u in unreadable})
+        kustomizations = [d for d in docs if _is_kustomization(d)]
+        for doc in kustomizations:
+            report.notes.append(
+                Note(
+                    doc.path,
+                    "a Kustomize build file, not an object the cluster receives; not validated"
+                    " (check the output of `kubectl kustomize` instead)",
+                )
+            )
+        docs = [d for d in docs if not _is_kustomization(d)]
         suppressions = Suppressions()
         for label, text in (texts or {}).items():
             found, notes = parse_suppressions(label, text, catalog, python=False)
@@ -94,6 +149,18 @@ class KubeChecker:
                     continue
                 for hit in module.check(doc.obj, context):
                     raw.append(self._finding(rule_id, doc, hit))
+        for failed in unreadable:
+            rule = catalog.rules[UNREADABLE_RULE]
+            raw.append(
+                Finding(
+                    UNREADABLE_RULE,
+                    rule.severity,
+                    Location(failed.path, failed.line, 1 if failed.line else 0),
+                    f"not parsed as manifests: {failed.message}",
+                    rule.fix,
+                    rule.principle,
+                )
+            )
         kept = []
         for finding in self.options.policy.apply(raw):
             if finding.rule not in active:
@@ -115,13 +182,13 @@ class KubeChecker:
             )
             return [self._finding(SERVED_RULE, doc, Hit("apiVersion", message))]
         if not result.schema:
-            report.notes.append(
-                Note(
-                    doc.path,
-                    f"{ident(doc.obj)}: no schema for {doc.obj.get('apiVersion')}"
-                    f" {doc.obj.get('kind')}; not validated",
-                )
+            api, kind = doc.obj.get("apiVersion"), doc.obj.get("kind")
+            what = (
+                f"no schema for {api} {kind}"
+                if api and kind
+                else "no apiVersion or kind, so not a Kubernetes object"
             )
+            report.notes.append(Note(doc.path, f"{ident(doc.obj)}: {what}; not validated"))
             return []
         return [
             self._finding(
@@ -206,6 +273,27 @@ def _line_of(doc: Document, field: str) -> int:
             return line
         parts.pop()
     return doc.line
+
+
+def _is_kustomization(doc: Document) -> bool:
+    return (
+        Path(doc.path).name in KUSTOMIZATION_FILES
+        or doc.obj.get("kind") == "Kustomization"
+        or str(doc.obj.get("apiVersion") or "").startswith("kustomize.config.k8s.io/")
+    )
+
+
+def display_root(root: str) -> str:
+    """The checked root as the user would type it: relative to the working folder when inside
+    it ("." for the folder itself), so reports do not carry this machine's absolute paths."""
+    path = Path(root)
+    if not path.is_absolute():
+        return root
+    try:
+        relative = path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return root
+    return relative.as_posix() or "."
 
 
 def _relative(path: Path, root: Path) -> str:

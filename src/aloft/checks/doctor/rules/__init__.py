@@ -7,6 +7,8 @@ A rule module names its catalog entry with `ID` and defines one of:
 - `check_config(project: ConfigFile) -> Iterable[Hit]` for the project's aloft config (hits point
   into its pyproject.toml); such a rule may define `Settings`, a pydantic model of its thresholds,
   set in [tool.aloft.doctor.rules.ID].
+A rule that needs facts from other files defines `summarise(src: PySource) -> object` (small: it is
+kept for every module) and reads them back in `check_project` from `index.modules[m].summaries`.
 A fixable rule also defines `fix(src: PySource, lines: set[int]) -> str | None`.
 Adding a rule is adding a module here and its entry in ../catalog.toml.
 """

@@ -5,13 +5,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from aloft.checks.doctor.knowledge import is_env_lookup
 from aloft.checks.doctor.rules import Hit
-from aloft.checks.doctor.source import PySource, const_str
+from aloft.checks.doctor.source import PySource, const_str, keyword
 
 ID = "CFG004"
 
 
 def check(src: PySource) -> Iterator[Hit]:
+    yield from _env_default(src)
     if not src.is_settings:
         return
     for stmt in src.tree.body:
@@ -29,3 +31,17 @@ def check(src: PySource) -> Iterator[Hit]:
             const_str(e) == "*" for e in value.elts
         ):
             yield Hit.at(stmt, "ALLOWED_HOSTS accepts any Host header ('*')")
+
+
+def _env_default(src: PySource) -> Iterator[Hit]:
+    """`getenv("ALLOWED_HOSTS", "*")`: every deployment that forgets the variable accepts any
+    Host header."""
+    for node in src.of_type(ast.Call):
+        if not is_env_lookup(src, node) or not node.args:
+            continue
+        if const_str(node.args[0]) != "ALLOWED_HOSTS":
+            continue
+        default = node.args[1] if len(node.args) > 1 else keyword(node, "default")
+        text = const_str(default)
+        if text is not None and "*" in [h.strip() for h in text.split(",")]:
+            yield Hit.at(default or node, "ALLOWED_HOSTS falls back to '*' (any Host header)")

@@ -16,6 +16,8 @@ NOT_A_SECRET = re.compile(r"(?i)[0-9.,_ ]+[a-z]{0,2}|true|false|yes|no|on|off|no
 
 
 def check(src: PySource) -> Iterator[Hit]:
+    yield from _env_or_literal(src)
+    yield from _settings_fields(src)
     for node in src.of_type(ast.Call):
         if not isinstance(node, ast.Call) or not node.args or not is_env_lookup(src, node):
             continue
@@ -24,3 +26,40 @@ def check(src: PySource) -> Iterator[Hit]:
         value = const_str(default)
         if name and secret_like(name) and value and not NOT_A_SECRET.fullmatch(value):
             yield Hit.at(default or node, f"secret {name} falls back to a literal default")
+
+
+def _env_or_literal(src: PySource) -> Iterator[Hit]:
+    """`os.environ.get("SECRET_KEY") or "dev-secret"`: the same fallback, spelt with `or`."""
+    for node in src.of_type(ast.BoolOp):
+        if not isinstance(node.op, ast.Or) or len(node.values) < 2:
+            continue
+        lookup, fallback = node.values[0], node.values[-1]
+        if not isinstance(lookup, ast.Call) or not lookup.args or not is_env_lookup(src, lookup):
+            continue
+        name = const_str(lookup.args[0])
+        value = const_str(fallback)
+        if name and secret_like(name) and value and not NOT_A_SECRET.fullmatch(value):
+            yield Hit.at(fallback, f"secret {name} falls back to a literal default")
+
+
+def _settings_fields(src: PySource) -> Iterator[Hit]:
+    """`secret_key: str = "..."` in a settings class: the environment may set it, and when it
+    does not, every deployment signs with the value in the code."""
+    for node in src.of_type(ast.AnnAssign, ast.Assign):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+            continue
+        if id(src.parent(node)) not in src.settings_classes or node.value is None:
+            continue
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+        value: ast.expr | None = node.value
+        if isinstance(value, ast.Call):
+            # Only a field declaration (`Field(default=...)`), not a lookup (`os.getenv("X")`).
+            called = (src.call_name(value) or "").rsplit(".", 1)[-1]
+            if called not in ("Field", "field", "Secret", "SecretStr"):
+                continue
+            value = keyword(value, "default") or (value.args[0] if value.args else None)
+        text = const_str(value)
+        for target in targets:
+            name = target.id if isinstance(target, ast.Name) else None
+            if name and secret_like(name) and text and not NOT_A_SECRET.fullmatch(text):
+                yield Hit.at(value or node, f"settings field {name} defaults to a literal secret")

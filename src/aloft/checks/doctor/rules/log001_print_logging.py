@@ -51,6 +51,8 @@ def _is_cli(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 def _reads_argv(src: PySource, function: Function) -> bool:
+    if src.imports.get("sys") != "sys" and "sys.argv" not in src.imports.values():
+        return False
     return any(
         isinstance(node, ast.Attribute) and src.qualname(node) == "sys.argv"
         for node in src.body_nodes(function.node)

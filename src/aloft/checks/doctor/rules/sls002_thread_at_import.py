@@ -21,10 +21,22 @@ STARTABLE = frozenset(
     }
 )
 SPAWNING = frozenset({"multiprocessing.Pool", "_thread.start_new_thread", "subprocess.Popen"})
+# Pools created at import: their threads or processes exist before the server forks its workers
+# (they do not survive fork) and are frozen between Lambda invocations.
+POOLS = frozenset(
+    {
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "concurrent.futures.thread.ThreadPoolExecutor",
+        "multiprocessing.pool.ThreadPool",
+        "multiprocessing.pool.Pool",
+    }
+)
 
 
 def check(src: PySource) -> Iterator[Hit]:
     started: dict[str, str] = {}  # module-level name -> what it holds
+    pools_at_import: set[str] = set()
     for stmt in _import_time_statements(src):
         for node in _walk_statement(stmt):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
@@ -37,7 +49,19 @@ def check(src: PySource) -> Iterator[Hit]:
             if name in SPAWNING:
                 yield Hit.at(node, f"{name}() starts work at import time")
                 continue
+            if name in POOLS:
+                # A pool starts no thread until work is submitted: flag it when that happens here.
+                pools_at_import.update(_bound_names(src, node))
+                continue
             func = node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("submit", "map", "apply_async", "map_async")
+                and isinstance(func.value, ast.Name)
+                and func.value.id in pools_at_import
+            ):
+                yield Hit.at(node, f"work submitted to pool {func.value.id} at import time")
+                continue
             if isinstance(func, ast.Attribute) and func.attr == "start":
                 receiver = func.value
                 kind = _startable(src, receiver) if isinstance(receiver, ast.Call) else None
@@ -45,6 +69,13 @@ def check(src: PySource) -> Iterator[Hit]:
                     kind = started.get(receiver.id)
                 if kind:
                     yield Hit.at(node, f"{kind} started at import time")
+
+
+def _bound_names(src: PySource, call: ast.Call) -> set[str]:
+    parent = src.parent(call)
+    if isinstance(parent, ast.Assign):
+        return {t.id for t in parent.targets if isinstance(t, ast.Name)}
+    return set()
 
 
 def _startable(src: PySource, call: ast.Call) -> str | None:

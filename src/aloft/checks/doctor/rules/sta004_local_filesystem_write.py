@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from aloft.checks.doctor.knowledge import is_env_lookup
 from aloft.checks.doctor.paths import on_local_disk, path_origin
 from aloft.checks.doctor.rules import Hit
-from aloft.checks.doctor.source import PySource, argument, const_str
+from aloft.checks.doctor.source import PySource, argument, const_str, target_name
 
 ID = "STA004"
+FILE_STORAGE = "django.core.files.storage.FileSystemStorage"
 
 OPENERS = frozenset({"open", "io.open", "codecs.open"})
 DB_OPENERS = frozenset({"sqlite3.connect", "shelve.open", "dbm.open"})
@@ -35,15 +36,35 @@ def check(src: PySource) -> Iterator[Hit]:
                 yield Hit.at(node, "SQLite database file on the container's disk")
             elif node.value == "django.db.backends.sqlite3" and src.is_settings:
                 yield Hit.at(node, "Django SQLite database on the container's disk")
+            elif (
+                node.value == FILE_STORAGE
+                and src.is_settings
+                and src.dict_key_of(node) in ("BACKEND", None)
+                and _configures_storage(src, node)
+            ):
+                yield Hit.at(
+                    node, "uploads are stored by FileSystemStorage on the container's disk"
+                )
             continue
         if not isinstance(node, ast.Call) or src.in_main_guard(node):
+            continue
+        if src.call_name(node) in (FILE_STORAGE, "FileSystemStorage") and not _env_location(
+            src, node
+        ):
+            yield Hit.at(node, "FileSystemStorage() keeps uploads on the container's disk")
             continue
         target, what = _written_path(src, node)
         if target is None:
             continue
         function = src.enclosing_function(node)
         origin, text = path_origin(src, target, function)
-        if on_local_disk(origin):
+        if origin == "temp" and _shared_temp(src, text):
+            yield Hit.at(
+                node,
+                f"{what} writes the fixed path {text!r}: shared by this pod's workers only, "
+                "while every other replica has its own",
+            )
+        elif on_local_disk(origin):
             where = (
                 f" {text!r}"
                 if origin == "literal" and text != "."
@@ -75,6 +96,32 @@ def _written_path(src: PySource, call: ast.Call) -> tuple[ast.expr | None, str]:
         if func.attr in SAVE_METHODS and call.args:
             return call.args[0], f".{func.attr}()"
     return None, ""
+
+
+def _shared_temp(src: PySource, text: str) -> bool:
+    """A fixed, named file under /tmp that the module names as a well-known place (a module
+    constant, or the same path used again): a hand-off between processes, not scratch space."""
+    if not text.startswith(("/tmp/", "/var/tmp/")) or len(text.rstrip("/").split("/")) < 3:
+        return False
+    uses = [n for n in src.of_type(ast.Constant) if n.value == text]
+    named = any(const_str(v) == text for v in src.constants.values())
+    return named or len(uses) >= 2
+
+
+def _configures_storage(src: PySource, node: ast.Constant) -> bool:
+    """STORAGES = {"default": {"BACKEND": "...FileSystemStorage"}} or DEFAULT_FILE_STORAGE."""
+    if src.dict_key_of(node) == "BACKEND":
+        return True
+    parent = src.parent(node)
+    return isinstance(parent, ast.Assign) and any(
+        target_name(t) == "DEFAULT_FILE_STORAGE" for t in parent.targets
+    )
+
+
+def _env_location(src: PySource, call: ast.Call) -> bool:
+    location = argument(call, 0, "location")
+    origin, _ = path_origin(src, location, src.enclosing_function(call))
+    return location is not None and origin in ("env", "temp")
 
 
 def _sqlite_url(text: str) -> bool:

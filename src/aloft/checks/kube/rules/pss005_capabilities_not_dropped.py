@@ -14,12 +14,16 @@ ALLOWED_ADD = frozenset({"NET_BIND_SERVICE"})
 def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
     for path, item in containers(obj):
         caps = security(item).get("capabilities") or {}
-        drop = {str(c).upper() for c in caps.get("drop") or []}
+        drop = {str(c) for c in caps.get("drop") or []}
         if "ALL" not in drop:
-            yield Hit(
-                f"{path}.securityContext.capabilities",
-                f"container {item.get('name')} does not drop ALL capabilities",
+            spelt = sorted(c for c in drop if c.upper() == "ALL")
+            message = (
+                f"container {item.get('name')} drops {spelt[0]!r}; Pod Security's restricted"
+                " profile accepts only the exact value ALL"
+                if spelt
+                else f"container {item.get('name')} does not drop ALL capabilities"
             )
+            yield Hit(f"{path}.securityContext.capabilities", message)
         added = {str(c).upper() for c in caps.get("add") or []} - ALLOWED_ADD
         if added:
             yield Hit(

@@ -19,7 +19,13 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
             continue
         missing = [p for p in ("readinessProbe", "livenessProbe") if not item.get(p)]
         if missing:
+            # aloft's own paths only for a container aloft runs (it sets ALOFT_* variables).
+            env = item.get("env") or []
+            aloft = any(
+                isinstance(e, dict) and str(e.get("name", "")).startswith("ALOFT_") for e in env
+            )
+            hint = "; aloft serves /readyz and /healthz" if aloft else ""
             yield Hit(
                 f"{template_path(obj)}.containers.{index}",
-                f"container {item.get('name')} has no {' or '.join(missing)}",
+                f"container {item.get('name')} has no {' or '.join(missing)}{hint}",
             )

@@ -18,13 +18,34 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
     setting = spec.get("automountServiceAccountToken")
     if setting is False:
         return
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+    namespace = (obj.get("metadata") or {}).get("namespace")
+    if setting is True and _bound(account, namespace, ctx):
+        return  # asked for on purpose, by a workload that talks to the API with granted roles
     if setting is None:
-        account = spec.get("serviceAccountName") or "default"
         for sa in ctx.of_kind("ServiceAccount"):
             named = (sa.get("metadata") or {}).get("name") == account
             if named and sa.get("automountServiceAccountToken") is False:
                 return
-    yield Hit(
-        f"{template_path(obj)}.automountServiceAccountToken",
-        "the pod mounts a Kubernetes API token",
+    message = (
+        f"the pod mounts a Kubernetes API token, but no RoleBinding or ClusterRoleBinding in the"
+        f" checked manifests grants service account {account!r} a role"
+        if setting is True
+        else "the pod mounts a Kubernetes API token"
     )
+    yield Hit(f"{template_path(obj)}.automountServiceAccountToken", message)
+
+
+def _bound(account: str, namespace: str | None, ctx: KubeContext) -> bool:
+    """A RoleBinding or ClusterRoleBinding names this service account as a subject."""
+    for binding in ctx.of_kind("RoleBinding", "ClusterRoleBinding"):
+        owner_ns = (binding.get("metadata") or {}).get("namespace")
+        for subject in binding.get("subjects") or []:
+            if not isinstance(subject, dict) or subject.get("kind") != "ServiceAccount":
+                continue
+            subject_ns = subject.get("namespace") or owner_ns
+            if subject.get("name") == account and (
+                namespace is None or subject_ns in (None, namespace)
+            ):
+                return True
+    return False
