@@ -22,9 +22,9 @@ from aloft.image.dockerfile import (
 @click.option(
     "--python",
     "python_minor",
-    default="3.11",
-    show_default=True,
-    help="Python major.minor of the python:X.Y-slim base.",
+    default="",
+    help="Python major.minor of the python:X.Y-slim base (default: the project's, within "
+    "requires-python).",
 )
 @click.option("--base", default="", help="Base image instead of python:X.Y-slim-bookworm.")
 @click.option(
@@ -44,8 +44,13 @@ def dockerfile_command(
     a .dockerignore aloft did not write is kept, and already feeds that rule) and vendors the
     runtime's wheel into .aloft/.
     """
+    from aloft import pythons
+
     resolved = resolve(project, environment)
-    text = render(resolved, python_minor, base)
+    chosen = pythons.container_python(pythons.project_python(resolved.pyproject), python_minor)
+    if chosen.note:
+        click.echo(f"aloft: note: {chosen.note}", err=True)
+    text = render(resolved, chosen.version, base)
     if path is None:
         click.echo(text, nl=False)
         click.echo(

@@ -64,10 +64,13 @@ def package_command(
     With [tool.aloft.lambda] package = "image" there is nothing to zip: `aloft build --target
     lambda` builds the image the functions run.
     """
+    from aloft.serverless.model import build_stack
     from aloft.serverless.package import package
 
     resolved = resolve(project, environment)
-    result = package(resolved, out_dir or resolved.root / DIST)
+    stack = build_stack(resolved)
+    _warn(stack)  # the runtime chosen for the project's Python, among others
+    result = package(resolved, out_dir or resolved.root / DIST, stack)
     zips = [z for z in (result.function, result.layer) if z is not None]
     if result.note:
         click.echo(f"aloft: note: {result.note}", err=True)

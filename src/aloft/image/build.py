@@ -27,7 +27,7 @@ from aloft.bundle.install import runtime_source
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError
 from aloft.image import lambda_target, sbom
-from aloft.image.base import BaseImage, build_base
+from aloft.image.base import BaseImage, base_interpreter, build_base
 from aloft.image.cache import Cache, key_of
 from aloft.image.lambda_target import FunctionCommand, Target
 from aloft.image.layers import Layer, Tree, tree_from_folder, write_layer
@@ -153,7 +153,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
         wanted = bundle.Target.of(
             base.python_minor, platform.architecture, base.glibc, str(platform)
         )
-        interpreter = _target_python(base.python_minor)
+        interpreter = _target_python(base, cache, root)
         options.progress(f"{platform}: dependencies (Python {base.python_minor})")
         deps, packages, installed, deps_reused = dependency_layer(
             locked, server, wanted, base, cache, DEPENDENCY_MTIME, interpreter
@@ -244,10 +244,11 @@ def _project_version(root: Path) -> str:
 # -- inputs ----------------------------------------------------------------------------------------
 
 
-def _target_python(version: str) -> Path | None:
-    """An interpreter of the base's Python, to precompile bytecode it will accept; None ships
+def _target_python(base: BaseImage, cache: Cache, root: Path) -> Path | None:
+    """An interpreter of the base's Python, to precompile bytecode it will accept: the base's
+    own (so no matching Python need be installed here), else one of this machine's; None ships
     sources."""
-    return pythons.find_interpreter(version)
+    return base_interpreter(base, cache) or pythons.find_interpreter(base.python_minor, root)
 
 
 def _entry_points(

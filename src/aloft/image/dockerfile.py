@@ -23,6 +23,9 @@ RUNTIME_CONTEXT = ".aloft"
 UV_IMAGE = "ghcr.io/astral-sh/uv"
 
 
+BUILD_INPUTS = ("pyproject.toml", "uv.lock")
+
+
 def render(resolved: ResolvedConfig, python_minor: str = "3.11", base: str = "") -> str:
     settings = resolved.config.image
     serve = resolved.config.serve
@@ -54,6 +57,10 @@ def render(resolved: ResolvedConfig, python_minor: str = "3.11", base: str = "")
     probe = f"http://127.0.0.1:{serve.port}{serve.health_path}"
     servers = "".join(f" {name}" for name in server)
     wheel = f"{RUNTIME_CONTEXT}/{_wheel_name()}"
+    # The context must hold the lock and pyproject.toml for the dependency stage; the app does
+    # not get them (the same rule as `aloft build`), unless the file rule lists them.
+    chosen = set(selection.dests())
+    inputs = "".join(f" {workdir}/{name}" for name in BUILD_INPUTS if name not in chosen)
     layout = (
         f" \\\n    && cp -a {workdir}/src/. {workdir}/ && rm -rf {workdir}/src"
         if selection.src_layout
@@ -80,7 +87,7 @@ RUN uv export --frozen --no-dev --no-emit-project --no-editable --no-hashes --no
         -r requirements.txt{servers} {wheel} \\
     && rm -rf {SITE_PACKAGES}/bin
 COPY . {workdir}/
-RUN rm -rf {workdir}/{RUNTIME_CONTEXT}{layout} \\
+RUN rm -rf {workdir}/{RUNTIME_CONTEXT}{inputs}{layout} \\
     && python -m compileall -q --invalidation-mode unchecked-hash {SITE_PACKAGES} {workdir}
 
 FROM {image}
