@@ -135,3 +135,10 @@ def test_configmap_guard_lets_plain_config_through(tmp_path: Path, name: str, va
     project = write_project(tmp_path, f"[tool.aloft.kubernetes]\nenv = {{ {name} = '{value}' }}\n")
     config_map = next(o for o in render_project(project).objects if o["kind"] == "ConfigMap")
     assert config_map["data"][name] == value
+
+
+def test_configmap_guard_refuses_a_config_file_holding_a_private_key(tmp_path: Path) -> None:
+    key = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
+    table = f'[tool.aloft.kubernetes]\nfiles = {{ "tls.key" = "{key}" }}\n'
+    with pytest.raises(ConfigError, match=r"files 'tls\.key' holds a private key"):
+        render_project(write_project(tmp_path, table))

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aloft.runtime.secretshape import secret_setting
+from aloft.runtime.secretshape import secret_in_value, secret_setting
 
 # A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource), e.g. 250m, 1.5, 512Mi, 1e3.
 _QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|[mkMGTPE]|[KMGTPE]i)?$")
@@ -248,6 +248,18 @@ class Workload(BaseModel):
                 raise ValueError(
                     f"env {name} looks like a secret value in plain config ({why}); store it in"
                     f' a Secret and reference it: secret_env = {{ {name} = "SECRET-NAME:KEY" }}'
+                )
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _plain_files(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, content in value.items():
+            shape = secret_in_value(content) if isinstance(content, str) else None
+            if shape:
+                raise ValueError(
+                    f"files {name!r} holds {shape}: a secret in plain config (a ConfigMap); mount"
+                    " it from a Secret instead"
                 )
         return value
 
