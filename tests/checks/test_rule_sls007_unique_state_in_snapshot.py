@@ -92,8 +92,8 @@ def project(snap_start: bool, **extra: str) -> dict[str, str]:
 
 def test_reports_state_made_at_import_in_what_a_snap_start_function_imports(check, messages):
     files = project(True)
-    assert check("SLS006", files) == marked({"shop/main.py": MAIN, "shop/db.py": DB})
-    found = messages("SLS006", files)
+    assert check("SLS007", files) == marked({"shop/main.py": MAIN, "shop/db.py": DB})
+    found = messages("SLS007", files)
     assert "random.seed() at import seeds randomness that every SnapStart copy shares" in found
     assert (
         "psycopg.connect() at import opens a connection that a SnapStart snapshot freezes" in found
@@ -102,17 +102,17 @@ def test_reports_state_made_at_import_in_what_a_snap_start_function_imports(chec
 
 def test_functions_without_snap_start_stay_quiet(check):
     """jobs.py seeds at import too, but its function restores nothing from a snapshot."""
-    assert check("SLS006", project(False)) == []
+    assert check("SLS007", project(False)) == []
 
 
 def test_a_module_that_reopens_after_restore_stays_quiet(check):
     main = MAIN.replace("from shop import db", "from shop import db, hooked")
     files = project(True, **{"shop/main.py": main, "shop/hooked.py": HOOKED})
-    assert [path for path, _ in check("SLS006", files) if path == "shop/hooked.py"] == []
+    assert [path for path, _ in check("SLS007", files) if path == "shop/hooked.py"] == []
 
 
 def test_the_same_module_without_its_restore_hook_is_reported(check):
     unhooked = HOOKED.split("@snapstart.after_restore", maxsplit=1)[0]
     main = MAIN.replace("from shop import db", "from shop import db, hooked")
     files = project(True, **{"shop/main.py": main, "shop/hooked.py": unhooked})
-    assert ("shop/hooked.py", 5) in check("SLS006", files)
+    assert ("shop/hooked.py", 5) in check("SLS007", files)

@@ -1,4 +1,4 @@
-"""SLS006 unique-state-in-snapshot: randomness seeded, unique values drawn or connections opened
+"""SLS007 unique-state-in-snapshot: randomness seeded, unique values drawn or connections opened
 at import, in the code of a function with SnapStart.
 
 With snap_start, Lambda imports a function once, snapshots it and resumes every execution
@@ -21,7 +21,7 @@ from aloft.checks.doctor.source import PySource
 if TYPE_CHECKING:
     from aloft.checks.doctor.engine import ProjectIndex
 
-ID = "SLS006"
+ID = "SLS007"
 
 # Calls whose result is the same in every restored copy when made at import.
 SEEDED = {
