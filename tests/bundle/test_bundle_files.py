@@ -100,7 +100,7 @@ def test_in_a_git_work_tree_nested_and_parent_gitignores_count(tmp_path: Path) -
     (tmp_path / ".gitignore").write_text("*.sqlite3\n")  # the repository's, above the project
     root = project(tmp_path)
     write(root, {"app/.gitignore": "generated/\n", "app/generated/x.py": "", "db.sqlite3": ""})
-    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py", "pyproject.toml"]
+    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py"]
 
 
 def test_a_symlink_out_of_the_project_is_an_error_naming_it(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_a_link_to_a_secret_inside_the_project_is_left_out_too(tmp_path: Path) -
 def test_a_broken_link_in_a_left_out_folder_is_no_error(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / ".venv").symlink_to(tmp_path / "deleted-env")
-    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py", "pyproject.toml"]
+    assert select(root, FileRule()).dests() == ["app/__init__.py", "app/main.py"]
 
 
 def test_a_folder_link_loop_is_an_error_not_a_crash(tmp_path: Path) -> None:
