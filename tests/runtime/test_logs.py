@@ -340,3 +340,21 @@ def test_secrets_with_newlines_quotes_backslashes_and_tabs_are_redacted_in_every
         leaked = [f for f in forbidden if f in text]
         assert not leaked, (line["message"], leaked[:1])
     assert all("**********" in " ".join(_strings(line)) for line in lines)
+
+
+def test_a_credential_nobody_registered_is_masked_on_warnings_and_errors() -> None:
+    """A connection error prints its DSN, password included: the shared secret detector masks it
+    on warning and error lines (the ones that carry such errors), not on every info line."""
+    import json
+
+    from aloft.runtime import logs
+
+    dsn = "redis://:s3cretPassw0rd@cache.internal:6379/0"
+    token = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    for level in ("warning", "error"):
+        line = logs.render({"level": level, "message": f"Error connecting to {dsn} with {token}"})
+        record = json.loads(line)
+        assert "s3cretPassw0rd" not in line and token not in line
+        assert "cache.internal:6379" in record["message"]  # the rest of the message stays
+    info = logs.render({"level": "info", "message": "GET /items?page=2 200"})
+    assert json.loads(info)["message"] == "GET /items?page=2 200"

@@ -52,6 +52,8 @@ class _Clock:
 
 
 _clock = _Clock()
+# Levels whose lines are also scanned for credentials nobody registered (see redact_shapes).
+_SHAPE_SCANNED = frozenset(("warning", "error", "critical"))
 _service = ""
 _service_field = ""
 _handler: StdoutHandler | None = None
@@ -67,6 +69,8 @@ def render(fields: dict[str, Any]) -> str:
         line = _dumps(_strict(fields, 0))
     if redact.has_secrets():
         line = redact.redact(line)
+    if fields.get("level") in _SHAPE_SCANNED:
+        line = redact.redact_shapes(line)
     return line + "\n"
 
 
