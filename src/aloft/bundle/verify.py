@@ -168,7 +168,7 @@ def _imports(
     interpreter: Path,
     environment: dict[str, str] | None,
 ) -> str:
-    """"" if the import succeeded; else what the app raised that is unrelated to packaging (a
+    """ "" if the import succeeded; else what the app raised that is unrelated to packaging (a
     missing setting, an unreachable service), and the listing check stands."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8"}
     env.update(environment or {})
