@@ -418,3 +418,27 @@ def test_asy001_blocking_in_a_lifespan_hook_delays_start_up_not_requests(check: 
 
 def test_log001_a_module_that_reads_sys_argv_is_a_command(check: RunRule) -> None:
     assert check("LOG001", {"svc/remote/payload.py": ARGV_MODULE}) == []
+
+
+# ---- the third hold-out round (gramps-webapi, radicale), judged before these changes ----------
+
+VERSIONED_PATTERN = """
+TOKEN_PATTERN_V1: str = "v1/[a-zA-Z0-9_\\\\-]{44}"
+API_TOKEN_RE = r"^[A-Za-z0-9]{32}$"
+"""
+
+DEVCONTAINER_SINGLE_STAGE = """
+FROM mcr.microsoft.com/devcontainers/python:3.11
+RUN pip install -r requirements-dev.txt
+COPY . /workspace
+RUN pip install -e /workspace
+"""
+
+
+def test_cfg001_a_regex_describing_tokens_is_not_a_token(check: RunRule) -> None:
+    assert check("CFG001", VERSIONED_PATTERN) == []
+
+
+def test_dockerfile_rules_leave_dev_containers_alone(check: RunRule) -> None:
+    for rule in ("CTR005", "CTR006", "CTR007", "CTR008"):
+        assert check(rule, {".devcontainer/Dockerfile": DEVCONTAINER_SINGLE_STAGE}) == [], rule

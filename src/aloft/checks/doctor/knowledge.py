@@ -25,7 +25,8 @@ SECRET_NAME = re.compile(
 NOT_SECRET_NAME = re.compile(
     r"(?i)(_(url|uri|endpoint|name|env|var|field|header|path|file|type|prefix|length|len|algorithm|"
     r"hasher|hashers|validators|expiry|ttl|lifetime|timeout|id|kind|label|param|title|message|msg|"
-    r"text|subject|description|help|hint|placeholder|prompt|error|regex|pattern|re|template)s?$|"
+    r"text|subject|description|help|hint|placeholder|prompt|error|regex|pattern|re|template)s?"
+    r"(_v?\d+)?$|"
     r"^(is|has)_)"
 )
 
@@ -215,10 +216,15 @@ def entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
+# A regular expression (`v1/[a-zA-Z0-9_\\-]{44}`, `^[A-Z]+$`) describes tokens; it is not one.
+REGEX_LIKE = re.compile(r"\[[^\]]+\](\{\d+(,\d*)?\}|[+*?])|^\^|\$$|\\[dswDSW]")
+
+
 def looks_random(value: str) -> bool:
     """Long, varied, and not just lowercase words (`aloft.runtime.settings`, `my-app-name`)."""
     return (
-        len(value) >= 12
+        not REGEX_LIKE.search(value)
+        and len(value) >= 12
         and entropy(value) >= 3.3
         and not PLACEHOLDER.search(value)
         and " " not in value.strip()
