@@ -68,7 +68,11 @@ def test_judged_true_positives_are_all_still_found(found: dict[Key, str]) -> Non
 
 
 def test_judged_false_positives_do_not_come_back(found: dict[Key, str]) -> None:
-    false = {k for k, j in judgements().items() if j["verdict"] == "false"}
+    # `accepted` marks a false positive still reported, with why no rule change fixes it yet;
+    # it counts against precision below.
+    false = {
+        k for k, j in judgements().items() if j["verdict"] == "false" and not j.get("accepted")
+    }
     assert sorted(false & set(found)) == []
 
 

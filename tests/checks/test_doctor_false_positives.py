@@ -334,3 +334,111 @@ def test_vendored_third_party_code_is_not_the_services(check: RunRule) -> None:
     files = {"svc/vendored/pint/toktest.py": VENDORED_SCRIPT, "svc/_vendor/x.py": VENDORED_SCRIPT}
     assert check("LOG001", files) == []
     assert check("LOG001", {"svc/tokens.py": VENDORED_SCRIPT}) == [("svc/tokens.py", 4)]
+
+
+# ---- the second hold-out round (zou, dstack), judged before these changes ---------------------
+
+I18N = """
+MESSAGES = {
+    "de": {"auth_password_recovery_title": "Passwort-Wiederherstellung"},
+}
+_SECRET_NAME_REGEX = "^[A-Za-z0-9-_]{1,200}$"
+
+
+def is_key(text):
+    return text.startswith("-----BEGIN PRIVATE KEY-----")
+"""
+
+TUNNELS = """
+import httpx
+import redis
+
+from .ssh import IPSocket, SSHTunnel
+
+tunnel = SSHTunnel(remote=IPSocket(host="localhost", port=8000), hostname="localhost")
+sidecar = httpx.AsyncClient(base_url="http://127.0.0.1", headers={"Host": "svc.example"})
+NGINX_STATUS_URL = "http://127.0.0.1:8080/status"  # <-
+cache = redis.Redis(host="localhost")  # <-
+"""
+
+CLI_LOG_FILE = """
+import logging
+
+
+def configure(log_file):
+    logging.getLogger().addHandler(logging.FileHandler(log_file))
+"""
+
+LIFESPAN = """
+import contextlib
+import subprocess
+
+from fastapi import FastAPI
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    subprocess.run(["ssh", "-V"])
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+"""
+
+ARGV_MODULE = """
+import json
+import sys
+
+
+def payload():
+    return json.loads(sys.argv[1])
+
+
+def check(config):
+    if "version" not in config:
+        print("unsupported payload", file=sys.stderr)
+"""
+
+
+def test_cfg001_translations_regexes_and_key_headers_are_not_secrets(check: RunRule) -> None:
+    assert check("CFG001", I18N) == []
+
+
+def test_cfg002_tunnels_and_sidecars_on_loopback_are_not_endpoints(check: RunRule) -> None:
+    assert check("CFG002", TUNNELS) == marked(TUNNELS)
+
+
+def test_log002_a_log_file_path_passed_in_is_the_callers_choice(check: RunRule) -> None:
+    assert check("LOG002", {"svc/cli/logs.py": CLI_LOG_FILE, "svc/logs.py": CLI_LOG_FILE}) == []
+
+
+def test_asy001_blocking_in_a_lifespan_hook_delays_start_up_not_requests(check: RunRule) -> None:
+    assert check("ASY001", LIFESPAN) == []
+
+
+def test_log001_a_module_that_reads_sys_argv_is_a_command(check: RunRule) -> None:
+    assert check("LOG001", {"svc/remote/payload.py": ARGV_MODULE}) == []
+
+
+# ---- the third hold-out round (gramps-webapi, radicale), judged before these changes ----------
+
+VERSIONED_PATTERN = """
+TOKEN_PATTERN_V1: str = "v1/[a-zA-Z0-9_\\\\-]{44}"
+API_TOKEN_RE = r"^[A-Za-z0-9]{32}$"
+"""
+
+DEVCONTAINER_SINGLE_STAGE = """
+FROM mcr.microsoft.com/devcontainers/python:3.11
+RUN pip install -r requirements-dev.txt
+COPY . /workspace
+RUN pip install -e /workspace
+"""
+
+
+def test_cfg001_a_regex_describing_tokens_is_not_a_token(check: RunRule) -> None:
+    assert check("CFG001", VERSIONED_PATTERN) == []
+
+
+def test_dockerfile_rules_leave_dev_containers_alone(check: RunRule) -> None:
+    for rule in ("CTR005", "CTR006", "CTR007", "CTR008"):
+        assert check(rule, {".devcontainer/Dockerfile": DEVCONTAINER_SINGLE_STAGE}) == [], rule

@@ -6,6 +6,12 @@ import dataclasses
 import re
 
 DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile")
+# Dev containers run on a developer's machine (VS Code, Codespaces), never in production.
+DEV_FOLDERS = frozenset({".devcontainer", ".devcontainers"})
+
+
+def is_dev_container(rel: str) -> bool:
+    return bool(DEV_FOLDERS.intersection(rel.split("/")[:-1]))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -68,6 +68,8 @@ DEFAULT_EXCLUDES = (
     "docs",
     "bench",
     "benchmarks",
+    # Test helpers shipped inside the package (`pkg/testing/`): fixtures, fake keys.
+    "**/testing",
     # Third-party code copied into the tree: its authors', not the service's.
     "**/vendored",
     "**/vendor",

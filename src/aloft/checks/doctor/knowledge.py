@@ -24,7 +24,10 @@ SECRET_NAME = re.compile(
 # Names that mention a secret but hold something else (its URL, its variable's name, its length).
 NOT_SECRET_NAME = re.compile(
     r"(?i)(_(url|uri|endpoint|name|env|var|field|header|path|file|type|prefix|length|len|algorithm|"
-    r"hasher|hashers|validators|expiry|ttl|lifetime|timeout|id|kind|label|param)s?$|^(is|has)_)"
+    r"hasher|hashers|validators|expiry|ttl|lifetime|timeout|id|kind|label|param|title|message|msg|"
+    r"text|subject|description|help|hint|placeholder|prompt|error|regex|pattern|re|template)s?"
+    r"(_v?\d+)?$|"
+    r"^(is|has)_)"
 )
 
 # Calls that create a network client or a connection pool (costly: TCP, TLS, auth).
@@ -186,7 +189,13 @@ KEY_FORMATS = [
     ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
     ("Stripe live key", re.compile(r"\b[rs]k_live_[0-9A-Za-z]{20,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("private key", re.compile(r"-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----")),
+    # A key has a body; the header alone is how code tests for one (`startswith("-----BEGIN")`).
+    (
+        "private key",
+        re.compile(
+            r"-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----\s*[A-Za-z0-9+/=]{40}"
+        ),
+    ),
     (
         "JSON Web Token",
         re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
@@ -207,10 +216,15 @@ def entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
+# A regular expression (`v1/[a-zA-Z0-9_\\-]{44}`, `^[A-Z]+$`) describes tokens; it is not one.
+REGEX_LIKE = re.compile(r"\[[^\]]+\](\{\d+(,\d*)?\}|[+*?])|^\^|\$$|\\[dswDSW]")
+
+
 def looks_random(value: str) -> bool:
     """Long, varied, and not just lowercase words (`aloft.runtime.settings`, `my-app-name`)."""
     return (
-        len(value) >= 12
+        not REGEX_LIKE.search(value)
+        and len(value) >= 12
         and entropy(value) >= 3.3
         and not PLACEHOLDER.search(value)
         and " " not in value.strip()

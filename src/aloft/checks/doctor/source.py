@@ -60,7 +60,17 @@ SCRIPT_NAMES = frozenset(
 # Folders of command-line tools, management commands and schema migrations (Alembic keeps its
 # revisions under alembic/ or migrations/versions/): not service code.
 SCRIPT_DIRS = frozenset(
-    {"scripts", "bin", "tools", "commands", "management", "alembic", "migrations", "migration"}
+    {
+        "scripts",
+        "bin",
+        "tools",
+        "commands",
+        "management",
+        "alembic",
+        "migrations",
+        "migration",
+        "cli",
+    }
 )
 SETTINGS_SUFFIXES = ("Settings", "Config", "Configuration")
 # Modules that parse a command line are command-line programs.
@@ -231,7 +241,17 @@ class PySource:
         """A command-line entry point rather than service code (print is its interface)."""
         if self.filename in SCRIPT_NAMES or SCRIPT_DIRS.intersection(self.parts[:-1]):
             return True
-        return any(self.imports.get(n, "").split(".")[0] in CLI_MODULES for n in self.imports)
+        if any(self.imports.get(n, "").split(".")[0] in CLI_MODULES for n in self.imports):
+            return True
+        # A module that takes its arguments from the command line (`sys.argv[1]`) is a program;
+        # settings that only test for a flag (`"test" in sys.argv`) are not.
+        return self.imports.get("sys") == "sys" and any(
+            isinstance(node.value, ast.Attribute)
+            and node.value.attr == "argv"
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "sys"
+            for node in self.of_type(ast.Subscript)
+        )
 
     @property
     def is_settings(self) -> bool:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from aloft.checks.doctor.engine import ProjectIndex
 
 ID = "ASY001"
+# Start-up and shutdown hooks run before the first request or after the last: a blocking call
+# there delays readiness, it does not stall requests.
+START_UP = frozenset({"lifespan", "startup", "on_startup", "shutdown", "on_shutdown", "main"})
 READ_METHODS = frozenset({"read", "readlines", "read_text", "read_bytes"})
 
 
@@ -28,7 +31,7 @@ def check(src: PySource) -> Iterator[Hit]:
     attribute_clients = _attribute_clients(src)
     helpers = _Helpers(src, module_clients, attribute_clients)
     for function in src.functions:
-        if not function.is_async:
+        if not function.is_async or function.name in START_UP:
             continue
         clients = module_clients | _sync_clients(src, function)
         local = src.local_names(function)
@@ -64,7 +67,7 @@ def summarise(src: PySource) -> Summary:
     calls: list[tuple[Hit, str, str]] = []
     if not src.is_script:
         for function in src.functions:
-            if not function.is_async:
+            if not function.is_async or function.name in START_UP:
                 continue
             local = src.local_names(function)
             for node in src.body_nodes(function.node):

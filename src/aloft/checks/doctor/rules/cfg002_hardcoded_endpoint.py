@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from aloft.checks.doctor.knowledge import is_default, is_env_lookup
+from aloft.checks.doctor.knowledge import CLIENT_CONSTRUCTORS, is_default, is_env_lookup
 from aloft.checks.doctor.rules import Hit
 from aloft.checks.doctor.source import PySource, const_str, target_name
 
@@ -22,6 +22,17 @@ INTERNAL_URL = re.compile(
     r"172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|[a-z0-9.-]+\.(internal|local|lan|svc|cluster\.local))([:/?#]|$)",
     re.IGNORECASE,
 )
+LOOPBACK_URL = re.compile(r"^[a-z]+://(localhost|127\.\d+\.\d+\.\d+|\[::1\])([:/?#]|$)", re.I)
+# Clients of backing services whose host= names where the service runs.
+CLIENTS = CLIENT_CONSTRUCTORS | {
+    "pika.ConnectionParameters",
+    "smtplib.SMTP",
+    "smtplib.SMTP_SSL",
+    "ldap3.Server",
+    "pymemcache.client.base.Client",
+    "cassandra.cluster.Cluster",
+    "nats.connect",
+}
 ENDPOINT_NAME = re.compile(r"(?i)(url|uri|endpoint|host|dsn|address|addr|server|base)s?$")
 BIND_ADDRESSES = frozenset({"0.0.0.0", "::", "", "127.0.0.1", "localhost", "::1"})
 SERVER_CALLS = frozenset(
@@ -50,8 +61,8 @@ def check(src: PySource) -> Iterator[Hit]:
         elif isinstance(node, ast.Call):
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if called in SERVER_CALLS:
-                continue
+            if called in SERVER_CALLS or src.call_name(node) not in CLIENTS:
+                continue  # only clients of backing services: an SSH tunnel's "localhost" is right
             for kw in node.keywords:
                 host = const_str(kw.value)
                 if (
@@ -97,11 +108,15 @@ def _scheme(url: str) -> str:
 
 
 def _used_as_endpoint(src: PySource, node: ast.AST, parent: ast.AST | None) -> bool:
-    """An internal URL passed to a call or bound to an endpoint-like name (not a CORS origin)."""
+    """An internal URL passed to a call or bound to an endpoint-like name (not a CORS origin).
+    A loopback URL passed straight to a call is a sidecar, a tunnel or a local socket as often
+    as not; it counts only when bound to an endpoint name that configuration should own."""
+    loopback = bool(LOOPBACK_URL.match(const_str(node) or ""))
     if isinstance(parent, ast.Call):
-        return True
+        return not loopback
     if isinstance(parent, ast.keyword):
-        return bool(parent.arg) and "origin" not in (parent.arg or "").lower()
+        name = (parent.arg or "").lower()
+        return bool(name) and "origin" not in name and not loopback
     if isinstance(parent, (ast.Assign, ast.AnnAssign)):
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
         names = [target_name(t) or "" for t in targets]

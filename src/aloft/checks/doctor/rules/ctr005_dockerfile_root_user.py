@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from aloft.checks.doctor.dockerfile import DOCKERFILES, Instruction, flags_removed, parse
+from aloft.checks.doctor.dockerfile import (
+    DOCKERFILES,
+    Instruction,
+    flags_removed,
+    is_dev_container,
+    parse,
+)
 from aloft.checks.doctor.rules import Hit
 
 if TYPE_CHECKING:
@@ -22,11 +27,10 @@ ID = "CTR005"
 FILES = DOCKERFILES
 ROOT = frozenset({"root", "0", "root:root", "0:0"})
 PRODUCTION_STAGE = re.compile(r"(?i)^(prod|production|runtime|release|final|app|server|web|api)$")
-DEV_FOLDERS = frozenset({".devcontainer", ".devcontainers"})
 
 
 def check_file(file: TextFile) -> Iterator[Hit]:
-    if DEV_FOLDERS.intersection(PurePosixPath(file.rel).parts[:-1]):
+    if is_dev_container(file.rel):
         return
     instructions = parse(file.text)
     stages: dict[int, list[Instruction]] = {}

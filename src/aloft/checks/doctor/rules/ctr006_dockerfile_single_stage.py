@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from aloft.checks.doctor.dockerfile import DOCKERFILES, parse
+from aloft.checks.doctor.dockerfile import DOCKERFILES, is_dev_container, parse
 from aloft.checks.doctor.rules import Hit
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ INSTALLS = (
 
 
 def check_file(file: TextFile) -> Iterator[Hit]:
+    if is_dev_container(file.rel):
+        return
     instructions = parse(file.text)
     froms = [i for i in instructions if i.keyword == "FROM"]
     installs = any(

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from aloft.checks.doctor.dockerfile import DOCKERFILES, Instruction, flags_removed, parse
+from aloft.checks.doctor.dockerfile import (
+    DOCKERFILES,
+    Instruction,
+    flags_removed,
+    is_dev_container,
+    parse,
+)
 from aloft.checks.doctor.rules import Hit
 
 if TYPE_CHECKING:
@@ -25,6 +31,8 @@ WHOLE_TREE = (".", "./", "*", "./*")
 
 
 def check_file(file: TextFile) -> Iterator[Hit]:
+    if is_dev_container(file.rel):
+        return
     copied_tree = None
     for instruction in parse(file.text):
         if instruction.keyword == "FROM":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from aloft.checks.doctor.dockerfile import DOCKERFILES, flags_removed, parse
+from aloft.checks.doctor.dockerfile import DOCKERFILES, flags_removed, is_dev_container, parse
 from aloft.checks.doctor.rules import Hit
 
 if TYPE_CHECKING:
@@ -16,6 +16,8 @@ FILES = DOCKERFILES
 
 
 def check_file(file: TextFile) -> Iterator[Hit]:
+    if is_dev_container(file.rel):
+        return
     stages: set[str] = set()
     for instruction in parse(file.text):
         if instruction.keyword != "FROM":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.paths import path_origin
+from aloft.checks.doctor.paths import on_local_disk, path_origin
 from aloft.checks.doctor.rules import Hit
 from aloft.checks.doctor.source import PySource, argument, keyword
 
@@ -22,6 +22,8 @@ FILE_HANDLERS = frozenset(
 
 
 def check(src: PySource) -> Iterator[Hit]:
+    if src.is_script:
+        return  # a command-line tool's log file is on its user's machine
     for node in src.of_type(ast.Call, ast.Constant):
         if isinstance(node, ast.Call):
             name = src.call_name(node)
@@ -53,8 +55,8 @@ def _opted_in(src: PySource, call: ast.Call, path: ast.expr | None) -> bool:
     if path is None:
         return True
     origin, _ = path_origin(src, path, src.enclosing_function(call))
-    if origin == "env":
-        return True
+    if not on_local_disk(origin):
+        return True  # from the environment, a parameter or config: the operator's choice
     wanted = {ast.dump(n) for n in ast.walk(path) if isinstance(n, (ast.Name, ast.Call))}
     parent = src.parent(call)
     while parent is not None:
