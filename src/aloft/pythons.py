@@ -253,6 +253,17 @@ def find_interpreter(version: str, root: Path | None = None) -> Path | None:
     return None
 
 
+def available_interpreters(root: Path | None = None) -> list[tuple[str, Path]]:
+    """Every CPython minor version this machine has, newest first, with the interpreter
+    `find_interpreter` would use for it (doctor parses newer-grammar files with these)."""
+    found = []
+    for version in sorted(_KNOWN_MINORS, key=_key, reverse=True):
+        interpreter = find_interpreter(version, root)
+        if interpreter is not None:
+            found.append((version, interpreter))
+    return found
+
+
 def _candidates(version: str, root: Path | None) -> Iterable[Path]:
     if root is not None:
         yield root / ".venv" / "bin" / "python"

@@ -18,9 +18,7 @@ import dataclasses
 import io
 import itertools
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tokenize
@@ -174,53 +172,15 @@ def requires_python(root: Path) -> str:
 
 
 def find_interpreters(root: Path) -> list[Interpreter]:
-    """Pythons on this machine, newest first: the project's virtualenv, `pythonX.Y` on PATH and
-    pyenv's versions. Each is asked its version (names lie: a `python3` may be any 3.x)."""
-    paths: list[str] = []
-    for folder in (root, *root.resolve().parents)[:4]:
-        for venv in (".venv", "venv"):
-            candidate = folder / venv / "bin" / "python"
-            if candidate.exists():
-                paths.append(str(candidate))
-    for minor in range(30, 7, -1):
-        found = shutil.which(f"python3.{minor}")
-        # A pyenv shim runs whichever version pyenv selects, not the one it is named for.
-        if found and "/shims/" not in found:
-            paths.append(found)
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    if pyenv.is_dir():
-        paths += [str(p / "bin" / "python3") for p in sorted(pyenv.iterdir())]
-    seen: set[str] = set()
-    found_list: list[Interpreter] = []
-    for path in paths:
-        real = os.path.realpath(path)
-        if real in seen or not os.access(real, os.X_OK):
-            continue
-        seen.add(real)
-        # pyenv's folders and pythonX.Y are named for their version; a venv's python is asked.
-        named = re.search(r"(?:versions/|python)(\d+)\.(\d+)(?:\.\d+)?(?:/bin/python3)?$", path)
-        version = (int(named[1]), int(named[2])) if named else _version_of(path)
-        if version is not None:
-            found_list.append(Interpreter(path, version))
-    found_list.sort(key=lambda i: i.version, reverse=True)
-    return found_list
+    """Pythons on this machine, newest first, as `aloft.pythons` (the one owner of which
+    interpreters there are) finds them: the project's virtualenv first, then pyenv's, the
+    system's and uv's."""
+    from aloft import pythons
 
-
-def _version_of(path: str) -> Version | None:
-    try:
-        done = subprocess.run(
-            [path, "-I", "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=15,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    parts = done.stdout.split()
-    if done.returncode != 0 or len(parts) != 2:
-        return None
-    return int(parts[0]), int(parts[1])
+    return [
+        Interpreter(str(path), (int(version.split(".")[0]), int(version.split(".")[1])))
+        for version, path in pythons.available_interpreters(root)
+    ]
 
 
 # ---- parsing ------------------------------------------------------------------------------------
