@@ -58,8 +58,8 @@ SECRET_VALUES = [
     ("123456789:AA" + R + "x", "a Telegram bot token"),
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA", "a private key"),
     ("-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg...", "a private key"),
-    ("-----BEGIN OPENSSH PRIVATE KEY-----", "a private key"),
-    ("-----BEGIN PGP PRIVATE KEY BLOCK-----", "a private key"),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA", "a private key"),
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF", "a private key"),
     (
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
         "a JSON Web Token",
@@ -68,6 +68,13 @@ SECRET_VALUES = [
 ]  # fmt: skip
 
 NOT_SECRET_VALUES = [
+    # Code that recognises keys names the header alone (a real key goes on to its next line).
+    "-----BEGIN PRIVATE KEY-----",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    # Placeholders and format fields, as real services write them (judged on the doctor corpus).
+    "socks5:// or regular proxy http://user:pass@...:3128",
+    "http://{}:{}{}?token={}",
+    "%r (Permissions=%r token=%r)",
     # Enum values and settings that sit under credential-ish names.
     "scram-sha-256",
     "bearer",

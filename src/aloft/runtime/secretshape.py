@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 # (what it is, pattern); the `s` group, where there is one, is the secret part of the match.
 _FORMATS: tuple[tuple[str, str], ...] = (
-    ("a private key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+    # A header alone is code that handles keys (`startswith("-----BEGIN PRIVATE KEY-----")`); a
+    # key goes on to the next line (a newline, or `\n` as a JSON line or source spells it).
+    ("a private key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?=\s|\\[nr])"),
     ("a Stripe key", r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,}"),
     ("a Stripe webhook secret", r"\bwhsec_[0-9A-Za-z+/=]{20,}"),
     ("a GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
@@ -58,6 +60,8 @@ _NOT_A_VALUE = (
     r"(?i)\$\{|\$\(|\{\{|%\(|^<.*>$|\*{3,}|^x{3,}$|changeme|change-me|placeholder|example"
     r"|dummy|your[-_ ]?(?:password|secret|token|key)"
     r"|^(?:%[sd]|\?|:[a-z_]+|@[a-z_]+)$"  # SQL parameters: password = %s, ?, :password
+    r"|^%[a-z]\b|^\{\w*(?:[!:][^}]*)?\}"  # a format's field: token=%r, token={}, {token}
+    r"|\.\.\.|^(?:pass|password|passwd|secret)$"  # user:pass@host, an elision
 )
 _REFERENCE = r"(?i)^(?:/|\./|~/|file:|env:|vault:|arn:aws:|secretsmanager:|ssm:|sm://)"
 _NO_SECRET_WORDS = frozenset({"", "true", "false", "yes", "no", "on", "off", "none", "null", "nil"})
