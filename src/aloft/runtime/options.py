@@ -26,6 +26,11 @@ SERVER_ONLY = frozenset(
         "drain_timeout",
         "gc_freeze",
         "reload",
+        # The HTTP server's own listener and connection limits: Lambda has no listener.
+        "admin_port",
+        "header_timeout",
+        "body_timeout",
+        "max_connections",
     }
 )
 
