@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from testkit import REPO, Server
 
 LOADGEN = Path(__file__).parent.parent / "serve" / "loadgen.py"
@@ -25,8 +23,9 @@ def app(environ, start_response):
 """
 
 
-@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is how the demo runs aloft")
 def test_a_group_sigterm_under_uv_run_drains_for_the_whole_delay(serve_app) -> None:
+    # uv is how scripts/demo runs aloft, and scripts/bootstrap installs it: never a skip.
+    assert shutil.which("uv"), "uv not installed; run scripts/bootstrap --tests"
     server: Server = serve_app(
         APP,
         workers=2,
