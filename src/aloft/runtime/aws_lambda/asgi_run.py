@@ -43,53 +43,66 @@ def scope(request: HTTPRequest, event: Any, context: Any, state: dict[str, Any])
     }
 
 
+class _Exchange:
+    """One request's side of the ASGI conversation, shared by the buffered and streamed runs:
+    the body once, then `http.disconnect` when the response is complete, and the head."""
+
+    __slots__ = ("body", "done", "finished", "headers", "request_sent", "started", "status")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.status = 500
+        self.headers: list[tuple[str, str]] = []
+        self.started = self.finished = self.request_sent = False
+        # Made only if the app waits for the client to go away (it "disconnects" once the
+        # response is complete); most apps never ask, and a future per request is not free.
+        self.done: asyncio.Future[None] | None = None
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.request_sent:
+            self.request_sent = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        if not self.finished:
+            if self.done is None:
+                self.done = asyncio.get_running_loop().create_future()
+            await self.done
+        return {"type": "http.disconnect"}
+
+    def start(self, message: dict[str, Any]) -> None:
+        self.started = True
+        self.status = int(message["status"])
+        self.headers = [
+            (n.decode("latin-1"), v.decode("latin-1")) for n, v in message.get("headers", ())
+        ]
+
+    def finish(self) -> None:
+        self.finished = True
+        if self.done is not None and not self.done.done():
+            self.done.set_result(None)
+
+
 async def call(
     app: Any, scope: dict[str, Any], body: bytes
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    status = 500
-    headers: list[tuple[str, str]] = []
+    exchange = _Exchange(body)
     chunks: list[bytes] = []
-    started = finished = request_sent = False
-    # Made only if the app waits for the client to go away (it "disconnects" once the response
-    # is complete); most apps never ask, and a future per request is not free.
-    done: asyncio.Future[None] | None = None
-
-    async def receive() -> dict[str, Any]:
-        nonlocal request_sent, done
-        if not request_sent:
-            request_sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if not finished:
-            if done is None:
-                done = asyncio.get_running_loop().create_future()
-            await done
-        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal status, headers, started, finished
         kind = message["type"]
         if kind == "http.response.start":
-            started = True
-            status = int(message["status"])
-            headers = [
-                (n.decode("latin-1"), v.decode("latin-1")) for n, v in message.get("headers", ())
-            ]
+            exchange.start(message)
         elif kind == "http.response.body":
             chunks.append(bytes(message.get("body", b"")))
             if not message.get("more_body", False):
-                finished = True
-                if done is not None and not done.done():
-                    done.set_result(None)
+                exchange.finish()
 
     try:
-        await app(scope, receive, send)
+        await app(scope, exchange.receive, send)
     finally:
-        finished = True
-        if done is not None and not done.done():
-            done.set_result(None)
-    if not started:
+        exchange.finish()
+    if not exchange.started:
         raise RuntimeError("the app returned without starting a response")
-    return status, headers, b"".join(chunks)
+    return exchange.status, exchange.headers, b"".join(chunks)
 
 
 async def stream(
@@ -104,48 +117,27 @@ async def stream(
     The head goes out with the first body bytes, so an app that fails before sending any can
     still be answered with a 500; one that fails later is reported in the stream's trailers.
     """
-    status = 500
-    headers: list[tuple[str, str]] = []
-    started = finished = request_sent = False
-    done: asyncio.Future[None] | None = None
-
-    async def receive() -> dict[str, Any]:
-        nonlocal request_sent, done
-        if not request_sent:
-            request_sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if not finished:
-            if done is None:
-                done = asyncio.get_running_loop().create_future()
-            await done
-        return {"type": "http.disconnect"}
+    exchange = _Exchange(body)
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal status, headers, started, finished
         kind = message["type"]
         if kind == "http.response.start":
-            started = True
-            status = int(message["status"])
-            headers = [
-                (n.decode("latin-1"), v.decode("latin-1")) for n, v in message.get("headers", ())
-            ]
+            exchange.start(message)
         elif kind == "http.response.body":
             data = bytes(message.get("body", b""))
             more = bool(message.get("more_body", False))
             if not out.started:
                 if data or not more:
-                    out.write(prelude(status, headers) + data)
+                    out.write(prelude(exchange.status, exchange.headers) + data)
             elif data:
                 out.write(data)
             if not more:
-                finished = True
-                if done is not None and not done.done():
-                    done.set_result(None)
+                exchange.finish()
 
     try:
-        await app(scope, receive, send)
+        await app(scope, exchange.receive, send)
     except Exception:
-        if not finished:
+        if not exchange.finished:
             raise
         # The response went out whole (Starlette sends its 500, then re-raises): nothing to
         # cut short; the error is the app's, for the log.
@@ -153,13 +145,11 @@ async def stream(
 
         logging.getLogger("aloft.lambda").exception("unhandled error in the app")
     finally:
-        finished = True
-        if done is not None and not done.done():
-            done.set_result(None)
-    if not started:
+        exchange.finish()
+    if not exchange.started:
         raise RuntimeError("the app returned without starting a response")
     if not out.started:
-        out.write(prelude(status, headers))
+        out.write(prelude(exchange.status, exchange.headers))
 
 
 async def _turns() -> None:
