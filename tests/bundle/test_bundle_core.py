@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from aloft.bundle import Locked, Target, build_dependencies
-from aloft.bundle.bytecode import find_interpreter
 from aloft.exceptions import OperationFailed
+from aloft.pythons import find_interpreter
 
 HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
 OTHER = "3.13" if HERE != "3.13" else "3.12"

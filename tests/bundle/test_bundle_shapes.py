@@ -75,7 +75,7 @@ def test_the_zip_serves_a_src_layout_app_under_the_lambda_python(tmp_path: Path)
     assert "entry points checked by import" in result.stdout
     for name in ("function.zip", "layer.zip"):
         run("python3", "-m", "zipfile", "-e", str(out / name), str(tmp_path / name[:-4]))
-    from aloft.bundle.bytecode import find_interpreter
+    from aloft.pythons import find_interpreter
 
     python = find_interpreter(LAMBDA_PYTHON)
     assert python is not None

@@ -33,31 +33,12 @@ for rel in sorted(r for r in listed if r):
 """
 
 
-def find_interpreter(version: str) -> Path | None:
-    """A Python `version` (major.minor) on this machine, or None (found by `aloft.pythons`, the
-    one owner of which interpreters there are)."""
-    from aloft import pythons
-
-    return pythons.find_interpreter(version)
-
-
 def python_version_of(interpreter: Path) -> str:
     """The interpreter's major.minor, or "" if it does not run."""
     from aloft import pythons
 
     full = pythons.interpreter_version(str(interpreter))
     return pythons.minor_of(full) if full else ""
-
-
-def interpreter(version: str) -> Path:
-    """Like `find_interpreter`, for callers that cannot do without bytecode (the base image)."""
-    found = find_interpreter(version)
-    if found is None:
-        raise OperationFailed(
-            f"no Python {version} on this machine to precompile bytecode; "
-            f"install one (e.g. `uv python install {version}`)"
-        )
-    return found
 
 
 def compile_tree(

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aloft.cli._common import echo_json, output_option, project_options, resolve, use_color
+from aloft.cli._common import (
+    echo_json,
+    interpreter_option,
+    output_option,
+    project_options,
+    resolve,
+    use_color,
+)
 from aloft.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -294,12 +301,9 @@ def deploy_command(
     help="Stop environments as Lambda does for a function with extensions: SIGTERM first, so "
     "shutdown hooks run (without extensions Lambda kills the environment; no hook runs).",
 )
-@click.option(
-    "--python",
-    "python",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Interpreter of the app's environment (default: the project's .venv, synced from "
-    "uv.lock, as `aloft run` uses).",
+@interpreter_option(
+    "Interpreter of the app's environment (default: the project's .venv, synced from "
+    "uv.lock, as `aloft run` uses)."
 )
 def serve_command(
     project: Path | None,
@@ -331,8 +335,7 @@ def serve_command(
             f"--function {function_name}: not in [tool.aloft.lambda.functions]; "
             f"known: {', '.join(sorted(functions))}"
         )
-    # The field the "stream = true" setting of a function lands in (Function URL RESPONSE_STREAM).
-    stream = bool(getattr(fn, "stream", False))
+    stream = fn.stream  # a Function URL in RESPONSE_STREAM mode
     if event_format is None:
         event_format = "url" if stream else "v2"
     elif stream and event_format != "url":

@@ -68,10 +68,10 @@ def register_secret(value: str) -> None:
     with _lock:
         if value in _values:
             return
-        for one in (value, *_parts(value)):
-            _values.add(one)
-        forms = set(_secrets)
-        for one in _values:
+        added = {value, *_parts(value)} - _values
+        _values.update(added)
+        forms = set(_secrets)  # every earlier value's spellings are already here
+        for one in added:
             forms |= spellings(one)
         # Longest first, so a secret containing another is masked whole.
         _secrets = tuple(sorted(forms, key=len, reverse=True))
