@@ -1,4 +1,4 @@
-"""Probes and metrics off the public port: the admin listener, and readiness without details.
+"""Probes and metrics off the public port: the admin listener.
 
 With `admin_port` set (ALOFT_ADMIN_PORT; `aloft k8s render` sets it), the server listens on a
 second port, and the app's port and the admin port split aloft's paths between them: /healthz,
@@ -9,17 +9,11 @@ by the same workers, so a probe still proves that a worker answers.
 The port a request came in on is the listening socket's own (ASGI `scope["server"]`, WSGI
 `SERVER_PORT` from gunicorn's listener address), never the Host header a client may forge.
 
-Readiness on a public port (no admin port: `aloft run`, plain containers) reports only which
-checks pass: a failing check's error ("Error 111 connecting to 10.0.3.7:6379") can name internal
-addresses, so it goes to the log (once per change) instead of the response.
+Installed only when `admin_port` is set, so a server without one pays nothing per request.
+Readiness never carries a check's error, on either port (see `health._verdict`).
 """
 
 from __future__ import annotations
-
-import json
-import logging
-
-from aloft.runtime import health
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -34,49 +28,20 @@ if TYPE_CHECKING:
     ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
     WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-log = logging.getLogger("aloft.serve")
 NOT_FOUND = b'{"error":"not found"}'
-_STATUS = {200: "200 OK", 404: "404 Not Found", 503: "503 Service Unavailable"}
 
 
 class _Split:
-    """Which listener serves which path, and the public readiness answer."""
+    """Which listener serves which path."""
 
     def __init__(self, options: ServeOptions) -> None:
-        self.admin_port = options.admin_port
+        self.admin_port = str(options.admin_port)  # as ASGI's server tuple and WSGI's SERVER_PORT
         self.own_paths = frozenset((options.health_path, options.ready_path, options.metrics_path))
-        self.ready_path = options.ready_path
-        self.ready_timeout = options.ready_timeout
-        self._last_failures: dict[str, str] = {}
 
-    def route(self, port: Any, path: str) -> str:
-        """ "pass" to the wrapped app, "404", or "ready" (answer public readiness here)."""
-        if self.admin_port:
-            on_admin = str(port) == str(self.admin_port)
-            return "pass" if on_admin == (path in self.own_paths) else "404"
-        return "ready" if path == self.ready_path else "pass"
-
-    def public(self, status: int, body: bytes) -> bytes:
-        """The readiness body with each check's error taken out (and logged when it changes)."""
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return body
-        checks = document.get("checks") or {}
-        failures = {
-            name: str(result.get("error", ""))
-            for name, result in checks.items()
-            if isinstance(result, dict) and not result.get("ok")
-        }
-        if failures != self._last_failures:
-            for name, error in sorted(failures.items()):
-                log.warning("readiness check %s failing: %s", name, error, extra={"check": name})
-            self._last_failures = failures
-        document["checks"] = {
-            name: {"ok": bool(result.get("ok"))} if isinstance(result, dict) else result
-            for name, result in checks.items()
-        }
-        return json.dumps(document, separators=(",", ":")).encode()
+    def passes(self, port: Any, path: str) -> bool:
+        """Whether the wrapped app answers: aloft's paths on the admin port, the rest elsewhere."""
+        on_admin = str(port) == self.admin_port
+        return on_admin == (path in self.own_paths)
 
 
 class AdminASGI:
@@ -90,16 +55,12 @@ class AdminASGI:
             await self.app(scope, receive, send)
             return
         server = scope.get("server")
-        decision = self.split.route(server[1] if server else None, scope.get("path", ""))
-        if decision == "pass":
+        if self.split.passes(server[1] if server else None, scope.get("path", "")):
             await self.app(scope, receive, send)
         elif kind != "http":
             await send({"type": "websocket.close", "code": 1008})
-        elif decision == "404":
-            await _send(send, 404, NOT_FOUND)
         else:
-            status, body = await health.check_async(self.split.ready_timeout)
-            await _send(send, status, self.split.public(status, body))
+            await _send(send, 404, NOT_FOUND)
 
 
 async def _send(send: Send, status: int, body: bytes) -> None:
@@ -123,23 +84,17 @@ class AdminWSGI:
         self.split = _Split(options)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        decision = self.split.route(environ.get("SERVER_PORT"), environ.get("PATH_INFO") or "/")
-        if decision == "pass":
+        if self.split.passes(environ.get("SERVER_PORT"), environ.get("PATH_INFO") or "/"):
             return self.app(environ, start_response)
-        if decision == "404":
-            status, body = 404, NOT_FOUND
-        else:
-            status, body = health.check_sync(self.split.ready_timeout)
-            body = self.split.public(status, body)
         start_response(
-            _STATUS.get(status, f"{status} Unknown"),
+            "404 Not Found",
             [
                 ("Content-Type", "application/json"),
                 ("Cache-Control", "no-store"),
-                ("Content-Length", str(len(body))),
+                ("Content-Length", str(len(NOT_FOUND))),
             ],
         )
-        return [body]
+        return [NOT_FOUND]
 
 
 def wrap(app: Any, options: ServeOptions, interface: str) -> Any:

@@ -35,15 +35,19 @@ log = logging.getLogger("aloft.serve")
 
 
 def wrap(app: Any, options: ServeOptions, interface: str) -> Any:
-    from aloft.runtime import admin  # probes and metrics on the admin port only, when set
-
     if interface == "asgi":
         from aloft.runtime.asgi import AloftASGI
 
-        return admin.wrap(AloftASGI(app, options), options, interface)
-    from aloft.runtime.wsgi import AloftWSGI
+        wrapped: Any = AloftASGI(app, options)
+    else:
+        from aloft.runtime.wsgi import AloftWSGI
 
-    return admin.wrap(AloftWSGI(app, options), options, interface)
+        wrapped = AloftWSGI(app, options)
+    if not options.admin_port:
+        return wrapped
+    from aloft.runtime import admin  # probes and metrics on the admin port only
+
+    return admin.wrap(wrapped, options, interface)
 
 
 def load_wrapped(options: ServeOptions) -> tuple[Any, str]:
