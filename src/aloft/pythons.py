@@ -193,18 +193,12 @@ def _venv_version(root: Path) -> tuple[str, Path] | None:
 def _project_and_workspace(root: Path) -> list[Path]:
     """The project's folder, and the uv workspace root above it if it is a member: where uv
     keeps the environment. Nothing further up (another project's venv is not this one's)."""
+    from aloft.config.workspace import workspace_root
+
     if (root / "uv.lock").is_file():
         return [root]
-    for folder in root.parents:
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                with pyproject.open("rb") as fh:
-                    workspace = tomllib.load(fh).get("tool", {}).get("uv", {}).get("workspace")
-            except (OSError, tomllib.TOMLDecodeError):
-                workspace = None
-            return [root, folder] if workspace is not None else [root]
-    return [root]
+    workspace = workspace_root(root)
+    return [root, workspace] if workspace is not None else [root]
 
 
 # -- interpreters on this machine -------------------------------------------------------------

@@ -6,7 +6,6 @@ replaces itself with `python -m aloft.runtime serve`, so signals reach the serve
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
 import subprocess
@@ -16,44 +15,14 @@ from pathlib import Path
 from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.config.loader import DEFAULT
+from aloft.config.workspace import project_lock
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.runtime.options import ServeOptions
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-
-def project_lock(root: Path) -> Path | None:
-    """The uv.lock that governs the project: its own, or, for a member of a uv workspace, the
-    workspace's (a member's lock and environment live at the workspace root)."""
-    if (root / "uv.lock").is_file():
-        return root / "uv.lock"
-    for folder in root.parents:
-        if _workspace_has_member(folder, root):
-            lock = folder / "uv.lock"
-            return lock if lock.is_file() else None
-    return None
-
-
-def _workspace_has_member(folder: Path, root: Path) -> bool:
-    try:
-        with (folder / "pyproject.toml").open("rb") as file:
-            workspace = tomllib.load(file).get("tool", {}).get("uv", {}).get("workspace")
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-    if not isinstance(workspace, dict):
-        return False
-    member = root.relative_to(folder).as_posix()
-
-    def matches(patterns: object) -> bool:
-        return isinstance(patterns, list) and any(
-            isinstance(glob, str) and fnmatch.fnmatchcase(member, glob.rstrip("/"))
-            for glob in patterns
-        )
-
-    return matches(workspace.get("members")) and not matches(workspace.get("exclude"))
+    pass
 
 
 def app_environment(root: Path) -> Path:

@@ -7,7 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from aloft.serving import app_environment, app_python, project_lock
+from aloft.config.workspace import project_lock
+from aloft.serving import app_environment, app_python
 
 
 def uv(*args: str, cwd: Path) -> None:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aloft.config.workspace import project_lock
 from aloft.exceptions import ConfigError, OperationFailed
 
 RUNTIME = "aloft-runtime"
@@ -83,12 +84,9 @@ def uv() -> str:
 
 def find_lock(root: Path) -> Path:
     """The project's uv.lock: beside pyproject.toml, or at the root of its uv workspace."""
-    for folder in (root, *root.parents):
-        candidate = folder / "uv.lock"
-        if candidate.is_file():
-            return candidate
-        if folder != root and (folder / "pyproject.toml").is_file():
-            break  # the first project above that has no lock is not our workspace
+    lock = project_lock(root)
+    if lock is not None:
+        return lock
     if (root / "requirements.txt").is_file():
         raise ConfigError(
             f"{root}: only requirements.txt, no uv.lock; create one with "
