@@ -67,9 +67,9 @@ def from_event(event: dict[str, Any], decoded: bool) -> HTTPRequest:
     )
 
 
-def response(
-    status: int, headers: list[tuple[str, str]], body: bytes, event: dict[str, Any]
-) -> dict[str, Any]:
+def cookies_apart(headers: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Payload 2.0's header shape: one value a name (repeats joined by commas), and the
+    Set-Cookie values apart, since joining them would corrupt them."""
     cookies: list[str] = []
     joined: dict[str, str] = {}
     for name, value in headers:
@@ -80,6 +80,13 @@ def response(
             joined[key] = f"{joined[key]}, {value}"
         else:
             joined[key] = value
+    return joined, cookies
+
+
+def response(
+    status: int, headers: list[tuple[str, str]], body: bytes, event: dict[str, Any]
+) -> dict[str, Any]:
+    joined, cookies = cookies_apart(headers)
     text_body, is_b64 = encode_body(body, headers)
     out: dict[str, Any] = {
         "statusCode": status,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aloft.runtime.aws_lambda.sources.apigw_v2 import from_event, response
+from aloft.runtime.aws_lambda.sources.apigw_v2 import cookies_apart, from_event, response
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -32,16 +32,7 @@ def prelude(status: int, headers: list[tuple[str, str]]) -> bytes:
     response): status, headers and cookies as JSON, then eight NUL bytes, then the body."""
     import json
 
-    cookies: list[str] = []
-    joined: dict[str, str] = {}
-    for name, value in headers:
-        key = name.lower()
-        if key == "set-cookie":
-            cookies.append(value)
-        elif key in joined:
-            joined[key] = f"{joined[key]}, {value}"
-        else:
-            joined[key] = value
+    joined, cookies = cookies_apart(headers)
     head: dict[str, Any] = {"statusCode": status, "headers": joined}
     if cookies:
         head["cookies"] = cookies
