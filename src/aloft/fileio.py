@@ -36,13 +36,14 @@ def dir_mode() -> int:
     return 0o777 & ~current_umask()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` beside `path` and rename it into place, so `path` is never half-written."""
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` beside `path` and rename it into place, so `path` is never half-written.
+    `mode` keeps a file's own permissions when it is rewritten (default: what the umask gives)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), file_mode())
+            os.fchmod(fh.fileno(), file_mode() if mode is None else mode)
             fh.write(data)
         os.replace(name, path)
     except BaseException:

@@ -177,9 +177,9 @@ def template_command(
     if out_file is None:
         click.echo(text, nl=False)
         return
-    partial = out_file.with_name(out_file.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, out_file)
+    from aloft.fileio import atomic_write_text
+
+    atomic_write_text(out_file, text)
 
 
 @lambda_group.command("deploy")

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
 import shlex
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from aloft.exceptions import ConfigError, OperationFailed
+from aloft.fileio import atomic_write
 from aloft.project.detect import Detection
 
 RUNTIME = "aloft-runtime"
@@ -142,17 +141,8 @@ def write_plan(plan: InitPlan) -> None:
     """Replace pyproject.toml in one step: a reader never sees it half-written."""
     if not plan.changes:
         return
-    folder = plan.pyproject.parent
-    handle, temp = tempfile.mkstemp(prefix=".pyproject.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(plan.after)
-        mode = plan.pyproject.stat().st_mode & 0o777
-        os.chmod(temp, mode)
-        os.replace(temp, plan.pyproject)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    mode = plan.pyproject.stat().st_mode & 0o777
+    atomic_write(plan.pyproject, plan.after.encode("utf-8"), mode)
 
 
 def add_command(plan: InitPlan, source: Path | None = None) -> list[str] | None:
