@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "fastapi"
-sys.path.insert(0, str(REPO / "tests" / "lambda"))
+sys.path.insert(0, str(REPO / "tests"))
 
 
 def import_us(statement: str, target: str) -> int:
@@ -98,13 +98,13 @@ def bench_init(rounds: int = 7) -> dict[str, float]:
 def bench_invocation(calls: int = 300, rounds: int = 40) -> dict[str, float]:
     """Per-call cost of each handler: many short interleaved blocks, the fastest of each kept
     (as timeit does), so a busy neighbour on a shared machine slows blocks, not the figure."""
-    from lambdakit import Context, event
     from mangum import Mangum
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
     from aloft.runtime.aws_lambda import lambda_handler
+    from lambdakit import Context, event
 
     async def item(request: object) -> JSONResponse:
         return JSONResponse({"ok": True})
@@ -507,7 +507,7 @@ def print_packages(trees: dict[str, Tree], colds: dict[str, dict[str, float]]) -
 def bench_emulator(calls: int = 300) -> dict[str, float]:
     from lambdakit import ALOFT_BOOTSTRAP, emulated
 
-    sys.path.insert(0, str(REPO / "tests" / "lambda" / "functions"))
+    sys.path.insert(0, str(REPO / "tests" / "serverless" / "functions"))
     import lambda_testfn
 
     payload = b'{"seconds": 0}'

@@ -1,6 +1,6 @@
 """Response streaming on Lambda, streamed against buffered, in one run.
 
-An ASGI app (Starlette StreamingResponse, tests/lambda/functions/lambda_stream.py) yields 10
+An ASGI app (Starlette StreamingResponse, tests/serverless/functions/lambda_stream.py) yields 10
 chunks 100 ms apart. It is served by `aloft lambda serve`'s emulator as a Function URL, once with
 streaming on (InvokeMode RESPONSE_STREAM: aloft's runtime client streams, the front passes each
 chunk on) and once buffered (the default). A client reads the body as it arrives, as `curl -N`
@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-FUNCTIONS = REPO / "tests" / "lambda" / "functions"
+FUNCTIONS = REPO / "tests" / "serverless" / "functions"
 
 from aloft.serverless.emulator import Emulator, FunctionSpec, HTTPFront  # noqa: E402
 

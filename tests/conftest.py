@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from lambdakit import moto, point_boto3_at
 from testkit import ALOFT, EXAMPLES, REPO, RedisServer, Server, free_port
 
 
@@ -119,3 +120,16 @@ def run_server(redis_server: RedisServer) -> Iterator[Any]:
             except subprocess.TimeoutExpired:
                 server.process.kill()
                 server.process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A moto server (AWS APIs on 127.0.0.1), for tests/serverless and tests/runtime/aws_lambda."""
+    with moto() as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """boto3 pointed at the moto server, with dummy credentials (no AWS account is involved)."""
+    return point_boto3_at(moto_server, monkeypatch)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from testkit import REPO, Server
 
-LOADGEN = Path(__file__).parent.parent / "serve" / "loadgen.py"
+LOADGEN = Path(__file__).parent.parent / "runtime" / "loadgen.py"
 DELAY = 2.0
 APP = """
 def app(environ, start_response):

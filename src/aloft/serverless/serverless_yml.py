@@ -1,7 +1,7 @@
 """The resource model as a serverless.yml (Serverless Framework v3), for teams already on it.
 
 Rendered from the same model as the SAM template (template.py), with the same resources, grants
-and tags; tests/lambda/test_lambda_serverless_yml.py has the framework itself read both back.
+and tags; tests/serverless/test_lambda_serverless_yml.py has the framework itself read both back.
 Traffic shifting (`deployment = "Canary..."`) has no v3 built-in and is left to the SAM form.
 """
 

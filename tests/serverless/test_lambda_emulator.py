@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated, json_lines
 
 from aloft.serverless.emulator import Emulator
 from aloft.serverless.http_events import http_event
+from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated, json_lines
 
 CLIENTS = {
     "aloft": lambda handler: [*ALOFT_BOOTSTRAP, handler],

@@ -13,8 +13,7 @@ from typing import Any
 from aloft.serverless.emulator import Emulator, FunctionSpec, HTTPFront
 from aloft.serverless.http_events import EventFormat, http_event
 
-HERE = Path(__file__).parent
-FUNCTIONS = HERE / "functions"
+FUNCTIONS = Path(__file__).parent / "serverless" / "functions"
 
 ALOFT_BOOTSTRAP = [sys.executable, "-m", "aloft.runtime.aws_lambda"]
 

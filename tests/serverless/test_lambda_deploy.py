@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
-from lambdakit import deployable
 
 from aloft.serverless.deploy import deploy
+from lambdakit import deployable
 
 PROJECT = """
 [project]

@@ -1,4 +1,4 @@
-"""The adapter on events shaped as AWS documents them (tests/lambda/events), one defect each.
+"""The adapter on events shaped as AWS documents them (the events folder here), one defect each.
 
 Each test names what AWS sends, changes only the field under test, and asserts what the app
 sees; each failed before its fix.
@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from lambdakit import Context
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route
 
 from aloft.runtime.aws_lambda import lambda_handler
+from lambdakit import Context
 
 EVENTS = Path(__file__).parent / "events"
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
 from aloft.serverless.emulator import StreamSink
 from aloft.serverless.http_events import http_event
+from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
 
 def arrivals(url: str) -> tuple[httpx.Response, list[tuple[float, bytes]]]:

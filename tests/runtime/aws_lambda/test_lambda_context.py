@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from awslambdaric.lambda_context import LambdaContext as AWSContext
-from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
 from aloft.runtime.aws_lambda.context import LambdaContext
+from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
 ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "orders",

@@ -1,27 +1,18 @@
-"""Fixtures of the Lambda tests: a moto server (AWS APIs on 127.0.0.1) for deploy and DynamoDB,
-and the Serverless Framework, which reads back the serverless.yml aloft writes."""
+"""Fixtures of the serverless tests: the Serverless Framework, which reads back the serverless.yml
+aloft writes. The moto server (AWS APIs on 127.0.0.1) is in tests/conftest.py: the runtime's
+Lambda tests use it too."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lambdakit import HERE, SLS_PRELOAD, moto, point_boto3_at
 
+from lambdakit import SLS_PRELOAD
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    with moto() as url:
-        yield url
-
-
-@pytest.fixture
-def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """boto3 pointed at the moto server, with dummy credentials (no AWS account is involved)."""
-    return point_boto3_at(moto_server, monkeypatch)
+HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from lambdakit import Context
 
 from aloft.runtime.aws_lambda import (
     EventBridgeEvent,
@@ -17,6 +16,7 @@ from aloft.runtime.aws_lambda import (
     UnknownEventError,
     lambda_handler,
 )
+from lambdakit import Context
 
 
 def sqs_event(bodies: list[dict[str, Any]], fifo: bool = False) -> dict[str, Any]:

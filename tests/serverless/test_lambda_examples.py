@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdakit import ALOFT_BOOTSTRAP, emulated, json_lines
 
+from lambdakit import ALOFT_BOOTSTRAP, emulated, json_lines
 from testkit import EXAMPLES
 
 APPS = {

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
 from aloft.serverless import emulator as emulator_module
 from aloft.serverless.emulator import REQUEST_LIMIT, RESPONSE_LIMIT
 from aloft.serverless.http_events import http_event
+from lambdakit import ALOFT_BOOTSTRAP, awslambdaric, emulated
 
 CLIENTS = {
     "aloft": lambda handler: [*ALOFT_BOOTSTRAP, handler],

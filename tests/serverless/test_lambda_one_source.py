@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 import pytest
-from lambdakit import deployable, translate
 
 from aloft.config import load_config
 from aloft.exceptions import ConfigError
@@ -26,6 +25,7 @@ from aloft.serverless.deploy import deploy
 from aloft.serverless.model import build_stack
 from aloft.serverless.permissions import fill
 from aloft.serverless.template import sam_template
+from lambdakit import deployable, translate
 from testkit import ALOFT
 
 PROJECT = """

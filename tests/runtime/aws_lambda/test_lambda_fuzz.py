@@ -7,9 +7,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lambdakit import Context, echo_asgi, event
 
 from aloft.runtime.aws_lambda import UnknownEventError, lambda_handler
+from lambdakit import Context, echo_asgi, event
 
 handler = lambda_handler(echo_asgi, lifespan=False)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
-from lambdakit import aws_state, deployable
 
 from aloft.serverless.deploy import deploy
+from lambdakit import aws_state, deployable
 
 HEAD = """
 [project]

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambdakit import cfn_lint, sls, translate
 
 from aloft.config import load_config
 from aloft.serverless import serverless_yml
 from aloft.serverless.model import Stack, build_stack
 from aloft.serverless.template import sam_template
+from lambdakit import cfn_lint, sls, translate
 from testkit import EXAMPLES
 
 ORDERS = """

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The Serverless Framework v3 from npm, for tests/lambda/test_lambda_serverless_yml.py: it reads
+# The Serverless Framework v3 from npm, for tests/serverless/test_lambda_serverless_yml.py: it reads
 # the serverless.yml that `aloft lambda template --format serverless` writes. v3 because v4 needs
 # an account. Installed once per machine under $ALOFT_SERVERLESS_CACHE; a machine that has it
 # skips everything. Prints the path of the `serverless` executable on its last line.

@@ -10,7 +10,7 @@ from typing import Any
 
 from aloft.runtime.aws_lambda import lambda_handler
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from lambdakit import echo_asgi
 
 http = lambda_handler(echo_asgi)

@@ -7,9 +7,9 @@ import uuid
 
 import boto3
 import pytest
-from lambdakit import ALOFT_BOOTSTRAP, emulated, json_lines
 
 from aloft.runtime.aws_lambda.secrets import SecretReferenceError, parse_refs
+from lambdakit import ALOFT_BOOTSTRAP, emulated, json_lines
 
 
 def test_secret_references_are_fetched_at_cold_start_and_masked_in_logs(aws_env: str) -> None:

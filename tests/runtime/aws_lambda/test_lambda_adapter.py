@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask, request
-from lambdakit import ECHO_LIFESPAN, Context, echo_asgi, event, header
 
 from aloft.runtime.aws_lambda import UnknownEventError, lambda_handler
 from aloft.runtime.aws_lambda.sources import source_for
+from lambdakit import ECHO_LIFESPAN, Context, echo_asgi, event, header
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdakit import ALOFT_BOOTSTRAP, FUNCTIONS
 
 from aloft.serverless.emulator import Emulator, FunctionSpec, HTTPFront
 from aloft.serverless.http_events import FORMATS, EventFormat, read_response
+from lambdakit import ALOFT_BOOTSTRAP, FUNCTIONS
 
 STAGES: dict[str, str] = {"v2": "prod", "v1": "prod"}  # ALB and Function URLs have no stages
 APPS = {"fastapi": "lambda_fmt_fastapi:app", "flask": "lambda_fmt_flask:app"}

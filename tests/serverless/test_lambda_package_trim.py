@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import pytest
 import tomllib
-from lambdakit import emulated
 
 from aloft.config import load_config
 from aloft.serverless.package import PackageResult, package
+from lambdakit import emulated
 from testkit import EXAMPLES
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"

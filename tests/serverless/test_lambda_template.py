@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambdakit import cfn_lint, translate
 
 from aloft.config import load_config
 from aloft.serverless.model import build_stack
 from aloft.serverless.template import sam_template
+from lambdakit import cfn_lint, translate
 
 PROJECT = """
 [project]

@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-from lambdakit import aws_state, cfn_lint, moto, point_boto3_at, sls, translate
 
 from aloft.config import load_config
 from aloft.exceptions import ConfigError
@@ -28,6 +27,7 @@ from aloft.serverless import serverless_yml
 from aloft.serverless.deploy import deploy
 from aloft.serverless.model import Stack, build_stack
 from aloft.serverless.template import sam_template
+from lambdakit import aws_state, cfn_lint, moto, point_boto3_at, sls, translate
 from testkit import ALOFT
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -426,9 +426,8 @@ def test_moto_lambda_refuses_an_image_its_ecr_does_not_hold(ecr_env: str, tmp_pa
 def test_a_zip_function_is_not_silently_turned_into_an_image_one(
     ecr_env: str, tmp_path: Path
 ) -> None:
-    from lambdakit import deployable
-
     from aloft.exceptions import OperationFailed
+    from lambdakit import deployable
 
     zipped, function_zip, layer_zip = deployable(
         tmp_path, IMAGE_PROJECT.format(name="im-d").replace('package = "image"\n', "")

@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 import pytest
 import redis
-from lambdakit import Context
 
 from aloft.runtime.aws_lambda import (
     DynamoDBStore,
@@ -24,6 +23,7 @@ from aloft.runtime.aws_lambda.idempotency import (
     IdempotencyStore,
     PayloadMismatch,
 )
+from lambdakit import Context
 
 
 def state_machine(store: IdempotencyStore) -> None:
