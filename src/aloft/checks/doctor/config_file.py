@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.config import ResolvedConfig
 
 Settings = TypeVar("Settings", bound=BaseModel)
@@ -64,9 +64,9 @@ class ConfigFile:
                 return lines[path[:end]]
         return 0
 
-    def hit(self, dotted: str, message: str) -> Hit:
+    def hit(self, dotted: str, message: str) -> SourceHit:
         line = self.line_of(dotted)
-        return Hit(line, 1 if line else 0, message, line)
+        return SourceHit(line, 1 if line else 0, message, line)
 
     def _table(self, dotted: str) -> tuple[str, ...]:
         """The TOML table that set `dotted` (the loader records '<file> [tool.aloft.x]')."""

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from aloft.checks.catalog import Catalog, load_catalog
 from aloft.checks.doctor.config_file import ConfigFile
 from aloft.checks.doctor.grammar import Broken, Interpreter, NewerGrammar, Parsed
-from aloft.checks.doctor.rules import Hit, rule_modules
+from aloft.checks.doctor.rules import SourceHit, rule_modules
 from aloft.checks.doctor.source import ProbePaths, PySource
 from aloft.checks.findings import Finding, Location, Note, Report
 from aloft.checks.suppress import Policy, Suppressions, parse_suppressions
@@ -369,7 +369,7 @@ class Doctor:
                     )
                 )
             elif isinstance(outcome, Broken):
-                hit = Hit(
+                hit = SourceHit(
                     outcome.line,
                     outcome.column,
                     f"does not parse with {outcome.by}: {outcome.message}",
@@ -409,7 +409,7 @@ class Doctor:
             )
             return None
 
-    def _finding(self, rule_id: str, rel: str, hit: Hit) -> Finding:
+    def _finding(self, rule_id: str, rel: str, hit: SourceHit) -> Finding:
         rule = self.catalog.rules[rule_id]
         location = Location(rel, hit.line, hit.column, hit.end_line, hit.end_column)
         return Finding(

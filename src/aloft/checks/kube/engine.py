@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aloft.checks.catalog import Catalog, load_catalog
 from aloft.checks.findings import Finding, Location, Note, Report
-from aloft.checks.kube.rules import Hit, KubeContext, rule_modules
+from aloft.checks.kube.rules import KubeContext, ManifestHit, rule_modules
 from aloft.checks.suppress import Policy, Suppression, Suppressions, parse_suppressions
 from aloft.exceptions import ConfigError
 from aloft.kube import schema
@@ -180,7 +180,7 @@ class KubeChecker:
                 f"{doc.obj.get('apiVersion')} {doc.obj.get('kind')} is not served by"
                 f" Kubernetes {self.options.version}"
             )
-            return [self._finding(SERVED_RULE, doc, Hit("apiVersion", message))]
+            return [self._finding(SERVED_RULE, doc, ManifestHit("apiVersion", message))]
         if not result.schema:
             api, kind = doc.obj.get("apiVersion"), doc.obj.get("kind")
             what = (
@@ -192,12 +192,14 @@ class KubeChecker:
             return []
         return [
             self._finding(
-                SCHEMA_RULE, doc, Hit(error.field, f"{error.message} ({result.schema} schema)")
+                SCHEMA_RULE,
+                doc,
+                ManifestHit(error.field, f"{error.message} ({result.schema} schema)"),
             )
             for error in result.errors
         ]
 
-    def _finding(self, rule_id: str, doc: Document, hit: Hit) -> Finding:
+    def _finding(self, rule_id: str, doc: Document, hit: ManifestHit) -> Finding:
         rule = self.catalog.rules[rule_id]
         line = _line_of(doc, hit.field)
         location = Location(

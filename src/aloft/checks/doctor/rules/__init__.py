@@ -1,12 +1,12 @@
 """Doctor's rules: one module per rule, found by walking this package.
 
 A rule module names its catalog entry with `ID` and defines one of:
-- `check(src: PySource) -> Iterable[Hit]` for Python files,
-- `FILES` (glob patterns) and `check_file(file: TextFile) -> Iterable[Hit]` for other files,
-- `check_project(index: ProjectIndex) -> Iterable[tuple[str, Hit]]` for facts across files,
-- `check_config(project: ConfigFile) -> Iterable[Hit]` for the project's aloft config (hits point
-  into its pyproject.toml); such a rule may define `Settings`, a pydantic model of its thresholds,
-  set in [tool.aloft.doctor.rules.ID].
+- `check(src: PySource) -> Iterable[SourceHit]` for Python files,
+- `FILES` (glob patterns) and `check_file(file: TextFile) -> Iterable[SourceHit]` for other files,
+- `check_project(index: ProjectIndex) -> Iterable[tuple[str, SourceHit]]` for facts across files,
+- `check_config(project: ConfigFile) -> Iterable[SourceHit]` for the project's aloft config (hits
+  point into its pyproject.toml); such a rule may define `Settings`, a pydantic model of its
+  thresholds, set in [tool.aloft.doctor.rules.ID].
 A rule that needs facts from other files defines `summarise(src: PySource) -> object` (small: it is
 kept for every module) and reads them back in `check_project` from `index.modules[m].summaries`.
 A fixable rule also defines `fix(src: PySource, lines: set[int]) -> str | None`.
@@ -24,7 +24,7 @@ from types import ModuleType
 
 
 @dataclasses.dataclass(frozen=True)
-class Hit:
+class SourceHit:
     """A rule's raw finding; the engine adds severity, principle and fix from the catalog."""
 
     line: int
@@ -34,7 +34,7 @@ class Hit:
     end_column: int = 0
 
     @classmethod
-    def at(cls, node: ast.AST, message: str) -> Hit:
+    def at(cls, node: ast.AST, message: str) -> SourceHit:
         line = getattr(node, "lineno", 1)
         return cls(
             line,

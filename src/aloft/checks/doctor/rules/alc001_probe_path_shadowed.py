@@ -5,14 +5,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import ROUTE_DECORATORS, ROUTE_TABLES, PySource, const_str
 
 ID = "ALC001"
 REGISTRARS = frozenset({"add_url_rule", "add_api_route", "add_route", "add_websocket_route"})
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     probes = {
         _normal(src.probes.health): "health_path",
         _normal(src.probes.ready): "ready_path",
@@ -27,7 +27,7 @@ def check(src: PySource) -> Iterator[Hit]:
             continue
         setting = probes.get(_normal(path))
         if setting:
-            yield Hit.at(
+            yield SourceHit.at(
                 node.args[0],
                 f"route {path!r} is aloft's {setting}; the runtime answers it before the app",
             )

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 
 from aloft.checks.consistency import shutdown_overrun
 from aloft.checks.doctor.config_file import ConfigFile
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 
 ID = "ALC002"
 
 
-def check_config(project: ConfigFile) -> Iterator[Hit]:
+def check_config(project: ConfigFile) -> Iterator[SourceHit]:
     config = project.resolved.config
     serve = config.serve
     settings = config.kubernetes

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from aloft.checks.doctor.config_file import ConfigFile
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.config.cost import TrafficSettings
 from aloft.cost.app_profile import AppProfile
 from aloft.cost.rightsizing import LambdaSizing, lambda_p99_ms
@@ -47,7 +47,7 @@ class Settings(BaseModel):
     )
 
 
-def check_config(project: ConfigFile) -> Iterator[Hit]:
+def check_config(project: ConfigFile) -> Iterator[SourceHit]:
     resolved = project.resolved
     functions = {
         name: fn for name, fn in resolved.config.lambda_.functions.items() if not fn.handler

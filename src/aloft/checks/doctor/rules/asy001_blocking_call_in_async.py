@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from aloft.checks.doctor.knowledge import BLOCKING_CALLS, BLOCKING_MODULES, HTTPX_SYNC, SYNC_CLIENTS
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import Function, PySource, argument, const_str
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ START_UP = frozenset({"lifespan", "startup", "on_startup", "shutdown", "on_shutd
 READ_METHODS = frozenset({"read", "readlines", "read_text", "read_bytes"})
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     if src.is_script:
         return  # a command-line program's event loop serves no one else while it waits
     if not any(f.is_async for f in src.functions):
@@ -44,7 +44,7 @@ def check(src: PySource) -> Iterator[Hit]:
             if reason is None and not _awaited(src, node):
                 reason = helpers.reason(node, function, local)
             if reason:
-                yield Hit.at(node, f"{reason} (in async def {function.name})")
+                yield SourceHit.at(node, f"{reason} (in async def {function.name})")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Summary:
     async functions make to functions of other modules (by qualified name)."""
 
     blocking: dict[str, str]
-    calls: list[tuple[Hit, str, str]]  # (where, qualified callee, async caller)
+    calls: list[tuple[SourceHit, str, str]]  # (where, qualified callee, async caller)
 
 
 def summarise(src: PySource) -> Summary:
@@ -64,7 +64,7 @@ def summarise(src: PySource) -> Summary:
             reason = helpers.blocks(function)
             if reason:
                 blocking[function.name] = reason
-    calls: list[tuple[Hit, str, str]] = []
+    calls: list[tuple[SourceHit, str, str]] = []
     if not src.is_script:
         for function in src.functions:
             if not function.is_async or function.name in START_UP:
@@ -79,11 +79,11 @@ def summarise(src: PySource) -> Summary:
                 ):
                     name = src.call_name(node)
                     if name and "." in name and name.split(".")[0] not in BLOCKING_MODULES:
-                        calls.append((Hit.at(node, ""), name, function.name))
+                        calls.append((SourceHit.at(node, ""), name, function.name))
     return Summary(blocking, calls)
 
 
-def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
+def check_project(index: ProjectIndex) -> Iterator[tuple[str, SourceHit]]:
     """Blocking helpers of one module called from async code in another."""
     for facts in index.modules.values():
         summary = facts.summaries.get(ID)

@@ -6,14 +6,14 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import CPU_HEAVY
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource
 
 ID = "ASY002"
 BIG_LOOP = 100_000
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for function in src.functions:
         if not function.is_async:
             continue
@@ -21,12 +21,12 @@ def check(src: PySource) -> Iterator[Hit]:
             if isinstance(node, ast.Call):
                 name = src.call_name(node) or ""
                 if name in CPU_HEAVY:
-                    yield Hit.at(
+                    yield SourceHit.at(
                         node,
                         f"{CPU_HEAVY[name]} runs on the event loop in async def {function.name}",
                     )
             elif isinstance(node, ast.For) and _big_range(node.iter) and not _awaits(node):
-                yield Hit.at(
+                yield SourceHit.at(
                     node,
                     f"{_big_range(node.iter):,}-step loop without an await in {function.name}()",
                 )
@@ -36,7 +36,7 @@ def check(src: PySource) -> Iterator[Hit]:
                 and not _awaits(node)
                 and not _exits(node)
             ):
-                yield Hit.at(
+                yield SourceHit.at(
                     node,
                     f"while True loop without an await never yields the loop in {function.name}()",
                 )

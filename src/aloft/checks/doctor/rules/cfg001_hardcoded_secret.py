@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import is_env_lookup, looks_random, secret_like
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, const_str, target_name
 from aloft.runtime.secretshape import secret_in_value
 
@@ -15,7 +15,7 @@ ID = "CFG001"
 ENUM_LIKE = re.compile(r"[A-Z]+[0-9]*(_[A-Z]+[0-9]*)+|[a-z]+([_.:-][a-z]+)+")
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     reported: set[int] = set()
     for node in src.of_type(ast.Constant):
         if (
@@ -28,7 +28,7 @@ def check(src: PySource) -> Iterator[Hit]:
             message = _known_format(node.value)
             if message:
                 reported.add(id(node))
-                yield Hit.at(node, message)
+                yield SourceHit.at(node, message)
     for binding in src.of_type(
         ast.Assign, ast.AnnAssign, ast.keyword, ast.Dict, ast.FunctionDef, ast.AsyncFunctionDef
     ):
@@ -38,7 +38,7 @@ def check(src: PySource) -> Iterator[Hit]:
                 continue
             if looks_random(text) and not _names_itself(name, text):
                 reported.add(id(value))
-                yield Hit.at(value, f"{name} is set to a literal secret in the code")
+                yield SourceHit.at(value, f"{name} is set to a literal secret in the code")
 
 
 def _names_itself(name: str | None, text: str) -> bool:

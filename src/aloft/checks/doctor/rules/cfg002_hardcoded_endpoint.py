@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import CLIENT_CONSTRUCTORS, is_default, is_env_lookup
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, const_str, target_name
 
 ID = "CFG002"
@@ -40,7 +40,7 @@ SERVER_CALLS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for node in src.of_type(ast.Constant, ast.Call):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             parent = src.parent(node)
@@ -55,9 +55,9 @@ def check(src: PySource) -> Iterator[Hit]:
             ):
                 continue
             if DSN.match(node.value):
-                yield Hit.at(node, f"hard-coded connection URL {_scheme(node.value)}://...")
+                yield SourceHit.at(node, f"hard-coded connection URL {_scheme(node.value)}://...")
             elif INTERNAL_URL.match(node.value) and _used_as_endpoint(src, node, parent):
-                yield Hit.at(node, f"hard-coded internal URL {node.value!r}")
+                yield SourceHit.at(node, f"hard-coded internal URL {node.value!r}")
         elif isinstance(node, ast.Call):
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -71,9 +71,9 @@ def check(src: PySource) -> Iterator[Hit]:
                     and host not in BIND_ADDRESSES
                     and _internal_host(host)
                 ):
-                    yield Hit.at(kw.value, f"hard-coded host {host!r} passed to {called}()")
+                    yield SourceHit.at(kw.value, f"hard-coded host {host!r} passed to {called}()")
                 elif kw.arg in ("host", "hostname") and host in ("localhost", "127.0.0.1", "::1"):
-                    yield Hit.at(
+                    yield SourceHit.at(
                         kw.value, f"client host {host!r} only exists on a developer's machine"
                     )
 

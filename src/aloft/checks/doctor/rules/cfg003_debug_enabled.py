@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, const_str, target_name
 
 ID = "CFG003"
@@ -30,7 +30,7 @@ WEB_FRAMEWORKS = frozenset(
 BASE_SETTINGS = frozenset({"base", "common", "defaults", "default", "shared", "base_settings"})
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     stem = PurePosixPath(src.filename).stem.lower()
     if any(word in stem for word in DEV_WORDS):
         return
@@ -41,11 +41,13 @@ def check(src: PySource) -> Iterator[Hit]:
         if isinstance(node, ast.Assign) and _is_true(node.value):
             for target in node.targets:
                 if _debug_target(src, node, target):
-                    yield Hit.at(node, "debug mode is switched on in code")
+                    yield SourceHit.at(node, "debug mode is switched on in code")
         elif isinstance(node, ast.Call) and _web_call(src, node):
             for kw in node.keywords:
                 if kw.arg in ("debug", "DEBUG") and _is_true(kw.value):
-                    yield Hit.at(kw, f"{_called(node)}(debug=True) switches debug mode on in code")
+                    yield SourceHit.at(
+                        kw, f"{_called(node)}(debug=True) switches debug mode on in code"
+                    )
 
 
 def _debug_target(src: PySource, stmt: ast.Assign, target: ast.expr) -> bool:

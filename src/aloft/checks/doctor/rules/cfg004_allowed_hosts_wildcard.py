@@ -6,13 +6,13 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import is_env_lookup
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, const_str, keyword
 
 ID = "CFG004"
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     yield from _env_default(src)
     if not src.is_settings:
         return
@@ -30,10 +30,10 @@ def check(src: PySource) -> Iterator[Hit]:
         if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and any(
             const_str(e) == "*" for e in value.elts
         ):
-            yield Hit.at(stmt, "ALLOWED_HOSTS accepts any Host header ('*')")
+            yield SourceHit.at(stmt, "ALLOWED_HOSTS accepts any Host header ('*')")
 
 
-def _env_default(src: PySource) -> Iterator[Hit]:
+def _env_default(src: PySource) -> Iterator[SourceHit]:
     """`getenv("ALLOWED_HOSTS", "*")`: every deployment that forgets the variable accepts any
     Host header."""
     for node in src.of_type(ast.Call):
@@ -44,4 +44,4 @@ def _env_default(src: PySource) -> Iterator[Hit]:
         default = node.args[1] if len(node.args) > 1 else keyword(node, "default")
         text = const_str(default)
         if text is not None and "*" in [h.strip() for h in text.split(",")]:
-            yield Hit.at(default or node, "ALLOWED_HOSTS falls back to '*' (any Host header)")
+            yield SourceHit.at(default or node, "ALLOWED_HOSTS falls back to '*' (any Host header)")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import is_env_lookup, secret_like
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, const_str, keyword
 
 ID = "CFG005"
@@ -15,7 +15,7 @@ ID = "CFG005"
 NOT_A_SECRET = re.compile(r"(?i)[0-9.,_ ]+[a-z]{0,2}|true|false|yes|no|on|off|none|null")
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     yield from _env_or_literal(src)
     yield from _settings_fields(src)
     for node in src.of_type(ast.Call):
@@ -25,10 +25,10 @@ def check(src: PySource) -> Iterator[Hit]:
         default = node.args[1] if len(node.args) > 1 else keyword(node, "default")
         value = const_str(default)
         if name and secret_like(name) and value and not NOT_A_SECRET.fullmatch(value):
-            yield Hit.at(default or node, f"secret {name} falls back to a literal default")
+            yield SourceHit.at(default or node, f"secret {name} falls back to a literal default")
 
 
-def _env_or_literal(src: PySource) -> Iterator[Hit]:
+def _env_or_literal(src: PySource) -> Iterator[SourceHit]:
     """`os.environ.get("SECRET_KEY") or "dev-secret"`: the same fallback, spelt with `or`."""
     for node in src.of_type(ast.BoolOp):
         if not isinstance(node.op, ast.Or) or len(node.values) < 2:
@@ -39,10 +39,10 @@ def _env_or_literal(src: PySource) -> Iterator[Hit]:
         name = const_str(lookup.args[0])
         value = const_str(fallback)
         if name and secret_like(name) and value and not NOT_A_SECRET.fullmatch(value):
-            yield Hit.at(fallback, f"secret {name} falls back to a literal default")
+            yield SourceHit.at(fallback, f"secret {name} falls back to a literal default")
 
 
-def _settings_fields(src: PySource) -> Iterator[Hit]:
+def _settings_fields(src: PySource) -> Iterator[SourceHit]:
     """`secret_key: str = "..."` in a settings class: the environment may set it, and when it
     does not, every deployment signs with the value in the code."""
     for node in src.of_type(ast.AnnAssign, ast.Assign):
@@ -62,4 +62,6 @@ def _settings_fields(src: PySource) -> Iterator[Hit]:
         for target in targets:
             name = target.id if isinstance(target, ast.Name) else None
             if name and secret_like(name) and text and not NOT_A_SECRET.fullmatch(text):
-                yield Hit.at(value or node, f"settings field {name} defaults to a literal secret")
+                yield SourceHit.at(
+                    value or node, f"settings field {name} defaults to a literal secret"
+                )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import secret_like
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, target_name
 
 ID = "CFG006"
@@ -34,7 +34,7 @@ RANDOM_CALLS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for node in src.of_type(ast.Assign, ast.AnnAssign):
         if not isinstance(node, (ast.Assign, ast.AnnAssign)):
             continue
@@ -51,7 +51,7 @@ def check(src: PySource) -> Iterator[Hit]:
         call = _random_call(src, value)
         if call is not None:
             name = next(n for n in names if secret_like(n))
-            yield Hit.at(
+            yield SourceHit.at(
                 call,
                 f"{name} comes from {src.call_name(call)}() at start-up: each process and "
                 "replica signs with a different key",

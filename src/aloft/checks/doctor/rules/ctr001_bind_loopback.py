@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, argument, const_str
 
 ID = "CTR001"
@@ -32,7 +32,7 @@ SOCKET_SERVERS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for node in src.of_type(ast.Call):
         if not isinstance(node, ast.Call):
             continue
@@ -60,7 +60,7 @@ def check(src: PySource) -> Iterator[Hit]:
             host = _host_keyword(node)
         value = const_str(host)
         if value in LOOPBACK and host is not None:
-            yield Hit.at(
+            yield SourceHit.at(
                 host, f"server binds to {value}, which nothing outside the container can reach"
             )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource
 
 ID = "CTR002"
@@ -31,7 +31,7 @@ LOG_CALLS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     defs = {f.name: f.node for f in src.functions}
     for node in src.of_type(ast.Call):
         if not isinstance(node, ast.Call) or len(node.args) < 2:
@@ -44,18 +44,18 @@ def check(src: PySource) -> Iterator[Hit]:
             continue
         handler = node.args[1]
         if src.qualname(handler) == "signal.SIG_IGN":
-            yield Hit.at(
+            yield SourceHit.at(
                 node,
                 "SIGTERM is ignored (SIG_IGN); the pod is killed at the end of its grace period",
             )
         elif isinstance(handler, ast.Lambda) and _swallows([ast.Expr(handler.body)]):
-            yield Hit.at(node, "SIGTERM handler does nothing that stops the process")
+            yield SourceHit.at(node, "SIGTERM handler does nothing that stops the process")
         elif (
             isinstance(handler, ast.Name)
             and handler.id in defs
             and _swallows(defs[handler.id].body)
         ):
-            yield Hit.at(
+            yield SourceHit.at(
                 node,
                 f"SIGTERM handler {handler.id}() only logs or passes; the process keeps running",
             )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from aloft.checks.doctor.paths import path_origin
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, argument, const_str
 
 ID = "CTR003"
@@ -18,7 +18,7 @@ CONFIG_FILE = re.compile(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for node in src.of_type(ast.Call):
         if not isinstance(node, ast.Call) or src.in_main_guard(node):
             continue
@@ -27,7 +27,7 @@ def check(src: PySource) -> Iterator[Hit]:
             continue
         origin, text = path_origin(src, target, src.enclosing_function(node))
         if origin == "literal" and CONFIG_FILE.match(PurePosixPath(text).name):
-            yield Hit.at(node, f"reads config from the local file {text!r}")
+            yield SourceHit.at(node, f"reads config from the local file {text!r}")
 
 
 def _read_path(src: PySource, call: ast.Call) -> ast.expr | None:

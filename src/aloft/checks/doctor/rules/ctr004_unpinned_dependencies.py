@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 
 if TYPE_CHECKING:
     from aloft.checks.doctor.engine import ProjectIndex
@@ -23,7 +23,7 @@ DECLARES = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", REQUIREMENTS)
 TOOLING_WORDS = ("doc", "dev", "test", "lint", "ci", "typing", "mypy", "tox", "bench")
 
 
-def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
+def check_project(index: ProjectIndex) -> Iterator[tuple[str, SourceHit]]:
     top = [f for f in index.files if "/" not in f]
     requirement_files = [f for f in index.files if _is_requirements(f)]
     locked = any(fnmatch.fnmatch(f, pattern) for f in top for pattern in LOCK_FILES)
@@ -40,14 +40,14 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
             more = f" and {len(loose) - 1} more" if len(loose) > 1 else ""
             yield (
                 rel,
-                Hit(line, 1, f"requirement {first!r}{more} not pinned with ==", line, 0),
+                SourceHit(line, 1, f"requirement {first!r}{more} not pinned with ==", line, 0),
             )
     if "pyproject.toml" in top and not locked and not pinned_requirements:
         line = _dependencies_line(index.read("pyproject.toml") or "")
         if line:
             yield (
                 "pyproject.toml",
-                Hit(line, 1, "dependencies are ranges and no lock file pins them", line, 0),
+                SourceHit(line, 1, "dependencies are ranges and no lock file pins them", line, 0),
             )
     declared_above = any(
         (folder / name).exists() for folder in index.root.resolve().parents for name in DECLARES[:4]
@@ -62,7 +62,7 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
             rel, line, names = third_party
             yield (
                 rel,
-                Hit(
+                SourceHit(
                     line,
                     1,
                     f"imports {', '.join(names)} but the project declares no dependencies",

@@ -18,7 +18,7 @@ from aloft.checks.doctor.dockerfile import (
     is_dev_container,
     parse,
 )
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 
 if TYPE_CHECKING:
     from aloft.checks.doctor.engine import TextFile
@@ -29,7 +29,7 @@ ROOT = frozenset({"root", "0", "root:root", "0:0"})
 PRODUCTION_STAGE = re.compile(r"(?i)^(prod|production|runtime|release|final|app|server|web|api)$")
 
 
-def check_file(file: TextFile) -> Iterator[Hit]:
+def check_file(file: TextFile) -> Iterator[SourceHit]:
     if is_dev_container(file.rel):
         return
     instructions = parse(file.text)
@@ -48,11 +48,11 @@ def check_file(file: TextFile) -> Iterator[Hit]:
         user = _user_of(number, stages, froms, names)
         which = "the final stage" if number == last else f"stage {_stage_name(start)!r}"
         if user is None:
-            yield Hit(
+            yield SourceHit(
                 start.line, 1, f"{which} has no USER, so the container runs as root", start.line, 0
             )
         elif user.args.split()[0] in ROOT and user in body:
-            yield Hit(user.line, 1, "the image switches back to USER root", user.line, 0)
+            yield SourceHit(user.line, 1, "the image switches back to USER root", user.line, 0)
 
 
 def _stage_name(instruction: Instruction) -> str:

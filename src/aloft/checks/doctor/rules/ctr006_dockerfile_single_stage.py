@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from aloft.checks.doctor.dockerfile import DOCKERFILES, is_dev_container, parse
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 
 if TYPE_CHECKING:
     from aloft.checks.doctor.engine import TextFile
@@ -23,7 +23,7 @@ INSTALLS = (
 )
 
 
-def check_file(file: TextFile) -> Iterator[Hit]:
+def check_file(file: TextFile) -> Iterator[SourceHit]:
     if is_dev_container(file.rel):
         return
     instructions = parse(file.text)
@@ -32,7 +32,7 @@ def check_file(file: TextFile) -> Iterator[Hit]:
         i.keyword == "RUN" and any(cmd in i.args for cmd in INSTALLS) for i in instructions
     )
     if len(froms) == 1 and installs:
-        yield Hit(
+        yield SourceHit(
             froms[0].line,
             1,
             "single-stage build: build tools and caches ship in the runtime image",

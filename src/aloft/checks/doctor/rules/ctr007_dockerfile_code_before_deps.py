@@ -12,7 +12,7 @@ from aloft.checks.doctor.dockerfile import (
     is_dev_container,
     parse,
 )
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 
 if TYPE_CHECKING:
     from aloft.checks.doctor.engine import TextFile
@@ -30,7 +30,7 @@ INSTALLS = (
 WHOLE_TREE = (".", "./", "*", "./*")
 
 
-def check_file(file: TextFile) -> Iterator[Hit]:
+def check_file(file: TextFile) -> Iterator[SourceHit]:
     if is_dev_container(file.rel):
         return
     copied_tree = None
@@ -46,7 +46,7 @@ def check_file(file: TextFile) -> Iterator[Hit]:
                 f"the whole source is copied (line {copied_tree.line}) before dependencies are "
                 f"installed (line {instruction.line}), so every code change reinstalls them"
             )
-            yield Hit(copied_tree.line, 1, message, copied_tree.line, 0)
+            yield SourceHit(copied_tree.line, 1, message, copied_tree.line, 0)
             copied_tree = None
 
 

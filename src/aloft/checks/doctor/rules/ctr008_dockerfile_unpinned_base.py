@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from aloft.checks.doctor.dockerfile import DOCKERFILES, flags_removed, is_dev_container, parse
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 
 if TYPE_CHECKING:
     from aloft.checks.doctor.engine import TextFile
@@ -15,7 +15,7 @@ ID = "CTR008"
 FILES = DOCKERFILES
 
 
-def check_file(file: TextFile) -> Iterator[Hit]:
+def check_file(file: TextFile) -> Iterator[SourceHit]:
     if is_dev_container(file.rel):
         return
     stages: set[str] = set()
@@ -33,7 +33,7 @@ def check_file(file: TextFile) -> Iterator[Hit]:
         name = image.rsplit("/", 1)[-1]
         tag = name.split(":", 1)[1] if ":" in name else ""
         if not tag or tag == "latest":
-            yield Hit(
+            yield SourceHit(
                 instruction.line,
                 1,
                 f"base image {image} is not pinned to a version",

@@ -5,16 +5,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import Function, PySource
 
 ID = "LOG001"
 CLI_DECORATORS = ("command", "group", "callback")
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for call in _prints(src):
-        yield Hit.at(call, "print() used for logging")
+        yield SourceHit.at(call, "print() used for logging")
 
 
 def _prints(src: PySource) -> Iterator[ast.Call]:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.paths import on_local_disk, path_origin
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, argument, keyword
 
 ID = "LOG002"
@@ -21,20 +21,20 @@ FILE_HANDLERS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     if src.is_script:
         return  # a command-line tool's log file is on its user's machine
     for node in src.of_type(ast.Call, ast.Constant):
         if isinstance(node, ast.Call):
             name = src.call_name(node)
             if name in FILE_HANDLERS and not _opted_in(src, node, argument(node, 0, "filename")):
-                yield Hit.at(
+                yield SourceHit.at(
                     node, f"{name.rsplit('.', 1)[-1]} writes logs to a file in the container"
                 )
             elif name == "logging.basicConfig" and not _opted_in(
                 src, node, keyword(node, "filename")
             ):
-                yield Hit.at(
+                yield SourceHit.at(
                     node, "logging.basicConfig(filename=...) writes logs to a file in the container"
                 )
         elif (
@@ -43,7 +43,7 @@ def check(src: PySource) -> Iterator[Hit]:
             and src.dict_key_of(node) in ("class", "()")
         ):
             # dictConfig / Django LOGGING: {"class": "logging.handlers.RotatingFileHandler", ...}
-            yield Hit.at(
+            yield SourceHit.at(
                 node, f"logging config uses {node.value}, writing logs to a file in the container"
             )
 

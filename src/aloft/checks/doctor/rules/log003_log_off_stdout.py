@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource
 
 ID = "LOG003"
@@ -22,11 +22,11 @@ NETWORK_HANDLERS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for node in src.of_type(ast.Call, ast.Constant):
         name = src.call_name(node) if isinstance(node, ast.Call) else None
         if name in NETWORK_HANDLERS:
-            yield Hit.at(
+            yield SourceHit.at(
                 node, f"{name.rsplit('.', 1)[-1]} sends logs around the platform's log stream"
             )
         elif (
@@ -34,4 +34,4 @@ def check(src: PySource) -> Iterator[Hit]:
             and node.value in NETWORK_HANDLERS
             and src.dict_key_of(node) in ("class", "()")
         ):
-            yield Hit.at(node, f"logging config uses {node.value}, bypassing stdout")
+            yield SourceHit.at(node, f"logging config uses {node.value}, bypassing stdout")

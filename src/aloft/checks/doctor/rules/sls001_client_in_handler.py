@@ -6,14 +6,14 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import CLIENT_CONSTRUCTORS, POOL_CONSTRUCTORS
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import Function, PySource
 
 ID = "SLS001"
 CACHES = frozenset({"functools.lru_cache", "functools.cache", "functools.cached_property"})
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     lambdas = src.handlers("lambda")
     web = src.handlers("route", "view")
     seen: set[int] = set()
@@ -38,7 +38,7 @@ def check(src: PySource) -> Iterator[Hit]:
                     and src.call_name(node) in constructors
                 ):
                     seen.add(id(node))
-                    yield Hit.at(
+                    yield SourceHit.at(
                         node, f"{src.call_name(node)}() in {function.name}() runs on {where}"
                     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource
 
 ID = "SLS002"
@@ -34,7 +34,7 @@ POOLS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     started: dict[str, str] = {}  # module-level name -> what it holds
     pools_at_import: set[str] = set()
     for stmt in _import_time_statements(src):
@@ -47,7 +47,7 @@ def check(src: PySource) -> Iterator[Hit]:
                 continue
             name = src.call_name(node) or ""
             if name in SPAWNING:
-                yield Hit.at(node, f"{name}() starts work at import time")
+                yield SourceHit.at(node, f"{name}() starts work at import time")
                 continue
             if name in POOLS:
                 # A pool starts no thread until work is submitted: flag it when that happens here.
@@ -60,7 +60,7 @@ def check(src: PySource) -> Iterator[Hit]:
                 and isinstance(func.value, ast.Name)
                 and func.value.id in pools_at_import
             ):
-                yield Hit.at(node, f"work submitted to pool {func.value.id} at import time")
+                yield SourceHit.at(node, f"work submitted to pool {func.value.id} at import time")
                 continue
             if isinstance(func, ast.Attribute) and func.attr == "start":
                 receiver = func.value
@@ -68,7 +68,7 @@ def check(src: PySource) -> Iterator[Hit]:
                 if kind is None and isinstance(receiver, ast.Name):
                     kind = started.get(receiver.id)
                 if kind:
-                    yield Hit.at(node, f"{kind} started at import time")
+                    yield SourceHit.at(node, f"{kind} started at import time")
 
 
 def _bound_names(src: PySource, call: ast.Call) -> set[str]:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import CLIENT_CONSTRUCTORS
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import Function, PySource
 
 ID = "SLS003"
@@ -14,7 +14,7 @@ NETWORK_MODULES = ("requests.", "httpx.", "urllib.request.", "urllib3.")
 DEADLINE = "get_remaining_time_in_millis"
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     functions = src.reachable(src.handlers("lambda"))
     if any(_mentions_deadline(f) for f in functions):
         return
@@ -27,7 +27,7 @@ def check(src: PySource) -> Iterator[Hit]:
                 and not _bounded(node.test)
                 and _calls_out(src, node, clients)
             ):
-                yield Hit.at(
+                yield SourceHit.at(
                     node,
                     f"loop over external calls in {function.name}() has no bound or deadline check",
                 )

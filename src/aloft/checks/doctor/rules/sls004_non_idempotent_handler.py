@@ -7,7 +7,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import Function, PySource, const_str
 
 ID = "SLS004"
@@ -40,7 +40,7 @@ SIDE_EFFECTS = frozenset(
 IDEMPOTENCY = re.compile(r"(?i)(idempot|dedup|ConditionExpression|attribute_not_exists)")
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for handler in src.handlers("lambda"):
         functions = src.reachable([handler])
         keys = {k for f in functions for k in _event_keys(f)}
@@ -49,7 +49,7 @@ def check(src: PySource) -> Iterator[Hit]:
             continue
         effect = next((e for f in functions for e in _side_effects(f)), None)
         if effect is not None:
-            yield Hit.at(
+            yield SourceHit.at(
                 handler.node,
                 f"{handler.name}() handles {source} events (delivered at least once) "
                 f"and calls {effect}() "

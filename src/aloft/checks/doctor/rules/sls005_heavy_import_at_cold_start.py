@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 
 if TYPE_CHECKING:
     from aloft.checks.doctor.engine import ModuleFacts, ProjectIndex
@@ -31,7 +31,7 @@ def heavy_packages() -> dict[str, dict[str, Any]]:
     return packages
 
 
-def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
+def check_project(index: ProjectIndex) -> Iterator[tuple[str, SourceHit]]:
     heavy = heavy_packages()
     for facts in index.modules.values():
         if not facts.has_lambda_handler:
@@ -54,7 +54,7 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
                 )
                 yield (
                     facts.rel,
-                    Hit(line, column, f"cold start imports {package}{how}{via}", line, 0),
+                    SourceHit(line, column, f"cold start imports {package}{how}{via}", line, 0),
                 )
 
 

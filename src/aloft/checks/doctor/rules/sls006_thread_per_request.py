@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import Function, PySource
 
 ID = "SLS006"
@@ -22,7 +22,7 @@ SPAWNERS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     seen: set[int] = set()
     for function in src.reachable(src.handlers()):
         singletons = _lazy_globals(src, function)
@@ -37,7 +37,7 @@ def check(src: PySource) -> Iterator[Hit]:
             if name in SPAWNERS:
                 seen.add(id(node))
                 what = name.rsplit(".", 1)[-1]
-                yield Hit.at(
+                yield SourceHit.at(
                     node,
                     f"{what}() in {function.name}() starts a new one on every request: "
                     "unbounded under load, and its work is lost when the replica stops",

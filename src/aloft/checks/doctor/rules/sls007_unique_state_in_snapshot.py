@@ -15,7 +15,7 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ RESTORE_HOOKS = frozenset(
 )
 
 
-def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
+def check_project(index: ProjectIndex) -> Iterator[tuple[str, SourceHit]]:
     roots = _snap_start_modules(index)
     for name in sorted(_imported_closure(index, roots)):
         facts = index.modules[name]
@@ -90,15 +90,15 @@ def check_project(index: ProjectIndex) -> Iterator[tuple[str, Hit]]:
                 yield facts.rel, hit
 
 
-def _hit(src: PySource, call: ast.Call) -> Hit | None:
+def _hit(src: PySource, call: ast.Call) -> SourceHit | None:
     name = src.call_name(call) or ""
     if name in SEEDED:
-        return Hit.at(
+        return SourceHit.at(
             call,
             f"{name}() at import {SEEDED[name]} that every SnapStart copy shares",
         )
     if name in CONNECTING:
-        return Hit.at(
+        return SourceHit.at(
             call,
             f"{name}() at import opens a connection that a SnapStart snapshot freezes",
         )

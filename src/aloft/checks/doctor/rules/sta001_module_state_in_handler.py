@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import Function, PySource
 
 ID = "STA001"
@@ -57,7 +57,7 @@ CONTAINER_NAME = re.compile(r"(?i)(cache|registry|store|memo|counter|seen|pendin
 KINDS = re.compile(r"(?i)(session|cache|rate|limit|count|visit|hit|user|token|cart)")
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     containers = {name for name, value in src.constants.items() if _mutable(src, value)}
     imported = _project_imports(src)
     frameworks = {
@@ -77,7 +77,7 @@ def check(src: PySource) -> Iterator[Hit]:
             name = _written(node, local)
             if name in containers and name not in memos and (node.lineno, name) not in seen:  # type: ignore[attr-defined]
                 seen.add((node.lineno, name))  # type: ignore[attr-defined]
-                yield Hit.at(node, _message(name, function))
+                yield SourceHit.at(node, _message(name, function))
 
 
 def _project_imports(src: PySource) -> set[str]:
@@ -99,7 +99,7 @@ def _project_imports(src: PySource) -> set[str]:
     return names
 
 
-def _framework_writes(src: PySource, frameworks: set[str]) -> Iterator[Hit]:
+def _framework_writes(src: PySource, frameworks: set[str]) -> Iterator[SourceHit]:
     """`app.state.visits += 1`, `app.config["LAST"] = ...` in a handler: per-process state on a
     module-level framework object."""
     if not frameworks:
@@ -120,7 +120,7 @@ def _framework_writes(src: PySource, frameworks: set[str]) -> Iterator[Hit]:
                     and root.id in frameworks
                     and root.id not in local
                 ):
-                    yield Hit.at(
+                    yield SourceHit.at(
                         node,
                         f"{root.id} (a module-level {_kind(src, root.id)}) is written by request "
                         f"handler {function.name}(); each replica and worker keeps its own",

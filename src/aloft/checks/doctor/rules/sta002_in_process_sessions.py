@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, const_str, keyword, target_name
 
 ID = "STA002"
@@ -18,7 +18,7 @@ LOCAL_BACKENDS = {
 LIMITERS = frozenset({"flask_limiter.Limiter", "slowapi.Limiter", "slowapi.extension.Limiter"})
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     if src.is_dev_settings:
         return  # a test or developer setup runs one process
     for node in src.of_type(ast.Constant, ast.Assign, ast.keyword, ast.Call):
@@ -28,7 +28,7 @@ def check(src: PySource) -> Iterator[Hit]:
             and node.value in LOCAL_BACKENDS
             and _configures_backend(src, node)
         ):
-            yield Hit.at(node, f"{LOCAL_BACKENDS[node.value]} keeps state on one replica")
+            yield SourceHit.at(node, f"{LOCAL_BACKENDS[node.value]} keeps state on one replica")
         elif isinstance(node, (ast.Assign, ast.keyword)):
             names = (
                 [target_name(t) for t in node.targets]
@@ -36,14 +36,14 @@ def check(src: PySource) -> Iterator[Hit]:
                 else [node.arg]
             )
             if "SESSION_TYPE" in names and const_str(node.value) in ("filesystem", "null"):
-                yield Hit.at(
+                yield SourceHit.at(
                     node,
                     f"Flask-Session type {const_str(node.value)!r} keeps sessions on one replica",
                 )
         elif isinstance(node, ast.Call) and src.call_name(node) in LIMITERS:
             storage = const_str(keyword(node, "storage_uri"))
             if keyword(node, "storage_uri") is None or (storage or "").startswith("memory://"):
-                yield Hit.at(
+                yield SourceHit.at(
                     node, "rate limiter counts in process memory; each replica allows the full rate"
                 )
 

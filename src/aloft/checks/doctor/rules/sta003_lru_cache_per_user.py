@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource
 
 ID = "STA003"
@@ -19,14 +19,14 @@ PER_USER = re.compile(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     for function in src.functions:
         decorator = next((d for d in function.node.decorator_list if _is_cache(src, d)), None)
         if decorator is None:
             continue
         keyed = [p for p in function.params if PER_USER.match(p)]
         if keyed:
-            yield Hit.at(
+            yield SourceHit.at(
                 decorator,
                 f"{function.name}() caches per-{keyed[0]} data in memory, apart on each replica",
             )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from aloft.checks.doctor.knowledge import is_env_lookup
 from aloft.checks.doctor.paths import on_local_disk, path_origin
-from aloft.checks.doctor.rules import Hit
+from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, argument, const_str, target_name
 
 ID = "STA004"
@@ -23,7 +23,7 @@ SAVE_METHODS = frozenset(
 )
 
 
-def check(src: PySource) -> Iterator[Hit]:
+def check(src: PySource) -> Iterator[SourceHit]:
     if src.is_script:
         return
     for node in src.of_type(ast.Constant, ast.Call):
@@ -33,16 +33,16 @@ def check(src: PySource) -> Iterator[Hit]:
                 and not is_env_lookup(src, src.parent(node))
                 and not _compared(src, node)
             ):
-                yield Hit.at(node, "SQLite database file on the container's disk")
+                yield SourceHit.at(node, "SQLite database file on the container's disk")
             elif node.value == "django.db.backends.sqlite3" and src.is_settings:
-                yield Hit.at(node, "Django SQLite database on the container's disk")
+                yield SourceHit.at(node, "Django SQLite database on the container's disk")
             elif (
                 node.value == FILE_STORAGE
                 and src.is_settings
                 and src.dict_key_of(node) in ("BACKEND", None)
                 and _configures_storage(src, node)
             ):
-                yield Hit.at(
+                yield SourceHit.at(
                     node, "uploads are stored by FileSystemStorage on the container's disk"
                 )
             continue
@@ -51,7 +51,7 @@ def check(src: PySource) -> Iterator[Hit]:
         if src.call_name(node) in (FILE_STORAGE, "FileSystemStorage") and not _env_location(
             src, node
         ):
-            yield Hit.at(node, "FileSystemStorage() keeps uploads on the container's disk")
+            yield SourceHit.at(node, "FileSystemStorage() keeps uploads on the container's disk")
             continue
         target, what = _written_path(src, node)
         if target is None:
@@ -59,7 +59,7 @@ def check(src: PySource) -> Iterator[Hit]:
         function = src.enclosing_function(node)
         origin, text = path_origin(src, target, function)
         if origin == "temp" and _shared_temp(src, text):
-            yield Hit.at(
+            yield SourceHit.at(
                 node,
                 f"{what} writes the fixed path {text!r}: shared by this pod's workers only, "
                 "while every other replica has its own",
@@ -72,7 +72,7 @@ def check(src: PySource) -> Iterator[Hit]:
                 if origin == "source"
                 else ""
             )
-            yield Hit.at(node, f"{what} writes to the local disk{where}, outside a temp dir")
+            yield SourceHit.at(node, f"{what} writes to the local disk{where}, outside a temp dir")
 
 
 def _written_path(src: PySource, call: ast.Call) -> tuple[ast.expr | None, str]:

@@ -1,9 +1,9 @@
 """Manifest rules: one module per rule, found by walking this package.
 
-A rule module names its catalog entry with `ID` and defines `check(obj, ctx) -> Iterable[Hit]`,
-called once per object; `ctx` holds every object checked together (for rules that pair objects,
-such as a Deployment and its PodDisruptionBudget). Adding a rule is adding a module here and its
-entry in ../catalog.toml.
+A rule module names its catalog entry with `ID` and defines
+`check(obj, ctx) -> Iterable[ManifestHit]`, called once per object; `ctx` holds every object
+checked together (for rules that pair objects, such as a Deployment and its PodDisruptionBudget).
+Adding a rule is adding a module here and its entry in ../catalog.toml.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet
 
 
 @dataclasses.dataclass(frozen=True)
-class Hit:
+class ManifestHit:
     field: str  # dotted path in the object; the engine turns it into a line
     message: str
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import Hit, KubeContext, containers, security
+from aloft.checks.kube.rules import KubeContext, ManifestHit, containers, security
 from aloft.kube.manifest import Manifest
 
 ID = "PSS005"
 ALLOWED_ADD = frozenset({"NET_BIND_SERVICE"})
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     for path, item in containers(obj):
         caps = security(item).get("capabilities") or {}
         drop = {str(c) for c in caps.get("drop") or []}
@@ -23,10 +23,10 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
                 if spelt
                 else f"container {item.get('name')} does not drop ALL capabilities"
             )
-            yield Hit(f"{path}.securityContext.capabilities", message)
+            yield ManifestHit(f"{path}.securityContext.capabilities", message)
         added = {str(c).upper() for c in caps.get("add") or []} - ALLOWED_ADD
         if added:
-            yield Hit(
+            yield ManifestHit(
                 f"{path}.securityContext.capabilities.add",
                 f"container {item.get('name')} adds {', '.join(sorted(added))}",
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aloft.checks.kube.rules import Hit, KubeContext, containers, security, template_path
+from aloft.checks.kube.rules import KubeContext, ManifestHit, containers, security, template_path
 from aloft.kube.manifest import Manifest, pod_spec
 
 ID = "PSS006"
@@ -19,7 +19,7 @@ def _profile(context: dict[str, Any]) -> str | None:
     return profile.get("type") if isinstance(profile, dict) else None
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     spec = pod_spec(obj)
     if spec is None:
         return
@@ -27,7 +27,9 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
     pod: dict[str, Any] = raw if isinstance(raw, dict) else {}
     pod_type = _profile(pod)
     if pod_type is not None and pod_type not in GOOD:
-        yield Hit(f"{template_path(obj)}.securityContext.seccompProfile", f"seccomp is {pod_type}")
+        yield ManifestHit(
+            f"{template_path(obj)}.securityContext.seccompProfile", f"seccomp is {pod_type}"
+        )
         return
     annotations = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
     annotation = (annotations.get("annotations") or {}).get(
@@ -37,9 +39,11 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
     for path, item in containers(obj):
         own = _profile(security(item))
         if own is not None and own not in GOOD:
-            yield Hit(f"{path}.securityContext.seccompProfile", f"container seccomp is {own}")
+            yield ManifestHit(
+                f"{path}.securityContext.seccompProfile", f"container seccomp is {own}"
+            )
         elif own is None and not pod_ok:
-            yield Hit(
+            yield ManifestHit(
                 f"{path}.securityContext",
                 f"container {item.get('name')} has no seccomp profile (pod sets none either)",
             )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import SERVING_KINDS, Hit, KubeContext, template_path
+from aloft.checks.kube.rules import SERVING_KINDS, KubeContext, ManifestHit, template_path
 from aloft.kube.manifest import Manifest, pod_spec
 
 ID = "REL001"
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     if obj.get("kind") not in SERVING_KINDS:
         return
     spec = pod_spec(obj) or {}
@@ -25,7 +25,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
                 isinstance(e, dict) and str(e.get("name", "")).startswith("ALOFT_") for e in env
             )
             hint = "; aloft serves /readyz and /healthz" if aloft else ""
-            yield Hit(
+            yield ManifestHit(
                 f"{template_path(obj)}.containers.{index}",
                 f"container {item.get('name')} has no {' or '.join(missing)}{hint}",
             )

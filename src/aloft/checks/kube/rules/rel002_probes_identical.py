@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import Hit, KubeContext, containers
+from aloft.checks.kube.rules import KubeContext, ManifestHit, containers
 from aloft.kube.manifest import Manifest
 
 ID = "REL002"
@@ -12,13 +12,13 @@ ID = "REL002"
 _HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     for path, item in containers(obj):
         live, ready = item.get("livenessProbe"), item.get("readinessProbe")
         if not isinstance(live, dict) or not isinstance(ready, dict):
             continue
         if all(live.get(h) == ready.get(h) for h in _HANDLERS):
-            yield Hit(
+            yield ManifestHit(
                 f"{path}.livenessProbe",
                 f"container {item.get('name')}'s liveness and readiness probes ask the same thing",
             )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import Hit, KubeContext, containers
+from aloft.checks.kube.rules import KubeContext, ManifestHit, containers
 from aloft.kube.manifest import Manifest
 
 ID = "REL003"
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     for path, item in containers(obj):
         res = item.get("resources") or {}
         requests, limits = res.get("requests") or {}, res.get("limits") or {}
@@ -18,7 +18,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
         if "memory" not in limits:
             missing.append("limits.memory")
         if missing:
-            yield Hit(
+            yield ManifestHit(
                 f"{path}.resources",
                 f"container {item.get('name')} sets no {', '.join(missing)}",
             )

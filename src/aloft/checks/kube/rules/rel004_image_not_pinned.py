@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import Hit, KubeContext, containers
+from aloft.checks.kube.rules import KubeContext, ManifestHit, containers
 from aloft.kube.manifest import Manifest
 
 ID = "REL004"
@@ -19,12 +19,12 @@ def tag_of(image: str) -> str | None:
     return last.split(":", 1)[1] if ":" in last else ""
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     for path, item in containers(obj):
         image = str(item.get("image") or "")
         tag = tag_of(image)
         if tag is not None and moving(tag):
-            yield Hit(f"{path}.image", f"image {image} is not pinned (tag {tag or 'none'})")
+            yield ManifestHit(f"{path}.image", f"image {image} is not pinned (tag {tag or 'none'})")
 
 
 def moving(tag: str) -> bool:

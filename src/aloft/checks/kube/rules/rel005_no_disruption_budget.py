@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from aloft.checks.kube.rules import (
-    Hit,
     KubeContext,
+    ManifestHit,
     hpa_for,
     matches,
     replicas,
@@ -17,7 +17,7 @@ from aloft.kube.manifest import Manifest
 ID = "REL005"
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     if obj.get("kind") not in ("Deployment", "StatefulSet"):
         return
     if replicas(obj) < 2 and hpa_for(obj, ctx) is None:
@@ -29,4 +29,4 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
             continue
         if matches((pdb.get("spec") or {}).get("selector"), labels):
             return
-    yield Hit("spec", "no PodDisruptionBudget selects these replicated pods")
+    yield ManifestHit("spec", "no PodDisruptionBudget selects these replicated pods")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import Hit, KubeContext, hpa_for, replicas, template_path
+from aloft.checks.kube.rules import KubeContext, ManifestHit, hpa_for, replicas, template_path
 from aloft.kube.manifest import Manifest, pod_spec
 
 ID = "REL007"
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     if obj.get("kind") not in ("Deployment", "StatefulSet"):
         return
     if replicas(obj) < 2 and hpa_for(obj, ctx) is None:
@@ -19,4 +19,4 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
     anti = (spec.get("affinity") or {}).get("podAntiAffinity")
     if spec.get("topologySpreadConstraints") or anti:
         return
-    yield Hit(template_path(obj), "replicas may all land on one node or zone")
+    yield ManifestHit(template_path(obj), "replicas may all land on one node or zone")

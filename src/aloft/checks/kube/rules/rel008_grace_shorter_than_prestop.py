@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aloft.checks.consistency import shutdown_overrun
-from aloft.checks.kube.rules import Hit, KubeContext, containers
+from aloft.checks.kube.rules import KubeContext, ManifestHit, containers
 from aloft.kube.manifest import Manifest, pod_spec
 
 ID = "REL008"
@@ -30,7 +30,7 @@ def prestop_seconds(hook: Any) -> float | None:
     return None
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     spec = pod_spec(obj)
     if spec is None:
         return
@@ -40,7 +40,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
     for path, item in containers(obj):
         sleep = prestop_seconds((item.get("lifecycle") or {}).get("preStop"))
         if sleep is not None and shutdown_overrun(grace, prestop=sleep) is not None:
-            yield Hit(
+            yield ManifestHit(
                 f"{path}.lifecycle.preStop",
                 f"preStop sleeps {sleep:g}s but the grace period is {grace}s",
             )

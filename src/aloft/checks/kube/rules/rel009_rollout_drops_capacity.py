@@ -9,19 +9,19 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from aloft.checks.kube.rules import Hit, KubeContext, hpa_for, replicas
+from aloft.checks.kube.rules import KubeContext, ManifestHit, hpa_for, replicas
 from aloft.kube.manifest import Manifest
 
 ID = "REL009"
 FIELD = "spec.strategy.rollingUpdate.maxUnavailable"
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     if obj.get("kind") != "Deployment":
         return
     strategy = (obj.get("spec") or {}).get("strategy") or {}
     if strategy.get("type") == "Recreate":
-        yield Hit("spec.strategy.type", "Recreate stops every pod before starting new ones")
+        yield ManifestHit("spec.strategy.type", "Recreate stops every pod before starting new ones")
         return
     rolling = strategy.get("rollingUpdate") or {}
     hpa = hpa_for(obj, ctx)
@@ -37,7 +37,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
         unavailable = 1
     if unavailable >= 1:
         given = rolling.get("maxUnavailable", "25%")
-        yield Hit(
+        yield ManifestHit(
             FIELD,
             f"maxUnavailable {given} of {count} replica(s) is {unavailable} pod(s) taken out of"
             " service during a rollout",

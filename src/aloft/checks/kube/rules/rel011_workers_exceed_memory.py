@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aloft.checks.kube.rules import SERVING_KINDS, Hit, KubeContext, containers
+from aloft.checks.kube.rules import SERVING_KINDS, KubeContext, ManifestHit, containers
 from aloft.kube import quantity
 from aloft.kube.manifest import WORKER_MEMORY_ANNOTATION, Manifest
 from aloft.runtime.sizing import WorkerMemory, workers_for_cpus
@@ -19,7 +19,7 @@ ID = "REL011"
 WORKER_VARIABLES = ("ALOFT_WORKERS", "WEB_CONCURRENCY")
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     if obj.get("kind") not in SERVING_KINDS:
         return
     metadata = obj.get("metadata") or {}
@@ -42,7 +42,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
                 continue  # a count this rule cannot know
             if cpu_limit is None:
                 fits = "" if memory is None else f"; {_fit(budget, memory)} fit in its memory limit"
-                yield Hit(
+                yield ManifestHit(
                     f"{path}.resources",
                     f"container {item.get('name')}: ALOFT_WORKERS is 0 or unset and there is no"
                     " CPU limit, so the worker count follows the CPU count of whatever node the"
@@ -57,7 +57,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
             continue  # REL003 reports the missing limit
         needed = budget.needed(count)
         if needed > memory:
-            yield Hit(
+            yield ManifestHit(
                 f"{path}.resources.limits.memory",
                 f"container {item.get('name')}: {count} workers ({source}) need about"
                 f" {quantity.mebibytes(needed)} but the memory limit is {limits['memory']};"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import Hit, KubeContext, template_path
+from aloft.checks.kube.rules import KubeContext, ManifestHit, template_path
 from aloft.kube.manifest import Manifest, pod_spec
 
 ID = "SEC002"
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     spec = pod_spec(obj)
     if spec is None:
         return
@@ -33,7 +33,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
         if setting is True
         else "the pod mounts a Kubernetes API token"
     )
-    yield Hit(f"{template_path(obj)}.automountServiceAccountToken", message)
+    yield ManifestHit(f"{template_path(obj)}.automountServiceAccountToken", message)
 
 
 def _bound(account: str, namespace: str | None, ctx: KubeContext) -> bool:
