@@ -9,10 +9,11 @@ from pathlib import Path
 import click
 
 from aloft.cli._common import echo_json, image_outputs, output_option, project_options, resolve
+from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError
 from aloft.image.build import BuildOptions, build, default_platforms
 from aloft.image.cache import Cache
-from aloft.image.lambda_target import TARGETS, Target
+from aloft.image.lambda_target import TARGETS, FunctionCommand, Target
 from aloft.image.oci import Platform
 from aloft.image.outputs import Outputs, deliver
 
@@ -25,6 +26,16 @@ def progress_printer(output: str) -> Callable[[str], None]:
             click.echo(f"  {message}", err=True)
 
     return show
+
+
+def lambda_commands(resolved: ResolvedConfig) -> tuple[FunctionCommand, ...]:
+    """Each function's handler as a CMD, read from the resource model deploys use (so the image
+    build and the deploy agree on names and handlers)."""
+    from aloft.serverless.model import build_stack
+
+    return tuple(
+        FunctionCommand(f.name, f.key, (f.handler,)) for f in build_stack(resolved).functions
+    )
 
 
 def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...]:
@@ -91,6 +102,7 @@ def build_command(
         base=base or settings.base,
         progress=show,
         insecure_registries=tuple(insecure) + tuple(settings.insecure_registries),
+        functions=lambda_commands(resolved) if kind == "lambda" else (),
     )
     cache = Cache()
     result = build(resolved, options, cache)

@@ -56,6 +56,8 @@ class BuildOptions:
     insecure_registries: tuple[str, ...] = ()
     # container: serves HTTP (`aloft run`); lambda: the Runtime API client, one platform only.
     target: Target = "container"
+    # --target lambda: every function's CMD, from the serverless model (the caller builds them).
+    functions: tuple[FunctionCommand, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +127,9 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     functions: tuple[FunctionCommand, ...] = ()
     if options.target == "lambda":
         lambda_target.check_platforms(options.platforms, resolved)
-        functions = lambda_target.function_commands(resolved)
+        functions = options.functions
+        if not functions:
+            raise ValueError("a --target lambda build needs the functions' commands")
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
     project = pythons.project_python(resolved.pyproject)
     locked = bundle.read_lock(root)
