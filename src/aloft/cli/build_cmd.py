@@ -13,9 +13,10 @@ from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError
 from aloft.image.build import BuildOptions, build, default_platforms
 from aloft.image.cache import Cache
-from aloft.image.lambda_target import TARGETS, FunctionCommand, Target
+from aloft.image.lambda_target import FunctionCommand
 from aloft.image.oci import Platform
 from aloft.image.outputs import Outputs, deliver
+from aloft.image.record import TARGETS, ImageRecord, Target
 
 
 def progress_printer(output: str) -> Callable[[str], None]:
@@ -68,6 +69,13 @@ def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...
     help="Base image REGISTRY/REPO[:TAG|@DIGEST] (default: aloft's own minimal base).",
 )
 @image_outputs
+@click.option(
+    "--image-record",
+    "record_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the build record (what --output json prints) to FILE, for"
+    " `aloft k8s deploy --image-record FILE` and the like; written only when the build succeeds.",
+)
 @output_option
 def build_command(
     project: Path | None,
@@ -80,6 +88,7 @@ def build_command(
     tarball: Path | None,
     tag: str,
     insecure: tuple[str, ...],
+    record_file: Path | None,
     output: str,
 ) -> None:
     """Build the app's container image from uv.lock and its source, without a daemon.
@@ -117,13 +126,13 @@ def build_command(
         tag=tag,
         insecure=options.insecure_registries,
     )
-    reference = deliver(result, outputs, cache, show)
+    record = ImageRecord.of(result, deliver(result, outputs, cache, show))
+    if record_file is not None:
+        record.write(record_file)
     if output == "json":
-        summary = result.summary()
-        summary["reference"] = reference
-        echo_json(summary)
+        echo_json(record.to_json())
     else:
-        click.echo(reference)
+        click.echo(record.reference)
 
 
 build_command.name = "build"

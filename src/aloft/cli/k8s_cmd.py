@@ -27,7 +27,7 @@ def _image_options(func: F) -> F:
     func = click.option(
         "--image-record",
         type=click.Path(path_type=Path, dir_okay=False),
-        help="JSON written by `aloft build --push --output json`.",
+        help="The record `aloft build --push --image-record FILE` wrote.",
     )(func)
     return click.option("--image", metavar="REF@sha256:DIGEST", help="Image to run, by digest.")(
         func
@@ -75,7 +75,7 @@ def render_command(
     from aloft.kube.render import render, target_version
     from aloft.kube.yamlio import dump, write_atomic, write_tree
 
-    ref = image_from(image, image_record, required=False)
+    ref = image_from(_image_reference(image, image_record), required=False)
     if kustomize:
         if out_dir is None:
             raise ConfigError("--kustomize writes a folder; add --out DIR")
@@ -284,6 +284,13 @@ def deploy_command(
         sys.exit(1)
 
 
+def _image_reference(image: str | None, image_record: Path | None) -> str | None:
+    """--image, or the reference of a container image's --image-record."""
+    from aloft.image.record import image_reference
+
+    return image_reference(image, image_record, target="container")
+
+
 def _deploy_request(
     project: Path | None,
     environment: str | None,
@@ -306,7 +313,7 @@ def _deploy_request(
     resolved = resolve(project, environment)
     return DeployRequest(
         resolved=resolved,
-        image=image_from(image, image_record, required=True),
+        image=image_from(_image_reference(image, image_record), required=True),
         gate=deploy_gate(resolved.root),
         kubeconfig=kubeconfig,
         context=kube_context,

@@ -29,9 +29,10 @@ from aloft.exceptions import ConfigError
 from aloft.image import lambda_target, sbom
 from aloft.image.base import BaseImage, base_interpreter, build_base
 from aloft.image.cache import Cache, key_of
-from aloft.image.lambda_target import FunctionCommand, Target
+from aloft.image.lambda_target import FunctionCommand
 from aloft.image.layers import Layer, Tree, tree_from_folder, write_layer
 from aloft.image.oci import Image, ImageIndex, Platform, make_image, make_index
+from aloft.image.record import Target
 from aloft.image.reference import ImageRef
 
 # Bump when what goes into a layer changes, so cached layers are rebuilt.

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Literal
+from typing import Any
 
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError
 from aloft.image.base import BaseImage
 from aloft.image.oci import Platform
 
-Target = Literal["container", "lambda"]
-TARGETS: tuple[Target, ...] = ("container", "lambda")
 # [tool.aloft.lambda] architecture -> the image platform Lambda runs it on.
 ARCHITECTURES = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 RUNTIME_MODULE = "aloft.runtime.aws_lambda"
