@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aloft.exceptions import ConfigError
+from aloft.workspace import workspace_root
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -193,8 +194,6 @@ def _venv_version(root: Path) -> tuple[str, Path] | None:
 def _project_and_workspace(root: Path) -> list[Path]:
     """The project's folder, and the uv workspace root above it if it is a member: where uv
     keeps the environment. Nothing further up (another project's venv is not this one's)."""
-    from aloft.config.workspace import workspace_root
-
     if (root / "uv.lock").is_file():
         return [root]
     workspace = workspace_root(root)

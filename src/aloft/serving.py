@@ -15,9 +15,9 @@ from pathlib import Path
 from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.config.loader import DEFAULT
-from aloft.config.workspace import project_lock
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.runtime.options import ServeOptions
+from aloft.workspace import project_lock
 
 if sys.version_info >= (3, 11):
     pass

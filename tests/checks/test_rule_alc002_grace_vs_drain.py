@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from checkkit import marked, write
 
-from aloft.checks.consistency import shutdown_overrun
 from aloft.checks.doctor.configure import doctor_options
 from aloft.checks.doctor.engine import Doctor, load_doctor_catalog
 from aloft.checks.findings import Report
 from aloft.checks.reporters import render_json
 from aloft.config import load_config
+from aloft.config.shutdown import shutdown
 from aloft.exceptions import ConfigError
 from aloft.kube.spec import service_specs
 from aloft.kube.versions import KubeVersion
@@ -117,7 +117,7 @@ def test_doctor_flags_exactly_what_the_renderer_refuses(tmp_path: Path, grace: i
     except ConfigError:
         refused = True
     assert bool(alc002(report)) is refused
-    assert refused is (shutdown_overrun(grace, drain=25.0) is not None)
+    assert refused is shutdown(grace, drain_delay=5.0, drain_timeout=20.0).overruns
 
 
 def test_a_comment_on_the_line_suppresses_it(tmp_path: Path):

@@ -7,8 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from aloft.config.workspace import project_lock
 from aloft.serving import app_environment, app_python
+from aloft.workspace import project_lock
 
 
 def uv(*args: str, cwd: Path) -> None:

@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aloft.config.workspace import project_lock
 from aloft.exceptions import ConfigError, OperationFailed
+from aloft.workspace import project_lock
 
 RUNTIME = "aloft-runtime"
 ASGI_FRAMEWORKS = {"starlette", "fastapi", "quart", "litestar", "sanic", "channels", "aiohttp"}

@@ -9,12 +9,14 @@ from pathlib import Path
 import click
 
 from aloft.cli._common import echo_json, image_outputs, output_option, project_options, resolve
+from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError
 from aloft.image.build import BuildOptions, build, default_platforms
 from aloft.image.cache import Cache
-from aloft.image.lambda_target import TARGETS, Target
+from aloft.image.lambda_target import FunctionCommand
 from aloft.image.oci import Platform
 from aloft.image.outputs import Outputs, deliver
+from aloft.image.record import TARGETS, ImageRecord, Target
 
 
 def progress_printer(output: str) -> Callable[[str], None]:
@@ -25,6 +27,16 @@ def progress_printer(output: str) -> Callable[[str], None]:
             click.echo(f"  {message}", err=True)
 
     return show
+
+
+def lambda_commands(resolved: ResolvedConfig) -> tuple[FunctionCommand, ...]:
+    """Each function's handler as a CMD, read from the resource model deploys use (so the image
+    build and the deploy agree on names and handlers)."""
+    from aloft.serverless.model import build_stack
+
+    return tuple(
+        FunctionCommand(f.name, f.key, (f.handler,)) for f in build_stack(resolved).functions
+    )
 
 
 def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...]:
@@ -57,6 +69,13 @@ def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...
     help="Base image REGISTRY/REPO[:TAG|@DIGEST] (default: aloft's own minimal base).",
 )
 @image_outputs
+@click.option(
+    "--image-record",
+    "record_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the build record (what --output json prints) to FILE, for"
+    " `aloft k8s deploy --image-record FILE` and the like; written only when the build succeeds.",
+)
 @output_option
 def build_command(
     project: Path | None,
@@ -69,6 +88,7 @@ def build_command(
     tarball: Path | None,
     tag: str,
     insecure: tuple[str, ...],
+    record_file: Path | None,
     output: str,
 ) -> None:
     """Build the app's container image from uv.lock and its source, without a daemon.
@@ -91,6 +111,7 @@ def build_command(
         base=base or settings.base,
         progress=show,
         insecure_registries=tuple(insecure) + tuple(settings.insecure_registries),
+        functions=lambda_commands(resolved) if kind == "lambda" else (),
     )
     cache = Cache()
     result = build(resolved, options, cache)
@@ -105,13 +126,13 @@ def build_command(
         tag=tag,
         insecure=options.insecure_registries,
     )
-    reference = deliver(result, outputs, cache, show)
+    record = ImageRecord.of(result, deliver(result, outputs, cache, show))
+    if record_file is not None:
+        record.write(record_file)
     if output == "json":
-        summary = result.summary()
-        summary["reference"] = reference
-        echo_json(summary)
+        echo_json(record.to_json())
     else:
-        click.echo(reference)
+        click.echo(record.reference)
 
 
 build_command.name = "build"

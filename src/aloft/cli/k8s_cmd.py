@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from aloft.cli._common import echo_json, findings_output_option, project_options, resolve, use_color
 from aloft.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from aloft.kube.deploy import DeployRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,7 +27,7 @@ def _image_options(func: F) -> F:
     func = click.option(
         "--image-record",
         type=click.Path(path_type=Path, dir_okay=False),
-        help="JSON written by `aloft build --push --output json`.",
+        help="The record `aloft build --push --image-record FILE` wrote.",
     )(func)
     return click.option("--image", metavar="REF@sha256:DIGEST", help="Image to run, by digest.")(
         func
@@ -72,7 +75,7 @@ def render_command(
     from aloft.kube.render import render, target_version
     from aloft.kube.yamlio import dump, write_atomic, write_tree
 
-    ref = image_from(image, image_record, required=False)
+    ref = image_from(_image_reference(image, image_record), required=False)
     if kustomize:
         if out_dir is None:
             raise ConfigError("--kustomize writes a folder; add --out DIR")
@@ -213,18 +216,13 @@ def diff_command(
 
     Exit codes: 0 no changes, 1 changes, 2 bad input.
     """
-    from aloft.kube.deploy import DeployRequest, plan
+    from aloft.kube.deploy import plan
 
-    request = DeployRequest(
-        project=project,
-        environment=environment,
-        image=image,
-        image_record=image_record,
-        kubeconfig=kubeconfig,
-        context=kube_context,
-        kube_version=kube_version,
+    result = plan(
+        _deploy_request(
+            project, environment, image, image_record, kubeconfig, kube_context, kube_version
+        )
     )
-    result = plan(request)
     if output == "json":
         echo_json(result.as_dict())
     else:
@@ -263,16 +261,16 @@ def deploy_command(
 
     Exit codes: 0 rolled out, 1 failed (and rolled back), 2 bad input (nothing applied).
     """
-    from aloft.kube.deploy import DeployRequest, deploy
+    from aloft.kube.deploy import deploy
 
-    request = DeployRequest(
-        project=project,
-        environment=environment,
-        image=image,
-        image_record=image_record,
-        kubeconfig=kubeconfig,
-        context=kube_context,
-        kube_version=kube_version,
+    request = _deploy_request(
+        project,
+        environment,
+        image,
+        image_record,
+        kubeconfig,
+        kube_context,
+        kube_version,
         timeout=timeout,
         prune=not no_prune,
     )
@@ -284,6 +282,45 @@ def deploy_command(
         click.echo(result.text(), nl=False)
     if not result.ok:
         sys.exit(1)
+
+
+def _image_reference(image: str | None, image_record: Path | None) -> str | None:
+    """--image, or the reference of a container image's --image-record."""
+    from aloft.image.record import image_reference
+
+    return image_reference(image, image_record, target="container")
+
+
+def _deploy_request(
+    project: Path | None,
+    environment: str | None,
+    image: str | None,
+    image_record: Path | None,
+    kubeconfig: Path | None,
+    kube_context: str | None,
+    kube_version: str | None,
+    *,
+    timeout: float = 300.0,
+    prune: bool = True,
+) -> DeployRequest:
+    """The config resolved once, the image and the target version, and the check gate, handed
+    down to kube.deploy as plain values."""
+    from aloft.checks.kube.gate import deploy_gate
+    from aloft.kube.deploy import DeployRequest
+    from aloft.kube.image_input import image_from
+    from aloft.kube.render import configured_version
+
+    resolved = resolve(project, environment)
+    return DeployRequest(
+        resolved=resolved,
+        image=image_from(_image_reference(image, image_record), required=True),
+        gate=deploy_gate(resolved.root),
+        kubeconfig=kubeconfig,
+        context=kube_context,
+        kube_version=configured_version(resolved, kube_version),
+        timeout=timeout,
+        prune=prune,
+    )
 
 
 def _progress(line: str) -> None:

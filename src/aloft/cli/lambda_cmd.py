@@ -34,12 +34,25 @@ def lambda_group() -> None:
 
 
 def _image_uri_option(func: F) -> F:
+    func = click.option(
+        "--image-record",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help='package = "image": the record `aloft build --target lambda --image-record FILE`'
+        " wrote; its reference serves as --image-uri.",
+    )(func)
     return click.option(
         "--image-uri",
         metavar="REF",
         help='package = "image": the image every function runs, e.g. the reference '
         "`aloft build --target lambda` printed (overrides [tool.aloft.lambda] image_uri).",
     )(func)
+
+
+def _image_uri(image_uri: str | None, image_record: Path | None) -> str | None:
+    """--image-uri, or the reference of a Lambda image's --image-record."""
+    from aloft.image.record import image_reference
+
+    return image_reference(image_uri, image_record, target="lambda", flag="--image-uri")
 
 
 def _warn(stack: Stack) -> None:
@@ -156,6 +169,7 @@ def template_command(
     code_uri: str,
     layer_uri: str,
     image_uri: str | None,
+    image_record: Path | None,
 ) -> None:
     """Render the functions, events and resources as a SAM template or serverless.yml.
 
@@ -164,7 +178,9 @@ def template_command(
     """
     from aloft.serverless.model import build_stack
 
-    stack = build_stack(resolve(project, environment), image_uri, require_image=True)
+    stack = build_stack(
+        resolve(project, environment), _image_uri(image_uri, image_record), require_image=True
+    )
     _warn(stack)
     if fmt == "sam":
         from aloft.serverless import template
@@ -212,6 +228,7 @@ def deploy_command(
     prune: bool,
     plan: bool,
     image_uri: str | None,
+    image_record: Path | None,
     output: str,
 ) -> None:
     """Package, then create or update the functions, queues, tables, alias and APIs.
@@ -224,7 +241,7 @@ def deploy_command(
     from aloft.serverless.package import package
 
     resolved = resolve(project, environment)
-    stack = build_stack(resolved, image_uri, require_image=True)
+    stack = build_stack(resolved, _image_uri(image_uri, image_record), require_image=True)
     _warn(stack)
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url

@@ -29,9 +29,10 @@ from aloft.exceptions import ConfigError
 from aloft.image import lambda_target, sbom
 from aloft.image.base import BaseImage, base_interpreter, build_base
 from aloft.image.cache import Cache, key_of
-from aloft.image.lambda_target import FunctionCommand, Target
+from aloft.image.lambda_target import FunctionCommand
 from aloft.image.layers import Layer, Tree, tree_from_folder, write_layer
 from aloft.image.oci import Image, ImageIndex, Platform, make_image, make_index
+from aloft.image.record import Target
 from aloft.image.reference import ImageRef
 
 # Bump when what goes into a layer changes, so cached layers are rebuilt.
@@ -56,6 +57,8 @@ class BuildOptions:
     insecure_registries: tuple[str, ...] = ()
     # container: serves HTTP (`aloft run`); lambda: the Runtime API client, one platform only.
     target: Target = "container"
+    # --target lambda: every function's CMD, from the serverless model (the caller builds them).
+    functions: tuple[FunctionCommand, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +128,9 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     functions: tuple[FunctionCommand, ...] = ()
     if options.target == "lambda":
         lambda_target.check_platforms(options.platforms, resolved)
-        functions = lambda_target.function_commands(resolved)
+        functions = options.functions
+        if not functions:
+            raise ValueError("a --target lambda build needs the functions' commands")
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
     project = pythons.project_python(resolved.pyproject)
     locked = bundle.read_lock(root)

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Literal
+from typing import Any
 
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError
 from aloft.image.base import BaseImage
 from aloft.image.oci import Platform
 
-Target = Literal["container", "lambda"]
-TARGETS: tuple[Target, ...] = ("container", "lambda")
 # [tool.aloft.lambda] architecture -> the image platform Lambda runs it on.
 ARCHITECTURES = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 RUNTIME_MODULE = "aloft.runtime.aws_lambda"
@@ -28,7 +26,12 @@ RUNTIME_MODULE = "aloft.runtime.aws_lambda"
 
 @dataclasses.dataclass(frozen=True)
 class FunctionCommand:
-    """What one function of the project passes as the image's CMD (ImageConfig.Command)."""
+    """What one function of the project passes as the image's CMD (ImageConfig.Command).
+
+    The caller builds these from the serverless resource model (the one owner of each
+    function's name and handler) and hands them to the build as plain values: the image layer
+    never imports serverless.
+    """
 
     name: str  # the AWS function name
     key: str  # its name in [tool.aloft.lambda.functions]
@@ -63,14 +66,6 @@ def check_platforms(platforms: tuple[Platform, ...], resolved: ResolvedConfig) -
             f"--target lambda: --platform {platform} does not match [tool.aloft.lambda] "
             f'architecture = "{architecture}"; drop --platform or change the architecture'
         )
-
-
-def function_commands(resolved: ResolvedConfig) -> tuple[FunctionCommand, ...]:
-    """Each function's handler as a CMD, read from the same resource model deploys use."""
-    from aloft.serverless.model import build_stack
-
-    stack = build_stack(resolved)
-    return tuple(FunctionCommand(f.name, f.key, (f.handler,)) for f in stack.functions)
 
 
 def lambda_config(

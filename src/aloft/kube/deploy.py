@@ -1,6 +1,11 @@
 """`aloft k8s deploy` and `aloft k8s diff`: render for the cluster's version, refuse what fails
 validation (nothing applied), dry-run every object on the server, apply, run the release Job,
-wait for each rollout, roll back a failed one, prune what is no longer rendered."""
+wait for each rollout, roll back a failed one, prune what is no longer rendered.
+
+The caller hands down the resolved config, the image and the gate that checks the rendered
+manifests (the CLI builds it from aloft.checks): this layer neither loads config nor imports the
+checks that sit above it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
 from aloft.kube.apply import ObjectDiff, apply, diff_object, format_diffs, get_live
 from aloft.kube.client import FIELD_MANAGER, Cluster, api_message, connect
@@ -18,6 +24,9 @@ from aloft.kube.render import Rendered, render
 from aloft.kube.versions import KubeVersion
 
 Progress = Callable[[str], None]
+# Checks the manifests before anything is applied: None lets them through, else the one line
+# (object, field, rule, fix) that refuses the deploy.
+Gate = Callable[[Rendered], "str | None"]
 # Applied first, in this order; the release Job runs between these and the rest.
 _BEFORE_JOB = ("ServiceAccount", "ConfigMap", "ExternalSecret")
 # Co-owns `spec.replicas` of a Deployment whose count an HPA takes over (see _handover).
@@ -26,13 +35,13 @@ HANDOVER_MANAGER = "aloft-handover-to-hpa"
 
 @dataclasses.dataclass(frozen=True)
 class DeployRequest:
-    project: Path | None = None
-    environment: str | None = None
-    image: str | None = None
-    image_record: Path | None = None
+    resolved: ResolvedConfig
+    image: str  # REPO@sha256:..., checked by the caller (kube.image_input)
+    gate: Gate
     kubeconfig: Path | None = None
     context: str | None = None
-    kube_version: str | None = None
+    # --kube-version or [tool.aloft.kubernetes] kube_version; None: the cluster's own.
+    kube_version: KubeVersion | None = None
     timeout: float = 300.0
     prune: bool = True
 
@@ -82,33 +91,13 @@ class Plan:
 
 
 def prepare(request: DeployRequest) -> Plan:
-    from aloft.checks.findings import Severity
-    from aloft.checks.kube.engine import CheckOptions, KubeChecker, rendered_documents
-    from aloft.checks.suppress import Policy
-    from aloft.config import load_config
-    from aloft.kube.image_input import image_from
-
-    resolved = load_config(request.project, environment=request.environment)
-    image = image_from(request.image, request.image_record, required=True)
     cluster = connect(request.kubeconfig, request.context)
     try:
-        if request.kube_version:
-            version = KubeVersion.parse(request.kube_version)
-        elif resolved.config.kubernetes.kube_version:
-            version = KubeVersion.parse(resolved.config.kubernetes.kube_version)
-        else:
-            version = cluster.version
-        rendered = render(resolved, image, version)
-        policy = Policy(fail_on=Severity.ERROR)
-        report = KubeChecker(CheckOptions(version, policy)).run(
-            rendered_documents(rendered.objects, "(rendered)"), str(resolved.root)
-        )
-        if report.failed(Severity.ERROR):
-            worst = next(f for f in report.findings if f.severity >= Severity.ERROR)
-            raise ConfigError(
-                f"{worst.location.object} {worst.location.field}: {worst.rule} {worst.message};"
-                f" {worst.fix} (nothing was applied)"
-            )
+        version = request.kube_version or cluster.version
+        rendered = render(request.resolved, request.image, version)
+        refusal = request.gate(rendered)
+        if refusal is not None:
+            raise ConfigError(f"{refusal} (nothing was applied)")
         namespace = rendered.services[0].namespace
         _require_namespace(cluster, namespace)
         to_apply, skipped = [], []

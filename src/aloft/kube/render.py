@@ -18,15 +18,20 @@ class Rendered:
     objects: list[Manifest]
 
 
-def target_version(resolved: ResolvedConfig, override: str | None) -> KubeVersion:
-    """--kube-version, else [tool.aloft.kubernetes] kube_version, else the newest aloft knows."""
+def configured_version(resolved: ResolvedConfig, override: str | None) -> KubeVersion | None:
+    """--kube-version, else [tool.aloft.kubernetes] kube_version, else None (not configured)."""
     if override:
         return KubeVersion.parse(override)
     if resolved.config.kubernetes.kube_version:
         return KubeVersion.parse(
             resolved.config.kubernetes.kube_version, what="[tool.aloft.kubernetes] kube_version"
         )
-    return KubeVersion.latest()
+    return None
+
+
+def target_version(resolved: ResolvedConfig, override: str | None) -> KubeVersion:
+    """The configured version (configured_version), else the newest aloft knows."""
+    return configured_version(resolved, override) or KubeVersion.latest()
 
 
 def render(resolved: ResolvedConfig, image: str, version: KubeVersion) -> Rendered:

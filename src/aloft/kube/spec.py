@@ -14,9 +14,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from aloft.checks.consistency import shutdown_overrun
 from aloft.config import ResolvedConfig
 from aloft.config.kubernetes import KubernetesSettings, Workload
+from aloft.config.shutdown import Shutdown, shutdown
 from aloft.exceptions import ConfigError
 from aloft.kube import quantity
 from aloft.kube.manifest import INVENTORY_LABEL, MANAGED_BY
@@ -25,8 +25,6 @@ from aloft.runtime.options import ServeOptions
 from aloft.runtime.sizing import WorkerMemory, worker_count
 
 _DIGEST_REF = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
-# Seconds beyond delay + drain timeout for the process to exit and the kubelet to notice.
-GRACE_MARGIN = 5
 TMP_SIZE = "64Mi"
 # Probes and metrics listen here in the pods, apart from the port the Service exposes.
 DEFAULT_ADMIN_PORT = 8081
@@ -86,10 +84,17 @@ class ServiceSpec:
         return "admin" if self.admin_port else "http"
 
     @property
-    def grace(self) -> int:
-        return self.workload.termination_grace or math.ceil(
-            self.serve.drain_delay + self.serve.drain_timeout + GRACE_MARGIN
+    def shutdown(self) -> Shutdown:
+        return shutdown(
+            self.workload.termination_grace or None,
+            drain_delay=self.serve.drain_delay,
+            drain_timeout=self.serve.drain_timeout,
         )
+
+    @property
+    def grace(self) -> int:
+        """terminationGracePeriodSeconds: whole seconds (configured ones are ints already)."""
+        return math.ceil(self.shutdown.grace)
 
     @property
     def autoscaled(self) -> bool:
@@ -155,15 +160,6 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
         table = "kubernetes" if workload is settings else f"kubernetes.services.{name}"
         serve = _serve_for(config.serve, workload, name, label, table)
         _check_probes(serve, workload, label, table)
-        grace_needed = serve.drain_delay + serve.drain_timeout
-        if workload.termination_grace and shutdown_overrun(
-            workload.termination_grace, drain=grace_needed
-        ):
-            raise ConfigError(
-                f"{label} [tool.aloft.{table}] termination_grace = {workload.termination_grace}:"
-                f" shorter than drain_delay + drain_timeout ({grace_needed:g}s), so pods are"
-                f" killed mid-drain; use at least {math.ceil(grace_needed) + 1} or leave it unset"
-            )
         specs.append(
             ServiceSpec(
                 name=name,
@@ -179,6 +175,13 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
                 uid=uid,
             )
         )
+        budget = specs[-1].shutdown
+        if budget.overruns:
+            raise ConfigError(
+                f"{label} [tool.aloft.{table}] termination_grace = {workload.termination_grace}:"
+                f" shorter than drain_delay + drain_timeout ({budget.needed:g}s), so pods are"
+                f" killed mid-drain; use at least {budget.least_grace} or leave it unset"
+            )
     return specs
 
 

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aloft.checks.consistency import shutdown_overrun
 from aloft.checks.kube.rules import KubeContext, ManifestHit, containers
+from aloft.config.shutdown import shutdown
 from aloft.kube.manifest import Manifest, pod_spec
 
 ID = "REL008"
@@ -39,7 +39,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
         return
     for path, item in containers(obj):
         sleep = prestop_seconds((item.get("lifecycle") or {}).get("preStop"))
-        if sleep is not None and shutdown_overrun(grace, prestop=sleep) is not None:
+        if sleep is not None and shutdown(grace, prestop=sleep).overruns:
             yield ManifestHit(
                 f"{path}.lifecycle.preStop",
                 f"preStop sleeps {sleep:g}s but the grace period is {grace}s",
