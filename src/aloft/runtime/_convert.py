@@ -10,12 +10,10 @@ import types
 import typing
 from typing import Any
 
+from aloft.runtime.exceptions import ConversionError
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
-
-
-class ConversionError(ValueError):
-    """A value that cannot be read as its declared type; the message never contains the value."""
 
 
 def describe(tp: Any) -> str:

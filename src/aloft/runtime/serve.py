@@ -25,8 +25,9 @@ import tempfile
 from typing import Any
 
 from aloft.runtime import health, logs
-from aloft.runtime.appload import AppLoadError, detect_interface, load_app
+from aloft.runtime.appload import detect_interface, load_app
 from aloft.runtime.cgroup import Limits, read_limits
+from aloft.runtime.exceptions import AppLoadError, NoRunDir
 from aloft.runtime.options import ServeOptions
 
 log = logging.getLogger("aloft.serve")
@@ -150,10 +151,6 @@ def serve(options: ServeOptions) -> int:
         # Workers are forks of this function's caller and unwind through here when they exit.
         if os.getpid() == master:
             shutil.rmtree(run_dir, ignore_errors=True)
-
-
-class NoRunDir(Exception):
-    """No writable folder for the server's run state (a read-only root without a tmpfs)."""
 
 
 # Where the run state goes when the temporary folders are not writable: a tmpfs that container

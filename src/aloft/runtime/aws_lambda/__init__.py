@@ -13,7 +13,7 @@ from aloft.runtime._lazy import lazy_getattr
 _EXPORTS = {
     "lambda_handler": "aloft.runtime.aws_lambda.handler",
     "LambdaHandler": "aloft.runtime.aws_lambda.handler",
-    "UnknownEventError": "aloft.runtime.aws_lambda.handler",
+    "UnknownEventError": "aloft.runtime.exceptions",
     "LambdaContext": "aloft.runtime.aws_lambda.context",
     "SQSRecord": "aloft.runtime.aws_lambda.events",
     "SNSMessage": "aloft.runtime.aws_lambda.events",
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         SNSMessage,
         SQSRecord,
     )
-    from aloft.runtime.aws_lambda.handler import LambdaHandler, UnknownEventError, lambda_handler
+    from aloft.runtime.aws_lambda.handler import LambdaHandler, lambda_handler
     from aloft.runtime.aws_lambda.idempotency import (
         DynamoDBStore,
         MemoryStore,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         idempotent,
     )
     from aloft.runtime.aws_lambda.secrets import secret
+    from aloft.runtime.exceptions import UnknownEventError
 
 __all__ = [
     "DynamoDBStore",

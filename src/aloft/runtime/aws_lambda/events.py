@@ -134,7 +134,7 @@ def describe(event: Any) -> str:
 
 
 def dispatch(handler: LambdaHandler, event: Any, context: Any) -> Any:
-    from aloft.runtime.aws_lambda.handler import UnknownEventError
+    from aloft.runtime.exceptions import UnknownEventError
 
     kind = _kind(event)
     func = handler.handlers.get(kind or "")

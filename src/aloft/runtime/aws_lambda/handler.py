@@ -15,6 +15,12 @@ from types import CoroutineType
 
 from aloft.runtime.aws_lambda import context as invocation
 from aloft.runtime.aws_lambda.sources import source_for
+from aloft.runtime.exceptions import (  # noqa: F401  (LifespanError, UnknownEventError lived here)
+    BadEvent,
+    LifespanError,
+    RuntimeAPIError,
+    UnknownEventError,
+)
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -29,14 +35,6 @@ if TYPE_CHECKING:
 _ERROR_BODY = b'{"error":"internal server error"}'
 _JSON = ("content-type", "application/json")
 _environments: list[LambdaHandler] = []
-
-
-class UnknownEventError(Exception):
-    """An event no HTTP source and no registered event handler accepts."""
-
-
-class LifespanError(Exception):
-    """The app's ASGI lifespan startup failed: the environment cannot serve."""
 
 
 class LambdaHandler:
@@ -142,8 +140,6 @@ class LambdaHandler:
         return loop.run_until_complete(awaitable)
 
     def _http(self, source: ModuleType, event: dict[str, Any], context: Any) -> Any:
-        from aloft.runtime.aws_lambda.sources._http import BadEvent
-
         try:
             request = source.request(event)
         except BadEvent as exc:
@@ -188,7 +184,7 @@ class LambdaHandler:
                 env = wsgi_run.environ(request, event, context)
                 wsgi_run.stream(self.app, env, out, source.prelude)
         except Exception as exc:
-            from aloft.runtime.aws_lambda.runtime_api import RuntimeAPIError, error_payload
+            from aloft.runtime.aws_lambda.runtime_api import error_payload
 
             if isinstance(exc, RuntimeAPIError):
                 raise  # the Runtime API is gone: nothing to report to

@@ -12,6 +12,7 @@ import os
 import sys
 
 from aloft.runtime.aws_lambda.context import LambdaContext
+from aloft.runtime.exceptions import RuntimeAPIError, RuntimeFault
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 
 API = "/2018-06-01/runtime"
 _THIS = "aws_lambda/runtime_api.py"
-
-
-class RuntimeAPIError(Exception):
-    """The Runtime API answered unexpectedly or went away: the environment is done."""
 
 
 class RuntimeClient:
@@ -263,23 +260,6 @@ def _json_header(value: str | None) -> Any:
         return json.loads(value)
     except ValueError:
         return None
-
-
-class RuntimeFault(Exception):
-    """A failure of the runtime around the handler, reported with Lambda's own error type
-    (`Runtime.UnmarshalError`, ...) and no stack trace into the runtime, as Lambda's are."""
-
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-
-    def payload(self, request_id: str = "") -> dict[str, Any]:
-        return {
-            "errorMessage": str(self),
-            "errorType": self.error_type,
-            "requestId": request_id,
-            "stackTrace": [],
-        }
 
 
 def unmarshal(body: bytes) -> Any:
