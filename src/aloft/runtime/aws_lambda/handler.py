@@ -10,10 +10,10 @@ an extension; otherwise the environment is frozen and killed without notice.
 from __future__ import annotations
 
 import os
-import time
 from types import CoroutineType
 
 from aloft.runtime.aws_lambda import context as invocation
+from aloft.runtime.aws_lambda import environments
 from aloft.runtime.aws_lambda.sources import source_for
 from aloft.runtime.exceptions import (  # noqa: F401  (LifespanError, UnknownEventError lived here)
     BadEvent,
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 _ERROR_BODY = b'{"error":"internal server error"}'
 _JSON = ("content-type", "application/json")
-_environments: list[LambdaHandler] = []
 
 
 class LambdaHandler:
@@ -85,16 +84,12 @@ class LambdaHandler:
             from aloft.runtime.aws_lambda import runtime_api, secrets
 
             secrets.resolve_environment(os.environ)
-            runtime_api.install_sigterm()
+            runtime_api.install_sigterm(environments.shutdown_all)
         if app is not None:
             self._wrap(app, interface, service)
             if self.interface == "asgi" and lifespan:
                 self._startup()
-        if not _environments:
-            import atexit
-
-            atexit.register(shutdown_all)
-        _environments.append(self)
+        environments.register(self)
 
     # -- event handler registration ---------------------------------------------------------
 
@@ -126,9 +121,9 @@ class LambdaHandler:
             source = source_for(event) if self.app is not None else None
             if source is not None:
                 return self._http(source, event, context)
-            from aloft.runtime.aws_lambda import events
+            from aloft.runtime.aws_lambda.sources import dispatch
 
-            return events.dispatch(self, event, context)
+            return dispatch(self.handlers, event, self.run_async)
         finally:
             invocation.current.reset(token)
 
@@ -289,10 +284,3 @@ def _error(source: ModuleType, event: dict[str, Any], status: int, message: str)
 def lambda_handler(app: Any = None, **kwargs: Any) -> LambdaHandler:
     """The Lambda handler for `app` (ASGI or WSGI); `app=None` for event handlers only."""
     return LambdaHandler(app, **kwargs)
-
-
-def shutdown_all() -> None:
-    """Every handler's shutdown hooks: the runtime calls this when told to stop."""
-    started = time.monotonic()
-    for handler in reversed(_environments):
-        handler.shutdown(max(0.1, 2.0 - (time.monotonic() - started)))

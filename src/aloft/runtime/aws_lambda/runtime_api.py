@@ -331,7 +331,9 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
         with contextlib.suppress(RuntimeAPIError):  # a Runtime API already gone cannot be told
             client.init_error(error_payload(exc))
         return 1
-    install_sigterm()
+    from aloft.runtime.aws_lambda.environments import shutdown_all
+
+    install_sigterm(shutdown_all)
     streaming = streaming_enabled()
     from aloft.runtime.aws_lambda.context import response_stream
 
@@ -395,8 +397,9 @@ def _report(
     return True
 
 
-def install_sigterm() -> None:
-    """Run the app's shutdown hooks if Lambda sends SIGTERM before stopping the environment.
+def install_sigterm(on_term: Callable[[], object]) -> None:
+    """Call `on_term` (the app's shutdown hooks), then exit, if Lambda sends SIGTERM before
+    stopping the environment.
 
     It does so only for a function with an extension registered; otherwise the environment is
     frozen and later killed without notice, and no hook runs (`aloft lambda serve` does the
@@ -409,9 +412,7 @@ def install_sigterm() -> None:
         return
 
     def stop(signum: int, frame: Any) -> None:
-        from aloft.runtime.aws_lambda.handler import shutdown_all
-
-        shutdown_all()
+        on_term()
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
