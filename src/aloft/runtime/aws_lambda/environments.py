@@ -7,12 +7,22 @@ import time
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
-    from aloft.runtime.aws_lambda.handler import LambdaHandler
+    from typing import Any, Protocol
 
-handlers: list[LambdaHandler] = []
+    class Environment(Protocol):
+        """What the runtime needs of a handler (LambdaHandler is one)."""
+
+        app: Any
+
+        def __call__(self, event: Any, context: Any) -> Any: ...
+
+        def shutdown(self, timeout: float) -> None: ...
 
 
-def register(handler: LambdaHandler) -> None:
+handlers: list[Environment] = []
+
+
+def register(handler: Environment) -> None:
     if not handlers:
         import atexit
 
