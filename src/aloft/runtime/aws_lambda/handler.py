@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from types import CoroutineType
 
+from aloft.runtime._switch import switch
 from aloft.runtime.aws_lambda import context as invocation
 from aloft.runtime.aws_lambda import environments
 from aloft.runtime.aws_lambda.sources import source_for
@@ -59,7 +60,7 @@ class LambdaHandler:
         self.base_path = base_path.rstrip("/")
         self.observe = observe
         if probes is None:
-            probes = _flag(os.environ.get("ALOFT_LAMBDA_PROBES"), False)
+            probes = switch(os.environ, "ALOFT_LAMBDA_PROBES", False)
         # /healthz, /readyz and /metrics are for an orchestrator and a scraper, and Lambda has
         # neither: through a public API anyone could reach them, they would hide the app's own
         # routes of those names, and the counters would cover one environment only (EMF carries
@@ -217,7 +218,7 @@ class LambdaHandler:
         observer = LambdaObserver(app, self.options)
         if not self.probes:
             observer.probes = {}
-        if _flag(os.environ.get("ALOFT_LAMBDA_EMF"), True):
+        if switch(os.environ, "ALOFT_LAMBDA_EMF", True):
             observer.emf_namespace = os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
         observer.service = service
         self.app.observer = observer
@@ -263,12 +264,6 @@ class LambdaHandler:
         from aloft.runtime.aws_lambda import wsgi_run
 
         return wsgi_run.call(self.app, wsgi_run.environ(request, event, context))
-
-
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def _error(source: ModuleType, event: dict[str, Any], status: int, message: str) -> Any:

@@ -249,8 +249,9 @@ HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 
 def streaming_enabled(environ: Any = None) -> bool:
     """Whether this function streams its responses (a Function URL in RESPONSE_STREAM mode)."""
-    value = (os.environ if environ is None else environ).get(STREAM_ENV, "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    from aloft.runtime._switch import switch
+
+    return switch(os.environ if environ is None else environ, STREAM_ENV, False)
 
 
 def _json_header(value: str | None) -> Any:
@@ -322,6 +323,7 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
         sys.path.insert(0, root)
     try:
         handler = load_handler(handler_spec)
+        streaming = streaming_enabled()
     except Exception as exc:
         sys.stderr.write(
             f"aloft: cannot load handler {handler_spec!r}: {type(exc).__name__}: {exc}\n"
@@ -334,7 +336,6 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
     from aloft.runtime.aws_lambda.environments import shutdown_all
 
     install_sigterm(shutdown_all)
-    streaming = streaming_enabled()
     from aloft.runtime.aws_lambda.context import response_stream
 
     served = 0
