@@ -102,7 +102,7 @@ def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> di
 
 
 def serve(options: ServeOptions) -> int:
-    logs.configure(options.service, options.log_level)
+    logs.configure(options.service, options.log_level, options.log_format)
     limits = read_limits()
     workers = options.workers or limits.default_workers()
     try:

@@ -78,7 +78,7 @@ class LambdaHandler:
         if configure_logging:
             from aloft.runtime import logs
 
-            logs.configure(service, options.log_level)
+            logs.configure(service, options.log_level, options.log_format)
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             from aloft.runtime.aws_lambda import snapstart  # noqa: F401  (hands Lambda its hooks)
         if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
