@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from aloft.runtime import health, serve
+from aloft.runtime import drain as drain_mod
+from aloft.runtime import health
 
 
 @pytest.fixture
-def drain(tmp_path: Path) -> Iterator[serve.Drain]:
+def drain(tmp_path: Path) -> Iterator[drain_mod.Drain]:
     stops: list[float] = []
-    d = serve.Drain(str(tmp_path), delay=30.0, stop=lambda: stops.append(time.monotonic()))
+    d = drain_mod.Drain(str(tmp_path), delay=30.0, stop=lambda: stops.append(time.monotonic()))
     d.stops = stops  # type: ignore[attr-defined]
     yield d
 
@@ -25,24 +26,24 @@ def _not_draining_afterwards() -> Iterator[None]:
     health._draining_here.clear()  # this test process is not a server
 
 
-def test_a_repeated_sigterm_during_the_delay_is_the_same_request(drain: serve.Drain) -> None:
+def test_a_repeated_sigterm_during_the_delay_is_the_same_request(drain: drain_mod.Drain) -> None:
     assert drain.begin() is True  # the first starts the delay
     assert drain.begin() is True  # uv's forwarded copy: still draining
     assert drain.begin() is True  # a third at once is still the same burst
     assert (Path(drain.run_dir) / "draining").exists()
-    assert not (Path(drain.run_dir) / serve.STOPPING).exists()
+    assert not (Path(drain.run_dir) / drain_mod.STOPPING).exists()
 
 
-def test_a_third_sigterm_after_the_grace_stops_now(drain: serve.Drain) -> None:
+def test_a_third_sigterm_after_the_grace_stops_now(drain: drain_mod.Drain) -> None:
     assert drain.begin() is True
     assert drain.begin() is True
     assert drain.started is not None
-    drain.started -= serve.TERM_GRACE + 0.1  # as if the grace had passed
+    drain.started -= drain_mod.TERM_GRACE + 0.1  # as if the grace had passed
     assert drain.begin() is False
-    assert (Path(drain.run_dir) / serve.STOPPING).exists()
+    assert (Path(drain.run_dir) / drain_mod.STOPPING).exists()
 
 
-def test_the_masters_own_sigterm_after_the_delay_stops(drain: serve.Drain) -> None:
+def test_the_masters_own_sigterm_after_the_delay_stops(drain: drain_mod.Drain) -> None:
     assert drain.begin() is True
     drain._elapsed()
     assert drain.stops  # type: ignore[attr-defined]
@@ -50,4 +51,4 @@ def test_the_masters_own_sigterm_after_the_delay_stops(drain: serve.Drain) -> No
 
 
 def test_without_a_delay_sigterm_stops_at_once(tmp_path: Path) -> None:
-    assert serve.Drain(str(tmp_path), delay=0, stop=lambda: None).begin() is False
+    assert drain_mod.Drain(str(tmp_path), delay=0, stop=lambda: None).begin() is False

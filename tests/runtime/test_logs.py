@@ -358,3 +358,20 @@ def test_a_credential_nobody_registered_is_masked_on_warnings_and_errors() -> No
         assert "cache.internal:6379" in record["message"]  # the rest of the message stays
     info = logs.render({"level": "info", "message": "GET /items?page=2 200"})
     assert json.loads(info)["message"] == "GET /items?page=2 200"
+
+
+def test_a_new_field_plugs_in_with_one_processor(captured) -> None:
+    def add_region(fields: dict[str, object]) -> dict[str, object]:
+        fields["region"] = "eu-west-1"
+        return fields
+
+    logs.add_processor(add_region)
+    try:
+        logging.getLogger("shop").info("paid", extra={"order": 1})
+    finally:
+        logs.ENRICH.remove(add_region)
+    (line,) = captured()
+    assert line["region"] == "eu-west-1" and line["order"] == 1
+    # after aloft's own fields, before the record's extras
+    keys = list(line)
+    assert keys.index("service") < keys.index("region") < keys.index("order")

@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_settings": "aloft.runtime.settings",
     "Secret": "aloft.runtime.settings",
-    "SettingsError": "aloft.runtime.settings",
+    "SettingsError": "aloft.runtime.exceptions",
+    "AloftRuntimeError": "aloft.runtime.exceptions",
     "add_readiness_check": "aloft.runtime.health",
     "readiness_check": "aloft.runtime.health",
     "outgoing_headers": "aloft.runtime.tracing",
@@ -27,12 +28,14 @@ _EXPORTS = {
 
 TYPE_CHECKING = False  # the typing module costs more to import than all of this
 if TYPE_CHECKING:
+    from aloft.runtime.exceptions import AloftRuntimeError, SettingsError
     from aloft.runtime.health import add_readiness_check, readiness_check
     from aloft.runtime.options import ServeOptions
-    from aloft.runtime.settings import Secret, SettingsError, load_settings
+    from aloft.runtime.settings import Secret, load_settings
     from aloft.runtime.tracing import current_request, outgoing_headers
 
 __all__ = [
+    "AloftRuntimeError",
     "Secret",
     "ServeOptions",
     "SettingsError",

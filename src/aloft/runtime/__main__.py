@@ -19,8 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "serve":
+        from aloft.runtime.exceptions import SettingsError
         from aloft.runtime.options import ServeOptions
-        from aloft.runtime.settings import SettingsError
 
         try:
             options = ServeOptions.from_env(os.environ)

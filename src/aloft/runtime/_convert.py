@@ -10,12 +10,8 @@ import types
 import typing
 from typing import Any
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
-
-
-class ConversionError(ValueError):
-    """A value that cannot be read as its declared type; the message never contains the value."""
+from aloft.runtime._switch import FALSE_WORDS, TRUE_WORDS
+from aloft.runtime.exceptions import ConversionError
 
 
 def describe(tp: Any) -> str:
@@ -59,9 +55,9 @@ def convert(raw: str, tp: Any) -> Any:
         return origin(items)
     if tp is bool:
         low = raw.strip().lower()
-        if low in _TRUE:
+        if low in TRUE_WORDS:
             return True
-        if low in _FALSE:
+        if low in FALSE_WORDS:
             return False
         raise ConversionError("expected a boolean (true/false, 1/0, yes/no, on/off)")
     if tp is int:

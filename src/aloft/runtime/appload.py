@@ -9,9 +9,7 @@ import sys
 import traceback
 from typing import Any
 
-
-class AppLoadError(Exception):
-    """The configured app cannot be loaded; the message names ALOFT_APP and the fix."""
+from aloft.runtime.exceptions import AppLoadError
 
 
 def load_app(spec: str, source: str = "ALOFT_APP") -> Any:

@@ -1,5 +1,8 @@
 """Structured logs: one JSON object per line on stdout, for the app, the server and aloft alike.
 
+On a terminal (ALOFT_LOG_FORMAT auto, the default, or console) the same lines are written for a
+person instead: time, coloured level, logger, message and the fields that matter.
+
 Every line carries the service and, inside a request, the request, trace and span ids. Secret
 values are scrubbed from every line. With sampling, an unsampled request's debug/info lines are
 held back; if the request then logs a warning or error, the held lines are written first, so a
@@ -19,6 +22,7 @@ from aloft.runtime import redact, tracing
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 # LogRecord attributes that are not user-supplied `extra` fields.
@@ -57,21 +61,96 @@ _SHAPE_SCANNED = frozenset(("warning", "error", "critical"))
 _service = ""
 _service_field = ""
 _handler: StdoutHandler | None = None
+_console = False  # console lines instead of JSON (configure: ALOFT_LOG_FORMAT)
+_color = False
 
 
-def render(fields: dict[str, Any]) -> str:
-    """One JSON line, with secrets scrubbed; shared by records and the access-log fast path."""
+# -- the chain ----------------------------------------------------------------------------------
+#
+# A line is made in steps, structlog-style: the record's own fields (time, level, logger,
+# message), then the ENRICH processors in order (each takes the fields dict and returns it, a new
+# field is one more function), then the record's extras and exception, then the renderer (JSON,
+# or console on a terminal), then scrubbing of secrets. StdoutHandler then samples (holds an
+# unsampled request's lines back) and emits the line with one write(2).
+
+
+def add_service(fields: dict[str, Any]) -> dict[str, Any]:
+    if _service:
+        fields["service"] = _service
+    return fields
+
+
+def add_request_ids(fields: dict[str, Any]) -> dict[str, Any]:
+    ctx = tracing.current.get()
+    if ctx is not None:
+        fields["request_id"] = ctx.request_id
+        ids = tracing.active_ids()
+        fields["trace_id"], fields["span_id"] = ids if ids else (ctx.trace_id, ctx.span_id)
+    return fields
+
+
+# What every record's line carries beyond its own fields, in this order.
+ENRICH: list[Callable[[dict[str, Any]], dict[str, Any]]] = [add_service, add_request_ids]
+
+
+def add_processor(processor: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Add a field (or change one) on every record's line: `processor` takes the fields dict
+    and returns it. It runs after aloft's own (service, ids) and before the record's extras."""
+    ENRICH.append(processor)
+
+
+def record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields of a record's line, before rendering."""
+    fields: dict[str, Any] = {
+        "time": _clock.stamp(record.created),
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "message": record.getMessage(),
+    }
+    for processor in ENRICH:
+        fields = processor(fields)
+    for key, value in record.__dict__.items():
+        if key not in _RESERVED and not key.startswith("_"):
+            fields[key] = value
+    if record.exc_info:
+        import traceback  # only when there is one to format
+
+        fields["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+    elif record.exc_text:
+        fields["exception"] = record.exc_text
+    if record.stack_info:
+        fields["stack"] = record.stack_info
+    return fields
+
+
+def json_line(fields: dict[str, Any]) -> str:
+    """One JSON object, on one line."""
     try:
-        line = _dumps(fields)
+        return _dumps(fields) + "\n"
     except (ValueError, TypeError):
         # NaN or an infinity (bare `NaN` is not JSON: strict parsers drop the line), a cycle,
         # or a key JSON has no spelling for.
-        line = _dumps(_strict(fields, 0))
+        return _dumps(_strict(fields, 0)) + "\n"
+
+
+def console_line(fields: dict[str, Any]) -> str:
+    return render_console(fields, _color) + "\n"
+
+
+def scrub(line: str, level: object) -> str:
+    """`line` with registered secrets masked, and on warnings and errors credentials of a known
+    shape too (see redact.redact_shapes): the same for every renderer."""
     if redact.has_secrets():
         line = redact.redact(line)
-    if fields.get("level") in _SHAPE_SCANNED:
+    if level in _SHAPE_SCANNED:
         line = redact.redact_shapes(line)
-    return line + "\n"
+    return line
+
+
+def render(fields: dict[str, Any]) -> str:
+    """A line of this process's format, with secrets scrubbed: shared by records and the
+    access-log fast path."""
+    return scrub(_renderer(fields), fields.get("level"))
 
 
 def _dumps(fields: dict[str, Any]) -> str:
@@ -93,38 +172,119 @@ def _strict(value: Any, depth: int) -> Any:
     return value
 
 
-def _base(t: float, level: str, logger: str, message: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "time": _clock.stamp(t),
-        "level": level,
-        "logger": logger,
-        "message": message,
-    }
-    if _service:
-        fields["service"] = _service
-    ctx = tracing.current.get()
-    if ctx is not None:
-        fields["request_id"] = ctx.request_id
-        ids = tracing.active_ids()
-        fields["trace_id"], fields["span_id"] = ids if ids else (ctx.trace_id, ctx.span_id)
-    return fields
-
-
 class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        fields = _base(record.created, record.levelname.lower(), record.name, record.getMessage())
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
-                fields[key] = value
-        if record.exc_info:
-            import traceback  # only when there is one to format
+    """A record as the line this process writes (JSON unless configured for a terminal)."""
 
-            fields["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        elif record.exc_text:
-            fields["exception"] = record.exc_text
-        if record.stack_info:
-            fields["stack"] = record.stack_info
-        return render(fields)
+    def format(self, record: logging.LogRecord) -> str:
+        fields = record_fields(record)
+        return scrub(_renderer(fields), fields["level"])
+
+
+# -- the console format --------------------------------------------------------------------------
+
+_RESET, _DIM, _BOLD = "\x1b[0m", "\x1b[2m", "\x1b[1m"
+_LEVEL_COLORS = {
+    "debug": "\x1b[34m",  # blue
+    "info": "\x1b[32m",  # green
+    "warning": "\x1b[33m",  # yellow
+    "error": "\x1b[31m",  # red
+    "critical": "\x1b[1;31m",  # bold red
+}
+_LOGGER_COLOR = "\x1b[36m"  # cyan
+# Shown first and plain, in this order; every other field follows as key=value, dimmed.
+_HEAD = ("time", "level", "logger", "message")
+_IMPORTANT = ("method", "path", "status", "duration_ms", "request_id")
+_TRAILING = ("exception", "stack")
+
+
+def render_console(fields: dict[str, Any], color: bool) -> str:
+    """A log line's fields for a person at a terminal: time, level, logger, message, the
+    important fields (method, path, status, duration, request id), then the rest as key=value,
+    dimmed; a traceback on the lines below. No trailing newline; nothing is scrubbed here."""
+    level = str(fields.get("level", ""))
+    stamp = str(fields.get("time", ""))
+    if len(stamp) >= 23 and stamp[10:11] == "T":
+        stamp = stamp[11:23]  # HH:MM:SS.mmm: the date is the terminal's today
+    shown_level = level.upper().ljust(5)
+    logger = str(fields.get("logger", ""))
+    if color:
+        shown_level = f"{_LEVEL_COLORS.get(level, '')}{shown_level}{_RESET}"
+        logger = f"{_LOGGER_COLOR}{logger}{_RESET}"
+        stamp = f"{_DIM}{stamp}{_RESET}"
+    parts = [stamp, shown_level, logger, str(fields.get("message", ""))]
+    for key in _IMPORTANT:
+        if key in fields:
+            value = _console_value(fields[key])
+            if key == "duration_ms":
+                parts.append(f"{value}ms")
+            elif key == "status" and color:
+                parts.append(f"{_BOLD}{_status_color(fields[key])}{value}{_RESET}")
+            elif key in ("method", "path", "status"):
+                parts.append(value)
+            else:
+                parts.append(f"{key}={value}")
+    rest = [
+        f"{key}={_console_value(value)}"
+        for key, value in fields.items()
+        if key not in _HEAD and key not in _IMPORTANT and key not in _TRAILING
+    ]
+    if rest:
+        parts.append(f"{_DIM}{' '.join(rest)}{_RESET}" if color else " ".join(rest))
+    line = " ".join(parts)
+    for key in _TRAILING:
+        if fields.get(key):
+            line += "\n" + str(fields[key])
+    return line
+
+
+def _status_color(status: Any) -> str:
+    code = status if isinstance(status, int) else 0
+    if code >= 500:
+        return _LEVEL_COLORS["error"]
+    if code >= 400:
+        return _LEVEL_COLORS["warning"]
+    return _LEVEL_COLORS["info"]
+
+
+def _console_value(value: Any) -> str:
+    if isinstance(value, str):
+        if value and not any(c.isspace() or c in '"=' for c in value):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def use_console(log_format: str, fd: int = 1) -> bool:
+    """Whether `log_format` (auto, json or console) means console lines on `fd`: auto does on
+    a terminal (under `aloft run` the server inherits it), never in a container or under CI."""
+    if log_format == "console":
+        return True
+    if log_format == "json":
+        return False
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+_renderer: Callable[[dict[str, Any]], str] = json_line
+
+
+def use_color(fd: int = 1, environ: Any = None) -> bool:
+    """Colour on a terminal unless NO_COLOR is set (non-empty); FORCE_COLOR (non-empty, not
+    0) asks for it off a terminal too. See no-color.org and force-color.org."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
 
 
 class StdoutHandler(logging.Handler):
@@ -133,7 +293,7 @@ class StdoutHandler(logging.Handler):
     def __init__(self, fd: int = 1) -> None:
         super().__init__()
         self.fd = fd
-        self.setFormatter(JsonFormatter())
+        self.setFormatter(JsonFormatter())  # in this process's format (configure())
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -242,6 +402,9 @@ def access_line(
         return None  # unsampled request that went fine
     if ctx is None:
         ctx = tracing.current.get()
+    if _console:
+        line = _console_access(method, path, route, status, seconds, tail, ctx, now, traced)
+        return "".join(held) + line if held else line
     if ctx is None:
         ids = ""
     else:
@@ -274,15 +437,49 @@ def access_line(
     return "".join(held) + line if held else line
 
 
+def _console_access(
+    method: str,
+    path: str,
+    route: str,
+    status: int,
+    seconds: float,
+    tail: str,
+    ctx: tracing.RequestContext | None,
+    now: float,
+    traced: bool | None,
+) -> str:
+    """The access line through the chain, for a terminal (no hurry there)."""
+    fields: dict[str, Any] = {
+        "time": _clock.stamp(now),
+        "level": "error" if status >= 500 else "info",
+        "logger": "aloft.access",
+        "message": "request",
+    }
+    add_service(fields)
+    if ctx is not None:
+        active = tracing.active_ids() if traced is not False else None
+        fields["request_id"] = ctx.request_id
+        fields["trace_id"], fields["span_id"] = active if active else (ctx.trace_id, ctx.span_id)
+    fields.update(method=method, path=path, route=route, status=status)
+    fields["duration_ms"] = round(seconds * 1000, 3)
+    if tail:
+        fields.update(json.loads("{" + tail[1:] + "}"))  # preformatted members: ,"k":v...
+    return render(fields)
+
+
 def output_fd() -> int:
     return _handler.fd if _handler is not None else 1
 
 
-def configure(service: str, level: str = "info") -> None:
-    """Route every logger (app, server, aloft) through one JSON handler on stdout."""
-    global _service, _service_field, _handler
+def configure(service: str, level: str = "info", log_format: str = "json") -> None:
+    """Route every logger (app, server, aloft) through one handler on stdout, writing JSON lines
+    or, with `log_format` console (or auto on a terminal), lines for a person to read."""
+    global _service, _service_field, _handler, _console, _color, _renderer
     _service = service
     _service_field = f',"service":{_encode(service)}' if service else ""
+    _console = use_console(log_format)
+    _color = _console and use_color()
+    _renderer = console_line if _console else json_line
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)

@@ -85,9 +85,20 @@ class Observer:
         seconds: float,
         ctx: tracing.RequestContext,
     ) -> None:
+        tail = self.record(method, route, status, seconds)
+        if self.access_log and logs.access(method, path, route, status, seconds, tail, ctx):
+            return
+        if tail:
+            self.record_alone(method, route, status, seconds)
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> str:
+        """Count the request in the metrics; returns what the access line carries of them
+        (preformatted JSON members), "" when they are kept apart (the Prometheus store)."""
         metrics.get().request_finished(method, route, status, seconds)
-        if self.access_log:
-            logs.access(method, path, route, status, seconds, "", ctx)
+        return ""
+
+    def record_alone(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Write the metrics `record` gave the access line, when no access line was written."""
 
     def begin_soon(self) -> _Turn | None:
         """`begin`, counted with the loop turn's other starts (see `batch`). Returns the turn to

@@ -58,10 +58,14 @@ class ServeOptions:
     log_level: Literal["debug", "info", "warning", "error", "critical"] = _opt(
         "info", "lowest level written to stdout"
     )
+    log_format: Literal["auto", "json", "console"] = _opt(
+        "auto",
+        "JSON lines, or console lines for a person; 'auto': console on a terminal, else JSON",
+    )
     log_sample_rate: float = _opt(
         1.0, "share of requests whose debug/info logs are kept (warnings and errors always are)"
     )
-    access_log: bool = _opt(True, "one JSON line per request")
+    access_log: bool = _opt(True, "one log line per request")
     health_path: str = _opt("/healthz", "liveness probe path")
     ready_path: str = _opt("/readyz", "readiness probe path")
     metrics_path: str = _opt("/metrics", "Prometheus metrics path")

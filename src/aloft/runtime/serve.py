@@ -22,13 +22,12 @@ import platform
 import shutil
 import sys
 import tempfile
-import threading
-import time
 from typing import Any
 
-from aloft.runtime import health, logs, metrics
-from aloft.runtime.appload import AppLoadError, detect_interface, load_app
+from aloft.runtime import health, logs
+from aloft.runtime.appload import detect_interface, load_app
 from aloft.runtime.cgroup import Limits, read_limits
+from aloft.runtime.exceptions import AppLoadError, NoRunDir
 from aloft.runtime.options import ServeOptions
 
 log = logging.getLogger("aloft.serve")
@@ -103,7 +102,7 @@ def gunicorn_settings(options: ServeOptions, interface: str, workers: int) -> di
 
 
 def serve(options: ServeOptions) -> int:
-    logs.configure(options.service, options.log_level)
+    logs.configure(options.service, options.log_level, options.log_format)
     limits = read_limits()
     workers = options.workers or limits.default_workers()
     try:
@@ -131,25 +130,27 @@ def serve(options: ServeOptions) -> int:
         except AppLoadError as exc:
             print(f"aloft: error: {exc}", file=sys.stderr)
             return 2
-        global reloading, _options
-        reloading, _options = options.reload, options
         _tune_gc(options)
         health.share_drain_state()
         _log_start(options, interface, workers, limits)
         from aloft.runtime.servers import Server
+        from aloft.runtime.slow_clients import ClientTimeouts
 
-        settings = gunicorn_settings(options, interface, workers)
-        server = Server(app, options, settings, run_dir, interface)
+        server = Server(
+            app,
+            lambda: load_wrapped(options)[0],
+            options,
+            gunicorn_settings(options, interface, workers),
+            run_dir,
+            interface,
+            ClientTimeouts(options.header_timeout, options.body_timeout, options.max_connections),
+        )
         server.run()
         return 0
     finally:
         # Workers are forks of this function's caller and unwind through here when they exit.
         if os.getpid() == master:
             shutil.rmtree(run_dir, ignore_errors=True)
-
-
-class NoRunDir(Exception):
-    """No writable folder for the server's run state (a read-only root without a tmpfs)."""
 
 
 # Where the run state goes when the temporary folders are not writable: a tmpfs that container
@@ -223,115 +224,3 @@ def _log_start(options: ServeOptions, interface: str, workers: int, limits: Limi
             "drain_timeout_s": options.drain_timeout,
         },
     )
-
-
-class Drain:
-    """The master's drain sequence: flag readiness, wait, then let gunicorn stop gracefully.
-
-    One drain per pod: a SIGTERM repeated while it runs is the same request (under `uv run`, a
-    SIGTERM to the process group reaches the master twice, once from uv). Only SIGINT, SIGQUIT,
-    or a third SIGTERM at least TERM_GRACE after the first, mean "stop now".
-    """
-
-    def __init__(self, run_dir: str, delay: float, stop: Any) -> None:
-        self.run_dir = run_dir
-        self.delay = delay
-        self.stop = stop  # called once the delay is over: starts gunicorn's graceful stop
-        self.started: float | None = None
-        self.terms = 0
-        self.elapsed = False
-
-    def begin(self) -> bool:
-        """True when this SIGTERM starts the delay or repeats it; False when it is time to stop."""
-        self.terms += 1
-        if self.elapsed or self.delay <= 0:
-            self._flag()
-            self._mark(STOPPING)
-            return False
-        now = time.monotonic()
-        if self.started is not None:
-            if self.terms >= 3 and now - self.started >= TERM_GRACE:
-                log.warning(
-                    "SIGTERM number %d: stopping now, without the rest of the delay", self.terms
-                )
-                self._mark(STOPPING)
-                return False
-            log.info(
-                "already draining: a repeated SIGTERM changes nothing "
-                "(SIGINT or SIGQUIT stops now, as does a third SIGTERM after %.0fs)",
-                TERM_GRACE,
-            )
-            return True
-        self.started = now
-        self._flag()
-        log.info(
-            "draining: readiness reports 503; closing the listener in %.1fs",
-            self.delay,
-            extra={"drain_delay_s": self.delay},
-        )
-        timer = threading.Timer(self.delay, self._elapsed)
-        timer.daemon = True
-        timer.start()
-        return True
-
-    def _flag(self) -> None:
-        health.start_draining()
-        self._mark(health.DRAIN_FLAG)
-
-    def _mark(self, name: str) -> None:
-        with open(os.path.join(self.run_dir, name), "w"):
-            pass
-
-    def _elapsed(self) -> None:
-        log.info("drain delay over: closing the listener, finishing in-flight requests")
-        self.elapsed = True
-        self._mark(STOPPING)  # the SIGTERMs the workers get now are the master's own
-        self.stop()
-
-
-# A third SIGTERM this long after the first stops at once (an operator who means it).
-TERM_GRACE = 1.0
-
-# Written by the master just before it signals the workers to stop.
-STOPPING = "stopping"
-# Set in the master under --reload, before any worker is forked.
-reloading = False
-_options: ServeOptions | None = None  # the server's options, inherited by every worker
-
-
-def client_timeouts() -> Any:
-    """The slow-client limits of this server (a worker asks; the master set them)."""
-    from aloft.runtime.slow_clients import ClientTimeouts
-
-    options = _options or ServeOptions()
-    return ClientTimeouts(options.header_timeout, options.body_timeout, options.max_connections)
-
-
-def early_sigterm() -> bool:
-    """Whether a worker's SIGTERM came while the master still drains, so it is to be ignored.
-
-    That happens when SIGTERM is sent to the whole process group (`timeout`, `kill -- -PGID`)
-    rather than to the master alone, as Kubernetes and runc do: the master then stops the
-    workers itself when the delay is over. A worker signalled alone still stops, 0.2 s later.
-    """
-    run_dir = os.environ.get("_ALOFT_RUN_DIR")
-    if not run_dir or reloading:
-        return False  # under --reload the master stops old workers with SIGTERM: at once
-    stopping = os.path.join(run_dir, STOPPING)
-    draining = os.path.join(run_dir, health.DRAIN_FLAG)
-    deadline = time.monotonic() + 0.2
-    while True:
-        if os.path.exists(stopping):
-            return False
-        if os.path.exists(draining):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-
-
-def fold_worker(run_dir: str, pid: int) -> None:
-    try:
-        metrics.fold_dead_worker(run_dir, pid)
-    except OSError:
-        log.exception("could not keep the metrics of worker %s", pid)

@@ -1,6 +1,7 @@
 """gunicorn glue: the application, the draining master, JSON logging and the uvicorn worker.
 
-Imported only by `serve`, and only once gunicorn is known to be installed.
+Imported only by `serve`, and only once gunicorn is known to be installed. Workers find their
+server's settings on `self.app` (the Server below), inherited across the fork.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 
-from aloft.runtime import health, slow_clients
-from aloft.runtime import serve as serve_mod
-from aloft.runtime.options import ServeOptions
+from aloft.runtime import health, metrics, slow_clients
+from aloft.runtime.drain import Drain, early_sigterm
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from aloft.runtime.options import ServeOptions
 
 try:
     from uvicorn import Server as _UvicornServer
@@ -54,7 +60,7 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.config.http = slow_clients.uvicorn_protocol(serve_mod.client_timeouts())
+        self.config.http = slow_clients.uvicorn_protocol(self.app.client_timeouts)
         # The base class points uvicorn's loggers at gunicorn's handlers; ours are on the root.
         for name in ("uvicorn", "uvicorn.error"):
             logger = logging.getLogger(name)
@@ -65,6 +71,7 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]
         # As the base class does, with a server that knows about the master's drain.
         self.config.app = self.wsgi
         server = _DrainAwareServer(config=self.config)
+        server.reloading = self.app.options.reload
         self._install_sigquit_handler()
         await server.serve(sockets=self.sockets)
         if not server.started:
@@ -72,8 +79,10 @@ class UvicornWorker(_UvicornWorker):  # type: ignore[misc]
 
 
 class _DrainAwareServer(_UvicornServer):
+    reloading = False
+
     def handle_exit(self, sig: int, frame: Any) -> None:
-        if sig == signal.SIGTERM and serve_mod.early_sigterm():
+        if sig == signal.SIGTERM and early_sigterm(self.reloading):
             return
         super().handle_exit(sig, frame)
 
@@ -82,8 +91,12 @@ class ThreadWorker(slow_clients.GthreadGuard, _ThreadWorker):  # type: ignore[mi
     """gunicorn's threaded WSGI worker, ignoring a group SIGTERM while the master drains, with
     requests handed to threads only once they have arrived (slow clients wait in the poller)."""
 
+    def init_process(self) -> None:
+        self.limits = self.app.client_timeouts
+        super().init_process()
+
     def handle_exit(self, sig: int, frame: Any) -> None:
-        if serve_mod.early_sigterm():
+        if early_sigterm(self.app.options.reload):
             return
         super().handle_exit(sig, frame)
 
@@ -95,7 +108,7 @@ class DrainingArbiter(Arbiter):  # type: ignore[misc]
     at once and the old ones stopped (SIGTERM: in-flight requests finish).
     """
 
-    drain: serve_mod.Drain
+    drain: Drain
     changed: str | None = None  # set by the watcher thread; acted on in the arbiter's loop
     stale: frozenset[int] = frozenset()  # old workers still stopping after a reload
 
@@ -133,35 +146,40 @@ class DrainingArbiter(Arbiter):  # type: ignore[misc]
 
 
 class Server(BaseApplication):  # type: ignore[misc]
+    """The app as gunicorn sees it. `app` is None under --reload: each worker then calls `load`
+    (the app, wrapped in aloft's middleware) itself."""
+
     def __init__(
         self,
         app: Any,
+        load: Callable[[], Any],
         options: ServeOptions,
         settings: dict[str, Any],
         run_dir: str,
-        interface: str = "asgi",
+        interface: str,
+        client_timeouts: slow_clients.ClientTimeouts,
     ) -> None:
         self.wrapped = app
+        self.load_wrapped = load
         self.interface = interface
         self.options = options
         self.settings = settings
         self.run_dir = run_dir
+        self.client_timeouts = client_timeouts
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.settings.items():
             self.cfg.set(key, value)
         run_dir = self.run_dir
-        self.cfg.set(
-            "child_exit", lambda server, worker: serve_mod.fold_worker(run_dir, worker.pid)
-        )
+        self.cfg.set("child_exit", lambda server, worker: _fold_worker(run_dir, worker.pid))
         self.cfg.set("when_ready", _when_ready)
         self.cfg.set("pre_request", _close_when_draining)
 
     def load(self) -> Any:
         if self.wrapped is None:  # --reload: each worker imports the app itself
             try:
-                self.wrapped, _ = serve_mod.load_wrapped(self.options)
+                self.wrapped = self.load_wrapped()
             except Exception as exc:  # a typo just saved: serve the error until the next save
                 logging.getLogger("aloft.reload").exception("the app failed to import")
                 self.wrapped = _import_error_app(self.interface, exc)
@@ -169,7 +187,7 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def run(self) -> None:
         arbiter = DrainingArbiter(self)
-        arbiter.drain = serve_mod.Drain(
+        arbiter.drain = Drain(
             self.run_dir, self.options.drain_delay, lambda: arbiter.signal(signal.SIGTERM, None)
         )
         if self.options.reload:
@@ -215,3 +233,10 @@ def _when_ready(server: Any) -> None:
         logging.getLogger("aloft.serve").info(
             "listening on http://%s:%s", shown, port, extra={"address": f"{shown}:{port}"}
         )
+
+
+def _fold_worker(run_dir: str, pid: int) -> None:
+    try:
+        metrics.fold_dead_worker(run_dir, pid)
+    except OSError:
+        logging.getLogger("aloft.serve").exception("could not keep the metrics of worker %s", pid)

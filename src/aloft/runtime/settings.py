@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aloft.runtime._convert import ConversionError, convert, describe
+from aloft.runtime._convert import convert, describe
+from aloft.runtime.exceptions import ConversionError, SettingsError
 from aloft.runtime.redact import register_secret
 
 T = TypeVar("T")
@@ -58,14 +59,6 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
-
-
-class SettingsError(ValueError):
-    """All the settings that could not be read, as one message; `problems` lists them."""
-
-    def __init__(self, owner: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{owner}: " + "; ".join(problems))
 
 
 def _is_secret(tp: Any) -> bool:

@@ -174,9 +174,7 @@ class GthreadGuard:
     cfg: Any
 
     def init_process(self) -> None:
-        from aloft.runtime import serve
-
-        self.limits = serve.client_timeouts()
+        # `limits` is set by the worker class before this runs (the server's, from its options).
         self.incoming: dict[Any, _Incoming] = {}
         super().init_process()  # type: ignore[misc]
 

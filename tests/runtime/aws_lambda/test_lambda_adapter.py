@@ -224,3 +224,22 @@ def test_event_only_handler_serves_no_http() -> None:
     handler = lambda_handler()
     with pytest.raises(UnknownEventError, match="no handler for an event with keys"):
         handler(event("v2"), Context())
+
+
+def test_lambda_switches_read_one_set_of_words_and_refuse_a_typo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aloft.runtime.aws_lambda.runtime_api import streaming_enabled
+    from aloft.runtime.exceptions import ConversionError
+
+    monkeypatch.setenv("ALOFT_LAMBDA_PROBES", "on")
+    assert lambda_handler(echo_asgi, lifespan=False).probes is True
+    monkeypatch.setenv("ALOFT_LAMBDA_PROBES", "  ")
+    assert lambda_handler(echo_asgi, lifespan=False).probes is False  # blank: the default
+    monkeypatch.setenv("ALOFT_LAMBDA_PROBES", "maybe")
+    with pytest.raises(ConversionError, match="ALOFT_LAMBDA_PROBES"):
+        lambda_handler(echo_asgi, lifespan=False)
+    assert streaming_enabled({"ALOFT_LAMBDA_STREAM": "Yes"}) is True
+    assert streaming_enabled({"ALOFT_LAMBDA_STREAM": "off"}) is False
+    with pytest.raises(ConversionError, match="ALOFT_LAMBDA_STREAM"):
+        streaming_enabled({"ALOFT_LAMBDA_STREAM": "stream"})

@@ -158,3 +158,84 @@ def test_malformed_sns_event_is_a_clear_error() -> None:
     handler.on_sns(lambda m: None)
     with pytest.raises(UnknownEventError, match="malformed sns event"):
         handler({"Records": [{"EventSource": "aws:sns"}]}, Context())
+
+
+def test_a_schedule_goes_to_the_eventbridge_handler_when_it_has_none_of_its_own() -> None:
+    handler = lambda_handler()
+    seen: list[Any] = []
+    handler.on_eventbridge(lambda event: seen.append(event) or "done")
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "id": "s-1"}
+    assert handler(event, Context()) == "done"
+    assert type(seen[0]) is EventBridgeEvent and seen[0].id == "s-1"
+
+
+def test_a_handlers_own_key_error_is_its_failure_not_a_malformed_event() -> None:
+    handler = lambda_handler()
+
+    @handler.on_eventbridge
+    def on_event(event: EventBridgeEvent) -> None:
+        raise KeyError("missing-in-app")
+
+    with pytest.raises(KeyError, match="missing-in-app"):
+        handler(ORDER_EVENT, Context())
+
+
+ORDER_EVENT = {"source": "shop.orders", "detail-type": "OrderPlaced", "detail": {"id": 1}}
+
+
+def test_every_event_source_module_has_the_one_protocol() -> None:
+    import importlib
+
+    from aloft.runtime.aws_lambda import sources
+
+    kinds = set()
+    for name in sources.EVENT_SOURCES:
+        module = importlib.import_module(name)
+        assert isinstance(module.KIND, str) and callable(module.matches)
+        assert callable(module.handle)
+        assert hasattr(lambda_handler(), f"on_{module.KIND}"), "a registration method per kind"
+        kinds.add(module.KIND)
+    assert kinds == {"sqs", "sns", "s3", "eventbridge", "schedule"}
+
+
+def test_messages_received_from_a_queue_make_the_event_lambda_would_deliver(
+    aws_env: str,
+) -> None:
+    """Sent and received through the SQS API (moto), turned into a Lambda event, handled."""
+    import boto3
+
+    from aloft.runtime.aws_lambda.sources.sqs import event_from_messages
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps({"order": 7}),
+        MessageAttributes={
+            "tenant": {"DataType": "String", "StringValue": "acme"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        },
+    )
+    sqs.send_message(QueueUrl=url, MessageBody="not json")
+    received = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"]
+    )["Messages"]
+    event = event_from_messages(received, arn)
+
+    record = event["Records"][0]
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"] == arn
+    assert record["awsRegion"] == "us-east-1"
+    assert record["messageAttributes"]["tenant"]["stringValue"] == "acme"
+    assert record["messageAttributes"]["blob"]["binaryValue"] == "AAE="
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    json.dumps(event)  # what Lambda delivers is JSON
+
+    handler = lambda_handler()
+    orders: list[int] = []
+    handler.on_sqs(lambda r: orders.append(r.json()["order"]))
+    failures = handler(event, Context())["batchItemFailures"]
+    assert orders == [7]
+    assert failures == [{"itemIdentifier": received[1]["MessageId"]}]

@@ -13,13 +13,13 @@ from aloft.runtime._lazy import lazy_getattr
 _EXPORTS = {
     "lambda_handler": "aloft.runtime.aws_lambda.handler",
     "LambdaHandler": "aloft.runtime.aws_lambda.handler",
-    "UnknownEventError": "aloft.runtime.aws_lambda.handler",
+    "UnknownEventError": "aloft.runtime.exceptions",
     "LambdaContext": "aloft.runtime.aws_lambda.context",
-    "SQSRecord": "aloft.runtime.aws_lambda.events",
-    "SNSMessage": "aloft.runtime.aws_lambda.events",
-    "S3Object": "aloft.runtime.aws_lambda.events",
-    "EventBridgeEvent": "aloft.runtime.aws_lambda.events",
-    "ScheduledEvent": "aloft.runtime.aws_lambda.events",
+    "SQSRecord": "aloft.runtime.aws_lambda.sources.sqs",
+    "SNSMessage": "aloft.runtime.aws_lambda.sources.sns",
+    "S3Object": "aloft.runtime.aws_lambda.sources.s3",
+    "EventBridgeEvent": "aloft.runtime.aws_lambda.sources.eventbridge",
+    "ScheduledEvent": "aloft.runtime.aws_lambda.sources.schedule",
     "idempotent": "aloft.runtime.aws_lambda.idempotency",
     "MemoryStore": "aloft.runtime.aws_lambda.idempotency",
     "RedisStore": "aloft.runtime.aws_lambda.idempotency",
@@ -30,14 +30,7 @@ _EXPORTS = {
 TYPE_CHECKING = False  # the typing module costs more to import than all of this
 if TYPE_CHECKING:
     from aloft.runtime.aws_lambda.context import LambdaContext
-    from aloft.runtime.aws_lambda.events import (
-        EventBridgeEvent,
-        S3Object,
-        ScheduledEvent,
-        SNSMessage,
-        SQSRecord,
-    )
-    from aloft.runtime.aws_lambda.handler import LambdaHandler, UnknownEventError, lambda_handler
+    from aloft.runtime.aws_lambda.handler import LambdaHandler, lambda_handler
     from aloft.runtime.aws_lambda.idempotency import (
         DynamoDBStore,
         MemoryStore,
@@ -45,6 +38,12 @@ if TYPE_CHECKING:
         idempotent,
     )
     from aloft.runtime.aws_lambda.secrets import secret
+    from aloft.runtime.aws_lambda.sources.eventbridge import EventBridgeEvent
+    from aloft.runtime.aws_lambda.sources.s3 import S3Object
+    from aloft.runtime.aws_lambda.sources.schedule import ScheduledEvent
+    from aloft.runtime.aws_lambda.sources.sns import SNSMessage
+    from aloft.runtime.aws_lambda.sources.sqs import SQSRecord
+    from aloft.runtime.exceptions import UnknownEventError
 
 __all__ = [
     "DynamoDBStore",

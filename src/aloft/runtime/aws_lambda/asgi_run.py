@@ -263,7 +263,7 @@ class Lifespan:
             if kind == "lifespan.startup.complete" and not started.done():
                 started.set_result(None)
             elif kind == "lifespan.startup.failed" and not started.done():
-                from aloft.runtime.aws_lambda.handler import LifespanError
+                from aloft.runtime.exceptions import LifespanError
 
                 started.set_exception(LifespanError(message.get("message") or "startup failed"))
             elif (

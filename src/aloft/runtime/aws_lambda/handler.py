@@ -10,11 +10,18 @@ an extension; otherwise the environment is frozen and killed without notice.
 from __future__ import annotations
 
 import os
-import time
 from types import CoroutineType
 
+from aloft.runtime._switch import switch
 from aloft.runtime.aws_lambda import context as invocation
+from aloft.runtime.aws_lambda import environments
 from aloft.runtime.aws_lambda.sources import source_for
+from aloft.runtime.exceptions import (  # noqa: F401  (LifespanError, UnknownEventError lived here)
+    BadEvent,
+    LifespanError,
+    RuntimeAPIError,
+    UnknownEventError,
+)
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -28,15 +35,6 @@ if TYPE_CHECKING:
 
 _ERROR_BODY = b'{"error":"internal server error"}'
 _JSON = ("content-type", "application/json")
-_environments: list[LambdaHandler] = []
-
-
-class UnknownEventError(Exception):
-    """An event no HTTP source and no registered event handler accepts."""
-
-
-class LifespanError(Exception):
-    """The app's ASGI lifespan startup failed: the environment cannot serve."""
 
 
 class LambdaHandler:
@@ -62,7 +60,7 @@ class LambdaHandler:
         self.base_path = base_path.rstrip("/")
         self.observe = observe
         if probes is None:
-            probes = _flag(os.environ.get("ALOFT_LAMBDA_PROBES"), False)
+            probes = switch(os.environ, "ALOFT_LAMBDA_PROBES", False)
         # /healthz, /readyz and /metrics are for an orchestrator and a scraper, and Lambda has
         # neither: through a public API anyone could reach them, they would hide the app's own
         # routes of those names, and the counters would cover one environment only (EMF carries
@@ -80,23 +78,19 @@ class LambdaHandler:
         if configure_logging:
             from aloft.runtime import logs
 
-            logs.configure(service, options.log_level)
+            logs.configure(service, options.log_level, options.log_format)
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             from aloft.runtime.aws_lambda import snapstart  # noqa: F401  (hands Lambda its hooks)
         if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
             from aloft.runtime.aws_lambda import runtime_api, secrets
 
             secrets.resolve_environment(os.environ)
-            runtime_api.install_sigterm()
+            runtime_api.install_sigterm(environments.shutdown_all)
         if app is not None:
             self._wrap(app, interface, service)
             if self.interface == "asgi" and lifespan:
                 self._startup()
-        if not _environments:
-            import atexit
-
-            atexit.register(shutdown_all)
-        _environments.append(self)
+        environments.register(self)
 
     # -- event handler registration ---------------------------------------------------------
 
@@ -128,9 +122,9 @@ class LambdaHandler:
             source = source_for(event) if self.app is not None else None
             if source is not None:
                 return self._http(source, event, context)
-            from aloft.runtime.aws_lambda import events
+            from aloft.runtime.aws_lambda.sources import dispatch
 
-            return events.dispatch(self, event, context)
+            return dispatch(self.handlers, event, self.run_async)
         finally:
             invocation.current.reset(token)
 
@@ -142,8 +136,6 @@ class LambdaHandler:
         return loop.run_until_complete(awaitable)
 
     def _http(self, source: ModuleType, event: dict[str, Any], context: Any) -> Any:
-        from aloft.runtime.aws_lambda.sources._http import BadEvent
-
         try:
             request = source.request(event)
         except BadEvent as exc:
@@ -188,7 +180,7 @@ class LambdaHandler:
                 env = wsgi_run.environ(request, event, context)
                 wsgi_run.stream(self.app, env, out, source.prelude)
         except Exception as exc:
-            from aloft.runtime.aws_lambda.runtime_api import RuntimeAPIError, error_payload
+            from aloft.runtime.aws_lambda.runtime_api import error_payload
 
             if isinstance(exc, RuntimeAPIError):
                 raise  # the Runtime API is gone: nothing to report to
@@ -226,7 +218,7 @@ class LambdaHandler:
         observer = LambdaObserver(app, self.options)
         if not self.probes:
             observer.probes = {}
-        if _flag(os.environ.get("ALOFT_LAMBDA_EMF"), True):
+        if switch(os.environ, "ALOFT_LAMBDA_EMF", True):
             observer.emf_namespace = os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
         observer.service = service
         self.app.observer = observer
@@ -274,12 +266,6 @@ class LambdaHandler:
         return wsgi_run.call(self.app, wsgi_run.environ(request, event, context))
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() not in ("0", "false", "no", "off")
-
-
 def _error(source: ModuleType, event: dict[str, Any], status: int, message: str) -> Any:
     import json
 
@@ -293,10 +279,3 @@ def _error(source: ModuleType, event: dict[str, Any], status: int, message: str)
 def lambda_handler(app: Any = None, **kwargs: Any) -> LambdaHandler:
     """The Lambda handler for `app` (ASGI or WSGI); `app=None` for event handlers only."""
     return LambdaHandler(app, **kwargs)
-
-
-def shutdown_all() -> None:
-    """Every handler's shutdown hooks: the runtime calls this when told to stop."""
-    started = time.monotonic()
-    for handler in reversed(_environments):
-        handler.shutdown(max(0.1, 2.0 - (time.monotonic() - started)))

@@ -21,6 +21,7 @@ import threading
 import time
 
 from aloft.runtime.aws_lambda import context as invocation
+from aloft.runtime.exceptions import AlreadyInProgress, IdempotencyError, PayloadMismatch
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -29,18 +30,6 @@ if TYPE_CHECKING:
 
 IN_PROGRESS = "IN_PROGRESS"
 COMPLETED = "COMPLETED"
-
-
-class IdempotencyError(Exception):
-    pass
-
-
-class AlreadyInProgress(IdempotencyError):
-    """Another invocation holds this key now; raising lets Lambda retry later."""
-
-
-class PayloadMismatch(IdempotencyError):
-    """The key was used before with a different payload."""
 
 
 class Record:

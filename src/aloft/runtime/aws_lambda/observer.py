@@ -36,18 +36,11 @@ class LambdaObserver(Observer):
     def begin(self) -> None:
         """One request per environment at a time: no in-flight gauge to keep."""
 
-    def finish(
-        self,
-        method: str,
-        path: str,
-        route: str,
-        status: int,
-        seconds: float,
-        ctx: tracing.RequestContext,
-    ) -> None:
+    def record(self, method: str, route: str, status: int, seconds: float) -> str:
+        """EMF members on the access line: CloudWatch reads the metrics from the log."""
         namespace = self.emf_namespace
-        tail = emf.fields(namespace, status, seconds) if namespace else ""
-        if self.access_log and logs.access(method, path, route, status, seconds, tail, ctx):
-            return
-        if namespace:
-            logs.write(emf.request_line(namespace, self.service, method, route, status, seconds))
+        return emf.fields(namespace, status, seconds) if namespace else ""
+
+    def record_alone(self, method: str, route: str, status: int, seconds: float) -> None:
+        namespace = self.emf_namespace
+        logs.write(emf.request_line(namespace, self.service, method, route, status, seconds))

@@ -12,6 +12,7 @@ import os
 import sys
 
 from aloft.runtime.aws_lambda.context import LambdaContext
+from aloft.runtime.exceptions import RuntimeAPIError, RuntimeFault
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 
 API = "/2018-06-01/runtime"
 _THIS = "aws_lambda/runtime_api.py"
-
-
-class RuntimeAPIError(Exception):
-    """The Runtime API answered unexpectedly or went away: the environment is done."""
 
 
 class RuntimeClient:
@@ -252,8 +249,9 @@ HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 
 def streaming_enabled(environ: Any = None) -> bool:
     """Whether this function streams its responses (a Function URL in RESPONSE_STREAM mode)."""
-    value = (os.environ if environ is None else environ).get(STREAM_ENV, "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    from aloft.runtime._switch import switch
+
+    return switch(os.environ if environ is None else environ, STREAM_ENV, False)
 
 
 def _json_header(value: str | None) -> Any:
@@ -263,23 +261,6 @@ def _json_header(value: str | None) -> Any:
         return json.loads(value)
     except ValueError:
         return None
-
-
-class RuntimeFault(Exception):
-    """A failure of the runtime around the handler, reported with Lambda's own error type
-    (`Runtime.UnmarshalError`, ...) and no stack trace into the runtime, as Lambda's are."""
-
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-
-    def payload(self, request_id: str = "") -> dict[str, Any]:
-        return {
-            "errorMessage": str(self),
-            "errorType": self.error_type,
-            "requestId": request_id,
-            "stackTrace": [],
-        }
 
 
 def unmarshal(body: bytes) -> Any:
@@ -342,6 +323,7 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
         sys.path.insert(0, root)
     try:
         handler = load_handler(handler_spec)
+        streaming = streaming_enabled()
     except Exception as exc:
         sys.stderr.write(
             f"aloft: cannot load handler {handler_spec!r}: {type(exc).__name__}: {exc}\n"
@@ -351,8 +333,9 @@ def run(handler_spec: str, address: str, max_invocations: int = 0) -> int:
         with contextlib.suppress(RuntimeAPIError):  # a Runtime API already gone cannot be told
             client.init_error(error_payload(exc))
         return 1
-    install_sigterm()
-    streaming = streaming_enabled()
+    from aloft.runtime.aws_lambda.environments import shutdown_all
+
+    install_sigterm(shutdown_all)
     from aloft.runtime.aws_lambda.context import response_stream
 
     served = 0
@@ -415,8 +398,9 @@ def _report(
     return True
 
 
-def install_sigterm() -> None:
-    """Run the app's shutdown hooks if Lambda sends SIGTERM before stopping the environment.
+def install_sigterm(on_term: Callable[[], object]) -> None:
+    """Call `on_term` (the app's shutdown hooks), then exit, if Lambda sends SIGTERM before
+    stopping the environment.
 
     It does so only for a function with an extension registered; otherwise the environment is
     frozen and later killed without notice, and no hook runs (`aloft lambda serve` does the
@@ -429,9 +413,7 @@ def install_sigterm() -> None:
         return
 
     def stop(signum: int, frame: Any) -> None:
-        from aloft.runtime.aws_lambda.handler import shutdown_all
-
-        shutdown_all()
+        on_term()
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+from aloft.runtime.exceptions import SecretReferenceError
 from aloft.runtime.redact import register_secret
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 
 REFS_VAR = "ALOFT_SECRET_REFS"
 REFRESH_VAR = "ALOFT_SECRET_REFRESH"
-
-
-class SecretReferenceError(Exception):
-    """A reference that is malformed or cannot be fetched; names the variable, never a value."""
 
 
 _refs: dict[str, str] = {}

@@ -34,6 +34,8 @@ from __future__ import annotations
 import os
 import sys
 
+from aloft.runtime.aws_lambda.sources import EVENT_SOURCES
+
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,8 +51,9 @@ WARM_MODULES = (
     "random",
     "aloft.runtime.aws_lambda.asgi_run",
     "aloft.runtime.aws_lambda.wsgi_run",
-    "aloft.runtime.aws_lambda.events",
     "aloft.runtime.aws_lambda.sources._http",
+    "aloft.runtime.aws_lambda.sources._records",
+    *EVENT_SOURCES,
 )
 
 _before: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
@@ -82,7 +85,7 @@ def warm(path: str = "/", method: str = "GET") -> None:
 
 
 def _serve_warm_request(path: str, method: str) -> None:
-    from aloft.runtime.aws_lambda.handler import _environments
+    from aloft.runtime.aws_lambda import environments
 
     event = {
         "version": "2.0",
@@ -105,7 +108,7 @@ def _serve_warm_request(path: str, method: str) -> None:
         },
         "isBase64Encoded": False,
     }
-    for handler in list(_environments):
+    for handler in list(environments.handlers):
         if handler.app is not None:
             handler(event, _WarmContext())
 

@@ -6,6 +6,8 @@ import base64
 import binascii
 from urllib.parse import quote, unquote_plus, urlencode
 
+from aloft.runtime.exceptions import BadEvent
+
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from typing import Any
@@ -15,10 +17,6 @@ if TYPE_CHECKING:
 # Response content types sent as text; everything else (and any Content-Encoding) is base64.
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
 _TEXT_SUFFIXES = ("+json", "+xml")
-
-
-class BadEvent(ValueError):
-    """An HTTP event whose fields have the wrong shape: answered 400, never a crash."""
 
 
 class HTTPRequest:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from aloft.runtime.aws_lambda.sources._http import (
-    BadEvent,
     HTTPRequest,
     body_of,
     client_of,
@@ -17,6 +16,7 @@ from aloft.runtime.aws_lambda.sources._http import (
     split_path,
     text,
 )
+from aloft.runtime.exceptions import BadEvent
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
