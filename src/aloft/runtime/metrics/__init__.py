@@ -2,13 +2,19 @@
 
 Four parts: the shared-memory store (`store`: per-worker files, the archive of dead workers),
 the server's request metrics (`red`), the text exposition (`exposition`, imported on the first
-scrape) and the /proc process metrics (`process`).
+scrape) and the /proc process metrics (`process`). An app defines its own with `counter`,
+`gauge` and `histogram` (`app`, imported on first use):
+
+    from aloft.runtime import metrics
+    orders = metrics.counter("orders_total", "Orders placed", labels=("kind",))
+    orders.labels(kind="gift").inc()
 """
 
 from __future__ import annotations
 
 import os
 
+from aloft.runtime._lazy import lazy_getattr
 from aloft.runtime.metrics import red, store
 from aloft.runtime.metrics.red import (
     BUCKETS,
@@ -21,7 +27,19 @@ from aloft.runtime.metrics.red import (
     UNMATCHED,
     Metrics,
 )
-from aloft.runtime.metrics.store import SEP, Store, label, labels_of, read_file, worker_file
+from aloft.runtime.metrics.store import (
+    SEP,
+    Admission,
+    Store,
+    label,
+    labels_of,
+    read_file,
+    worker_file,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from aloft.runtime.metrics.app import counter, gauge, histogram
 
 __all__ = [
     "BUCKETS",
@@ -35,8 +53,11 @@ __all__ = [
     "UNMATCHED",
     "Metrics",
     "Store",
+    "counter",
     "fold_dead_worker",
+    "gauge",
     "get",
+    "histogram",
     "label",
     "labels_of",
     "read_file",
@@ -50,7 +71,14 @@ def fold_dead_worker(run_dir: str, pid: int) -> None:
     The archive outlives every worker, so it holds at most MAX_SERIES request series of each
     metric too; a dead worker's series beyond that are folded under route OTHER_ROUTE.
     """
-    store.fold_dead_worker(run_dir, pid, red.admission)
+    store.fold_dead_worker(run_dir, pid, _admission)
+
+
+def _admission(archive: dict[str, float]) -> Admission:
+    from aloft.runtime.metrics import app
+
+    requests, apps = red.admission(archive), app.admission(archive)
+    return lambda key: apps(key) if key.startswith("#") else requests(key)
 
 
 _process_metrics: Metrics | None = None
@@ -70,3 +98,6 @@ def _forget_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
+
+_APP = "aloft.runtime.metrics.app"
+__getattr__ = lazy_getattr(__name__, {"counter": _APP, "gauge": _APP, "histogram": _APP}, globals())

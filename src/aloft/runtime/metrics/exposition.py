@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 
 from aloft.runtime.metrics import process
-from aloft.runtime.metrics.red import DURATION, IN_FLIGHT, REQUESTS, Metrics
+from aloft.runtime.metrics.red import DURATION, IN_FLIGHT, REQUESTS, Metrics, add_up
 from aloft.runtime.metrics.store import SEP, labels_of
 
 log = logging.getLogger("aloft.metrics")
 
 
 def render(metrics: Metrics) -> str:
-    totals = metrics.totals()
+    snapshots = metrics.snapshots()
+    totals = add_up(snapshots)
     out: list[str] = []
     skipped: list[str] = []
     _requests(out, totals, skipped)
@@ -24,6 +26,13 @@ def render(metrics: Metrics) -> str:
     out.append(f"# HELP {IN_FLIGHT} Requests being served now.")
     out.append(f"# TYPE {IN_FLIGHT} gauge")
     out.append(f"{IN_FLIGHT} {num(max(totals.get(IN_FLIGHT, 0.0), 0.0))}")
+    # The app's own metrics: defined in this process, or by any worker (their "#" keys).
+    if "aloft.runtime.metrics.app" in sys.modules or any(k.startswith("#") for k in totals):
+        from aloft.runtime.metrics import app
+
+        lines, unexplained = app.families(snapshots)
+        out.extend(lines)
+        skipped.extend(unexplained)
     for name, kind, text, value in process.families(metrics.run_dir):
         out.append(f"# HELP {name} {text}")
         out.append(f"# TYPE {name} {kind}")

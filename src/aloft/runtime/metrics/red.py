@@ -204,18 +204,26 @@ class Metrics:
             self._other[(method, status)] = series
         return series
 
+    def snapshots(self) -> list[dict[str, float]]:
+        """The stores of this process or, with a run dir, of all workers past and present."""
+        if self.run_dir is None:
+            return [self.store.values]
+        return files(self.run_dir)
+
     def totals(self) -> dict[str, float]:
         """Every key summed over this process and, with a run dir, all workers past and present."""
-        if self.run_dir is None:
-            return dict(self.store.values)
-        totals: dict[str, float] = {}
-        for values in files(self.run_dir):
-            for key, value in values.items():
-                totals[key] = totals.get(key, 0.0) + value
-        return totals
+        return add_up(self.snapshots())
 
     def exposition(self) -> str:
         """The Prometheus text of every process of the server (what /metrics answers)."""
         from aloft.runtime.metrics import exposition
 
         return exposition.render(self)
+
+
+def add_up(snapshots: Iterable[dict[str, float]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for values in snapshots:
+        for key, value in values.items():
+            totals[key] = totals.get(key, 0.0) + value
+    return totals
