@@ -45,7 +45,9 @@ def in_forked_workers(run_dir: Path, count: int, work: object) -> list[int]:
 
 @pytest.fixture
 def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A server's run dir for the workers this test forks (this process keeps its own store)."""
     monkeypatch.setenv("_ALOFT_RUN_DIR", str(tmp_path))
+    monkeypatch.setattr(metrics, "_process_metrics", metrics.get())
     return tmp_path
 
 
