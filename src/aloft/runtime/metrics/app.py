@@ -255,31 +255,40 @@ class Metric:
         self.name = definition.name
         self._names = definition.labels
         self._child_type = _CHILDREN[definition.kind]
-        self._children: dict[tuple[str, ...], Child] = {}
+        self._children: dict[tuple[str, ...], Child] = {}  # the series, by label values
+        self._lookup: dict[tuple[object, ...], Child] = {}  # by the values as given
         self._overflow: Child | None = None
         self._written: Store | None = None  # the store this process wrote the definition into
         self._lock = threading.Lock()
         self._plain = self._child_type(self, ()) if not self._names else None
+        if self._plain is not None:  # record straight on the one series: a call less
+            self.inc = self._plain.inc  # type: ignore[method-assign]
+            self.dec = self._plain.dec  # type: ignore[method-assign]
+            self.set = self._plain.set  # type: ignore[method-assign]
+            self.observe = self._plain.observe  # type: ignore[method-assign]
 
     def labels(self, *values: object, **named: object) -> Child:
         """The series of these label values (by position or by name)."""
-        names = self._names
         if named:
-            if values or len(named) != len(names) or any(n not in named for n in names):
-                raise ValueError(
-                    f"{self.name}: labels are {names!r}; got {tuple(named) or values!r}"
-                )
-            key = tuple([v if type(v) is str else str(v) for v in (named[n] for n in names)])
+            if values:
+                raise ValueError(f"{self.name}: label values by position or by name, not both")
+            try:
+                key = tuple([named[n] for n in self._names])
+            except KeyError:
+                key = ()
+            if len(named) != len(key) or not key:
+                raise ValueError(f"{self.name}: labels are {self._names!r}; got {tuple(named)!r}")
         else:
-            if len(values) != len(names) or not names:
-                raise ValueError(f"{self.name}: labels are {names!r}; got {values!r}")
-            key = tuple([v if type(v) is str else str(v) for v in values])
-        child = self._children.get(key)
+            key = values
+        child = self._lookup.get(key)
         if child is None:
             child = self._new_child(key)
         return child
 
-    def _new_child(self, values: tuple[str, ...]) -> Child:
+    def _new_child(self, given: tuple[object, ...]) -> Child:
+        if len(given) != len(self._names) or not given:
+            raise ValueError(f"{self.name}: labels are {self._names!r}; got {given!r}")
+        values = tuple([v if type(v) is str else str(v) for v in given])
         for value in values:
             if not value or len(value) > MAX_LABEL_VALUE:
                 raise ValueError(
@@ -288,11 +297,12 @@ class Metric:
                 )
         with self._lock:
             child = self._children.get(values)
-            if child is not None:
-                return child
-            if len(self._children) >= self.definition.max_series:
-                return self._other()
-            child = self._children[values] = self._child_type(self, values)
+            if child is None:
+                if len(self._children) >= self.definition.max_series:
+                    return self._other()  # not remembered: the lookup stays bounded
+                child = self._children[values] = self._child_type(self, values)
+            if len(self._lookup) < 4 * self.definition.max_series:
+                self._lookup[given] = child  # 7 and "7" both find the series "7"
         return child
 
     def _other(self) -> Child:
@@ -592,82 +602,6 @@ def admission(archive: dict[str, float]) -> Admission:
         return f"#{kind}{name}" + "".join(SEP + label(v) for v in other)
 
     return admit
-
-
-# -- writing: the text exposition of every app metric -----------------------------------------
-
-
-def families(files: Iterable[dict[str, float]]) -> tuple[list[str], list[str]]:
-    """Text-format lines of every app metric (this process's definitions and the files'),
-    and the keys no definition explains (skipped)."""
-    from aloft.runtime.metrics.exposition import escape, help_text, num
-
-    values, found = merge(files)
-    known: dict[str, Definition] = {n: m.definition for n, m in list(_registry.items())}
-    for definition in found:
-        known.setdefault(definition.name, definition)
-    by_metric: dict[str, list[tuple[str, list[str], float]]] = {}
-    skipped: list[str] = []
-    for key, value in values.items():
-        parsed = parse(key)
-        of = known.get(parsed[1]) if parsed is not None else None
-        if parsed is None or of is None:
-            skipped.append(key)
-            continue
-        kind, name, labels = parsed
-        letters = ("b", "u") if of.kind == "histogram" else (of.letter,)
-        width = len(of.labels) + (1 if kind == "b" else 0)
-        if kind not in letters or len(labels) != width:
-            skipped.append(key)
-            continue
-        by_metric.setdefault(name, []).append((kind, labels, value))
-    out: list[str] = []
-    for name in sorted(known):
-        definition = known[name]
-        kind = definition.kind
-        out.append(f"# HELP {name} {help_text(definition.help)}")
-        out.append(f"# TYPE {name} {kind}")
-        series = by_metric.get(name, [])
-        names = definition.labels
-        buckets = len(definition.buckets) + 1
-
-        def tags(values: Sequence[str], extra: str = "", names: Sequence[str] = names) -> str:
-            pairs = [f'{n}="{escape(v)}"' for n, v in zip(names, values, strict=False)]
-            if extra:
-                pairs.append(extra)
-            return "{" + ",".join(pairs) + "}" if pairs else ""
-
-        if kind != "histogram":
-            if not names and not series:
-                series = [(definition.letter, [], 0.0)]  # an unlabelled metric shows its zero
-            for _, labels, value in sorted(series, key=lambda s: s[1]):
-                out.append(f"{name}{tags(labels)} {num(value)}")
-            continue
-        counts: dict[tuple[str, ...], list[float]] = {}
-        sums: dict[tuple[str, ...], float] = {}
-        if not names:
-            counts[()] = [0.0] * buckets
-        for letter, labels, value in series:
-            if letter == "u":
-                sums[tuple(labels)] = value
-                counts.setdefault(tuple(labels), [0.0] * buckets)
-            else:
-                row = counts.setdefault(tuple(labels[:-1]), [0.0] * buckets)
-                index = int(labels[-1]) if labels[-1].isdigit() else buckets
-                if index < buckets:
-                    row[index] += value
-                else:
-                    skipped.append(f"#b{name}")
-        bounds = (*definition.buckets, math.inf)
-        for labels_key in sorted(counts):
-            running = 0.0
-            for bound, count in zip(bounds, counts[labels_key], strict=True):
-                running += count
-                le = 'le="' + num(bound) + '"'
-                out.append(f"{name}_bucket{tags(labels_key, le)} {num(running)}")
-            out.append(f"{name}_sum{tags(labels_key)} {num(sums.get(labels_key, 0.0))}")
-            out.append(f"{name}_count{tags(labels_key)} {num(running)}")
-    return out, skipped
 
 
 def defined() -> list[Metric]:

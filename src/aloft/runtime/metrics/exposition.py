@@ -1,4 +1,5 @@
-"""The Prometheus text exposition format (0.0.4) of what the store holds, for /metrics.
+"""The Prometheus text exposition format (0.0.4) of what the store holds, for /metrics: the
+request metrics, the app's own metrics, the process metrics.
 
 Imported on the first scrape only: serving requests never needs it.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
+from collections.abc import Sequence
 
 from aloft.runtime.metrics import process
 from aloft.runtime.metrics.red import DURATION, IN_FLIGHT, REQUESTS, Metrics, add_up
@@ -28,9 +30,7 @@ def render(metrics: Metrics) -> str:
     out.append(f"{IN_FLIGHT} {num(max(totals.get(IN_FLIGHT, 0.0), 0.0))}")
     # The app's own metrics: defined in this process, or by any worker (their "#" keys).
     if "aloft.runtime.metrics.app" in sys.modules or any(k.startswith("#") for k in totals):
-        from aloft.runtime.metrics import app
-
-        lines, unexplained = app.families(snapshots)
+        lines, unexplained = _app_families(snapshots)
         out.extend(lines)
         skipped.extend(unexplained)
     for name, kind, text, value in process.families(metrics.run_dir):
@@ -103,6 +103,79 @@ def _histogram(
             out.append(f'{DURATION}_bucket{{{tags},le="{num(bound)}"}} {num(running)}')
         out.append(f"{DURATION}_sum{{{tags}}} {sums.get((method, route), 0.0)!r}")
         out.append(f"{DURATION}_count{{{tags}}} {num(running)}")
+
+
+def _app_families(files: list[dict[str, float]]) -> tuple[list[str], list[str]]:
+    """Text-format lines of every app metric (this process's definitions and the files'),
+    and the keys no definition explains (skipped)."""
+    from aloft.runtime.metrics import app
+
+    values, found = app.merge(files)
+    known: dict[str, app.Definition] = {m.name: m.definition for m in app.defined()}
+    for definition in found:
+        known.setdefault(definition.name, definition)
+    by_metric: dict[str, list[tuple[str, list[str], float]]] = {}
+    skipped: list[str] = []
+    for key, value in values.items():
+        parsed = app.parse(key)
+        of = known.get(parsed[1]) if parsed is not None else None
+        if parsed is None or of is None:
+            skipped.append(key)
+            continue
+        kind, name, labels = parsed
+        letters = ("b", "u") if of.kind == "histogram" else (of.letter,)
+        width = len(of.labels) + (1 if kind == "b" else 0)
+        if kind not in letters or len(labels) != width:
+            skipped.append(key)
+            continue
+        by_metric.setdefault(name, []).append((kind, labels, value))
+    out: list[str] = []
+    for name in sorted(known):
+        definition = known[name]
+        kind = definition.kind
+        out.append(f"# HELP {name} {help_text(definition.help)}")
+        out.append(f"# TYPE {name} {kind}")
+        series = by_metric.get(name, [])
+        names = definition.labels
+        buckets = len(definition.buckets) + 1
+
+        def tags(values: Sequence[str], extra: str = "", names: Sequence[str] = names) -> str:
+            pairs = [f'{n}="{escape(v)}"' for n, v in zip(names, values, strict=False)]
+            if extra:
+                pairs.append(extra)
+            return "{" + ",".join(pairs) + "}" if pairs else ""
+
+        if kind != "histogram":
+            if not names and not series:
+                series = [(definition.letter, [], 0.0)]  # an unlabelled metric shows its zero
+            for _, labels, value in sorted(series, key=lambda s: s[1]):
+                out.append(f"{name}{tags(labels)} {num(value)}")
+            continue
+        counts: dict[tuple[str, ...], list[float]] = {}
+        sums: dict[tuple[str, ...], float] = {}
+        if not names:
+            counts[()] = [0.0] * buckets
+        for letter, labels, value in series:
+            if letter == "u":
+                sums[tuple(labels)] = value
+                counts.setdefault(tuple(labels), [0.0] * buckets)
+            else:
+                row = counts.setdefault(tuple(labels[:-1]), [0.0] * buckets)
+                index = int(labels[-1]) if labels[-1].isdigit() else buckets
+                if index < buckets:
+                    row[index] += value
+                else:
+                    skipped.append(f"#b{name}")
+        bounds = (*definition.buckets, math.inf)
+        for labels_key in sorted(counts):
+            running = 0.0
+            for bound, count in zip(bounds, counts[labels_key], strict=True):
+                running += count
+                le = 'le="' + num(bound) + '"'
+                out.append(f"{name}_bucket{tags(labels_key, le)} {num(running)}")
+            out.append(f"{name}_sum{tags(labels_key)} {num(sums.get(labels_key, 0.0))}")
+            out.append(f"{name}_count{tags(labels_key)} {num(running)}")
+    return out, skipped
 
 
 def _skipped(out: list[str], skipped: list[str]) -> None:
