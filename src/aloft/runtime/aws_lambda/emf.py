@@ -5,11 +5,15 @@ exposes at /metrics elsewhere (http_requests_total, http_request_duration_second
 route, method and status code. The metrics ride on the access line itself (one write per
 request); when no access line is written (access log off, or an unsampled request), they get a
 line of their own. The fixed part is rendered once per namespace: this runs on every request.
+
+The app's own metrics (`metrics.counter(...)` and the like) go out after each invocation, in
+lines of their own, when any changed.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 _directives: dict[str, str] = {}
@@ -51,3 +55,91 @@ def request_line(
         + fields(namespace, status, seconds)
         + "}\n"
     )
+
+
+# -- the app's own metrics (aloft.runtime.metrics.counter & co.) ------------------------------
+
+_APP = "aloft.runtime.metrics.app"
+# The embedded metric format's limits: metrics per directive, values per metric.
+MAX_METRICS = 100
+MAX_VALUES = 100
+
+
+def app_lines(namespace: str, service: str) -> str:
+    """EMF lines of the app metrics that changed since the last call: a counter's increase, a
+    gauge's new value, a histogram's observations. One line per set of label values (EMF
+    takes a dimension's value from the line's own member); nothing when none changed."""
+    app = sys.modules.get(_APP)
+    if app is None:
+        return ""  # the app defined no metrics: nothing was imported, nothing to do
+    groups: dict[tuple[tuple[str, str], ...], list[tuple[str, str, float | list[float]]]] = {}
+    for definition, values, value in app.drain():
+        dims = tuple(zip(definition.labels, values, strict=True))
+        unit = _unit(definition.name, definition.kind)
+        if isinstance(value, list):
+            for at in range(0, len(value), MAX_VALUES):
+                groups.setdefault(dims, []).append(
+                    (definition.name, unit, value[at : at + MAX_VALUES])
+                )
+        else:
+            groups.setdefault(dims, []).append((definition.name, unit, value))
+    stamp = int(time.time() * 1000)
+    out = []
+    for dims, members in groups.items():
+        pending = members
+        base: dict[str, object] = {"service": service} if service else {}
+        base.update((name, _dimension(value)) for name, value in dims)
+        keys = [*base]
+        while pending:
+            doc = dict(base)
+            later: list[tuple[str, str, float | list[float]]] = []
+            metrics: list[dict[str, str]] = []
+            for name, unit, value in pending:
+                if name in doc or len(metrics) == MAX_METRICS:
+                    later.append((name, unit, value))  # the next line: one value per member
+                    continue
+                doc[name] = value
+                metrics.append({"Name": name, "Unit": unit})
+            doc["_aws"] = {
+                "Timestamp": stamp,
+                "CloudWatchMetrics": [
+                    {"Namespace": namespace, "Dimensions": [keys], "Metrics": metrics}
+                ],
+            }
+            out.append(json.dumps(doc, separators=(",", ":")) + "\n")
+            pending = later
+    return "".join(out)
+
+
+def _unit(name: str, kind: str) -> str:
+    """CloudWatch's unit from the Prometheus name's unit suffix."""
+    base = name.removesuffix("_total")
+    for suffix, unit in (
+        ("_seconds", "Seconds"),
+        ("_milliseconds", "Milliseconds"),
+        ("_bytes", "Bytes"),
+    ):
+        if base.endswith(suffix):
+            return unit
+    return "Count" if kind == "counter" else "None"
+
+
+def _dimension(value: str) -> str:
+    """A dimension value is ASCII for CloudWatch: other characters as visible escapes."""
+    return value if value.isascii() else value.encode("ascii", "backslashreplace").decode()
+
+
+def flush(namespace: str, service: str) -> None:
+    """After an invocation: its app metrics out, in one write. A fault here is logged, never
+    the invocation's: the app's work is done by now."""
+    try:
+        lines = app_lines(namespace, service)
+    except Exception:
+        import logging
+
+        logging.getLogger("aloft.lambda").exception("could not write the app's metrics as EMF")
+        return
+    if lines:
+        from aloft.runtime import logs
+
+        logs.write(lines)

@@ -73,6 +73,12 @@ class LambdaHandler:
         self._lifespan: Any = None
         self._state: dict[str, Any] = {}
         service = options.service or os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.service = service
+        self.emf_namespace = (
+            os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
+            if switch(os.environ, "ALOFT_LAMBDA_EMF", True)
+            else ""
+        )
         if configure_logging is None:
             configure_logging = "AWS_LAMBDA_RUNTIME_API" in os.environ
         if configure_logging:
@@ -127,6 +133,10 @@ class LambdaHandler:
             return dispatch(self.handlers, event, self.run_async)
         finally:
             invocation.current.reset(token)
+            if self.emf_namespace:  # the app's own metrics, if it has any
+                from aloft.runtime.aws_lambda import emf
+
+                emf.flush(self.emf_namespace, self.service)
 
     def run_async(self, awaitable: Any) -> Any:
         """Run a coroutine on this environment's event loop (kept across invocations)."""
@@ -218,8 +228,7 @@ class LambdaHandler:
         observer = LambdaObserver(app, self.options)
         if not self.probes:
             observer.probes = {}
-        if switch(os.environ, "ALOFT_LAMBDA_EMF", True):
-            observer.emf_namespace = os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
+        observer.emf_namespace = self.emf_namespace
         observer.service = service
         self.app.observer = observer
 
