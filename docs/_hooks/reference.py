@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 
 CONFIG_PAGE = "reference/config.md"
 CLI_PAGE = "reference/cli.md"
+RULES_PAGE = "reference/rules.md"
 # The CLI's help is formatted at this width, so the page does not depend on the terminal.
 HELP_WIDTH = 100
 
@@ -74,7 +75,7 @@ def config_tables() -> list[Table]:
             _model_tables(
                 SECTIONS[section],
                 f"tool.aloft.{section}",
-                ENV_PREFIX + section.upper(),
+                (section,),
                 module_doc=inspect.getdoc(module) or "",
             )
         )
@@ -82,29 +83,42 @@ def config_tables() -> list[Table]:
 
 
 def _model_tables(
-    model: type[BaseModel], header: str, env: str, module_doc: str = ""
+    model: type[BaseModel], header: str, path: tuple[str, ...] | None, module_doc: str = ""
 ) -> Iterator[Table]:
+    """The table of `model` and its sub-tables; `path` is its place in the config model, or None
+    below a table of tables (`functions.NAME`), which no ALOFT_* variable reaches."""
     intro, example = _split_example(module_doc)
     doc = "\n\n".join(part for part in (intro, _doc(model)) if part)
     table = Table(header, doc, [], example)
     nested: list[Table] = []
     for name, info in model.model_fields.items():
         key = info.alias or name
-        child_env = f"{env}__{key.upper()}" if env else ""
+        child = (*path, key) if path is not None else None
         inner = _model_of(info.annotation)
         if inner is None:
-            table.settings.append(_setting(key, info, child_env, _comment_in(example, key)))
+            env = _env_name(child)
+            table.settings.append(_setting(key, info, env, _comment_in(example, key)))
             continue
         # A sub-table is documented as its own table below, not as a row of this one.
         kind, sub = inner
         if kind == "table":
-            nested.extend(_model_tables(sub, f"{header}.{key}", child_env))
+            nested.extend(_model_tables(sub, f"{header}.{key}", child))
         elif kind == "map":
-            nested.extend(_model_tables(sub, f"{header}.{key}.NAME", ""))
+            nested.extend(_model_tables(sub, f"{header}.{key}.NAME", None))
         else:
-            nested.extend(_model_tables(sub, f"[{header}.{key}]", ""))
+            nested.extend(_model_tables(sub, f"[{header}.{key}]", None))
     yield table
     yield from nested
+
+
+def _env_name(path: tuple[str, ...] | None) -> str:
+    """The ALOFT_* variable of a setting, if the loader resolves one for it (see _apply_env)."""
+    from aloft.config.model import annotation_at
+    from aloft.runtime.options import ENV_PREFIX
+
+    if path is None or annotation_at(path) is None:
+        return ""
+    return ENV_PREFIX + "__".join(part.upper() for part in path)
 
 
 def _setting(key: str, info: FieldInfo, env: str, fallback: str = "") -> Setting:
@@ -299,12 +313,63 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+# ---- rules reference -------------------------------------------------------------------------
+
+
+def rules_reference() -> str:
+    """Both rule catalogs (doctor, k8s check) by principle: id, name, severity, why and fix."""
+    from aloft.checks.doctor.engine import load_doctor_catalog
+    from aloft.checks.kube.engine import load_kube_catalog
+
+    out = [
+        "# Rules",
+        "",
+        "<!-- Generated from the rule catalogs by docs/_hooks/reference.py; do not edit. -->",
+        "",
+        "The rules of `aloft doctor` (your code) and `aloft k8s check` (manifests), from their",
+        "catalogs. Silence one finding on its line with `# aloft: ignore[RULE] reason`; in a",
+        'manifest also per object with the annotation `aloft/ignore: "RULE: reason"`.',
+        "",
+    ]
+    for command, catalog in (
+        ("aloft doctor", load_doctor_catalog()),
+        ("aloft k8s check", load_kube_catalog()),
+    ):
+        out += [f"## `{command}`", "", f"Reviewed {catalog.updated}. Sources: {catalog.source}", ""]
+        for key, principle in catalog.principles.items():
+            rules = [r for r in catalog.rules.values() if r.principle == key]
+            if not rules:
+                continue
+            out += [f"### {principle.title}", "", principle.summary, ""]
+            for rule in sorted(rules, key=lambda r: r.id):
+                severity = rule.severity.name.lower()
+                notes = [severity]
+                if rule.fixable:
+                    notes.append("`--fix` fixes it")
+                if not rule.enabled:
+                    notes.append("off by default")
+                out += [
+                    f"#### {rule.id} {rule.name}",
+                    "",
+                    f"*{', '.join(notes)}*. {rule.rationale}",
+                    "",
+                    f"**Fix:** {rule.fix}",
+                    "",
+                ]
+    return "\n".join(out)
+
+
 # ---- MkDocs hook -----------------------------------------------------------------------------
 
 
 def on_files(files: Any, config: Any) -> Any:
     from mkdocs.structure.files import File
 
-    for path, text in ((CONFIG_PAGE, config_reference()), (CLI_PAGE, cli_reference())):
+    pages = (
+        (CONFIG_PAGE, config_reference()),
+        (CLI_PAGE, cli_reference()),
+        (RULES_PAGE, rules_reference()),
+    )
+    for path, text in pages:
         files.append(File.generated(config, path, content=text))
     return files
