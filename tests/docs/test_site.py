@@ -65,6 +65,17 @@ def test_the_config_reference_lists_every_setting_of_the_model() -> None:
     assert "## `[[tool.aloft.lambda.functions.NAME.events]]`" in page
 
 
+def test_every_setting_in_the_config_reference_says_what_it_is() -> None:
+    """A new setting needs Field(description=...) (or the serve option's doc) to be documented."""
+    silent = [
+        f"[{table.header}] {s.key}"
+        for table in reference.config_tables()
+        for s in table.settings
+        if not s.description
+    ]
+    assert silent == []
+
+
 def _is_table(annotation: object) -> bool:
     return reference._model_of(annotation) is not None
 
