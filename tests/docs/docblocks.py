@@ -25,7 +25,8 @@ class Block:
 
     @property
     def id(self) -> str:
-        return f"{self.path.relative_to(REPO)}:{self.line}"
+        path = self.path.relative_to(REPO) if self.path.is_relative_to(REPO) else self.path
+        return f"{path}:{self.line}"
 
     def shell_script(self) -> str:
         """The commands of the block: a console block's `$ ` lines, any other block whole."""
