@@ -205,22 +205,22 @@ def _doc(owner: Any) -> str:
 
 
 def _split_example(doc: str) -> tuple[str, str]:
-    """A module docstring's prose and its TOML example (the lines from the first table header)."""
-    lines = doc.splitlines()
-    start = next(
-        (i for i, line in enumerate(lines) if line.strip().startswith("[tool.aloft")), None
-    )
-    if start is None or not lines:
-        return _prose(lines[1:] if lines else []), ""
-    end = start
-    while end < len(lines) and lines[end].strip():
-        end += 1
-    example = inspect.cleandoc("\n".join(lines[start:end]))
-    return _prose(lines[1:start] + lines[end:]), example
+    """A module docstring's prose and its TOML example (the paragraphs that open a table).
 
-
-def _prose(lines: list[str]) -> str:
-    return inspect.cleandoc("\n".join(lines)).strip()
+    The summary line's leading "`[tool.aloft.x]`: " is dropped: the page's heading says it.
+    """
+    paragraphs = [inspect.cleandoc(p) for p in re.split(r"\n\s*\n", doc) if p.strip()]
+    prose: list[str] = []
+    example: list[str] = []
+    for index, paragraph in enumerate(paragraphs):
+        if paragraph.lstrip().startswith(("[tool.aloft", "[[tool.aloft")):
+            example.append(paragraph)
+        elif index == 0:
+            summary = re.sub(r"^`[^`]*`:\s*", "", paragraph)
+            prose.append(summary[:1].upper() + summary[1:])
+        else:
+            prose.append(paragraph)
+    return "\n\n".join(prose), "\n\n".join(example)
 
 
 def _comment_in(example: str, key: str) -> str:
@@ -241,7 +241,8 @@ def config_reference() -> str:
         "setting's variable joins its keys with a double underscore",
         "(`ALOFT_KUBERNETES__AUTOSCALING__MIN_REPLICAS=3`); a list is given as JSON or",
         "comma-separated. `aloft config show` prints each resolved value with its origin.",
-        "Settings under a `NAME` (one table per function, service, ...) have no variable.",
+        "A setting without a variable (under a `NAME`, one table per function or service, or",
+        "in an optional table such as `ingress`) is set in `pyproject.toml` only.",
         "",
     ]
     for table in config_tables():

@@ -76,6 +76,16 @@ def test_every_setting_in_the_config_reference_says_what_it_is() -> None:
     assert silent == []
 
 
+def test_the_examples_in_the_config_modules_are_valid_config(tmp_path: Path) -> None:
+    """The reference shows each config module's TOML example: it must load as it is shown."""
+    examples = [t.example for t in reference.config_tables() if t.example]
+    assert len(examples) >= 3
+    for example in examples:
+        pyproject = tmp_path / "pyproject.toml"
+        pyproject.write_text(f'[project]\nname = "shop"\n\n{example}\n', encoding="utf-8")
+        load_config(pyproject, environ={})
+
+
 def _is_table(annotation: object) -> bool:
     return reference._model_of(annotation) is not None
 
