@@ -10,6 +10,7 @@ cannot run on this machine (AWS, a registry login, a cluster, the package index)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+import yaml
 from docblocks import PYTHON, SHELL, TOML, Block, all_blocks, documents
 
 from aloft.config.loader import load_config
@@ -130,6 +132,16 @@ def test_toml_example(block: Block, tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('[project]\nname = "shop"\n\n' + block.code, encoding="utf-8")
     load_config(pyproject, environ={})  # raises ConfigError naming the bad key
+
+
+@pytest.mark.parametrize("block", _ids(frozenset({"yaml", "yml", "json"})))
+def test_data_example_parses(block: Block) -> None:
+    if block.lang == "json":
+        for line in block.code.splitlines():  # one object per line, as the logs are
+            if line.strip():
+                json.loads(line)
+    elif "--8<--" not in block.code:  # an included file is checked where it lives
+        list(yaml.safe_load_all(block.code))
 
 
 def test_every_block_names_its_language_so_none_escapes_the_runner() -> None:
