@@ -72,7 +72,7 @@ spec:
   strategy: {type: Recreate}
   template:
     metadata:
-      labels: {app: batch}
+      labels: {app: batch-worker}
     spec:
       containers:
       - name: batch

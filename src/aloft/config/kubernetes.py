@@ -47,9 +47,9 @@ class Autoscaling(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false: a fixed replicas count instead")
     min_replicas: int = Field(default=2, description="at least 2, so one pod can be lost")
-    max_replicas: int = Field(default=10)
+    max_replicas: int = Field(default=10, description="the most pods the HPA may run")
     target_cpu: int = Field(default=70, description="average CPU utilisation %, of the request")
     target_memory: int = Field(default=0, description="average memory utilisation %; 0 = off")
 
@@ -69,9 +69,9 @@ class Autoscaling(BaseModel):
 class Ingress(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    host: str
-    path: str = "/"
-    class_name: str = ""
+    host: str = Field(description="the host name routed to the service")
+    path: str = Field(default="/", description="path prefix routed to the service")
+    class_name: str = Field(default="", description="ingressClassName; empty: the default")
     tls_secret: str = Field(default="", description="Secret holding the TLS certificate")
 
 
@@ -80,10 +80,10 @@ class HTTPRoute(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    gateway: str
-    gateway_namespace: str = ""
-    hostnames: list[str] = Field(default_factory=list)
-    path: str = "/"
+    gateway: str = Field(description="name of the Gateway to attach to")
+    gateway_namespace: str = Field(default="", description="its namespace; empty: the service's")
+    hostnames: list[str] = Field(default_factory=list, description="host names matched")
+    path: str = Field(default="/", description="path prefix routed to the service")
 
 
 class ExternalSecret(BaseModel):
@@ -93,8 +93,10 @@ class ExternalSecret(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store: str = Field(description="the SecretStore or ClusterSecretStore name")
-    store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
-    refresh_interval: str = "1h"
+    store_kind: Literal["SecretStore", "ClusterSecretStore"] = Field(
+        default="ClusterSecretStore", description="the kind of store"
+    )
+    refresh_interval: str = Field(default="1h", description="how often values are synced")
     data: dict[str, str] = Field(
         default_factory=dict,
         description='env var -> remote key, "key" or "key#property" (a JSON property)',
@@ -116,8 +118,10 @@ class AllowFrom(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pod_labels: dict[str, str] = Field(default_factory=dict)
-    namespace_labels: dict[str, str] = Field(default_factory=dict)
+    pod_labels: dict[str, str] = Field(default_factory=dict, description="podSelector labels")
+    namespace_labels: dict[str, str] = Field(
+        default_factory=dict, description="namespaceSelector labels"
+    )
 
     @model_validator(mode="after")
     def _something(self) -> AllowFrom:
@@ -163,7 +167,7 @@ class Workload(BaseModel):
     files: dict[str, str] = Field(
         default_factory=dict, description="file name -> content, mounted read-only at config_dir"
     )
-    config_dir: str = "/etc/aloft"
+    config_dir: str = Field(default="/etc/aloft", description="where files are mounted")
     release: list[str] = Field(
         default_factory=list, description="command run once per release as a Job, before rollout"
     )
@@ -286,11 +290,14 @@ class Workload(BaseModel):
 class KubernetesSettings(Workload):
     """The main service's settings plus what the whole project shares."""
 
-    namespace: str = "default"
+    namespace: str = Field(default="default", description="namespace of every object")
     kube_version: str = Field(
         default="", description="target cluster version, e.g. 1.20; empty: ask the cluster"
     )
-    monitoring: Literal["annotations", "servicemonitor", "none"] = "annotations"
+    monitoring: Literal["annotations", "servicemonitor", "none"] = Field(
+        default="annotations",
+        description="how Prometheus finds /metrics: pod annotations or a ServiceMonitor",
+    )
     uid: int = Field(default=0, description="runAsUser; 0 takes [tool.aloft.image] user")
     services: dict[str, Workload] = Field(
         default_factory=dict, description="further services of the project, by name"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # The intersection of what AWS tags and Kubernetes label values accept, so one table serves both.
 _VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
@@ -16,9 +16,9 @@ class Tags(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    team: str = ""
-    environment: str = ""
-    cost_center: str = ""
+    team: str = Field(default="", description="the owning team")
+    environment: str = Field(default="", description="e.g. prod or staging")
+    cost_center: str = Field(default="", description="the cost center (key cost-center)")
 
     @model_validator(mode="after")
     def _label_safe(self) -> Tags:

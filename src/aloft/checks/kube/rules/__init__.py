@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-from aloft.kube.manifest import Manifest, pod_spec
+from aloft.kube.manifest import Manifest, pod_spec, selector_miss
 
 # Kinds whose pods run for good and serve: probes, budgets and spread matter for them.
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
@@ -63,13 +63,14 @@ def security(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def matches(selector: Any, labels: Any) -> bool:
-    """A matchLabels selector (expressions ignored) selects these labels."""
+    """A LabelSelector (or a plain label map) selects these labels; an empty one selects none."""
     if not isinstance(selector, dict) or not isinstance(labels, dict):
         return False
-    wanted = selector.get("matchLabels") if "matchLabels" in selector else selector
-    if not isinstance(wanted, dict) or not wanted:
+    if "matchLabels" not in selector and "matchExpressions" not in selector:
+        selector = {"matchLabels": selector}
+    if not selector.get("matchLabels") and not selector.get("matchExpressions"):
         return False
-    return all(labels.get(k) == v for k, v in wanted.items())
+    return selector_miss(selector, labels) is None
 
 
 def template_labels(obj: Manifest) -> dict[str, Any]:
