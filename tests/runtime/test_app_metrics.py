@@ -245,3 +245,14 @@ def test_the_archive_keeps_at_most_max_series_of_a_metric(run_dir: Path) -> None
     series = {k[1]: v for k, v in found.items() if k[0] == "t11_seen_total"}
     assert len(series) == 4 and series[(("id", "_other"),)] == 6
     assert sum(series.values()) == 9
+
+
+def test_a_master_that_records_at_import_is_one_process_in_the_process_metrics(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aloft.runtime.metrics import process
+
+    # The master imported an app that counts at import: it has a store file of its own.
+    monkeypatch.setenv("_ALOFT_MASTER_PID", str(os.getpid()))
+    metrics.Store(metrics.worker_file(str(run_dir), os.getpid())).add("#cstarted_total", 1)
+    assert process.server_pids(str(run_dir)) == [os.getpid()]
