@@ -46,6 +46,8 @@ OTHER = "_other"
 # CloudWatch takes at most 30 dimensions per metric, and one of them is the service.
 MAX_LABELS = 29
 MAX_LABEL_VALUE = 1024
+MAX_LABEL_NAME = 250  # CloudWatch's longest dimension name
+MAX_NAME = 1024  # and metric name
 # Histogram observations a process keeps for EMF between two flushes (per series); in-process
 # stores only (Lambda), where a flush follows every invocation.
 MAX_SAMPLES = 10_000
@@ -203,6 +205,8 @@ def _labels(name: str, labels: Sequence[str]) -> tuple[str, ...]:
             )
         if each == name:
             raise ValueError(f"metric {name!r}: a label of the metric's own name")
+        if len(each) > MAX_LABEL_NAME:
+            raise ValueError(f"metric {name!r}: label names are at most {MAX_LABEL_NAME} long")
         if each == "service":
             raise ValueError(
                 f"metric {name!r}: label 'service' is aloft's own (every metric carries the"
@@ -217,9 +221,10 @@ def _labels(name: str, labels: Sequence[str]) -> tuple[str, ...]:
 
 def _define(definition: Definition) -> Metric:
     name = definition.name
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name) or len(name) > MAX_NAME:
         raise ValueError(
-            f"metric name {name!r} is not a Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+            f"metric name {name!r} is not a Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*,"
+            f" at most {MAX_NAME} long)"
         )
     if name in _RESERVED or name.startswith("aloft_") or name == "service":
         raise ValueError(f"metric name {name!r} is aloft's own; choose another")
