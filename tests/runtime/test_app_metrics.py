@@ -119,6 +119,10 @@ def test_the_same_definition_twice_is_one_metric_and_a_different_one_is_an_error
         (lambda: metrics.counter("t4_total", "x", max_series=0), "max_series"),
         (lambda: metrics.gauge("t4_g", "x", labels=("a" * 251,)), "at most 250 long"),
         (lambda: metrics.gauge("t4_" + "g" * 1024, "x"), "at most 1024 long"),
+        (
+            lambda: (metrics.histogram("t4_wait", "x"), metrics.gauge("t4_wait_count", "y")),
+            "samples named t4_wait_count would clash with metric 't4_wait'",
+        ),
     ],
 )
 def test_a_bad_definition_is_one_line_naming_the_fix(define: object, message: str) -> None:

@@ -247,8 +247,25 @@ def _define(definition: Definition) -> Metric:
                 f"metric {name!r} is defined twice, differently ({'; '.join(differs)});"
                 " define it once and import it"
             )
+        taken = {
+            sample: other for other in _registry.values() for sample in _samples(other.definition)
+        }
+        for sample in _samples(definition):
+            if sample in taken:
+                raise ValueError(
+                    f"metric {name!r}: its samples named {sample} would clash with metric"
+                    f" {taken[sample].name!r}'s; choose another name"
+                )
         metric = _registry[name] = Metric(definition)
     return metric
+
+
+def _samples(definition: Definition) -> tuple[str, ...]:
+    """The sample names a metric exposes (a histogram's are three)."""
+    name = definition.name
+    if definition.kind == "histogram":
+        return (name + "_bucket", name + "_sum", name + "_count")
+    return (name,)
 
 
 class Metric:
