@@ -262,3 +262,14 @@ def test_a_master_that_records_at_import_is_one_process_in_the_process_metrics(
     monkeypatch.setenv("_ALOFT_MASTER_PID", str(os.getpid()))
     metrics.Store(metrics.worker_file(str(run_dir), os.getpid())).add("#cstarted_total", 1)
     assert process.server_pids(str(run_dir)) == [os.getpid()]
+
+
+def test_label_values_are_strings_however_they_are_given() -> None:
+    codes = metrics.counter("t12_codes_total", "Codes", labels=("code",))
+    codes.labels(code="1").inc()
+    codes.labels(code=1).inc()
+    codes.labels(code=1.0).inc()
+    codes.labels(code=True).inc()
+    assert codes.labels(code="1").value() == 2  # "1" and 1
+    assert codes.labels(code="1.0").value() == 1
+    assert codes.labels(code="True").value() == 1

@@ -278,7 +278,7 @@ class Metric:
         self._names = definition.labels
         self._child_type = _CHILDREN[definition.kind]
         self._children: dict[tuple[str, ...], Child] = {}  # the series, by label values
-        self._lookup: dict[tuple[object, ...], Child] = {}  # by the values as given
+        self._lookup: dict[tuple[object, ...], Child] = {}  # by string values: the fast path
         self._overflow: Child | None = None
         self._written: Store | None = None  # the store this process wrote the definition into
         self._lock = threading.Lock()
@@ -323,8 +323,8 @@ class Metric:
                 if len(self._children) >= self.definition.max_series:
                     return self._other()  # not remembered: the lookup stays bounded
                 child = self._children[values] = self._child_type(self, values)
-            if len(self._lookup) < 4 * self.definition.max_series:
-                self._lookup[given] = child  # 7 and "7" both find the series "7"
+            if values == given:  # only strings: 1, 1.0 and True are equal keys, unequal labels
+                self._lookup[values] = child
         return child
 
     def _other(self) -> Child:
