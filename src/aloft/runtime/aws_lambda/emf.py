@@ -75,8 +75,11 @@ def app_lines(namespace: str, service: str) -> str:
     app = sys.modules.get(_APP)
     if app is None:
         return ""  # the app defined no metrics: nothing was imported, nothing to do
+    changed = app.drain()
+    if not changed:
+        return ""
     groups: dict[tuple[tuple[str, str], ...], list[tuple[str, str, float | list[float]]]] = {}
-    for definition, values, value in app.drain():
+    for definition, values, value in changed:
         dims = tuple(zip(definition.labels, values, strict=True))
         unit = _unit(definition.name, definition.kind)
         if isinstance(value, list):

@@ -10,6 +10,7 @@ an extension; otherwise the environment is frozen and killed without notice.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from types import CoroutineType
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 _ERROR_BODY = b'{"error":"internal server error"}'
 _JSON = ("content-type", "application/json")
 _environments: list[LambdaHandler] = []
+_APP_METRICS = "aloft.runtime.metrics.app"  # loaded by the app's first metrics.counter(...)
 
 
 class UnknownEventError(Exception):
@@ -139,7 +141,7 @@ class LambdaHandler:
             return events.dispatch(self, event, context)
         finally:
             invocation.current.reset(token)
-            if self.emf_namespace:  # the app's own metrics, if it has any
+            if self.emf_namespace and _APP_METRICS in sys.modules:  # the app defined metrics
                 from aloft.runtime.aws_lambda import emf
 
                 emf.flush(self.emf_namespace, self.service)

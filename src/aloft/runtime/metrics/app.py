@@ -426,6 +426,8 @@ class Child:
             if definition.mode == "latest":
                 self._time = store.cell(f"#t{name}{tail}")
         self._store = store
+        if store.path is None:
+            _bound.append(self)
         return store
 
     def value(self) -> float:
@@ -503,29 +505,31 @@ def drain() -> list[tuple[Definition, tuple[str, ...], float | list[float]]]:
     """What changed in this process since the last call (for EMF, after each invocation):
     a counter's increase, a gauge's new value, a histogram's observations."""
     changed: list[tuple[Definition, tuple[str, ...], float | list[float]]] = []
-    for metric in list(_registry.values()):
-        definition = metric.definition
-        for child in metric.children():
-            store = child._store
-            if store is None:
-                continue  # not used in this process
-            if definition.kind == "histogram":
-                if child.samples:
-                    changed.append((definition, child.values, child.samples))
-                    child.samples = []
-                continue
-            value = store.value(child._cell)
-            if definition.kind == "counter":
-                if value != child.sent:
-                    changed.append((definition, child.values, value - child.sent))
-            elif value != child.sent:  # a gauge; NaN at first: its first value goes out
-                changed.append((definition, child.values, value))
+    for child in list(_bound):
+        store = child._store
+        if store is None:
+            continue
+        definition = child._metric.definition
+        if definition.kind == "histogram":
+            if child.samples:
+                changed.append((definition, child.values, child.samples))
+                child.samples = []
+            continue
+        value = store.value(child._cell)
+        if value != child.sent:  # a gauge's is NaN at first: its first value goes out
+            delta = value - child.sent if definition.kind == "counter" else value
+            changed.append((definition, child.values, delta))
             child.sent = value
     return changed
 
 
+# The series this process has recorded on, for `drain` (in-process stores: Lambda).
+_bound: list[Child] = []
+
+
 def _forget_after_fork() -> None:
     """A forked worker has a store of its own: every series binds again on first use."""
+    _bound.clear()
     for metric in list(_registry.values()):
         metric._written = None
         for child in metric.children():
