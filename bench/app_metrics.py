@@ -11,6 +11,7 @@ Run: uv run --all-groups python bench/app_metrics.py [--calls 200000] [--rounds 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import platform
 import tempfile
@@ -74,8 +75,11 @@ def main() -> None:
     # Both really wrote their files (a benchmark of a no-op would prove nothing).
     assert any(n.startswith("worker-") for n in os.listdir(ALOFT_DIR)), "aloft wrote no file"
     assert os.listdir(PEER_DIR), "prometheus_client wrote no file"
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {args.calls} calls x ")
-    print(f"{args.rounds} rounds, best round\n")
+    print(
+        f"python {platform.python_version()}, prometheus_client"
+        f" {importlib.metadata.version('prometheus-client')}, {os.cpu_count()} CPUs,"
+        f" {args.calls} calls x {args.rounds} rounds, best round\n"
+    )
     print(f"{'operation':38} {'aloft ns':>9} {'prometheus_client ns':>21} {'ratio':>7}")
     for name, (ours, peer) in best.items():
         print(f"{name:38} {ours:>9.0f} {peer:>21.0f} {ours / peer:>7.2f}")

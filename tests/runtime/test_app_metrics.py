@@ -117,6 +117,12 @@ def test_the_same_definition_twice_is_one_metric_and_a_different_one_is_an_error
         (lambda: metrics.histogram("t4_h", "x", buckets=(1, 0.5)), "increasing"),
         (lambda: metrics.histogram("t4_h", "x", buckets=()), "at least one"),
         (lambda: metrics.counter("t4_total", "x", max_series=0), "max_series"),
+        (lambda: metrics.gauge("t4_g", "x", labels=("a" * 251,)), "at most 250 long"),
+        (lambda: metrics.gauge("t4_" + "g" * 1024, "x"), "at most 1024 long"),
+        (
+            lambda: (metrics.histogram("t4_wait", "x"), metrics.gauge("t4_wait_count", "y")),
+            "samples named t4_wait_count would clash with metric 't4_wait'",
+        ),
     ],
 )
 def test_a_bad_definition_is_one_line_naming_the_fix(define: object, message: str) -> None:
@@ -245,3 +251,25 @@ def test_the_archive_keeps_at_most_max_series_of_a_metric(run_dir: Path) -> None
     series = {k[1]: v for k, v in found.items() if k[0] == "t11_seen_total"}
     assert len(series) == 4 and series[(("id", "_other"),)] == 6
     assert sum(series.values()) == 9
+
+
+def test_a_master_that_records_at_import_is_one_process_in_the_process_metrics(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aloft.runtime.metrics import process
+
+    # The master imported an app that counts at import: it has a store file of its own.
+    monkeypatch.setenv("_ALOFT_MASTER_PID", str(os.getpid()))
+    metrics.Store(metrics.worker_file(str(run_dir), os.getpid())).add("#cstarted_total", 1)
+    assert process.server_pids(str(run_dir)) == [os.getpid()]
+
+
+def test_label_values_are_strings_however_they_are_given() -> None:
+    codes = metrics.counter("t12_codes_total", "Codes", labels=("code",))
+    codes.labels(code="1").inc()
+    codes.labels(code=1).inc()
+    codes.labels(code=1.0).inc()
+    codes.labels(code=True).inc()
+    assert codes.labels(code="1").value() == 2  # "1" and 1
+    assert codes.labels(code="1.0").value() == 1
+    assert codes.labels(code="True").value() == 1

@@ -9,6 +9,7 @@ directive and 100 values per metric).
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import textwrap
 from pathlib import Path
@@ -135,3 +136,25 @@ def test_a_label_value_outside_ascii_is_escaped_for_cloudwatch() -> None:
     metrics.counter("l3_cafe_total", "Cafés", labels=("name",)).labels(name="café").inc()
     (doc,) = emf_lines(emf.app_lines("ns", "svc").splitlines())
     assert doc["name"] == "caf\\xe9" and doc["l3_cafe_total"] == 1
+
+
+def test_a_value_cloudwatch_cannot_take_is_left_out_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from aloft.runtime import metrics
+
+    emf.app_lines("ns", "svc")
+    level = metrics.gauge("l4_level", "Level")
+    sizes = metrics.histogram("l4_size_bytes", "Sizes", buckets=(1.0,))
+    level.set(float("nan"))
+    sizes.observe(float("inf"))
+    sizes.observe(2.0)
+    with caplog.at_level(logging.WARNING, logger="aloft.metrics"):
+        text = emf.app_lines("ns", "svc")
+        level.set(float("inf"))
+        text += emf.app_lines("ns", "svc")
+    (doc,) = emf_lines(text.splitlines())  # valid JSON: no NaN, no Infinity
+    assert doc["l4_size_bytes"] == [2.0] and "l4_level" not in doc
+    assert [m["Unit"] for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["Bytes"]
+    warned = [r.getMessage() for r in caplog.records if "CloudWatch cannot take" in r.getMessage()]
+    assert len(warned) == 2 and "l4_level" in warned[0] + warned[1]

@@ -30,6 +30,8 @@ from aloft.runtime import metrics
 orders = metrics.counter("shop_orders_total", "Orders placed", labels=("kind",))
 basket = metrics.histogram("shop_basket_items", "Items per basket", buckets=(1, 5))
 biggest = metrics.gauge("shop_worker_pid_max", "Largest worker pid", mode="max")
+imports = metrics.counter("shop_imports_total", "Times this module ran")
+imports.inc()  # in the master, which imports the app once before it forks the workers
 
 
 def app(environ, start_response):
@@ -133,6 +135,7 @@ def test_app_metrics_sum_over_workers_and_survive_a_killed_worker(served: Server
         assert found[("shop_basket_items_bucket", (("le", "5"),))] == 60
         assert found[("shop_basket_items_sum", ())] == 180
         assert found[("shop_worker_pid_max", ())] == max(p for p, n in served_by.items() if n)
+        assert found[("shop_imports_total", ())] == 1
 
     victim = max(served_by, key=lambda pid: served_by[pid])
     os.kill(victim, signal.SIGKILL)

@@ -60,9 +60,12 @@ def request_line(
 # -- the app's own metrics (aloft.runtime.metrics.counter & co.) ------------------------------
 
 _APP = "aloft.runtime.metrics.app"
-# The embedded metric format's limits: metrics per directive, values per metric.
+# The embedded metric format's limits: metrics per directive, values per metric, the size of a
+# value (CloudWatch's; NaN and infinities are not numbers to it, nor to JSON).
 MAX_METRICS = 100
 MAX_VALUES = 100
+MAX_VALUE = 2.0**360  # 2.35e108
+_warned: set[str] = set()
 
 
 def app_lines(namespace: str, service: str) -> str:
@@ -72,17 +75,25 @@ def app_lines(namespace: str, service: str) -> str:
     app = sys.modules.get(_APP)
     if app is None:
         return ""  # the app defined no metrics: nothing was imported, nothing to do
+    changed = app.drain()
+    if not changed:
+        return ""
     groups: dict[tuple[tuple[str, str], ...], list[tuple[str, str, float | list[float]]]] = {}
-    for definition, values, value in app.drain():
+    for definition, values, value in changed:
         dims = tuple(zip(definition.labels, values, strict=True))
         unit = _unit(definition.name, definition.kind)
         if isinstance(value, list):
-            for at in range(0, len(value), MAX_VALUES):
+            kept = [v for v in value if -MAX_VALUE <= v <= MAX_VALUE]
+            if len(kept) != len(value):
+                _unsendable(definition.name)
+            for at in range(0, len(kept), MAX_VALUES):
                 groups.setdefault(dims, []).append(
-                    (definition.name, unit, value[at : at + MAX_VALUES])
+                    (definition.name, unit, kept[at : at + MAX_VALUES])
                 )
-        else:
+        elif -MAX_VALUE <= value <= MAX_VALUE:
             groups.setdefault(dims, []).append((definition.name, unit, value))
+        else:
+            _unsendable(definition.name)
     stamp = int(time.time() * 1000)
     out = []
     for dims, members in groups.items():
@@ -106,9 +117,23 @@ def app_lines(namespace: str, service: str) -> str:
                     {"Namespace": namespace, "Dimensions": [keys], "Metrics": metrics}
                 ],
             }
-            out.append(json.dumps(doc, separators=(",", ":")) + "\n")
+            out.append(json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n")
             pending = later
     return "".join(out)
+
+
+def _unsendable(name: str) -> None:
+    """A value CloudWatch cannot take is left out of the line, and said once per metric."""
+    if name not in _warned:
+        _warned.add(name)
+        import logging
+
+        logging.getLogger("aloft.metrics").warning(
+            "metrics: %s has a value CloudWatch cannot take (NaN, infinite or beyond 2.3e108);"
+            " such values are left out of its EMF lines",
+            name,
+            extra={"metric": name},
+        )
 
 
 def _unit(name: str, kind: str) -> str:

@@ -10,6 +10,7 @@ an extension; otherwise the environment is frozen and killed without notice.
 from __future__ import annotations
 
 import os
+import sys
 from types import CoroutineType
 
 from aloft.runtime._switch import switch
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 _ERROR_BODY = b'{"error":"internal server error"}'
 _JSON = ("content-type", "application/json")
+_APP_METRICS = "aloft.runtime.metrics.app"  # loaded by the app's first metrics.counter(...)
 
 
 class LambdaHandler:
@@ -133,7 +135,7 @@ class LambdaHandler:
             return dispatch(self.handlers, event, self.run_async)
         finally:
             invocation.current.reset(token)
-            if self.emf_namespace:  # the app's own metrics, if it has any
+            if self.emf_namespace and _APP_METRICS in sys.modules:  # the app defined metrics
                 from aloft.runtime.aws_lambda import emf
 
                 emf.flush(self.emf_namespace, self.service)

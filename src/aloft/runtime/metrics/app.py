@@ -46,6 +46,8 @@ OTHER = "_other"
 # CloudWatch takes at most 30 dimensions per metric, and one of them is the service.
 MAX_LABELS = 29
 MAX_LABEL_VALUE = 1024
+MAX_LABEL_NAME = 250  # CloudWatch's longest dimension name
+MAX_NAME = 1024  # and metric name
 # Histogram observations a process keeps for EMF between two flushes (per series); in-process
 # stores only (Lambda), where a flush follows every invocation.
 MAX_SAMPLES = 10_000
@@ -203,6 +205,8 @@ def _labels(name: str, labels: Sequence[str]) -> tuple[str, ...]:
             )
         if each == name:
             raise ValueError(f"metric {name!r}: a label of the metric's own name")
+        if len(each) > MAX_LABEL_NAME:
+            raise ValueError(f"metric {name!r}: label names are at most {MAX_LABEL_NAME} long")
         if each == "service":
             raise ValueError(
                 f"metric {name!r}: label 'service' is aloft's own (every metric carries the"
@@ -217,9 +221,10 @@ def _labels(name: str, labels: Sequence[str]) -> tuple[str, ...]:
 
 def _define(definition: Definition) -> Metric:
     name = definition.name
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name) or len(name) > MAX_NAME:
         raise ValueError(
-            f"metric name {name!r} is not a Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+            f"metric name {name!r} is not a Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*,"
+            f" at most {MAX_NAME} long)"
         )
     if name in _RESERVED or name.startswith("aloft_") or name == "service":
         raise ValueError(f"metric name {name!r} is aloft's own; choose another")
@@ -242,8 +247,25 @@ def _define(definition: Definition) -> Metric:
                 f"metric {name!r} is defined twice, differently ({'; '.join(differs)});"
                 " define it once and import it"
             )
+        taken = {
+            sample: other for other in _registry.values() for sample in _samples(other.definition)
+        }
+        for sample in _samples(definition):
+            if sample in taken:
+                raise ValueError(
+                    f"metric {name!r}: its samples named {sample} would clash with metric"
+                    f" {taken[sample].name!r}'s; choose another name"
+                )
         metric = _registry[name] = Metric(definition)
     return metric
+
+
+def _samples(definition: Definition) -> tuple[str, ...]:
+    """The sample names a metric exposes (a histogram's are three)."""
+    name = definition.name
+    if definition.kind == "histogram":
+        return (name + "_bucket", name + "_sum", name + "_count")
+    return (name,)
 
 
 class Metric:
@@ -256,7 +278,7 @@ class Metric:
         self._names = definition.labels
         self._child_type = _CHILDREN[definition.kind]
         self._children: dict[tuple[str, ...], Child] = {}  # the series, by label values
-        self._lookup: dict[tuple[object, ...], Child] = {}  # by the values as given
+        self._lookup: dict[tuple[object, ...], Child] = {}  # by string values: the fast path
         self._overflow: Child | None = None
         self._written: Store | None = None  # the store this process wrote the definition into
         self._lock = threading.Lock()
@@ -301,8 +323,8 @@ class Metric:
                 if len(self._children) >= self.definition.max_series:
                     return self._other()  # not remembered: the lookup stays bounded
                 child = self._children[values] = self._child_type(self, values)
-            if len(self._lookup) < 4 * self.definition.max_series:
-                self._lookup[given] = child  # 7 and "7" both find the series "7"
+            if values == given:  # only strings: 1, 1.0 and True are equal keys, unequal labels
+                self._lookup[values] = child
         return child
 
     def _other(self) -> Child:
@@ -404,6 +426,8 @@ class Child:
             if definition.mode == "latest":
                 self._time = store.cell(f"#t{name}{tail}")
         self._store = store
+        if store.path is None:
+            _bound.append(self)
         return store
 
     def value(self) -> float:
@@ -481,29 +505,31 @@ def drain() -> list[tuple[Definition, tuple[str, ...], float | list[float]]]:
     """What changed in this process since the last call (for EMF, after each invocation):
     a counter's increase, a gauge's new value, a histogram's observations."""
     changed: list[tuple[Definition, tuple[str, ...], float | list[float]]] = []
-    for metric in list(_registry.values()):
-        definition = metric.definition
-        for child in metric.children():
-            store = child._store
-            if store is None:
-                continue  # not used in this process
-            if definition.kind == "histogram":
-                if child.samples:
-                    changed.append((definition, child.values, child.samples))
-                    child.samples = []
-                continue
-            value = store.value(child._cell)
-            if definition.kind == "counter":
-                if value != child.sent:
-                    changed.append((definition, child.values, value - child.sent))
-            elif value != child.sent:  # a gauge; NaN at first: its first value goes out
-                changed.append((definition, child.values, value))
+    for child in list(_bound):
+        store = child._store
+        if store is None:
+            continue
+        definition = child._metric.definition
+        if definition.kind == "histogram":
+            if child.samples:
+                changed.append((definition, child.values, child.samples))
+                child.samples = []
+            continue
+        value = store.value(child._cell)
+        if value != child.sent:  # a gauge's is NaN at first: its first value goes out
+            delta = value - child.sent if definition.kind == "counter" else value
+            changed.append((definition, child.values, delta))
             child.sent = value
     return changed
 
 
+# The series this process has recorded on, for `drain` (in-process stores: Lambda).
+_bound: list[Child] = []
+
+
 def _forget_after_fork() -> None:
     """A forked worker has a store of its own: every series binds again on first use."""
+    _bound.clear()
     for metric in list(_registry.values()):
         metric._written = None
         for child in metric.children():

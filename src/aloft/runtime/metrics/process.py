@@ -26,7 +26,8 @@ def server_pids(run_dir: str | None) -> list[int]:
             pid = name[len("worker-") : -len(".db")]
             if pid.isdigit():
                 pids.append(int(pid))
-    return pids
+    # The master has a file too once the app records a metric while it is imported there.
+    return list(dict.fromkeys(pids))
 
 
 def families(run_dir: str | None) -> list[tuple[str, str, str, float]]:
