@@ -61,7 +61,7 @@ def test_the_exposition_is_valid_prometheus_text_with_help_type_and_escaped_labe
     jobs = metrics.histogram("t1_job_seconds", "Job time", labels=("queue",), buckets=(0.1, 1))
     jobs.labels(queue="a").observe(0.1)  # on a bound: counted in that bucket (le)
     jobs.labels(queue="a").observe(3)
-    text = metrics.get().exposition()
+    text = metrics.scrape()
     found = samples(text)
     assert found[("t1_orders_total", (("kind", "gift"),))] == 3
     assert found[("t1_orders_total", (("kind", 'we"ird\\\n'),))] == 1
@@ -84,7 +84,7 @@ def test_the_exposition_is_valid_prometheus_text_with_help_type_and_escaped_labe
 def test_an_unlabelled_metric_shows_zero_before_its_first_use() -> None:
     metrics.counter("t2_started_total", "Jobs started")
     metrics.histogram("t2_wait_seconds", "Waits", buckets=(1.0,))
-    found = samples(metrics.get().exposition())
+    found = samples(metrics.scrape())
     assert found[("t2_started_total", ())] == 0
     assert found[("t2_wait_seconds_bucket", (("le", "+Inf"),))] == 0
     assert found[("t2_wait_seconds_count", ())] == 0
@@ -160,7 +160,7 @@ def test_label_sets_past_the_cap_are_counted_once_under_other_with_one_warning(
     with caplog.at_level(logging.WARNING, logger="aloft.metrics"):
         for i in range(40):
             users.labels(user=f"u{i}").inc()
-    found = samples(metrics.get().exposition())
+    found = samples(metrics.scrape())
     series = {k[1]: v for k, v in found.items() if k[0] == "t6_logins_total"}
     assert len(series) == 6
     assert series[(("user", "_other"),)] == 35
@@ -183,7 +183,7 @@ def test_counters_and_histograms_sum_over_forked_workers(run_dir: Path) -> None:
 
     pids = in_forked_workers(run_dir, 3, work)
     assert all(os.path.exists(metrics.worker_file(str(run_dir), pid)) for pid in pids)
-    found = samples(metrics.Metrics(str(run_dir)).exposition())
+    found = samples(metrics.scrape(metrics.Metrics(str(run_dir))))
     assert found[("t7_orders_total", (("kind", "gift"),))] == 600
     assert found[("t7_plain_total", ())] == 1.5
     assert found[("t7_job_seconds_bucket", (("le", "1"),))] == 2
@@ -202,7 +202,7 @@ def test_gauges_combine_over_live_workers_by_their_mode(run_dir: Path) -> None:
             gauge.set(10 + i)
 
     in_forked_workers(run_dir, 3, work)  # one after the other: worker 2 sets last
-    found = samples(metrics.Metrics(str(run_dir)).exposition())
+    found = samples(metrics.scrape(metrics.Metrics(str(run_dir))))
     assert found[("t8_sum", ())] == 33
     assert found[("t8_max", ())] == 12
     assert found[("t8_min", ())] == 10
@@ -220,7 +220,7 @@ def test_a_dead_workers_counters_survive_and_its_gauges_go(run_dir: Path) -> Non
     pids = in_forked_workers(run_dir, 2, work)
     metrics.fold_dead_worker(str(run_dir), pids[0])
     assert not os.path.exists(metrics.worker_file(str(run_dir), pids[0]))
-    found = samples(metrics.Metrics(str(run_dir)).exposition())
+    found = samples(metrics.scrape(metrics.Metrics(str(run_dir))))
     assert found[("t9_done_total", (("kind", "a"),))] == 14
     assert found[("t9_busy", ())] == 1  # the live worker's only
 
@@ -232,7 +232,7 @@ def test_a_metric_defined_only_in_another_worker_is_still_exposed(run_dir: Path)
 
     pids = in_forked_workers(run_dir, 1, work)
     metrics.fold_dead_worker(str(run_dir), pids[0])  # and that worker is gone
-    text = metrics.Metrics(str(run_dir)).exposition()
+    text = metrics.scrape(metrics.Metrics(str(run_dir)))
     assert samples(text)[("t10_late_total", (("k", "v"),))] == 3
     assert families(text)["t10_late"] == "counter"
     assert "# HELP t10_late_total Defined late" in text
@@ -247,7 +247,7 @@ def test_the_archive_keeps_at_most_max_series_of_a_metric(run_dir: Path) -> None
 
     for pid in in_forked_workers(run_dir, 3, work):
         metrics.fold_dead_worker(str(run_dir), pid)
-    found = samples(metrics.Metrics(str(run_dir)).exposition())
+    found = samples(metrics.scrape(metrics.Metrics(str(run_dir))))
     series = {k[1]: v for k, v in found.items() if k[0] == "t11_seen_total"}
     assert len(series) == 4 and series[(("id", "_other"),)] == 6
     assert sum(series.values()) == 9

@@ -30,7 +30,7 @@ def test_dead_worker_counters_are_folded_and_gauges_dropped(tmp_path: Path) -> N
     alive = metrics.Metrics(run_dir)
     alive.request_started()
     alive.request_finished("GET", "/", 200, 0.02)
-    text = alive.exposition()
+    text = metrics.scrape(alive)
     assert 'http_requests_total{method="GET",route="/",status="200"} 8' in text
     assert "http_requests_in_flight 0" in text
     assert 'http_request_duration_seconds_bucket{method="GET",route="/",le="0.01"} 0' in text
@@ -40,7 +40,7 @@ def test_dead_worker_counters_are_folded_and_gauges_dropped(tmp_path: Path) -> N
 def test_label_values_are_escaped() -> None:
     m = metrics.Metrics(None)
     m.request_finished("GET", 'we"ird\\route', 200, 0.001)
-    assert 'route="we\\"ird\\\\route"' in m.exposition()
+    assert 'route="we\\"ird\\\\route"' in metrics.scrape(m)
 
 
 def test_methods_clients_make_up_share_one_label() -> None:
@@ -48,7 +48,7 @@ def test_methods_clients_make_up_share_one_label() -> None:
     for i in range(50):
         m.request_finished(f"X-{i}", "/", 405, 0.001)
     m.request_finished("PATCH", "/", 200, 0.001)
-    text = m.exposition()
+    text = metrics.scrape(m)
     assert 'http_requests_total{method="_OTHER",route="/",status="405"} 50' in text
     assert 'http_requests_total{method="PATCH",route="/",status="200"} 1' in text
     assert text.count("http_requests_total{") == 2
@@ -63,7 +63,7 @@ def test_no_label_value_can_break_a_key(tmp_path: Path) -> None:
     m = metrics.Metrics(str(tmp_path))
     for route in routes:
         m.request_finished("GET", route, 200, 0.001)
-    text = m.exposition()
+    text = metrics.scrape(m)
     assert "aloft_metrics_skipped_entries 0" in text
     assert text.count("http_requests_total{") == len(routes)
     keys = [k for k in m.totals() if k.startswith(metrics.REQUESTS + metrics.SEP)]

@@ -178,7 +178,7 @@ def test_series_beyond_the_cap_are_counted_under_other_with_one_warning(
     with caplog.at_level(logging.WARNING, logger="aloft.metrics"):
         for i in range(metrics.MAX_SERIES + 500):
             m.request_finished("GET", f"/raw/{i}", 200, 0.001)
-    text = m.exposition()
+    text = metrics.scrape(m)
     assert text.count("http_requests_total{") == metrics.MAX_SERIES + 1
     assert 'http_requests_total{method="GET",route="_other",status="200"} 500' in text
     assert sum("more than" in r.getMessage() for r in caplog.records) == 1
@@ -196,6 +196,6 @@ def test_the_archive_keeps_at_most_the_cap_of_series(tmp_path: Any) -> None:
                 key = metrics.REQUESTS + metrics.SEP + "GET" + metrics.SEP + f"/r/{i}"
                 worker.add(key + metrics.SEP + "200", 1.0)
         metrics.fold_dead_worker(run_dir, pid)
-    text = metrics.Metrics(run_dir).exposition()
+    text = metrics.scrape(metrics.Metrics(run_dir))
     assert text.count("http_requests_total{") == metrics.MAX_SERIES + 1
     assert 'http_requests_total{method="GET",route="_other",status="200"} 90' in text

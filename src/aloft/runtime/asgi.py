@@ -115,7 +115,7 @@ class AloftASGI:
             import asyncio  # already loaded by any ASGI server; not a cost of importing us
 
             loop = asyncio.get_running_loop()
-            text = await loop.run_in_executor(_exposition_thread(), metrics.get().exposition)
+            text = await loop.run_in_executor(_exposition_thread(), metrics.scrape)
             status, body, ctype = 200, text.encode(), _TEXT
         headers = [ctype, _NO_STORE, (b"content-length", str(len(body)).encode())]
         if health.draining_now():

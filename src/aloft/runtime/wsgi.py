@@ -88,7 +88,7 @@ class AloftWSGI:
             status, body = health.check_sync(self.observer.ready_timeout)
             ctype = "application/json"
         else:
-            status, body = 200, metrics.get().exposition().encode()
+            status, body = 200, metrics.scrape().encode()
             ctype = "text/plain; version=0.0.4; charset=utf-8"
         start_response(
             _STATUS.get(status, f"{status} Unknown"),

@@ -54,6 +54,7 @@ __all__ = [
     "Metrics",
     "Store",
     "counter",
+    "exposition",
     "fold_dead_worker",
     "gauge",
     "get",
@@ -61,8 +62,21 @@ __all__ = [
     "label",
     "labels_of",
     "read_file",
+    "scrape",
     "worker_file",
 ]
+
+
+def scrape(of: Metrics | None = None) -> str:
+    """The Prometheus text of every process of the server (what /metrics answers).
+
+    The text format is imported on the first scrape, not at start-up; it lives here rather than
+    on `Metrics` so that `red` never imports the module that renders it (one way: exposition
+    reads red).
+    """
+    from aloft.runtime.metrics import exposition as text
+
+    return text.render(of if of is not None else get())
 
 
 def fold_dead_worker(run_dir: str, pid: int) -> None:

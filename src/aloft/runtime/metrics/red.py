@@ -214,12 +214,6 @@ class Metrics:
         """Every key summed over this process and, with a run dir, all workers past and present."""
         return add_up(self.snapshots())
 
-    def exposition(self) -> str:
-        """The Prometheus text of every process of the server (what /metrics answers)."""
-        from aloft.runtime.metrics import exposition
-
-        return exposition.render(self)
-
 
 def add_up(snapshots: Iterable[dict[str, float]]) -> dict[str, float]:
     totals: dict[str, float] = {}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import SERVING_KINDS, Hit, KubeContext, template_labels
+from aloft.checks.kube.rules import SERVING_KINDS, KubeContext, ManifestHit, template_labels
 from aloft.kube.manifest import Manifest, selector_miss
 
 ID = "KUB004"
 
 
-def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
+def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     if obj.get("kind") not in SERVING_KINDS:
         return
     spec = obj.get("spec")
@@ -21,8 +21,10 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[Hit]:
         return
     if not selector.get("matchLabels") and not selector.get("matchExpressions"):
         # apps/v1 refuses an empty selector: it would select every pod in the namespace.
-        yield Hit("spec.selector", "the selector is empty; it must select the template's labels")
+        yield ManifestHit(
+            "spec.selector", "the selector is empty; it must select the template's labels"
+        )
         return
     miss = selector_miss(selector, template_labels(obj))
     if miss is not None:
-        yield Hit("spec.selector", f"the selector does not select the pod template: {miss}")
+        yield ManifestHit("spec.selector", f"the selector does not select the pod template: {miss}")
