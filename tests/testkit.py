@@ -1,4 +1,5 @@
-"""Helpers shared by the suite: free ports, HTTP calls, Prometheus samples, server processes."""
+"""Helpers shared by the suite: free ports, HTTP calls, Prometheus samples, server processes, and
+OCI images run by umoci and runc."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import json
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,9 +16,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -170,3 +176,89 @@ def metric(text: str, name: str, **labels: str) -> float:
         if found:
             return float(found.group(1))
     return 0.0
+
+
+def need(*programs: str) -> None:
+    missing = [p for p in programs if shutil.which(p) is None]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not installed; run scripts/bootstrap --tests "
+            "(scripts/packages/tests.txt)"
+        )
+
+
+def unpack_image(image: str, bundle: Path) -> None:
+    """umoci's runtime bundle of an image in an OCI layout (`layout-folder:tag`)."""
+    need("umoci", "runc")
+    unpacked = subprocess.run(
+        ["umoci", "unpack", "--image", image, str(bundle)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert unpacked.returncode == 0, unpacked.stderr
+
+
+def runc_config(
+    bundle: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    args: list[str] | None = None,
+    read_only: bool = True,
+    write_to: str = "config.json",
+) -> dict[str, Any]:
+    """The bundle's config as the tests run images, written to `write_to` and returned.
+
+    No terminal, and the host network: servers in tests bind loopback, and a Lambda container
+    reaches the emulator's Runtime API on 127.0.0.1. With `read_only`, a read-only root and a
+    tmpfs at /tmp, as Kubernetes runs a pod with readOnlyRootFilesystem and an emptyDir, and as
+    Lambda runs an image.
+    """
+    config: dict[str, Any] = json.loads((bundle / "config.json").read_text())
+    config["process"]["terminal"] = False
+    if args is not None:
+        config["process"]["args"] = args
+    config["process"]["env"] += [f"{k}={v}" for k, v in (env or {}).items()]
+    if read_only:
+        config["root"]["readonly"] = True
+        config["mounts"].append(
+            {
+                "destination": "/tmp",
+                "type": "tmpfs",
+                "source": "tmpfs",
+                "options": ["nosuid", "nodev", "mode=1777", "size=16m"],
+            }
+        )
+    config["linux"]["namespaces"] = [
+        n for n in config["linux"]["namespaces"] if n["type"] != "network"
+    ]
+    (bundle / write_to).write_text(json.dumps(config))
+    return config
+
+
+@contextlib.contextmanager
+def runc_run(
+    bundle: Path,
+    prefix: str,
+    *,
+    stdout: int | IO[str] = subprocess.PIPE,
+    stderr: int | IO[str] = subprocess.STDOUT,
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`runc run` on the bundle in the background: (container name, process); the container is
+    always deleted and the process reaped after, whatever the test did."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    process = subprocess.Popen(
+        ["runc", "run", "--bundle", str(bundle), name],
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+    )
+    try:
+        yield name, process
+    finally:
+        subprocess.run(["runc", "delete", "-f", name], capture_output=True, check=False)
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)

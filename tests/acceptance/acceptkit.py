@@ -8,7 +8,6 @@ is scrubbed of this repository's virtual environment so nothing leaks in from it
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shlex
@@ -18,10 +17,11 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from testkit import runc_config, runc_run
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -190,39 +190,9 @@ def background(
 def runc_container(bundle: Path, env: dict[str, str], log: Path) -> Iterator[Background]:
     """Run an unpacked image with the host network and a read-only root (as Kubernetes runs it
     with readOnlyRootFilesystem and an emptyDir at /tmp); always deleted after."""
-    config_path = bundle / "config.json"
-    config = json.loads(config_path.read_text())
-    config["process"]["terminal"] = False
-    config["root"]["readonly"] = True
-    config["mounts"].append(
-        {
-            "destination": "/tmp",
-            "type": "tmpfs",
-            "source": "tmpfs",
-            "options": ["nosuid", "nodev", "mode=1777", "size=16m"],
-        }
-    )
-    config["process"]["env"] += [f"{k}={v}" for k, v in env.items()]
-    config["linux"]["namespaces"] = [
-        n for n in config["linux"]["namespaces"] if n["type"] != "network"
-    ]
-    config_path.write_text(json.dumps(config))
-    name = f"aloft-accept-{uuid.uuid4().hex[:8]}"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["runc", "run", "--bundle", str(bundle), name],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    try:
+    runc_config(bundle, env=env)
+    with log.open("w") as out, runc_run(bundle, "aloft-accept", stdout=out) as (name, process):
         yield Background(process, log, f"runc container {name}")
-    finally:
-        subprocess.run(["runc", "delete", "-f", name], capture_output=True, check=False)
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
 
 
 @dataclass

@@ -3,22 +3,17 @@ the README's own commands (read from the README, so a change there is tested her
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from acceptkit import REPO, Installed, readme_install_commands, sh, user_env
 
-
-def _need(*programs: str) -> None:
-    missing = [p for p in programs if shutil.which(p) is None]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not installed; run scripts/bootstrap")
+from testkit import need
 
 
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    _need("uv", "bash")
+    need("uv", "bash")
     home = tmp_path_factory.mktemp("aloft-user")
     bin_dir = home / "bin"
     bin_dir.mkdir()

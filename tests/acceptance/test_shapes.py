@@ -31,6 +31,8 @@ from acceptkit import (
 )
 from shapes import IMAGE_SHAPES, SHAPES
 
+from testkit import unpack_image
+
 ALL = list(SHAPES)
 # A digest in the right form: render needs an image by digest, nothing pulls it here.
 IMAGE = "127.0.0.1:5000/accept@sha256:" + "0" * 64
@@ -170,14 +172,7 @@ def test_image_runs_in_runc(project: Project, installed: Installed, tmp_path: Pa
         return
     assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-3000:]}"
     bundle = tmp_path / "bundle"
-    unpacked = subprocess.run(
-        ["umoci", "unpack", "--image", f"{layout}:accept", str(bundle)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert unpacked.returncode == 0, unpacked.stderr
+    unpack_image(f"{layout}:accept", bundle)
     port = free_port()
     env = {"ALOFT_PORT": str(port), "ALOFT_WORKERS": "1", "ALOFT_DRAIN_DELAY": "0.2"}
     base = f"http://127.0.0.1:{port}"

@@ -9,12 +9,10 @@ has), and the uv image holds this machine's uv binary at /uv, as ghcr.io/astral-
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from aloft.image.base import BaseImage
 from aloft.image.build import BuildOptions, build
 from aloft.image.cache import Cache
 from aloft.image.oci import Platform
-from testkit import free_port
+from testkit import free_port, runc_config, runc_run, unpack_image
 
 APP_BODY = {"flat": b"flat", "src-layout": b"src"}
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
@@ -86,29 +84,10 @@ def images(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Cache) -> tup
 
 @contextlib.contextmanager
 def running(bundle: Path, port: int) -> Iterator[subprocess.Popen[str]]:
-    config_path = bundle / "config.json"
-    config = json.loads(config_path.read_text())
-    config["process"]["terminal"] = False
-    config["process"]["env"] += [f"ALOFT_PORT={port}", "ALOFT_WORKERS=1", "ALOFT_HOST=127.0.0.1"]
-    config["linux"]["namespaces"] = [
-        n for n in config["linux"]["namespaces"] if n["type"] != "network"
-    ]
-    config_path.write_text(json.dumps(config))
-    name = f"aloft-df-{uuid.uuid4().hex[:8]}"
-    process = subprocess.Popen(
-        ["runc", "run", "--bundle", str(bundle), name],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    env = {"ALOFT_PORT": str(port), "ALOFT_WORKERS": "1", "ALOFT_HOST": "127.0.0.1"}
+    runc_config(bundle, env=env, read_only=False)
+    with runc_run(bundle, "aloft-df") as (_, process):
         yield process
-    finally:
-        subprocess.run(["runc", "delete", "-f", name], capture_output=True, check=False)
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
 
 
 def _get(url: str, process: subprocess.Popen[str], timeout: float = 30) -> httpx.Response:
@@ -174,13 +153,7 @@ def test_dockerfile_builds_with_buildah_and_serves_the_same_app_as_aloft_build(
     oci = tmp_path / "oci"
     buildah("push", "--quiet", tag, f"oci:{oci}:latest")
     bundle = tmp_path / "bundle"
-    unpacked = subprocess.run(
-        ["umoci", "unpack", "--image", f"{oci}:latest", str(bundle)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert unpacked.returncode == 0, unpacked.stderr
+    unpack_image(f"{oci}:latest", bundle)
     rootfs = bundle / "rootfs"
     docker_app = {
         p.relative_to(rootfs / "app").as_posix()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,16 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from testkit import need
+
 ALOFT = str(Path(sys.executable).parent / "aloft")
-
-
-def need(*programs: str) -> None:
-    missing = [p for p in programs if shutil.which(p) is None]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not installed; run scripts/bootstrap --tests "
-            "(scripts/packages/tests.txt)"
-        )
 
 
 TINY_PYPROJECT = """\

@@ -4,7 +4,6 @@ Lambda emulator starts as an execution environment, the way Lambda starts a cont
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import subprocess
 import sys
@@ -12,9 +11,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from imagehelpers import need
-
 from aloft.serverless.emulator import Emulator, FunctionSpec
+from testkit import runc_config, unpack_image
 
 LAMBDA_APP = """\
 import os
@@ -103,29 +101,8 @@ def make_lambda_project(tiny: Path) -> Path:
 def unpack(layout: Path, tag: str, bundle: Path) -> None:
     """umoci's bundle, set up as Lambda runs an image: read-only root, tmpfs /tmp, and the host
     network so the container reaches the Runtime API on 127.0.0.1."""
-    need("umoci", "runc")
-    unpacked = subprocess.run(
-        ["umoci", "unpack", "--image", f"{layout}:{tag}", str(bundle)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert unpacked.returncode == 0, unpacked.stderr
-    config = json.loads((bundle / "config.json").read_text())
-    config["process"]["terminal"] = False
-    config["root"]["readonly"] = True
-    config["mounts"].append(
-        {
-            "destination": "/tmp",
-            "type": "tmpfs",
-            "source": "tmpfs",
-            "options": ["nosuid", "nodev", "mode=1777", "size=16m"],
-        }
-    )
-    config["linux"]["namespaces"] = [
-        n for n in config["linux"]["namespaces"] if n["type"] != "network"
-    ]
-    (bundle / "config.base.json").write_text(json.dumps(config))
+    unpack_image(f"{layout}:{tag}", bundle)
+    runc_config(bundle, write_to="config.base.json")
 
 
 @contextlib.contextmanager

@@ -14,9 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from imagehelpers import RegistryServer, aloft, need, skopeo, start_registry, stop
+from imagehelpers import RegistryServer, aloft, skopeo, start_registry, stop
 
 from aloft.image.base import BaseImage
+from testkit import need
 
 USER, PASSWORD = "builder", "s3cret-pass"
 

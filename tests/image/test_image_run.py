@@ -7,57 +7,15 @@ import contextlib
 import json
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from imagehelpers import RegistryServer, aloft, free_port, need, skopeo
+from imagehelpers import RegistryServer, aloft, free_port, skopeo
 
 from aloft.image.base import BaseImage
+from testkit import runc_config, runc_run, unpack_image
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@contextlib.contextmanager
-def runc_container(
-    bundle: Path, env: dict[str, str]
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run the bundle in the foreground, host network, read-only root; always deleted after."""
-    need("runc", "umoci")
-    config_path = bundle / "config.json"
-    config = json.loads(config_path.read_text())
-    config["process"]["terminal"] = False
-    # As Kubernetes runs it with readOnlyRootFilesystem and an emptyDir at /tmp.
-    config["root"]["readonly"] = True
-    config["mounts"].append(
-        {
-            "destination": "/tmp",
-            "type": "tmpfs",
-            "source": "tmpfs",
-            "options": ["nosuid", "nodev", "mode=1777", "size=16m"],
-        }
-    )
-    config["process"]["env"] += [f"{k}={v}" for k, v in env.items()]
-    config["linux"]["namespaces"] = [
-        n for n in config["linux"]["namespaces"] if n["type"] != "network"
-    ]
-    config_path.write_text(json.dumps(config))
-    name = f"aloft-test-{uuid.uuid4().hex[:8]}"
-    process = subprocess.Popen(
-        ["runc", "run", "--bundle", str(bundle), name],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield name, process
-    finally:
-        subprocess.run(["runc", "delete", "-f", name], capture_output=True, check=False)
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
@@ -96,13 +54,7 @@ def test_fastapi_example_image_serves_as_non_root_and_drains_on_sigterm(
         "copy", "--src-tls-verify=false", f"docker://{reference}", f"oci:{tmp_path / 'oci'}:shop"
     )
     bundle = tmp_path / "bundle"
-    unpacked = subprocess.run(
-        ["umoci", "unpack", "--image", f"{tmp_path / 'oci'}:shop", str(bundle)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert unpacked.returncode == 0, unpacked.stderr
+    unpack_image(f"{tmp_path / 'oci'}:shop", bundle)
     port = free_port()
     env = {
         "ALOFT_PORT": str(port),
@@ -111,7 +63,8 @@ def test_fastapi_example_image_serves_as_non_root_and_drains_on_sigterm(
         "REDIS_URL": redis_server.url(7),
     }
     url = f"http://127.0.0.1:{port}"
-    with runc_container(bundle, env) as (name, process):
+    runc_config(bundle, env=env)
+    with runc_run(bundle, "aloft-test") as (name, process):
         _wait_healthy(url, process)
         first = httpx.get(url + "/", timeout=5)
         assert first.status_code == 200

@@ -6,6 +6,15 @@ import dataclasses
 import re
 
 DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile")
+# RUN commands that install a project's dependencies (CTR006, CTR007).
+INSTALL_COMMANDS = (
+    "pip install",
+    "pip3 install",
+    "uv sync",
+    "uv pip install",
+    "poetry install",
+    "pipenv install",
+)
 # Dev containers run on a developer's machine (VS Code, Codespaces), never in production.
 DEV_FOLDERS = frozenset({".devcontainer", ".devcontainers"})
 

@@ -30,8 +30,20 @@ NOT_SECRET_NAME = re.compile(
     r"^(is|has)_)"
 )
 
+# redis-py's clients and pools, sync and asyncio.
+REDIS_CLIENTS = frozenset(
+    {
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "redis.ConnectionPool",
+        "redis.asyncio.Redis",
+        "redis.asyncio.from_url",
+    }
+)
 # Calls that create a network client or a connection pool (costly: TCP, TLS, auth).
-CLIENT_CONSTRUCTORS = frozenset(
+CLIENT_CONSTRUCTORS = REDIS_CLIENTS | frozenset(
     {
         "openai.OpenAI",
         "openai.AsyncOpenAI",
@@ -46,13 +58,6 @@ CLIENT_CONSTRUCTORS = frozenset(
         "requests.session",
         "httpx.Client",
         "httpx.AsyncClient",
-        "redis.Redis",
-        "redis.StrictRedis",
-        "redis.from_url",
-        "redis.Redis.from_url",
-        "redis.ConnectionPool",
-        "redis.asyncio.Redis",
-        "redis.asyncio.from_url",
         "psycopg2.connect",
         "psycopg.connect",
         "psycopg_pool.ConnectionPool",
@@ -90,26 +95,23 @@ SDK_CLIENTS = frozenset(
     }
 )
 # The constructors costly enough that a web handler should not pay them per request either.
-POOL_CONSTRUCTORS = SDK_CLIENTS | frozenset(
-    {
-        "boto3.client",
-        "boto3.resource",
-        "redis.Redis",
-        "redis.StrictRedis",
-        "redis.from_url",
-        "redis.Redis.from_url",
-        "redis.ConnectionPool",
-        "redis.asyncio.Redis",
-        "redis.asyncio.from_url",
-        "pymongo.MongoClient",
-        "motor.motor_asyncio.AsyncIOMotorClient",
-        "sqlalchemy.create_engine",
-        "sqlalchemy.ext.asyncio.create_async_engine",
-        "asyncpg.create_pool",
-        "psycopg_pool.ConnectionPool",
-        "elasticsearch.Elasticsearch",
-        "kafka.KafkaProducer",
-    }
+POOL_CONSTRUCTORS = (
+    SDK_CLIENTS
+    | REDIS_CLIENTS
+    | frozenset(
+        {
+            "boto3.client",
+            "boto3.resource",
+            "pymongo.MongoClient",
+            "motor.motor_asyncio.AsyncIOMotorClient",
+            "sqlalchemy.create_engine",
+            "sqlalchemy.ext.asyncio.create_async_engine",
+            "asyncpg.create_pool",
+            "psycopg_pool.ConnectionPool",
+            "elasticsearch.Elasticsearch",
+            "kafka.KafkaProducer",
+        }
+    )
 )
 
 # Synchronous clients whose every method call does blocking I/O.

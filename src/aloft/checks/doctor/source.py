@@ -500,6 +500,34 @@ class PySource:
         self._locals[id(function.node)] = names - declared_global
         return self._locals[id(function.node)]
 
+    def global_names(self, function: Function) -> set[str]:
+        """Names `function` declares global: what it assigns them is kept, not made per call."""
+        names: set[str] = set()
+        for node in self.body_nodes(function.node):
+            if isinstance(node, ast.Global):
+                names.update(node.names)
+        return names
+
+    def names_bound_to(self, function: Function | None, calls: frozenset[str]) -> set[str]:
+        """Names assigned a call of one of `calls`: module constants when `function` is None, else
+        the function's own plain assignments."""
+        bindings = (
+            self.constants.items()
+            if function is None
+            else (
+                (target.id, node.value)
+                for node in self.body_nodes(function.node)
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            )
+        )
+        return {
+            name
+            for name, value in bindings
+            if isinstance(value, ast.Call) and self.call_name(value) in calls
+        }
+
     def assignments_in(self, function: Function | None, name: str) -> list[ast.expr]:
         """Values assigned to `name` inside `function` (or at module level when None)."""
         scope: ast.AST = function.node if function else self.tree

@@ -213,22 +213,7 @@ def _attribute_client_call(
 
 def _sync_clients(src: PySource, function: Function | None) -> set[str]:
     """Names bound to synchronous clients (module level, or locals of `function`)."""
-    names = set()
-    bindings = (
-        src.constants.items()
-        if function is None
-        else (
-            (n.id, node.value)
-            for node in src.body_nodes(function.node)
-            if isinstance(node, ast.Assign)
-            for n in node.targets
-            if isinstance(n, ast.Name)
-        )
-    )
-    for name, value in bindings:
-        if isinstance(value, ast.Call) and src.call_name(value) in SYNC_CLIENTS:
-            names.add(name)
-    return names
+    return src.names_bound_to(function, SYNC_CLIENTS)
 
 
 def _blocking(src: PySource, call: ast.Call, clients: set[str], local: set[str]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from aloft.checks.doctor.dockerfile import DOCKERFILES, is_dev_container, parse
+from aloft.checks.doctor.dockerfile import DOCKERFILES, INSTALL_COMMANDS, is_dev_container, parse
 from aloft.checks.doctor.rules import SourceHit
 
 if TYPE_CHECKING:
@@ -13,14 +13,6 @@ if TYPE_CHECKING:
 
 ID = "CTR006"
 FILES = DOCKERFILES
-INSTALLS = (
-    "pip install",
-    "pip3 install",
-    "uv sync",
-    "uv pip install",
-    "poetry install",
-    "pipenv install",
-)
 
 
 def check_file(file: TextFile) -> Iterator[SourceHit]:
@@ -29,7 +21,7 @@ def check_file(file: TextFile) -> Iterator[SourceHit]:
     instructions = parse(file.text)
     froms = [i for i in instructions if i.keyword == "FROM"]
     installs = any(
-        i.keyword == "RUN" and any(cmd in i.args for cmd in INSTALLS) for i in instructions
+        i.keyword == "RUN" and any(cmd in i.args for cmd in INSTALL_COMMANDS) for i in instructions
     )
     if len(froms) == 1 and installs:
         yield SourceHit(

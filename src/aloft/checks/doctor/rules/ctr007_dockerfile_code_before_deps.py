@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from aloft.checks.doctor.dockerfile import (
     DOCKERFILES,
+    INSTALL_COMMANDS,
     Instruction,
     flags_removed,
     is_dev_container,
@@ -19,14 +20,6 @@ if TYPE_CHECKING:
 
 ID = "CTR007"
 FILES = DOCKERFILES
-INSTALLS = (
-    "pip install",
-    "pip3 install",
-    "uv sync",
-    "uv pip install",
-    "poetry install",
-    "pipenv install",
-)
 WHOLE_TREE = (".", "./", "*", "./*")
 
 
@@ -54,5 +47,5 @@ def _installs_dependencies(instruction: Instruction) -> bool:
     """A RUN that installs packages; `pip install --no-deps .` after the deps layer installs only
     the app itself."""
     args = instruction.args
-    installs = any(cmd in args for cmd in INSTALLS)
+    installs = any(cmd in args for cmd in INSTALL_COMMANDS)
     return instruction.keyword == "RUN" and installs and "--no-deps" not in args

@@ -24,7 +24,7 @@ def check(src: PySource) -> Iterator[SourceHit]:
         for function in src.reachable(roots):
             if _cached(src, function):
                 continue
-            kept = _globals(src, function)
+            kept = src.global_names(function)
             for node in src.body_nodes(function.node):
                 if isinstance(node, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id in kept for t in node.targets
@@ -49,11 +49,3 @@ def _cached(src: PySource, function: Function) -> bool:
         if src.qualname(target) in CACHES:
             return True
     return False
-
-
-def _globals(src: PySource, function: Function) -> set[str]:
-    names: set[str] = set()
-    for node in src.body_nodes(function.node):
-        if isinstance(node, ast.Global):
-            names.update(node.names)
-    return names

@@ -38,22 +38,7 @@ def _mentions_deadline(function: Function) -> bool:
 
 
 def _clients(src: PySource, function: Function | None) -> set[str]:
-    pairs = (
-        src.constants.items()
-        if function is None
-        else (
-            (t.id, n.value)
-            for n in src.body_nodes(function.node)
-            if isinstance(n, ast.Assign)
-            for t in n.targets
-            if isinstance(t, ast.Name)
-        )
-    )
-    return {
-        name
-        for name, value in pairs
-        if isinstance(value, ast.Call) and src.call_name(value) in CLIENT_CONSTRUCTORS
-    }
+    return src.names_bound_to(function, CLIENT_CONSTRUCTORS)
 
 
 def _bounded(test: ast.expr) -> bool:

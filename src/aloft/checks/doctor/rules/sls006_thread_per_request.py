@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from aloft.checks.doctor.rules import SourceHit
-from aloft.checks.doctor.source import Function, PySource
+from aloft.checks.doctor.source import PySource
 
 ID = "SLS006"
 
@@ -25,7 +25,7 @@ SPAWNERS = frozenset(
 def check(src: PySource) -> Iterator[SourceHit]:
     seen: set[int] = set()
     for function in src.reachable(src.handlers()):
-        singletons = _lazy_globals(src, function)
+        singletons = src.global_names(function)
         for node in src.body_nodes(function.node):
             if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id in singletons for t in node.targets
@@ -42,11 +42,3 @@ def check(src: PySource) -> Iterator[SourceHit]:
                     f"{what}() in {function.name}() starts a new one on every request: "
                     "unbounded under load, and its work is lost when the replica stops",
                 )
-
-
-def _lazy_globals(src: PySource, function: Function) -> set[str]:
-    names: set[str] = set()
-    for node in src.body_nodes(function.node):
-        if isinstance(node, ast.Global):
-            names.update(node.names)
-    return names

@@ -58,6 +58,7 @@ def containers(obj: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def security(item: dict[str, Any]) -> dict[str, Any]:
+    """The securityContext of a container or of a pod spec ({} when unset or malformed)."""
     value = item.get("securityContext")
     return value if isinstance(value, dict) else {}
 
@@ -91,6 +92,13 @@ def hpa_for(obj: Manifest, ctx: KubeContext) -> Manifest | None:
         if ref.get("kind") == obj.get("kind") and ref.get("name") == name:
             return hpa
     return None
+
+
+def replicated(obj: Manifest, ctx: KubeContext) -> bool:
+    """A Deployment or StatefulSet that runs two pods or more, or that an autoscaler scales."""
+    if obj.get("kind") not in ("Deployment", "StatefulSet"):
+        return False
+    return replicas(obj) >= 2 or hpa_for(obj, ctx) is not None
 
 
 @functools.cache

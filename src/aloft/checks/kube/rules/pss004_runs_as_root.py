@@ -4,7 +4,6 @@ container), and no runAsUser may be 0."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from aloft.checks.kube.rules import KubeContext, ManifestHit, containers, security, template_path
 from aloft.kube.manifest import Manifest, pod_spec
@@ -16,8 +15,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     spec = pod_spec(obj)
     if spec is None:
         return
-    raw = spec.get("securityContext")
-    pod: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    pod = security(spec)
     base = template_path(obj)
     if pod.get("runAsUser") == 0:
         yield ManifestHit(f"{base}.securityContext.runAsUser", "the pod runs as UID 0 (root)")

@@ -23,8 +23,7 @@ def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
     spec = pod_spec(obj)
     if spec is None:
         return
-    raw = spec.get("securityContext")
-    pod: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    pod = security(spec)
     pod_type = _profile(pod)
     if pod_type is not None and pod_type not in GOOD:
         yield ManifestHit(

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from aloft.checks.kube.rules import (
     KubeContext,
     ManifestHit,
-    hpa_for,
     matches,
-    replicas,
+    replicated,
     template_labels,
 )
 from aloft.kube.manifest import Manifest
@@ -18,9 +17,7 @@ ID = "REL005"
 
 
 def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
-    if obj.get("kind") not in ("Deployment", "StatefulSet"):
-        return
-    if replicas(obj) < 2 and hpa_for(obj, ctx) is None:
+    if not replicated(obj, ctx):
         return
     labels = template_labels(obj)
     namespace = (obj.get("metadata") or {}).get("namespace")

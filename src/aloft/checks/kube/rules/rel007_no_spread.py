@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aloft.checks.kube.rules import KubeContext, ManifestHit, hpa_for, replicas, template_path
+from aloft.checks.kube.rules import KubeContext, ManifestHit, replicated, template_path
 from aloft.kube.manifest import Manifest, pod_spec
 
 ID = "REL007"
 
 
 def check(obj: Manifest, ctx: KubeContext) -> Iterator[ManifestHit]:
-    if obj.get("kind") not in ("Deployment", "StatefulSet"):
-        return
-    if replicas(obj) < 2 and hpa_for(obj, ctx) is None:
+    if not replicated(obj, ctx):
         return
     spec = pod_spec(obj) or {}
     anti = (spec.get("affinity") or {}).get("podAntiAffinity")
