@@ -12,16 +12,9 @@ from __future__ import annotations
 import os
 from types import CoroutineType
 
-from aloft.runtime._switch import switch
+from aloft.runtime._lazy import lazy_getattr
 from aloft.runtime.aws_lambda import context as invocation
-from aloft.runtime.aws_lambda import environments
 from aloft.runtime.aws_lambda.sources import source_for
-from aloft.runtime.exceptions import (  # noqa: F401  (LifespanError, UnknownEventError lived here)
-    BadEvent,
-    LifespanError,
-    RuntimeAPIError,
-    UnknownEventError,
-)
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -52,6 +45,8 @@ class LambdaHandler:
         observe: bool = True,
         probes: bool | None = None,
     ) -> None:
+        from aloft.runtime._switch import switch
+        from aloft.runtime.aws_lambda import environments
         from aloft.runtime.options import ServeOptions
 
         if options is None:
@@ -136,6 +131,8 @@ class LambdaHandler:
         return loop.run_until_complete(awaitable)
 
     def _http(self, source: ModuleType, event: dict[str, Any], context: Any) -> Any:
+        from aloft.runtime.exceptions import BadEvent
+
         try:
             request = source.request(event)
         except BadEvent as exc:
@@ -181,6 +178,7 @@ class LambdaHandler:
                 wsgi_run.stream(self.app, env, out, source.prelude)
         except Exception as exc:
             from aloft.runtime.aws_lambda.runtime_api import error_payload
+            from aloft.runtime.exceptions import RuntimeAPIError
 
             if isinstance(exc, RuntimeAPIError):
                 raise  # the Runtime API is gone: nothing to report to
@@ -218,6 +216,8 @@ class LambdaHandler:
         observer = LambdaObserver(app, self.options)
         if not self.probes:
             observer.probes = {}
+        from aloft.runtime._switch import switch
+
         if switch(os.environ, "ALOFT_LAMBDA_EMF", True):
             observer.emf_namespace = os.environ.get("ALOFT_LAMBDA_EMF_NAMESPACE", "aloft")
         observer.service = service
@@ -279,3 +279,14 @@ def _error(source: ModuleType, event: dict[str, Any], status: int, message: str)
 def lambda_handler(app: Any = None, **kwargs: Any) -> LambdaHandler:
     """The Lambda handler for `app` (ASGI or WSGI); `app=None` for event handlers only."""
     return LambdaHandler(app, **kwargs)
+
+
+# LifespanError and UnknownEventError were defined here once: their old import path still works.
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "LifespanError": "aloft.runtime.exceptions",
+        "UnknownEventError": "aloft.runtime.exceptions",
+    },
+    globals(),
+)
