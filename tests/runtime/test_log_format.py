@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from aloft.runtime import logs, redact
+from aloft.runtime.console import render_console, use_color, use_console
 from testkit import ALOFT, EXAMPLES, REPO, free_port, http
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -54,7 +55,7 @@ FIELDS = {
 
 
 def test_a_console_line_has_time_level_logger_message_then_the_important_fields() -> None:
-    line = logs.render_console(FIELDS, color=False)
+    line = render_console(FIELDS, color=False)
     assert line.startswith("16:50:31.123 INFO  aloft.access request GET /items/42 200 1.234ms")
     assert "request_id=rid-1" in line
     rest = line.split("request_id=rid-1", 1)[1]
@@ -63,14 +64,14 @@ def test_a_console_line_has_time_level_logger_message_then_the_important_fields(
 
 
 def test_colour_marks_the_level_and_dims_the_rest_only_when_asked() -> None:
-    plain = logs.render_console({**FIELDS, "level": "error", "status": 503}, color=False)
-    coloured = logs.render_console({**FIELDS, "level": "error", "status": 503}, color=True)
+    plain = render_console({**FIELDS, "level": "error", "status": 503}, color=False)
+    coloured = render_console({**FIELDS, "level": "error", "status": 503}, color=True)
     assert "\x1b[31mERROR" in coloured and "\x1b[2m" in coloured
     assert ANSI.sub("", coloured) == plain
 
 
 def test_values_with_spaces_are_quoted_and_a_traceback_follows_on_its_own_lines() -> None:
-    line = logs.render_console(
+    line = render_console(
         {"level": "error", "message": "boom", "note": "two words", "exception": "Traceback\n  x"},
         color=False,
     )
@@ -81,21 +82,21 @@ def test_values_with_spaces_are_quoted_and_a_traceback_follows_on_its_own_lines(
 def test_no_color_wins_and_force_color_colours_off_a_terminal() -> None:
     read_fd, write_fd = os.pipe()
     try:
-        assert logs.use_color(write_fd, {}) is False  # a pipe
-        assert logs.use_color(write_fd, {"FORCE_COLOR": "1"}) is True
-        assert logs.use_color(write_fd, {"FORCE_COLOR": "1", "NO_COLOR": "1"}) is False
-        assert logs.use_console("auto", write_fd) is False
-        assert logs.use_console("console", write_fd) is True
+        assert use_color(write_fd, {}) is False  # a pipe
+        assert use_color(write_fd, {"FORCE_COLOR": "1"}) is True
+        assert use_color(write_fd, {"FORCE_COLOR": "1", "NO_COLOR": "1"}) is False
+        assert use_console("auto", write_fd) is False
+        assert use_console("console", write_fd) is True
     finally:
         os.close(read_fd)
         os.close(write_fd)
     main, child = pty.openpty()
     try:
-        assert logs.use_console("auto", child) is True
-        assert logs.use_console("json", child) is False
-        assert logs.use_color(child, {}) is True
-        assert logs.use_color(child, {"NO_COLOR": "1"}) is False
-        assert logs.use_color(child, {"NO_COLOR": ""}) is True  # set but empty: not set
+        assert use_console("auto", child) is True
+        assert use_console("json", child) is False
+        assert use_color(child, {}) is True
+        assert use_color(child, {"NO_COLOR": "1"}) is False
+        assert use_color(child, {"NO_COLOR": ""}) is True  # set but empty: not set
     finally:
         os.close(main)
         os.close(child)

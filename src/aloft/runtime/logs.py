@@ -134,6 +134,8 @@ def json_line(fields: dict[str, Any]) -> str:
 
 
 def console_line(fields: dict[str, Any]) -> str:
+    from aloft.runtime.console import render_console  # imported once console is configured
+
     return render_console(fields, _color) + "\n"
 
 
@@ -180,111 +182,7 @@ class JsonFormatter(logging.Formatter):
         return scrub(_renderer(fields), fields["level"])
 
 
-# -- the console format --------------------------------------------------------------------------
-
-_RESET, _DIM, _BOLD = "\x1b[0m", "\x1b[2m", "\x1b[1m"
-_LEVEL_COLORS = {
-    "debug": "\x1b[34m",  # blue
-    "info": "\x1b[32m",  # green
-    "warning": "\x1b[33m",  # yellow
-    "error": "\x1b[31m",  # red
-    "critical": "\x1b[1;31m",  # bold red
-}
-_LOGGER_COLOR = "\x1b[36m"  # cyan
-# Shown first and plain, in this order; every other field follows as key=value, dimmed.
-_HEAD = ("time", "level", "logger", "message")
-_IMPORTANT = ("method", "path", "status", "duration_ms", "request_id")
-_TRAILING = ("exception", "stack")
-
-
-def render_console(fields: dict[str, Any], color: bool) -> str:
-    """A log line's fields for a person at a terminal: time, level, logger, message, the
-    important fields (method, path, status, duration, request id), then the rest as key=value,
-    dimmed; a traceback on the lines below. No trailing newline; nothing is scrubbed here."""
-    level = str(fields.get("level", ""))
-    stamp = str(fields.get("time", ""))
-    if len(stamp) >= 23 and stamp[10:11] == "T":
-        stamp = stamp[11:23]  # HH:MM:SS.mmm: the date is the terminal's today
-    shown_level = level.upper().ljust(5)
-    logger = str(fields.get("logger", ""))
-    if color:
-        shown_level = f"{_LEVEL_COLORS.get(level, '')}{shown_level}{_RESET}"
-        logger = f"{_LOGGER_COLOR}{logger}{_RESET}"
-        stamp = f"{_DIM}{stamp}{_RESET}"
-    parts = [stamp, shown_level, logger, str(fields.get("message", ""))]
-    for key in _IMPORTANT:
-        if key in fields:
-            value = _console_value(fields[key])
-            if key == "duration_ms":
-                parts.append(f"{value}ms")
-            elif key == "status" and color:
-                parts.append(f"{_BOLD}{_status_color(fields[key])}{value}{_RESET}")
-            elif key in ("method", "path", "status"):
-                parts.append(value)
-            else:
-                parts.append(f"{key}={value}")
-    rest = [
-        f"{key}={_console_value(value)}"
-        for key, value in fields.items()
-        if key not in _HEAD and key not in _IMPORTANT and key not in _TRAILING
-    ]
-    if rest:
-        parts.append(f"{_DIM}{' '.join(rest)}{_RESET}" if color else " ".join(rest))
-    line = " ".join(parts)
-    for key in _TRAILING:
-        if fields.get(key):
-            line += "\n" + str(fields[key])
-    return line
-
-
-def _status_color(status: Any) -> str:
-    code = status if isinstance(status, int) else 0
-    if code >= 500:
-        return _LEVEL_COLORS["error"]
-    if code >= 400:
-        return _LEVEL_COLORS["warning"]
-    return _LEVEL_COLORS["info"]
-
-
-def _console_value(value: Any) -> str:
-    if isinstance(value, str):
-        if value and not any(c.isspace() or c in '"=' for c in value):
-            return value
-        return json.dumps(value, ensure_ascii=False)
-    try:
-        return json.dumps(value, default=str, ensure_ascii=False)
-    except (ValueError, TypeError):
-        return str(value)
-
-
-def use_console(log_format: str, fd: int = 1) -> bool:
-    """Whether `log_format` (auto, json or console) means console lines on `fd`: auto does on
-    a terminal (under `aloft run` the server inherits it), never in a container or under CI."""
-    if log_format == "console":
-        return True
-    if log_format == "json":
-        return False
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
-
-
 _renderer: Callable[[dict[str, Any]], str] = json_line
-
-
-def use_color(fd: int = 1, environ: Any = None) -> bool:
-    """Colour on a terminal unless NO_COLOR is set (non-empty); FORCE_COLOR (non-empty, not
-    0) asks for it off a terminal too. See no-color.org and force-color.org."""
-    env = os.environ if environ is None else environ
-    if env.get("NO_COLOR"):
-        return False
-    if env.get("FORCE_COLOR", "") not in ("", "0"):
-        return True
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
 
 
 class StdoutHandler(logging.Handler):
@@ -477,8 +375,10 @@ def configure(service: str, level: str = "info", log_format: str = "json") -> No
     global _service, _service_field, _handler, _console, _color, _renderer
     _service = service
     _service_field = f',"service":{_encode(service)}' if service else ""
-    _console = use_console(log_format)
-    _color = _console and use_color()
+    from aloft.runtime import console
+
+    _console = console.use_console(log_format)
+    _color = _console and console.use_color()
     _renderer = console_line if _console else json_line
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -13,16 +13,9 @@ import os
 import sys
 from types import CoroutineType
 
-from aloft.runtime._switch import switch
+from aloft.runtime._lazy import lazy_getattr
 from aloft.runtime.aws_lambda import context as invocation
-from aloft.runtime.aws_lambda import environments
 from aloft.runtime.aws_lambda.sources import source_for
-from aloft.runtime.exceptions import (  # noqa: F401  (LifespanError, UnknownEventError lived here)
-    BadEvent,
-    LifespanError,
-    RuntimeAPIError,
-    UnknownEventError,
-)
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
@@ -54,6 +47,8 @@ class LambdaHandler:
         observe: bool = True,
         probes: bool | None = None,
     ) -> None:
+        from aloft.runtime._switch import switch
+        from aloft.runtime.aws_lambda import environments
         from aloft.runtime.options import ServeOptions
 
         if options is None:
@@ -148,6 +143,8 @@ class LambdaHandler:
         return loop.run_until_complete(awaitable)
 
     def _http(self, source: ModuleType, event: dict[str, Any], context: Any) -> Any:
+        from aloft.runtime.exceptions import BadEvent
+
         try:
             request = source.request(event)
         except BadEvent as exc:
@@ -193,6 +190,7 @@ class LambdaHandler:
                 wsgi_run.stream(self.app, env, out, source.prelude)
         except Exception as exc:
             from aloft.runtime.aws_lambda.runtime_api import error_payload
+            from aloft.runtime.exceptions import RuntimeAPIError
 
             if isinstance(exc, RuntimeAPIError):
                 raise  # the Runtime API is gone: nothing to report to
@@ -290,3 +288,14 @@ def _error(source: ModuleType, event: dict[str, Any], status: int, message: str)
 def lambda_handler(app: Any = None, **kwargs: Any) -> LambdaHandler:
     """The Lambda handler for `app` (ASGI or WSGI); `app=None` for event handlers only."""
     return LambdaHandler(app, **kwargs)
+
+
+# LifespanError and UnknownEventError were defined here once: their old import path still works.
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "LifespanError": "aloft.runtime.exceptions",
+        "UnknownEventError": "aloft.runtime.exceptions",
+    },
+    globals(),
+)
