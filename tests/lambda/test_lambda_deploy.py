@@ -149,7 +149,7 @@ def test_missing_boto3_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> Non
     import builtins
 
     from aloft.exceptions import OperationFailed
-    from aloft.serverless import deploy as deploy_module
+    from aloft.serverless.deploy.run import boto3_module
 
     real_import = builtins.__import__
 
@@ -160,4 +160,4 @@ def test_missing_boto3_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(builtins, "__import__", no_boto3)
     with pytest.raises(OperationFailed, match=r"uv tool install 'aloft-cli\[aws\]'"):
-        deploy_module._boto3()
+        boto3_module()
