@@ -60,6 +60,25 @@ class DeployResult:
             "rolled_back": self.rolled_back,
         }
 
+    def report(self) -> str:
+        """What `aloft lambda deploy` prints: the changes, the URLs, the count of each kind."""
+        lines = ["plan: nothing was changed; a deploy would do this:"] if self.plan else []
+        lines += [f"  {change}" for change in self.changes or ["no changes"]]
+        lines += [f"{name}: {url}" for name, url in sorted(self.urls.items())]
+        counts = [
+            f"{len(items)} {label}"
+            for label, items in (
+                ("to create" if self.plan else "created", self.created),
+                ("to update" if self.plan else "updated", self.updated),
+                ("to delete" if self.plan else "deleted", self.deleted),
+                ("orphaned", self.orphaned),
+            )
+            if items
+        ]
+        if counts:
+            lines.append("resources: " + ", ".join(counts))
+        return "\n".join(lines)
+
 
 def boto3_module() -> Any:
     """boto3, imported when a deploy needs it: the tool installs it only with the aws extra."""
