@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from aloft.config.workspace import project_lock
-from aloft.serving import app_environment, app_python
+from aloft.local.environment import app_environment, app_python
 
 
 def uv(*args: str, cwd: Path) -> None:

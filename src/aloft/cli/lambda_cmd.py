@@ -265,9 +265,9 @@ def serve_command(
 
     The handler runs in the app's own environment (its .venv), never in the tool's.
     """
+    from aloft.local.environment import app_python
     from aloft.serverless import emulator as local_lambda
     from aloft.serverless.model import build_stack
-    from aloft.serving import app_python
 
     resolved = resolve(project, environment)
     stack = build_stack(resolved)
