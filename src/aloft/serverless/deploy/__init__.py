@@ -26,7 +26,7 @@ from aloft.serverless.prune import Pruner
 __all__ = ["DeployResult", "DeployRun", "deploy"]
 
 
-def run(deployment: DeployRun) -> DeployResult:
+def run_steps(deployment: DeployRun) -> DeployResult:
     """Every step in order: what a function uses exists before the function, and what invokes
     it comes after."""
     stack = deployment.stack
@@ -59,7 +59,7 @@ def deploy(
     An image-packaged stack takes no zips (`function_zip=None`): its functions run
     `stack.image_uri`."""
     try:
-        return run(DeployRun(stack, function_zip, layer_zip, **kwargs))
+        return run_steps(DeployRun(stack, function_zip, layer_zip, **kwargs))
     except OperationFailed:
         raise
     except Exception as exc:
