@@ -12,7 +12,13 @@ from typing import Any
 
 from aloft import pythons
 from aloft.config import ResolvedConfig
-from aloft.config.lambda_ import IMAGE_URI, IMAGE_URI_HINT, LambdaEvent, LambdaFunction
+from aloft.config.lambda_ import (
+    IMAGE_URI,
+    IMAGE_URI_HINT,
+    LambdaEvent,
+    LambdaFunction,
+    stack_name,
+)
 from aloft.exceptions import ConfigError
 from aloft.runtime.aws_lambda.runtime_api import STREAM_ENV
 from aloft.serverless import permissions
@@ -204,8 +210,8 @@ def build_stack(
             " needs it; build with `aloft build --target lambda` and pass the reference it prints"
             " (--image-uri REF, ALOFT_LAMBDA__IMAGE_URI or image_uri)"
         )
-    project = re.sub(r"[^A-Za-z0-9-]", "-", resolved.project_name).strip("-")[:30] or "app"
-    functions = settings.functions or {project: LambdaFunction()}
+    project = stack_name(resolved.project_name)
+    functions = settings.functions_of(resolved.project_name)
     if not config.serve.app and any(not f.handler for f in functions.values()):
         raise ConfigError(
             f"{resolved.pyproject} [tool.aloft] app: not set, and a function in "
