@@ -1,7 +1,7 @@
 """Where a project's lock and environment live: its own folder, or the root of the uv workspace
 that lists it as a member (uv keeps a member's uv.lock and .venv there).
 
-The one answer for packaging (`aloft.bundle`), serving (`aloft.serving`) and the project's Python
+The one answer for packaging (`aloft.bundle`), serving (`aloft.local`) and the project's Python
 (`aloft.pythons`): a folder above that is not our workspace, or does not list us, is not ours.
 """
 

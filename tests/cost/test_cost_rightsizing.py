@@ -18,11 +18,10 @@ from aloft.config import load_config
 from aloft.cost.app_profile import AppProfile, load_profile, save_profile
 from aloft.cost.catalog import Catalog
 from aloft.cost.compare import commitment_option, compare
-from aloft.cost.controls import check_tags, missing_tags
 from aloft.cost.platforms import EksSpec, FargateSpec, LambdaSpec
 from aloft.cost.rightsizing import lambda_duration_ms, size_lambda, size_pod, suggested_toml
 from aloft.cost.traffic import steady
-from aloft.exceptions import ConfigError, OperationFailed
+from aloft.exceptions import ConfigError
 
 # Fixtures shared by the cost tests (see costkit.py for why not a conftest.py).
 catalog = costkit.catalog
@@ -152,39 +151,6 @@ def test_comparison_lists_commitments_beside_on_demand(catalog: Catalog) -> None
     assert {"fargate", "eks", "lambda"} <= platforms
     for option in result.commitments:
         assert option.with_commitment_usd < option.on_demand_usd
-
-
-# --- tags ---------------------------------------------------------------------------------------
-
-TAGS = {"team": "payments", "cost-center": "cc42"}
-
-
-def test_cloudformation_resources_need_every_shared_tag() -> None:
-    tagged = {
-        "Type": "AWS::Lambda::Function",
-        "Properties": {
-            "Tags": [{"Key": "team", "Value": "payments"}, {"Key": "cost-center", "Value": "cc42"}]
-        },
-    }
-    sam = {"Type": "AWS::Serverless::Function", "Properties": {"Tags": {"team": "payments"}}}
-    assert missing_tags(tagged, TAGS) == []
-    assert missing_tags(sam, TAGS) == ["cost-center=cc42"]
-
-
-def test_kubernetes_objects_need_the_labels_on_pods_too() -> None:
-    deployment = {
-        "kind": "Deployment",
-        "metadata": {"labels": dict(TAGS)},
-        "spec": {"template": {"metadata": {"labels": {"team": "payments"}}}},
-    }
-    assert missing_tags(deployment, TAGS) == ["pod template cost-center=cc42"]
-
-
-def test_check_tags_fails_naming_each_untagged_resource() -> None:
-    good = {"kind": "Service", "metadata": {"labels": dict(TAGS)}}
-    with pytest.raises(OperationFailed, match=r"Queue lacks team=payments, cost-center=cc42"):
-        check_tags({"Svc": good, "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}, TAGS)
-    check_tags({"Svc": good}, TAGS)
 
 
 def test_rendered_pods_run_the_worker_count_the_memory_was_sized_for(tmp_path: Path) -> None:

@@ -157,7 +157,7 @@ def test_every_object_carries_standard_and_cost_labels(full: Path) -> None:
 
 
 def test_cost_controls_find_the_shared_tags_on_every_object_and_pod_template(full: Path) -> None:
-    from aloft.cost.controls import check_tags
+    from tagcheck import check_tags
 
     objects = render_project(full).objects
     check_tags(

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from aloft.serving import app_environment, app_python
+from aloft.local.environment import app_environment, app_python
 from aloft.workspace import project_lock
 
 

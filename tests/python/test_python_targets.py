@@ -211,7 +211,7 @@ def test_run_refuses_an_environment_python_outside_requires_python(tmp_path: Pat
 
 
 def test_run_syncs_the_apps_environment_with_the_projects_python(tmp_path: Path) -> None:
-    from aloft.serving import app_python
+    from aloft.local.environment import app_python
 
     root = make_project(tmp_path / "shop", ">=3.10", pin="3.13", deps='"starlette>=0.37"')
     python = app_python(root)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aloft import serving
 from aloft.config import load_config
+from aloft.local import server as serving
 from testkit import ALOFT, EXAMPLES, REPO, free_port
 
 

@@ -149,7 +149,7 @@ def test_missing_boto3_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> Non
     import builtins
 
     from aloft.exceptions import OperationFailed
-    from aloft.serverless import deploy as deploy_module
+    from aloft.serverless.deploy.run import boto3_module
 
     real_import = builtins.__import__
 
@@ -160,4 +160,29 @@ def test_missing_boto3_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(builtins, "__import__", no_boto3)
     with pytest.raises(OperationFailed, match=r"uv tool install 'aloft-cli\[aws\]'"):
-        deploy_module._boto3()
+        boto3_module()
+
+
+def test_the_release_readers_see_what_deploy_published_and_a_plan_numbers_the_next(
+    aws_env: str, tmp_path: Path
+) -> None:
+    """What a rollback reads (published versions, the live alias) is what deploy made."""
+    from aloft.serverless.deploy.release import live_alias, point_alias, published_versions
+    from aloft.serverless.model import next_version
+
+    stack, function_zip, layer_zip = project(tmp_path, "shop-r")
+    deploy(stack, function_zip, layer_zip)
+    api = dataclasses.replace(stack.functions[0], memory=1024)
+    changed = dataclasses.replace(stack, functions=[api, stack.functions[1]])
+    assert deploy(changed, function_zip, layer_zip, plan=True).versions["shop-r-api"] == "1"
+    assert deploy(changed, function_zip, layer_zip).versions["shop-r-api"] == "2"
+    lam = boto3.client("lambda")
+    assert published_versions(lam, "shop-r-api") == ["1", "2"]
+    alias = live_alias(lam, "shop-r-api")
+    assert alias is not None and alias["FunctionVersion"] == "2"
+    assert live_alias(lam, "shop-r-nothing-here") is None
+    point_alias(lam, "shop-r-api", "1")  # what a rollback does
+    assert deploy(changed, function_zip, layer_zip, plan=True).versions["shop-r-api"] == "1"
+    # Versions are numbers: after 9 comes 10, not a string's "9" > "10".
+    assert next_version(["1", "9", "10"]) == "11"
+    assert next_version(["$LATEST"]) == "1"

@@ -361,7 +361,7 @@ def test_a_plan_changes_nothing_and_says_exactly_what_the_deploy_then_does(
 
 def test_too_many_tag_keys_for_the_record_is_one_config_error(tmp_path: Path) -> None:
     from aloft.exceptions import ConfigError
-    from aloft.serverless.deploy import deploy_tags
+    from aloft.serverless.tagging import deploy_tags
 
     tags = "\n".join(f'key-number-{i:02d}-with-a-long-name = "x"' for i in range(12))
     stack, _, _ = stack_of(tmp_path, "tk-a", WORKER, tags=tags)

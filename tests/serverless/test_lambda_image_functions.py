@@ -201,7 +201,7 @@ def test_a_tag_reference_gets_a_warning_a_digest_none(tmp_path: Path) -> None:
 def test_every_template_carries_the_ownership_tag_deploy_prunes_by(
     sam: dict[str, Any], tmp_path: Path
 ) -> None:
-    from aloft.cost.controls import check_tags
+    from tagcheck import check_tags
 
     check_tags(sam["Resources"], {"aloft:stack": "orders", "team": "payments"})
     config = serverless_yml.serverless_config(stack_of(project(tmp_path / "s")))

@@ -161,7 +161,7 @@ def test_the_cost_budget_becomes_an_aws_budget_with_alerts(template: dict[str, A
 
 
 def test_every_rendered_resource_carries_the_shared_tags(template: dict[str, Any]) -> None:
-    from aloft.cost.controls import check_tags
+    from tagcheck import check_tags
 
     check_tags(template["Resources"], {"team": "payments", "cost-center": "cc-77"})
 

@@ -7,8 +7,12 @@ was last reviewed and the sources its rationales come from, so the words live ap
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aloft.checks.findings import Principle, RuleInfo, Severity
@@ -62,3 +66,18 @@ def load_catalog(path: Path) -> Catalog:
             enabled=bool(value.get("enabled", True)),
         )
     return Catalog(meta["tool"], str(meta["updated"]), meta["source"], principles, rules)
+
+
+def rule_modules(package: str, path: Iterable[str]) -> dict[str, ModuleType]:
+    """Rule id -> module, for every module of a rules package that names its rule with `ID`.
+
+    Both check tools find their rules this way (adding a rule is adding a module); each calls it
+    from its rules package with that package's `__name__` and `__path__`, and caches the answer.
+    """
+    modules: dict[str, ModuleType] = {}
+    for info in sorted(pkgutil.iter_modules(path), key=lambda i: i.name):
+        module = importlib.import_module(f"{package}.{info.name}")
+        rule_id = getattr(module, "ID", None)
+        if rule_id:
+            modules[rule_id] = module
+    return modules

@@ -95,19 +95,19 @@ def _catalog_options(func: Any) -> Any:
 
 
 def _print_estimate(estimate: Any, output: str, budget: float | None) -> None:
-    from aloft.cost.compare import over_budget
+    from aloft.cost.compare import BudgetCheck
     from aloft.cost.report import render_estimate
 
-    reason = over_budget(estimate, budget)
+    check = BudgetCheck.of(estimate, budget)
     if output == "json":
         data = estimate.to_json()
         if budget is not None:
-            data["budget"] = {"usd": budget, "exceeded": reason is not None, "reason": reason}
+            data["budget"] = check.to_json()
         echo_json(data)
     else:
         click.echo(render_estimate(estimate))
-    if reason:
-        raise OperationFailed(reason)
+    if check.reason:
+        raise OperationFailed(check.reason)
 
 
 @click.group(invoke_without_command=True)
@@ -155,62 +155,24 @@ def cost(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from aloft.cost import traffic as traffic_mod
-    from aloft.cost.compare import compare, over_budget
-    from aloft.cost.report import render_comparison
-    from aloft.cost.scenario import build_scenario, lambda_function_names
+    from aloft.cost.project import project_cost
 
-    resolved = resolve(project, environment)
-    settings = resolved.config.cost
-    shape = traffic_mod.measured(traffic_csv) if traffic_csv else None
-    if rps is not None:
-        from aloft.cost.scenario import build_traffic
-
-        shape = (shape or build_traffic(settings.traffic, resolved.root)).with_mean_rps(rps)
-    workers = resolved.config.serve.workers or 1
-    scenario = build_scenario(
-        settings, resolved.root, workers=workers, traffic=shape, profile_path=profile_path
+    priced = project_cost(
+        resolve(project, environment),
+        traffic_csv=traffic_csv,
+        rps=rps,
+        profile_path=profile_path,
+        break_even=not no_break_even,
     )
-    comparison = compare(
-        scenario.models, scenario.traffic, scenario.catalog, with_break_even=not no_break_even
-    )
-    target = (
-        comparison.cheapest
-        if scenario.target == "cheapest"
-        else comparison.estimate(scenario.target)
-    )
-    reason = over_budget(target, scenario.budget_usd)
-    text = render_comparison(
-        comparison,
-        lambda_sizing=scenario.lambda_sizing,
-        pod_sizing=scenario.pod_sizing,
-        functions=lambda_function_names(resolved),
-    )
-    written: list[str] = []
-    if plot_stem is not None:
-        from aloft.cost.plot import write_plot
-
-        written = [str(p) for p in write_plot(comparison, scenario.models, plot_stem, text)]
+    written = priced.write_plot(plot_stem) if plot_stem is not None else []
     if output == "json":
-        data = comparison.to_json()
-        data["rightsizing"] = {
-            "lambda": scenario.lambda_sizing.to_json() if scenario.lambda_sizing else None,
-            "kubernetes": scenario.pod_sizing.to_json() if scenario.pod_sizing else None,
-        }
-        data["budget"] = {
-            "usd": scenario.budget_usd,
-            "target": target.platform,
-            "exceeded": reason is not None,
-            "reason": reason,
-        }
-        data["plot"] = written
-        echo_json(data)
+        echo_json(priced.to_json(written))
     else:
-        click.echo(text)
+        click.echo(priced.text)
         for path in written:
             click.echo(f"wrote {path}")
-    if reason:
-        raise OperationFailed(f"{reason} ([tool.aloft.cost] budget_usd)")
+    if priced.budget.reason:
+        raise OperationFailed(f"{priced.budget.reason} ([tool.aloft.cost] budget_usd)")
 
 
 @cost.command("lambda")
@@ -368,35 +330,13 @@ def catalog_group() -> None:
 def catalog_show(region: str, catalog: Path | None, output: str) -> None:
     """Every price with its unit, date and source."""
     from aloft.cost.catalog import load_catalog
+    from aloft.cost.report import render_catalog
 
     prices = load_catalog(region, catalog)
     if output == "json":
-        echo_json(
-            {
-                "region": prices.region,
-                "date": prices.date,
-                "origin": prices.origin,
-                "prices": {
-                    key: {
-                        "unit": p.unit,
-                        "tiers": [
-                            {"upto": None if math.isinf(t.upto) else t.upto, "usd": t.usd}
-                            for t in p.tiers
-                        ],
-                        "date": p.date,
-                        "source": p.source,
-                    }
-                    for key, p in sorted(prices.prices.items())
-                },
-            }
-        )
-        return
-    click.echo(f"# {prices.region}, dated {prices.date} ({prices.origin})")
-    for key, price in sorted(prices.prices.items()):
-        rates = ", ".join(
-            f"${t.usd:g}" + ("" if math.isinf(t.upto) else f" to {t.upto:g}") for t in price.tiers
-        )
-        click.echo(f"{key}: {rates} per {price.unit}  [{price.date}; {price.source}]")
+        echo_json(prices.to_json())
+    else:
+        click.echo(render_catalog(prices))
 
 
 @catalog_group.command("import")

@@ -18,9 +18,9 @@ from aloft.cli._common import (
     resolve,
     use_color,
 )
-from aloft.exceptions import ConfigError
 
 if TYPE_CHECKING:
+    from aloft.serverless.emulator import Client
     from aloft.serverless.model import Stack
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,10 +63,6 @@ def _warn(stack: Stack) -> None:
         click.echo(f"aloft: {label} {warning}", err=True, color=color)
 
 
-def _size(n: int) -> str:
-    return f"{n / 2**20:.2f} MB" if n >= 2**20 else f"{n / 1024:.1f} kB"
-
-
 @lambda_group.command("package")
 @project_options
 @click.option(
@@ -91,44 +87,12 @@ def package_command(
     stack = build_stack(resolved)
     _warn(stack)  # the runtime chosen for the project's Python, among others
     result = package(resolved, out_dir or resolved.root / DIST, stack)
-    zips = [z for z in (result.function, result.layer) if z is not None]
     if result.note:
         click.echo(f"aloft: note: {result.note}", err=True)
     if output == "json":
-        echo_json(
-            {
-                "python": result.python,
-                "architecture": result.architecture,
-                "bytecode": result.bytecode,
-                "zips": [
-                    {
-                        "path": str(z.path),
-                        "files": z.files,
-                        "zipped": z.zipped,
-                        "unzipped": z.unzipped,
-                        "sha256": z.sha256,
-                    }
-                    for z in zips
-                ],
-                "largest": dict(result.largest),
-                "app_files": result.app_files,
-                "verified_by": result.verified_by,
-            }
-        )
-        return
-    click.echo(
-        f"Python {result.python}, {result.architecture}, bytecode "
-        + ("precompiled" if result.bytecode else "not precompiled (no such Python here)")
-    )
-    for z in zips:
-        click.echo(
-            f"  {z.path}  {z.files} files  {_size(z.zipped)} zipped  {_size(z.unzipped)} unzipped"
-        )
-    click.echo(
-        "largest dependencies: "
-        + ", ".join(f"{name} {_size(size)}" for name, size in result.largest)
-    )
-    click.echo(f"entry points checked by {result.verified_by}")
+        echo_json(result.as_json())
+    else:
+        click.echo(result.report())
 
 
 @lambda_group.command("template")
@@ -238,40 +202,19 @@ def deploy_command(
     """
     from aloft.serverless.deploy import deploy
     from aloft.serverless.model import build_stack
-    from aloft.serverless.package import package
+    from aloft.serverless.package import deploy_zips
 
     resolved = resolve(project, environment)
     stack = build_stack(resolved, _image_uri(image_uri, image_record), require_image=True)
     _warn(stack)
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-    function_zip = layer_zip = None
-    if not stack.image:
-        built = package(resolved, resolved.root / DIST, stack)
-        function_zip = built.function.path
-        layer_zip = built.layer.path if built.layer else None
+    function_zip, layer_zip = deploy_zips(resolved, stack, resolved.root / DIST)
     result = deploy(stack, function_zip, layer_zip, prune=prune, plan=plan)
     if output == "json":
         echo_json(result.as_json())
     else:
-        if plan:
-            click.echo("plan: nothing was changed; a deploy would do this:")
-        for change in result.changes or ["no changes"]:
-            click.echo(f"  {change}")
-        for name, url in sorted(result.urls.items()):
-            click.echo(f"{name}: {url}")
-        counts = [
-            f"{len(items)} {label}"
-            for label, items in (
-                ("to create" if plan else "created", result.created),
-                ("to update" if plan else "updated", result.updated),
-                ("to delete" if plan else "deleted", result.deleted),
-                ("orphaned", result.orphaned),
-            )
-            if items
-        ]
-        if counts:
-            click.echo("resources: " + ", ".join(counts))
+        click.echo(result.report())
     if result.rolled_back:
         sys.exit(1)
 
@@ -339,102 +282,34 @@ def serve_command(
 
     The handler runs in the app's own environment (its .venv), never in the tool's.
     """
-    from aloft.serverless.emulator import Emulator, FunctionSpec, HTTPFront
+    from aloft.local.environment import app_python
+    from aloft.serverless import emulator as local_lambda
     from aloft.serverless.model import build_stack
-    from aloft.serving import app_python
 
     resolved = resolve(project, environment)
     stack = build_stack(resolved)
-    functions = {fn.key: fn for fn in stack.functions}
-    fn = functions.get(function_name) if function_name else stack.functions[0]
-    if fn is None:
-        raise ConfigError(
-            f"--function {function_name}: not in [tool.aloft.lambda.functions]; "
-            f"known: {', '.join(sorted(functions))}"
-        )
-    stream = fn.stream  # a Function URL in RESPONSE_STREAM mode
-    if event_format is None:
-        event_format = "url" if stream else "v2"
-    elif stream and event_format != "url":
-        raise ConfigError(
-            f"--event-format {event_format}: function {fn.key} has stream = true, and only a "
-            "Function URL streams; use --event-format url"
-        )
-    if stream and client == "awslambdaric":
-        click.echo(
-            "aloft: warning: awslambdaric cannot stream: behind a RESPONSE_STREAM Function URL its"
-            " whole JSON result reaches the client as the body, as it would on Lambda",
-            err=True,
-        )
-    interpreter = app_python(resolved.root, python)
-    module = "aloft.runtime.aws_lambda" if client == "aloft" else "awslambdaric"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("AWS_LAMBDA") and k not in ("VIRTUAL_ENV", "PYTHONHOME")
-    }
-    env.update(fn.environment)
-    env.pop("ALOFT_SECRET_REFS", None)  # locally, secrets come from the environment
-    version = _check_importable(interpreter, module, resolved.pyproject, client, env)
-    command = [str(interpreter), "-m", module, fn.handler]
-    spec = FunctionSpec(
-        fn.name,
-        command,
-        resolved.root,
-        env,
-        float(fn.timeout),
-        fn.memory,
-        concurrency,
-        stack.region,
-        stream=stream,
+    fn = local_lambda.pick_function(stack, function_name)
+    fmt = local_lambda.choose_event_format(fn, event_format)
+    runtime_client: Client = "awslambdaric" if client == "awslambdaric" else "aloft"
+    warning = local_lambda.client_warning(fn, runtime_client)
+    if warning:
+        click.echo(f"aloft: warning: {warning}", err=True)
+    spec = local_lambda.FunctionSpec.for_function(
+        fn,
+        region=stack.region,
+        root=resolved.root,
+        pyproject=resolved.pyproject,
+        interpreter=app_python(resolved.root, python),
+        client=runtime_client,
+        concurrency=concurrency,
         extensions=extensions,
-        python=version,
     )
-    if stage is not None and (event_format not in ("v1", "v2") or not stage or "/" in stage):
-        raise ConfigError(
-            f"--stage {stage!r}: only v1 and v2 events have stages; give one path part, e.g. prod"
-        )
-    emulator = Emulator(spec)
-    front = HTTPFront(emulator, host, port, event_format, stage)  # type: ignore[arg-type]
+    local_lambda.check_stage(stage, fmt)
+    front = local_lambda.HTTPFront(local_lambda.Emulator(spec), host, port, fmt, stage)
     base = f"http://{host}:{front.port}" + (f"/{stage}" if stage else "")
     click.echo(
-        f"aloft lambda serve: {fn.name} on {base} ({event_format} events);"
+        f"aloft lambda serve: {fn.name} on {base} ({fmt} events);"
         f" direct invoke: POST /2015-03-31/functions/{fn.name}/invocations",
         err=True,
     )
-    import signal
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)  # stop the environments too, as Lambda would
-    try:
-        front.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        front.close()
-        emulator.close()
-
-
-def _check_importable(
-    interpreter: Path, module: str, pyproject: Path, client: str, env: dict[str, str]
-) -> str:
-    """The runtime client must be importable in the app's environment, as it is in the zip.
-    Returns that environment's Python version ("3.12")."""
-    import subprocess
-
-    probe = subprocess.run(
-        [str(interpreter), "-c", f"import sys, {module}; print('%d.%d' % sys.version_info[:2])"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode == 0:
-        return probe.stdout.strip()
-    fix = "uv add 'aloft-runtime[asgi]' (or [wsgi])" if client == "aloft" else "uv add awslambdaric"
-    raise ConfigError(
-        f"{pyproject}: the app's environment ({interpreter}) cannot import {module}; "
-        f"add it to the project's dependencies: {fix}"
-    )
+    front.serve_until_stopped()

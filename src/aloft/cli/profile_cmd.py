@@ -41,7 +41,8 @@ def profile(
     """
     from aloft.cost.app_profile import save_profile
     from aloft.cost.profiler import LoadPlan, Request, free_port, profile_app
-    from aloft.serving import app_python, server_command, server_env
+    from aloft.local.environment import app_python
+    from aloft.local.server import server_command, server_env
 
     resolved = resolve(project, environment)
     settings = resolved.config.cost

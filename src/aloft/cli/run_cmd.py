@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from aloft.cli._common import interpreter_option, project_options, resolve
-from aloft.serving import development_host, launch
+from aloft.local.server import development_host, launch
 
 
 @click.command()

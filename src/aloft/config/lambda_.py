@@ -222,3 +222,14 @@ class LambdaSettings(BaseModel):
             if not _NAME.match(name):
                 raise ValueError(f"function name {name!r}: letters, digits and '-', at most 40")
         return value
+
+    def functions_of(self, project_name: str) -> dict[str, LambdaFunction]:
+        """The functions by key: those configured, else one named after the project (its
+        stack_name) that serves the app. The templates, deploy and `aloft cost` all read this."""
+        return self.functions or {stack_name(project_name): LambdaFunction()}
+
+
+def stack_name(project_name: str) -> str:
+    """The project's name as its AWS resources start with: letters, digits and '-', at most 30
+    characters (room for the suffixes deploy adds within AWS's 64), "app" if nothing is left."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", project_name).strip("-")[:30] or "app"

@@ -122,6 +122,26 @@ class Catalog:
                 f'(add [instances."{name}"] and its price to a catalog file)'
             ) from None
 
+    def to_json(self) -> dict[str, Any]:
+        """Every price with its unit, tiers (an open last tier as upto null), date and source."""
+        return {
+            "region": self.region,
+            "date": self.date,
+            "origin": self.origin,
+            "prices": {
+                key: {
+                    "unit": p.unit,
+                    "tiers": [
+                        {"upto": None if math.isinf(t.upto) else t.upto, "usd": t.usd}
+                        for t in p.tiers
+                    ],
+                    "date": p.date,
+                    "source": p.source,
+                }
+                for key, p in sorted(self.prices.items())
+            },
+        }
+
     def fact(self, table: str, key: str) -> Any:
         try:
             return self.facts[table][key]

@@ -253,6 +253,36 @@ def compare(
     return Comparison(profile, estimates, tuple(points), tuple(options), catalog)
 
 
+@dataclasses.dataclass(frozen=True)
+class BudgetCheck:
+    """An estimate against a monthly budget; `target` names the platform when the budget picked
+    one of several (the cheapest, or [tool.aloft.cost] target)."""
+
+    usd: float | None
+    reason: str | None  # why the estimate breaks the budget; None within it or without one
+    target: str | None = None
+
+    @classmethod
+    def of(
+        cls, estimate: Estimate, budget_usd: float | None, *, name_target: bool = False
+    ) -> BudgetCheck:
+        return cls(
+            budget_usd,
+            over_budget(estimate, budget_usd),
+            estimate.platform if name_target else None,
+        )
+
+    @property
+    def exceeded(self) -> bool:
+        return self.reason is not None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"usd": self.usd, "exceeded": self.exceeded, "reason": self.reason}
+        if self.target is not None:
+            out["target"] = self.target
+        return out
+
+
 def over_budget(estimate: Estimate, budget_usd: float | None) -> str | None:
     """The reason `estimate` breaks the budget, or None when within it (or no budget is set)."""
     if budget_usd is None or estimate.total_usd <= budget_usd:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+from aloft.cost.catalog import Catalog
 from aloft.cost.compare import Comparison
 from aloft.cost.estimate import Estimate
 from aloft.cost.rightsizing import LambdaSizing, PodSizing, as_rows, suggested_toml
@@ -115,4 +117,15 @@ def render_comparison(
     snippet = suggested_toml(lambda_sizing, pod_sizing, functions)
     if snippet:
         out += ["", "suggested settings for pyproject.toml:", snippet.rstrip()]
+    return "\n".join(out)
+
+
+def render_catalog(catalog: Catalog) -> str:
+    """Every price with its tiers, unit, date and source, one a line (`aloft cost catalog show`)."""
+    out = [f"# {catalog.region}, dated {catalog.date} ({catalog.origin})"]
+    for key, price in sorted(catalog.prices.items()):
+        rates = ", ".join(
+            f"${t.usd:g}" + ("" if math.isinf(t.upto) else f" to {t.upto:g}") for t in price.tiers
+        )
+        out.append(f"{key}: {rates} per {price.unit}  [{price.date}; {price.source}]")
     return "\n".join(out)

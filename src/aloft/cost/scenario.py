@@ -8,7 +8,6 @@ memory_mb and pod_rps, and the error says which is missing.
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
 from aloft.config import ResolvedConfig
@@ -191,7 +190,4 @@ def _path(root: Path, value: str) -> Path:
 
 def lambda_function_names(resolved: ResolvedConfig) -> list[str]:
     """The keys of [tool.aloft.lambda.functions]; one function named after the project if none."""
-    configured = list(resolved.config.lambda_.functions)
-    if configured:
-        return configured
-    return [re.sub(r"[^A-Za-z0-9-]", "-", resolved.project_name).strip("-")[:30] or "app"]
+    return list(resolved.config.lambda_.functions_of(resolved.project_name))

@@ -29,7 +29,7 @@ from aloft.image import debs
 from aloft.image.cache import Cache, key_of
 from aloft.image.elf import is_elf, read_elf
 from aloft.image.layers import Tree, write_layer
-from aloft.image.oci import Image, Platform, make_image
+from aloft.image.oci import Image, Platform, created, make_image
 
 # Bump when the selection below changes, so cached bases are rebuilt.
 RECIPE = "5"
@@ -170,7 +170,7 @@ def build_base(
     _compile_stdlib(tree, cache, python_version, platform)
     layer = write_layer(tree.walk(), cache, mtime)
     config: dict[str, Any] = {
-        "created": _timestamp(mtime),
+        "created": created(mtime),
         "config": {
             # The shell variant is for debugging and build stages (like distroless :debug): root.
             "User": "0:0" if shell else f"{NONROOT_UID}:{NONROOT_UID}",
@@ -183,7 +183,7 @@ def build_base(
             "WorkingDir": "/",
             "Labels": labels,
         },
-        "history": [{"created": _timestamp(mtime), "created_by": f"aloft base (recipe {RECIPE})"}],
+        "history": [{"created": created(mtime), "created_by": f"aloft base (recipe {RECIPE})"}],
     }
     image = make_image(platform, [layer], config)
     for digest, data in ((image.config_digest, image.config), (image.digest, image.manifest)):
@@ -208,14 +208,6 @@ def _image_from_record(record: dict[str, Any], platform: Platform) -> Image:
     config = json.loads(record["config"])
     config.pop("rootfs", None)
     return make_image(platform, layers, config)
-
-
-def _timestamp(mtime: int) -> str:
-    import datetime
-
-    return datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
 
 
 def select_files(

@@ -11,10 +11,8 @@ same path `aloft lambda package` takes, and the image must hold the module and o
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hashlib
 import importlib.metadata
-import json
 import os
 import shutil
 import subprocess
@@ -29,9 +27,10 @@ from aloft.exceptions import ConfigError
 from aloft.image import lambda_target, sbom
 from aloft.image.base import BaseImage, base_interpreter, build_base
 from aloft.image.cache import Cache, key_of
+from aloft.image.config import image_annotations, image_config, project_version
 from aloft.image.lambda_target import FunctionCommand
 from aloft.image.layers import Layer, Tree, tree_from_folder, write_layer
-from aloft.image.oci import Image, ImageIndex, Platform, make_image, make_index
+from aloft.image.oci import Image, ImageIndex, Platform, created, make_image, make_index
 from aloft.image.record import Target
 from aloft.image.reference import ImageRef
 
@@ -170,12 +169,12 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
         )
         options.progress(f"{platform}: app")
         app, app_reused = app_layer(selection, settings.workdir, wanted, interpreter, cache, mtime)
-        config = image_config(resolved, base, mtime)
+        config = image_config(resolved, base, mtime, SITE_PACKAGES)
         if functions:
             config = lambda_target.lambda_config(
                 config, base, settings.workdir, functions[0].command
             )
-        annotations = _annotations(resolved, base, mtime)
+        annotations = image_annotations(resolved, base, mtime)
         image = make_image(platform, [*base.image.layers, deps, app], config, annotations)
         reused = tuple(n for n, r in (("dependencies", deps_reused), ("app", app_reused)) if r)
         builds.append(PlatformBuild(image, base, tuple(packages), reused))
@@ -183,12 +182,12 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     if len(builds) == 1:
         target = builds[0].image
     else:
-        target = make_index([b.image for b in builds], _annotations(resolved, None, mtime))
-    version = _project_version(root)
+        target = make_index([b.image for b in builds], image_annotations(resolved, None, mtime))
+    version = project_version(root)
     return BuildResult(
         target,
         tuple(builds),
-        _timestamp(mtime),
+        created(mtime),
         resolved.project_name,
         version,
         options.target,
@@ -222,28 +221,11 @@ def source_date_epoch(root: Path) -> int:
     return 0
 
 
-def _timestamp(mtime: int) -> str:
-    return datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
-
-
 def _tool_version() -> str:
     try:
         return importlib.metadata.version("aloft-cli")
     except importlib.metadata.PackageNotFoundError:
         return "0"
-
-
-def _project_version(root: Path) -> str:
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    with (root / "pyproject.toml").open("rb") as fh:
-        return str(tomllib.load(fh).get("project", {}).get("version", "0"))
 
 
 # -- inputs ----------------------------------------------------------------------------------------
@@ -399,90 +381,3 @@ def app_layer(
         layer = write_layer(tree.walk(), cache, mtime)
     cache.put_record("layers", key, {"layer": dataclasses.asdict(layer)})
     return layer, False
-
-
-# -- config ----------------------------------------------------------------------------------------
-
-
-def image_config(resolved: ResolvedConfig, base: BaseImage, mtime: int) -> dict[str, Any]:
-    settings = resolved.config.image
-    serve = resolved.config.serve
-    base_config = base.image.config_json()
-    inherited = dict(base_config.get("config") or {})
-    env: dict[str, str] = {}
-    for item in inherited.get("Env") or []:
-        key, _, value = item.partition("=")
-        env[key] = value
-    # A src/ layout's packages sit at the workdir's top (the bundle maps src/ onto it).
-    python_path = [settings.workdir, SITE_PACKAGES]
-    env.update(
-        {
-            "PYTHONPATH": ":".join(python_path),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "HOME": "/tmp",
-        }
-    )
-    env.update(serve.to_env())
-    labels = dict(inherited.get("Labels") or {})
-    labels.update(_annotations(resolved, base, mtime))
-    labels.update(settings.labels)
-    config = {
-        "User": f"{settings.user}:{settings.user}",
-        "WorkingDir": settings.workdir,
-        "Env": [f"{k}={v}" for k, v in sorted(env.items())],
-        "Entrypoint": [base.python, "-m", "aloft.runtime", "serve"],
-        "ExposedPorts": {f"{serve.port}/tcp": {}},
-        "StopSignal": "SIGTERM",
-        "Labels": dict(sorted(labels.items())),
-    }
-    history = list(base_config.get("history") or [])
-    created = _timestamp(mtime)
-    history += [
-        {
-            "created": created,
-            "created_by": "aloft build: dependencies from uv.lock, runtime and server",
-        },
-        {"created": created, "created_by": f"aloft build: app source in {settings.workdir}"},
-    ]
-    return {"created": created, "config": config, "history": history}
-
-
-def _annotations(resolved: ResolvedConfig, base: BaseImage | None, mtime: int) -> dict[str, str]:
-    out = {
-        "org.opencontainers.image.created": _timestamp(mtime),
-        "org.opencontainers.image.title": resolved.project_name,
-        "org.opencontainers.image.version": _project_version(resolved.root),
-    }
-    source = resolved.config.image.source
-    if source:
-        out["org.opencontainers.image.source"] = source
-    revision = _git_revision(resolved.root)
-    if revision:
-        out["org.opencontainers.image.revision"] = revision
-    if base is not None:
-        out["org.opencontainers.image.base.name"] = base.reference
-    return out
-
-
-def _git_revision(root: Path) -> str:
-    if not shutil.which("git"):
-        return ""
-    result = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "HEAD"], check=False, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        return ""
-    dirty = subprocess.run(
-        ["git", "-C", str(root), "status", "--porcelain", "--", "."],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-
-
-def write_json(path: Path, value: Any) -> None:
-    from aloft.image.cache import atomic_write
-
-    atomic_write(path, json.dumps(value, indent=2, sort_keys=True).encode())

@@ -6,6 +6,7 @@ Digests are taken over the exact bytes written here, so the same inputs always n
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
 from typing import Any
@@ -29,6 +30,14 @@ def canonical(value: Any) -> bytes:
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def created(mtime: int) -> str:
+    """An image's `created` time (config, history, annotations): RFC 3339 in UTC, to the second,
+    from the build's fixed time, never the clock, so the same inputs give the same digest."""
+    return datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

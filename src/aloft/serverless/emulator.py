@@ -29,15 +29,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from aloft.exceptions import ConfigError
 from aloft.serverless.http_events import (
+    FORMATS,
     STAGED,
     EventFormat,
     error_response,
     http_event,
     read_response,
 )
+
+if TYPE_CHECKING:
+    from aloft.serverless.model import Function, Stack
 
 _NEXT = "/2018-06-01/runtime/invocation/next"
 
@@ -157,6 +162,117 @@ class FunctionSpec:
     extensions: bool = False
     # The environments' Python ("3.12"), for AWS_EXECUTION_ENV; empty: this interpreter's.
     python: str = ""
+
+    @classmethod
+    def for_function(
+        cls,
+        fn: Function,
+        *,
+        region: str,
+        root: Path,
+        pyproject: Path,
+        interpreter: Path,
+        client: Client = "aloft",
+        concurrency: int = 2,
+        extensions: bool = False,
+    ) -> FunctionSpec:
+        """The project's function `fn` as `aloft lambda serve` runs it: its handler under
+        `client` in the app's environment (`interpreter`), with the function's environment
+        over this process's (less what Lambda itself sets)."""
+        module = CLIENT_MODULES[client]
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("AWS_LAMBDA") and k not in ("VIRTUAL_ENV", "PYTHONHOME")
+        }
+        env.update(fn.environment)
+        env.pop("ALOFT_SECRET_REFS", None)  # locally, secrets come from the environment
+        version = client_python(interpreter, client, pyproject, env)
+        return cls(
+            fn.name,
+            [str(interpreter), "-m", module, fn.handler],
+            root,
+            env,
+            float(fn.timeout),
+            fn.memory,
+            concurrency,
+            region,
+            stream=fn.stream,
+            extensions=extensions,
+            python=version,
+        )
+
+
+# The Runtime API clients an environment can run: aloft's, or AWS's awslambdaric.
+Client = Literal["aloft", "awslambdaric"]
+CLIENT_MODULES: dict[str, str] = {
+    "aloft": "aloft.runtime.aws_lambda",
+    "awslambdaric": "awslambdaric",
+}
+
+
+def client_python(interpreter: Path, client: Client, pyproject: Path, env: dict[str, str]) -> str:
+    """The runtime client must be importable in the app's environment, as it is in the zip.
+    Returns that environment's Python version ("3.12")."""
+    module = CLIENT_MODULES[client]
+    probe = subprocess.run(
+        [str(interpreter), "-c", f"import sys, {module}; print('%d.%d' % sys.version_info[:2])"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode == 0:
+        return probe.stdout.strip()
+    fix = "uv add 'aloft-runtime[asgi]' (or [wsgi])" if client == "aloft" else "uv add awslambdaric"
+    raise ConfigError(
+        f"{pyproject}: the app's environment ({interpreter}) cannot import {module}; "
+        f"add it to the project's dependencies: {fix}"
+    )
+
+
+def pick_function(stack: Stack, key: str | None) -> Function:
+    """The function `--function KEY` names, else the stack's first."""
+    if not key:
+        return stack.functions[0]
+    functions = {fn.key: fn for fn in stack.functions}
+    if key not in functions:
+        raise ConfigError(
+            f"--function {key}: not in [tool.aloft.lambda.functions]; "
+            f"known: {', '.join(sorted(functions))}"
+        )
+    return functions[key]
+
+
+def choose_event_format(fn: Function, requested: str | None) -> EventFormat:
+    """The event shape HTTP requests become: a streaming function has only its Function URL."""
+    if requested is None:
+        return "url" if fn.stream else "v2"
+    if requested not in FORMATS:
+        raise ConfigError(f"--event-format {requested}: use one of {', '.join(FORMATS)}")
+    if fn.stream and requested != "url":
+        raise ConfigError(
+            f"--event-format {requested}: function {fn.key} has stream = true, and only a "
+            "Function URL streams; use --event-format url"
+        )
+    return requested
+
+
+def client_warning(fn: Function, client: Client) -> str | None:
+    """What the chosen client cannot do that the function needs, as a warning line."""
+    if fn.stream and client == "awslambdaric":
+        return (
+            "awslambdaric cannot stream: behind a RESPONSE_STREAM Function URL its whole JSON"
+            " result reaches the client as the body, as it would on Lambda"
+        )
+    return None
+
+
+def check_stage(stage: str | None, fmt: EventFormat) -> None:
+    if stage is not None and (fmt not in STAGED or not stage or "/" in stage):
+        raise ConfigError(
+            f"--stage {stage!r}: only v1 and v2 events have stages; give one path part, e.g. prod"
+        )
 
 
 class StreamSink:
@@ -633,6 +749,22 @@ class HTTPFront:
 
     def serve_forever(self) -> None:
         self.server.serve_forever(_POLL)
+
+    def serve_until_stopped(self) -> None:
+        """Serve until Ctrl-C or SIGTERM, then stop the front and the emulator's environments,
+        as Lambda would."""
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            self.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close()
+            self.emulator.close()
 
     def close(self) -> None:
         self.server.shutdown()

@@ -12,21 +12,66 @@ from typing import Any
 
 from aloft import pythons
 from aloft.config import ResolvedConfig
-from aloft.config.lambda_ import IMAGE_URI, IMAGE_URI_HINT, LambdaEvent, LambdaFunction
+from aloft.config.lambda_ import (
+    IMAGE_URI,
+    IMAGE_URI_HINT,
+    LambdaEvent,
+    LambdaFunction,
+    stack_name,
+)
 from aloft.exceptions import ConfigError
 from aloft.runtime.aws_lambda.runtime_api import STREAM_ENV
 from aloft.serverless import permissions
 from aloft.serverless.permissions import Permissions
 
 DEFAULT_HANDLER = "aloft.runtime.aws_lambda.entry.handler"
-ALIAS = "live"
-OWNER = "aloft:stack"  # the tag that says which project's deploy made a resource (see prune.py)
+OWNER = "aloft:stack"  # the tag that says which project's deploy made a resource (tagging.py)
 # An HTTP API gives up on its Lambda integration after 30 s (a hard limit): a function behind one
 # defaults to a second less, so it can still answer (with its own error) before the API does.
 HTTP_API_TIMEOUT = 30
 HTTP_FUNCTION_TIMEOUT = HTTP_API_TIMEOUT - 1
 # SnapStart supports the python3.12 runtime and newer, and zip packages only (not images).
 SNAP_START_PYTHON = (3, 12)
+
+
+# -- names: what deploy calls each resource, and how prune (and rollback) find it again ----------
+
+# The alias every trigger invokes: it serves one published version (two, mid-release).
+ALIAS = "live"
+# The statement ids of the permissions that let a trigger invoke the alias.
+URL_STATEMENT = "aloft-function-url"
+HTTP_API_STATEMENT = "aloft-http-api"
+SCHEDULE_STATEMENT = "aloft-schedule"
+
+
+def role_name(function: str) -> str:
+    """The execution role of the function named `function` (IAM allows 64 characters)."""
+    return f"{function}-role"[:64]
+
+
+def rule_name(function: str) -> str:
+    """The EventBridge rule of the function's schedule event (64 characters at most)."""
+    return f"{function}-schedule"[:64]
+
+
+def table_name(project: str) -> str:
+    """The idempotency table of the project's functions, whether or not one is in use now."""
+    return f"{project}-idempotency"
+
+
+def layer_name(project: str) -> str:
+    """The dependencies layer of the project's zip functions."""
+    return f"{project}-dependencies"
+
+
+def alias_label(function: str) -> str:
+    """How a change line names the function's alias: `alias shop-api:live`."""
+    return f"alias {function}:{ALIAS}"
+
+
+def next_version(published: list[str]) -> str:
+    """The version Lambda numbers the next publish: versions only grow, from 1."""
+    return str(max((int(v) for v in published if v != "$LATEST"), default=0) + 1)
 
 
 @dataclass(frozen=True)
@@ -106,7 +151,7 @@ class Stack:
 
     @property
     def layer_name(self) -> str:
-        return f"{self.name}-dependencies"
+        return layer_name(self.name)
 
     @property
     def image(self) -> bool:
@@ -165,8 +210,8 @@ def build_stack(
             " needs it; build with `aloft build --target lambda` and pass the reference it prints"
             " (--image-uri REF, ALOFT_LAMBDA__IMAGE_URI or image_uri)"
         )
-    project = re.sub(r"[^A-Za-z0-9-]", "-", resolved.project_name).strip("-")[:30] or "app"
-    functions = settings.functions or {project: LambdaFunction()}
+    project = stack_name(resolved.project_name)
+    functions = settings.functions_of(resolved.project_name)
     if not config.serve.app and any(not f.handler for f in functions.values()):
         raise ConfigError(
             f"{resolved.pyproject} [tool.aloft] app: not set, and a function in "
@@ -194,7 +239,7 @@ def build_stack(
             " `aloft build --target lambda` prints"
         )
     uses_idempotency = any(f.idempotency for f in functions.values())
-    table = f"{project}-idempotency" if uses_idempotency else ""
+    table = table_name(project) if uses_idempotency else ""
     built: list[Function] = []
     # [tool.aloft] settings reach a function as they reach a container (one builder), less the
     # server's own (host, port, workers, ...), which mean nothing on Lambda.

@@ -23,6 +23,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aloft import bundle, pythons
 from aloft.config import ResolvedConfig
@@ -63,6 +64,63 @@ class PackageResult:
     @property
     def unzipped(self) -> int:
         return self.function.unzipped + (self.layer.unzipped if self.layer else 0)
+
+    @property
+    def zips(self) -> list[ZipReport]:
+        return [z for z in (self.function, self.layer) if z is not None]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "python": self.python,
+            "architecture": self.architecture,
+            "bytecode": self.bytecode,
+            "zips": [
+                {
+                    "path": str(z.path),
+                    "files": z.files,
+                    "zipped": z.zipped,
+                    "unzipped": z.unzipped,
+                    "sha256": z.sha256,
+                }
+                for z in self.zips
+            ],
+            "largest": dict(self.largest),
+            "app_files": self.app_files,
+            "verified_by": self.verified_by,
+        }
+
+    def report(self) -> str:
+        """The size report `aloft lambda package` prints."""
+        lines = [
+            f"Python {self.python}, {self.architecture}, bytecode "
+            + ("precompiled" if self.bytecode else "not precompiled (no such Python here)")
+        ]
+        lines += [
+            f"  {z.path}  {z.files} files  {human_size(z.zipped)} zipped"
+            f"  {human_size(z.unzipped)} unzipped"
+            for z in self.zips
+        ]
+        lines.append(
+            "largest dependencies: "
+            + ", ".join(f"{name} {human_size(size)}" for name, size in self.largest)
+        )
+        lines.append(f"entry points checked by {self.verified_by}")
+        return "\n".join(lines)
+
+
+def human_size(n: int) -> str:
+    return f"{n / 2**20:.2f} MB" if n >= 2**20 else f"{n / 1024:.1f} kB"
+
+
+def deploy_zips(
+    resolved: ResolvedConfig, stack: Stack, out_dir: Path
+) -> tuple[Path | None, Path | None]:
+    """The function and layer zips a deploy of `stack` uploads, packaged now into `out_dir`;
+    none for an image stack (its functions run the image)."""
+    if stack.image:
+        return None, None
+    built = package(resolved, out_dir, stack)
+    return built.function.path, built.layer.path if built.layer else None
 
 
 def _target_python(version: str, root: Path) -> Path | None:

@@ -20,97 +20,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aloft.serverless.model import ALIAS, OWNER, Stack
-
-# The keys of [tool.aloft.tags] deploy set last time, so a key dropped from the config is removed
-# from the resources while tags added by hand stay. Keys under `aloft:` are always ours.
-MANAGED = "aloft:managed-tags"
-MAX_TAG_VALUE = 256  # the shortest limit among the tagged services (IAM, SQS, Lambda, ...)
-
-
-def role_name(function: str) -> str:
-    return f"{function}-role"[:64]
-
-
-def rule_name(function: str) -> str:
-    return f"{function}-schedule"[:64]
-
-
-def table_name(stack: Stack) -> str:
-    """The idempotency table's name whether or not the stack still uses one."""
-    return stack.idempotency_table or f"{stack.name}-idempotency"
-
-
-def _pairs(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-
-
-def _from_pairs(pairs: list[dict[str, str]]) -> dict[str, str]:
-    return {p["Key"]: p["Value"] for p in pairs}
-
-
-@dataclass(frozen=True)
-class Tagging:
-    """How one kind of resource reads and changes its tags: each AWS API spells it differently."""
-
-    service: str
-    read: Callable[[Any, str], dict[str, str]]
-    tag: Callable[[Any, str, dict[str, str]], object]
-    untag: Callable[[Any, str, list[str]], object]
-
-
-_LAMBDA = Tagging(
-    "lambda",
-    lambda c, arn: dict(c.list_tags(Resource=arn).get("Tags", {})),
-    lambda c, arn, tags: c.tag_resource(Resource=arn, Tags=tags),
-    lambda c, arn, keys: c.untag_resource(Resource=arn, TagKeys=keys),
+from aloft.serverless.model import (
+    ALIAS,
+    HTTP_API_STATEMENT,
+    OWNER,
+    SCHEDULE_STATEMENT,
+    URL_STATEMENT,
+    Stack,
+    role_name,
+    rule_name,
+    table_name,
 )
-
-# Resource kind -> its tag API; the id is what that API takes (a queue URL, a role name, an ARN).
-TAGGING: dict[str, Tagging] = {
-    "function": _LAMBDA,
-    "sqs-mapping": _LAMBDA,
-    "queue": Tagging(
-        "sqs",
-        lambda c, url: dict(c.list_queue_tags(QueueUrl=url).get("Tags", {})),
-        lambda c, url, tags: c.tag_queue(QueueUrl=url, Tags=tags),
-        lambda c, url, keys: c.untag_queue(QueueUrl=url, TagKeys=keys),
-    ),
-    "role": Tagging(
-        "iam",
-        lambda c, name: _from_pairs(c.list_role_tags(RoleName=name).get("Tags", [])),
-        lambda c, name, tags: c.tag_role(RoleName=name, Tags=_pairs(tags)),
-        lambda c, name, keys: c.untag_role(RoleName=name, TagKeys=keys),
-    ),
-    "table": Tagging(
-        "dynamodb",
-        lambda c, arn: _from_pairs(c.list_tags_of_resource(ResourceArn=arn).get("Tags", [])),
-        lambda c, arn, tags: c.tag_resource(ResourceArn=arn, Tags=_pairs(tags)),
-        lambda c, arn, keys: c.untag_resource(ResourceArn=arn, TagKeys=keys),
-    ),
-    "http-api": Tagging(
-        "apigatewayv2",
-        lambda c, arn: dict(c.get_tags(ResourceArn=arn).get("Tags", {})),
-        lambda c, arn, tags: c.tag_resource(ResourceArn=arn, Tags=tags),
-        lambda c, arn, keys: c.untag_resource(ResourceArn=arn, TagKeys=keys),
-    ),
-    "schedule": Tagging(
-        "events",
-        lambda c, arn: _from_pairs(c.list_tags_for_resource(ResourceARN=arn).get("Tags", [])),
-        lambda c, arn, tags: c.tag_resource(ResourceARN=arn, Tags=_pairs(tags)),
-        lambda c, arn, keys: c.untag_resource(ResourceARN=arn, TagKeys=keys),
-    ),
-}
-
-
-def tag_changes(
-    current: dict[str, str], wanted: dict[str, str]
-) -> tuple[dict[str, str], list[str]]:
-    """What to set and what to remove so `current` carries `wanted`, leaving others' tags alone."""
-    ours = {k for k in current if k.startswith("aloft:")} | set(current.get(MANAGED, "").split())
-    add = {k: v for k, v in wanted.items() if current.get(k) != v}
-    remove = sorted(k for k in ours - wanted.keys() if k in current)
-    return add, remove
+from aloft.serverless.tagging import TAGGING
 
 
 class Operations(Protocol):
@@ -264,7 +185,7 @@ class Pruner:
 
                 def delete_url() -> None:
                     lam.delete_function_url_config(FunctionName=function, Qualifier=ALIAS)
-                    self._forget_permission(function, "aloft-function-url")
+                    self._forget_permission(function, URL_STATEMENT)
 
                 self.ops.remove(f"function-url {function}", delete_url)
         wanted = self.desired.mappings.get(function, frozenset())
@@ -285,7 +206,7 @@ class Pruner:
 
             def delete(api_id: str = item["ApiId"], function: str = name) -> None:
                 api.delete_api(ApiId=api_id)
-                self._forget_permission(function, "aloft-http-api")
+                self._forget_permission(function, HTTP_API_STATEMENT)
 
             self.ops.remove(f"http-api {name}", delete)
 
@@ -305,7 +226,7 @@ class Pruner:
                 events.delete_rule(Name=name)
                 for target in targets:
                     if ":function:" in target["Arn"]:
-                        self._forget_permission(_name_of(target["Arn"]), "aloft-schedule")
+                        self._forget_permission(_name_of(target["Arn"]), SCHEDULE_STATEMENT)
 
             self.ops.remove(f"schedule {name}", delete)
 
@@ -403,7 +324,8 @@ class Pruner:
         if self.desired.table:
             return
         dynamodb = self.ops.client("dynamodb")
-        name = table_name(self.stack)
+        # The table the stack used to have: today's config may no longer name one.
+        name = table_name(self.stack.name)
         try:
             arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
         except dynamodb.exceptions.ResourceNotFoundException:

@@ -13,15 +13,8 @@ import math
 from collections.abc import Sequence
 
 from aloft.cost.catalog import Catalog, InstanceType
-from aloft.cost.estimate import (
-    Estimate,
-    Line,
-    baseline_share,
-    fmt_count,
-    hours_short,
-    line,
-)
-from aloft.cost.platforms.fronts import alb_lines
+from aloft.cost.estimate import Estimate, Line, fmt_count, line
+from aloft.cost.platforms.capacity import capacity_month, replicas_per_hour
 from aloft.exceptions import ConfigError
 
 
@@ -120,11 +113,8 @@ class EksSpec:
         if self.nodes is not None:
             return [0] * len(hourly), [self.nodes] * len(hourly)
         assert self.pod_rps is not None
-        per_hour = self.pod_rps * 3600.0
         fit = self.pods_per_node(node, catalog)
-        replicas = [
-            min(self.hpa_max, max(self.hpa_min, math.ceil(r / per_hour - 1e-9))) for r in hourly
-        ]
+        replicas = replicas_per_hour(hourly, self.pod_rps, self.hpa_min, self.hpa_max)
         nodes = [max(self.min_nodes, -(-n // fit)) for n in replicas]
         return replicas, nodes
 
@@ -167,18 +157,13 @@ class EksSpec:
                 node.price.key,
             )
         )
-        if self.load_balancer:
-            lines += alb_lines(
-                hourly,
-                catalog,
-                request_kb=self.request_kb,
-                response_kb=self.response_kb,
-                lambda_target=False,
-            )
-        notes = []
-        if self.nodes is None and self.pod_rps:
-            short = hours_short(hourly, replicas, self.pod_rps)
-            if short:
-                notes.append(f"{short} h need more than hpa_max={self.hpa_max} replicas: raise it")
-        baseline = baseline_share(nodes, node_hours, hours)
-        return Estimate(self.platform, self.label, tuple(lines), tuple(notes), baseline)
+        return capacity_month(
+            self,
+            hourly,
+            catalog,
+            lines,
+            billed=nodes,
+            scaled=replicas,
+            per_replica_rps=self.pod_rps if self.nodes is None else None,
+            cap=f"hpa_max={self.hpa_max} replicas",
+        )

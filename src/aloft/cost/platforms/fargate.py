@@ -7,19 +7,11 @@ traffic hour by hour between min and max tasks, as target tracking would; withou
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 
 from aloft.cost.catalog import Catalog
-from aloft.cost.estimate import (
-    Estimate,
-    Line,
-    baseline_share,
-    fmt_count,
-    hours_short,
-    line,
-)
-from aloft.cost.platforms.fronts import alb_lines
+from aloft.cost.estimate import Estimate, Line, fmt_count, line
+from aloft.cost.platforms.capacity import capacity_month, replicas_per_hour
 from aloft.exceptions import ConfigError
 
 
@@ -85,10 +77,7 @@ class FargateSpec:
         if self.tasks is not None:
             return [self.tasks] * len(hourly)
         assert self.task_rps is not None
-        per_hour = self.task_rps * 3600.0
-        return [
-            min(self.max_tasks, max(self.min_tasks, math.ceil(r / per_hour - 1e-9))) for r in hourly
-        ]
+        return replicas_per_hour(hourly, self.task_rps, self.min_tasks, self.max_tasks)
 
     def month(self, hourly: Sequence[float], catalog: Catalog) -> Estimate:
         self.validate(catalog)
@@ -135,18 +124,13 @@ class FargateSpec:
                     storage.key,
                 )
             )
-        if self.load_balancer:
-            lines += alb_lines(
-                hourly,
-                catalog,
-                request_kb=self.request_kb,
-                response_kb=self.response_kb,
-                lambda_target=False,
-            )
-        notes = []
-        if self.tasks is None and self.task_rps:
-            short = hours_short(hourly, counts, self.task_rps)
-            if short:
-                notes.append(f"{short} h need more than max_tasks={self.max_tasks} tasks: raise it")
-        baseline = baseline_share(counts, task_hours, hours)
-        return Estimate(self.platform, self.label, tuple(lines), tuple(notes), baseline)
+        return capacity_month(
+            self,
+            hourly,
+            catalog,
+            lines,
+            billed=counts,
+            scaled=counts,
+            per_replica_rps=self.task_rps if self.tasks is None else None,
+            cap=f"max_tasks={self.max_tasks} tasks",
+        )

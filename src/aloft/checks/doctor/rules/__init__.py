@@ -18,9 +18,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-import importlib
-import pkgutil
 from types import ModuleType
+
+from aloft.checks import catalog
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,10 +48,4 @@ class SourceHit:
 @functools.cache
 def rule_modules() -> dict[str, ModuleType]:
     """Rule id -> its module."""
-    modules: dict[str, ModuleType] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        rule_id = getattr(module, "ID", None)
-        if rule_id:
-            modules[rule_id] = module
-    return modules
+    return catalog.rule_modules(__name__, __path__)

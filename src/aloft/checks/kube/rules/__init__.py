@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
-import pkgutil
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+from aloft.checks import catalog
 from aloft.kube.manifest import Manifest, pod_spec, selector_miss
 
 # Kinds whose pods run for good and serve: probes, budgets and spread matter for them.
@@ -103,10 +102,5 @@ def replicated(obj: Manifest, ctx: KubeContext) -> bool:
 
 @functools.cache
 def rule_modules() -> dict[str, ModuleType]:
-    modules: dict[str, ModuleType] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        rule_id = getattr(module, "ID", None)
-        if rule_id:
-            modules[rule_id] = module
-    return modules
+    """Rule id -> its module."""
+    return catalog.rule_modules(__name__, __path__)

@@ -1,17 +1,16 @@
-"""Cost controls on rendered resources: every resource aloft renders carries the shared tags.
+"""An assertion for renderer tests: every rendered resource carries the shared tags.
 
-Cost-allocation reports group spend by tags, so an untagged resource is spend nobody owns. The
-check reads the shapes renderers produce: CloudFormation/SAM resources (`Properties.Tags` as a
-list of Key/Value pairs, or a map as SAM functions take), and Kubernetes objects
-(`metadata.labels`, and a Deployment's pod template labels too).
+Cost-allocation reports group spend by tags, so an untagged resource is spend nobody owns. It
+reads the shapes the renderers produce: CloudFormation/SAM resources (`Properties.Tags` as a list
+of Key/Value pairs, or a map as SAM functions take) and Kubernetes objects (`metadata.labels`,
+and a workload's pod template labels too). Moved here from aloft.cost.controls, which nothing in
+the tool called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-
-from aloft.exceptions import OperationFailed
 
 # CloudFormation types that cannot carry tags: nothing to check on them.
 UNTAGGABLE = frozenset(
@@ -27,7 +26,7 @@ _TAG_PROPERTY = {"AWS::Budgets::Budget": "ResourceTags"}
 
 
 def resource_tags(resource: Mapping[str, Any]) -> dict[str, str] | None:
-    """The tags a rendered resource carries, or None when it is not a shape aloft knows."""
+    """The tags a rendered resource carries, or None when it is not a shape aloft renders."""
     if "Type" in resource:  # CloudFormation / SAM
         key = _TAG_PROPERTY.get(str(resource["Type"]), "Tags")
         raw = resource.get("Properties", {}).get(key, {})
@@ -58,14 +57,10 @@ def missing_tags(resource: Mapping[str, Any], required: Mapping[str, str]) -> li
 
 
 def check_tags(resources: Mapping[str, Mapping[str, Any]], required: Mapping[str, str]) -> None:
-    """Raise OperationFailed naming every resource without the shared `[tool.aloft.tags]`."""
+    """Fail naming every resource without the shared `[tool.aloft.tags]`."""
     problems = []
     for name, resource in resources.items():
         lacking = missing_tags(resource, required)
         if lacking:
             problems.append(f"{name} lacks {', '.join(lacking)}")
-    if problems:
-        raise OperationFailed(
-            "untagged resources (cost allocation needs [tool.aloft.tags] on each): "
-            + "; ".join(problems)
-        )
+    assert not problems, "untagged resources: " + "; ".join(problems)

@@ -1,0 +1,183 @@
+"""A function itself: its code, its configuration, its reserved concurrency and invoke config.
+
+`function` says whether anything changed, so release publishes a new version only then.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from aloft.exceptions import OperationFailed
+from aloft.serverless.deploy.run import DeployRun
+from aloft.serverless.model import Function
+
+
+def function(run: DeployRun, fn: Function, role: str, layer: str | None) -> bool:
+    """Create or update the function; True when its code or configuration changed."""
+    lam = run.client("lambda")
+    resource = f"function {fn.name}"
+    stack = run.stack
+    package_type = "Image" if stack.image else "Zip"
+    code, settings = _code(run, fn, layer)
+    config: dict[str, Any] = {
+        "Role": role,
+        "MemorySize": fn.memory,
+        "Timeout": fn.timeout,
+        "Environment": {"Variables": dict(sorted(fn.environment.items()))},
+        **settings,
+    }
+    try:
+        current = lam.get_function(FunctionName=fn.name)
+    except lam.exceptions.ResourceNotFoundException:
+        current = None
+    if current is None:
+        run.apply(
+            "create",
+            resource,
+            f"function {fn.name} created",
+            lambda: lam.create_function(
+                FunctionName=fn.name,
+                PackageType=package_type,
+                Code=code,
+                Architectures=[stack.architecture],
+                Tags=dict(run.tags),
+                **config,
+            ),
+        )
+        if run.plan:
+            run.absent.add(fn.name)
+        return True
+    dirty = False
+    conf = current["Configuration"]
+    if conf.get("PackageType", "Zip") != package_type:
+        raise OperationFailed(
+            f"function {fn.name}: it is a {conf.get('PackageType', 'Zip')} function on"
+            f" AWS and [tool.aloft.lambda] package says {stack.package}; Lambda"
+            " cannot change a function's package type: delete the function (or rename"
+            " it) and deploy again"
+        )
+    run.sync_tags("function", fn.name, conf["FunctionArn"], current.get("Tags") or {})
+    if not _same_code(run, current, code) or conf.get("Architectures", ["x86_64"]) != [
+        stack.architecture
+    ]:
+        run.apply(
+            "update",
+            resource,
+            f"function {fn.name} code updated",
+            lambda: lam.update_function_code(
+                FunctionName=fn.name, Architectures=[stack.architecture], **code
+            ),
+        )
+        dirty = True
+    if _deployed_config(run, conf) != config:
+        run.apply(
+            "update",
+            resource,
+            f"function {fn.name} configuration updated",
+            lambda: lam.update_function_configuration(FunctionName=fn.name, **config),
+        )
+        dirty = True
+    return dirty
+
+
+def _code(run: DeployRun, fn: Function, layer: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The function's code (as create_function takes it) and the settings that go with it.
+
+    An image function runs the one image with its handler as the command; it has no
+    handler, runtime or layers of its own (the image brings Python and the dependencies).
+    """
+    if run.stack.image:
+        return {"ImageUri": run.stack.image_reference()}, {"ImageConfig": {"Command": [fn.handler]}}
+    return {"ZipFile": run.function_zip}, {
+        "Handler": fn.handler,
+        "Runtime": run.stack.runtime,
+        "Layers": [layer] if layer else [],
+        # Snapshots of the versions release publishes (the alias serves only those).
+        "SnapStart": {"ApplyOn": "PublishedVersions" if fn.snap_start else "None"},
+    }
+
+
+def _deployed_config(run: DeployRun, conf: dict[str, Any]) -> dict[str, Any]:
+    """The deployed configuration in the shape `function` builds the wanted one, to compare."""
+    existing: dict[str, Any] = {
+        "Role": conf.get("Role"),
+        "MemorySize": conf.get("MemorySize"),
+        "Timeout": conf.get("Timeout"),
+        "Environment": {
+            "Variables": dict(sorted((conf.get("Environment") or {}).get("Variables", {}).items()))
+        },
+    }
+    if run.stack.image:
+        image_config = (conf.get("ImageConfigResponse") or {}).get("ImageConfig") or {}
+        existing["ImageConfig"] = {"Command": image_config.get("Command") or []}
+    else:
+        existing |= {
+            "Handler": conf.get("Handler"),
+            "Runtime": conf.get("Runtime"),
+            "Layers": [entry["Arn"] for entry in conf.get("Layers", [])],
+            "SnapStart": {"ApplyOn": (conf.get("SnapStart") or {}).get("ApplyOn", "None")},
+        }
+    return existing
+
+
+def _same_code(run: DeployRun, current: dict[str, Any], code: dict[str, Any]) -> bool:
+    """Whether the deployed code is what `code` would upload: the same zip or image."""
+    if "ImageUri" in code:
+        # The reference as given (by digest, it names exactly one image).
+        return bool(current.get("Code", {}).get("ImageUri") == code["ImageUri"])
+    sha = base64.b64encode(hashlib.sha256(run.function_zip).digest()).decode()
+    return bool(current["Configuration"].get("CodeSha256") == sha)
+
+
+def concurrency(run: DeployRun, fn: Function) -> None:
+    """Reserved concurrency as configured; none configured removes a reservation."""
+    lam = run.client("lambda")
+    current = (
+        None
+        if fn.name in run.absent
+        else lam.get_function_concurrency(FunctionName=fn.name).get("ReservedConcurrentExecutions")
+    )
+    if current == fn.reserved_concurrency:
+        return
+    reserved = fn.reserved_concurrency
+    run.apply(
+        "update",
+        f"function {fn.name}",
+        f"function {fn.name} reserved concurrency set",
+        lambda: (
+            lam.delete_function_concurrency(FunctionName=fn.name)
+            if reserved is None
+            else lam.put_function_concurrency(
+                FunctionName=fn.name, ReservedConcurrentExecutions=reserved
+            )
+        ),
+    )
+
+
+def invoke_config(run: DeployRun, fn: Function) -> None:
+    """Asynchronous invocations: the retries, and the queue failures go to."""
+    lam = run.client("lambda")
+    destination = run.queue_arns[fn.on_failure.name]
+    wanted = {
+        "MaximumRetryAttempts": fn.maximum_retry_attempts,
+        "DestinationConfig": {"OnFailure": {"Destination": destination}},
+    }
+    same = False
+    if fn.name not in run.absent:
+        try:
+            current = lam.get_function_event_invoke_config(FunctionName=fn.name)
+            same = current.get("MaximumRetryAttempts") == fn.maximum_retry_attempts and (
+                current.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                == destination
+            )
+        except lam.exceptions.ResourceNotFoundException:
+            pass
+    if not same:
+        run.apply(
+            "update",
+            f"function {fn.name}",
+            f"function {fn.name} retries and on-failure destination set",
+            lambda: lam.put_function_event_invoke_config(FunctionName=fn.name, **wanted),
+        )
