@@ -7,12 +7,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aloft.config import ResolvedConfig, load_config
 from aloft.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from aloft.config import ResolvedConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +100,10 @@ def findings_output_option(func: F) -> F:
 
 
 def resolve(project: Path | None, environment: str | None) -> ResolvedConfig:
+    # Imported here: the config models (pydantic) are most of a verb's start-up, and `--help`
+    # or a usage error never needs them.
+    from aloft.config import load_config
+
     return load_config(project, environment=environment)
 
 
