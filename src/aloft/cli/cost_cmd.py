@@ -13,7 +13,13 @@ from typing import Any, NoReturn
 
 import click
 
-from aloft.cli._common import echo_json, output_option, project_options, resolve
+from aloft.cli._common import (
+    echo_json,
+    moved_short_option,
+    output_option,
+    project_options,
+    resolve,
+)
 from aloft.exceptions import ConfigError, OperationFailed
 
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9}
@@ -406,12 +412,12 @@ def catalog_show(region: str, catalog: Path | None, output: str) -> None:
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option(
     "--out",
-    "-o",
     "out",
     type=click.Path(path_type=Path, dir_okay=False),
     required=True,
     help="Catalog TOML to write; set it as [tool.aloft.cost] catalog.",
 )
+@moved_short_option("-o", "--out")
 def catalog_import(offer_files: tuple[Path, ...], region: str, out: Path) -> None:
     """Read AWS Price List offer files (JSON) and write the prices aloft knows as a catalog file."""
     from aloft.cost.offer_file import import_offer_files

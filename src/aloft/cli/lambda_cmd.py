@@ -13,6 +13,7 @@ import click
 from aloft.cli._common import (
     echo_json,
     interpreter_option,
+    moved_short_option,
     output_option,
     project_options,
     resolve,
@@ -129,12 +130,12 @@ def package_command(
     help="SAM template or serverless.yml.",
 )
 @click.option(
-    "-o",
     "--out",
     "out_file",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to FILE instead of stdout.",
 )
+@moved_short_option("-o", "--out")
 @click.option(
     "--code-uri",
     default=str(DIST / "function.zip"),
