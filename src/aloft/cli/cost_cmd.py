@@ -165,15 +165,19 @@ def cost(
     from aloft.cost.compare import compare, over_budget
     from aloft.cost.report import render_comparison
     from aloft.cost.scenario import build_scenario, lambda_function_names
+    from aloft.kube.spec import pod_worker_count
 
     resolved = resolve(project, environment)
     settings = resolved.config.cost
     shape = traffic_mod.measured(traffic_csv) if traffic_csv else None
-    if rps is not None:
+    if shape is not None and rps is not None:
+        shape = shape.with_mean_rps(rps)
+    elif rps is not None:
         from aloft.cost.scenario import build_traffic
 
-        shape = (shape or build_traffic(settings.traffic, resolved.root)).with_mean_rps(rps)
-    workers = resolved.config.serve.workers or 1
+        shape = build_traffic(settings.traffic, resolved.root, rps=rps)
+    # Pod memory is suggested for the worker count the rendered manifests run.
+    workers = pod_worker_count(resolved)
     scenario = build_scenario(
         settings, resolved.root, workers=workers, traffic=shape, profile_path=profile_path
     )
