@@ -102,11 +102,13 @@ def render_command(
             for name in environment_names(base.pyproject)
         }
         files = kustomize_tree(render(base, ref, version).objects, envs)
+        _warn_if_placeholder(ref)
         write_tree(out_dir, files)
         click.echo(f"wrote {len(files)} files to {out_dir}", err=True)
         return
     resolved = resolve(project, environment)
     rendered = render(resolved, ref, target_version(resolved, kube_version))
+    _warn_if_placeholder(ref)
     if output == "json":
         items = {"apiVersion": "v1", "kind": "List", "items": list(rendered.objects)}
         text = json.dumps(items, indent=2) + "\n"
@@ -118,6 +120,19 @@ def render_command(
         path = out_dir / f"manifests.{output}"
         write_atomic(path, text)
         click.echo(f"wrote {len(rendered.objects)} objects to {path}", err=True)
+
+
+def _warn_if_placeholder(ref: str) -> None:
+    """Said once the manifests rendered: a config error stays the one line it is."""
+    from aloft.kube.image_input import PLACEHOLDER
+
+    if ref == PLACEHOLDER:
+        click.echo(
+            "aloft: warning: no --image or --image-record; the manifests run the placeholder"
+            f" {PLACEHOLDER.split('@')[0]}, which no cluster can pull: pass the digest"
+            " `aloft build --push` printed",
+            err=True,
+        )
 
 
 @k8s.command("check")
