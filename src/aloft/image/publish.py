@@ -28,6 +28,7 @@ from aloft.image.oci import (
 )
 from aloft.image.reference import ImageRef
 from aloft.image.registry import Registry
+from aloft.progress import as_progress
 
 Progress = Callable[[str], None]
 
@@ -63,16 +64,24 @@ def push_content(
     """Every blob and manifest of `target`, all by digest (no tag yet); return its digest."""
     images = target.images if isinstance(target, ImageIndex) else (target,)
     mounts = mount_from or {}
+    shown = as_progress(progress)
     done: set[str] = set()
     for image in images:
         for position, (digest, size) in enumerate(image.blobs()):
             if digest in done:
                 continue
             source = image.config if position == 0 else cache.blob_path(digest)
-            how = registry.push_blob(
-                ref.repository, digest, size, source, mount_from=mounts.get(digest, "")
-            )
-            progress(f"blob {digest[7:19]} {size / 1e6:.1f} MB {how}")
+            label = f"blob {digest[7:19]}"
+            with shown.transfer(label, size) as moved:
+                how = registry.push_blob(
+                    ref.repository,
+                    digest,
+                    size,
+                    source,
+                    mount_from=mounts.get(digest, ""),
+                    on_bytes=moved.advance,
+                )
+            shown(f"{label} {size / 1e6:.1f} MB {how}")
             done.add(digest)
     if isinstance(target, ImageIndex):
         for image in images:

@@ -193,9 +193,18 @@ class Registry:
         raise self._failure(response, f"checking blob {digest[:19]} in {repository}")
 
     def push_blob(
-        self, repository: str, digest: str, size: int, source: Path | bytes, *, mount_from: str = ""
+        self,
+        repository: str,
+        digest: str,
+        size: int,
+        source: Path | bytes,
+        *,
+        mount_from: str = "",
+        on_bytes: Callable[[int], None] | None = None,
     ) -> str:
-        """Make the blob present in `repository`; return how: exists, mounted or uploaded."""
+        """Make the blob present in `repository`; return how: exists, mounted or uploaded.
+
+        `on_bytes(n)` hears each request's body once the registry took it (progress)."""
         if self.has_blob(repository, digest):
             return "exists"
         scope = _push(repository) + (f" {_pull(mount_from)}" if mount_from else "")
@@ -221,6 +230,8 @@ class Registry:
                     "Content-Length": str(len(data)),
                 },
             )
+            if on_bytes and response.status_code == 201:
+                on_bytes(len(data))
         else:
             offset = 0
             for chunk in _chunks(source, self.chunk_size):
@@ -242,6 +253,8 @@ class Registry:
                     )
                 location = self._location(response)
                 offset = end + 1
+                if on_bytes:
+                    on_bytes(len(chunk))
             response = self.request(
                 "PUT",
                 location.copy_merge_params({"digest": digest}),
