@@ -15,6 +15,7 @@ from aloft.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from aloft.config import ResolvedConfig
+    from aloft.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -184,3 +185,12 @@ def image_outputs(func: F) -> F:
         help="Push to this registry repository.",
     )(func)
     return func
+
+
+def progress_for(output: str) -> Progress:
+    """The progress sink of a verb: live bars on a terminal, plain lines off one, nothing for
+    --output json; stderr only. Settled when the command ends, however it ends (the cursor
+    comes back); call done() before printing the result so it lands below the bars."""
+    from aloft.progress import for_output
+
+    return click.get_current_context().with_resource(for_output(output))

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from aloft.cli._common import echo_json, image_outputs, output_option, project_options, resolve
+from aloft.cli._common import (
+    echo_json,
+    image_outputs,
+    output_option,
+    progress_for,
+    project_options,
+    resolve,
+)
 from aloft.exceptions import ConfigError
 from aloft.image.build import BuildOptions, build, default_platforms
 from aloft.image.cache import Cache
 from aloft.image.lambda_target import TARGETS, Target
 from aloft.image.oci import Platform
 from aloft.image.outputs import Outputs, deliver
-
-
-def progress_printer(output: str) -> Callable[[str], None]:
-    quiet = output == "json" or bool(os.environ.get("ALOFT_NO_PROGRESS"))
-
-    def show(message: str) -> None:
-        if not quiet:
-            click.echo(f"  {message}", err=True)
-
-    return show
 
 
 def parse_platforms(text: str | None, default: list[str]) -> tuple[Platform, ...]:
@@ -84,7 +79,7 @@ def build_command(
     resolved = resolve(project, environment)
     settings = resolved.config.image
     kind: Target = "lambda" if (target or settings.target) == "lambda" else "container"
-    show = progress_printer(output)
+    show = progress_for(output)
     options = BuildOptions(
         platforms=parse_platforms(platforms, default_platforms(resolved, kind)),
         target=kind,
@@ -106,6 +101,7 @@ def build_command(
         insecure=options.insecure_registries,
     )
     reference = deliver(result, outputs, cache, show)
+    show.done()
     if output == "json":
         summary = result.summary()
         summary["reference"] = reference

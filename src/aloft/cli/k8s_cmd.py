@@ -15,6 +15,7 @@ from aloft.cli._common import (
     findings_output_option,
     format_option,
     output_option,
+    progress_for,
     project_options,
     resolve,
     use_color,
@@ -311,15 +312,12 @@ def deploy_command(
         timeout=timeout,
         prune=not no_prune,
     )
-    quiet = output == "json"
-    result = deploy(request, dry_run=dry_run, progress=None if quiet else _progress)
+    progress = progress_for(output)
+    result = deploy(request, dry_run=dry_run, progress=progress)
+    progress.done()
     if output == "json":
         echo_json(result.as_dict())
     else:
         click.echo(result.text(), nl=False)
     if not result.ok:
         sys.exit(1)
-
-
-def _progress(line: str) -> None:
-    click.echo(line, err=True)

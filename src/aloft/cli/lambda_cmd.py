@@ -15,6 +15,7 @@ from aloft.cli._common import (
     interpreter_option,
     moved_short_option,
     output_option,
+    progress_for,
     project_options,
     resolve,
     use_color,
@@ -78,7 +79,9 @@ def package_command(
     resolved = resolve(project, environment)
     stack = build_stack(resolved)
     _warn(stack)  # the runtime chosen for the project's Python, among others
-    result = package(resolved, out_dir or resolved.root / DIST, stack)
+    progress = progress_for(output)
+    result = package(resolved, out_dir or resolved.root / DIST, stack, progress)
+    progress.done()
     zips = [z for z in (result.function, result.layer) if z is not None]
     if result.note:
         click.echo(f"aloft: note: {result.note}", err=True)
@@ -230,11 +233,14 @@ def deploy_command(
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
     function_zip = layer_zip = None
+    progress = progress_for(output)
     if not stack.image:
-        built = package(resolved, resolved.root / DIST, stack)
+        built = package(resolved, resolved.root / DIST, stack, progress)
         function_zip = built.function.path
         layer_zip = built.layer.path if built.layer else None
+    progress("planning" if plan else f"deploying to {stack.region}")
     result = deploy(stack, function_zip, layer_zip, prune=prune, plan=plan)
+    progress.done()
     if output == "json":
         echo_json(result.as_json())
     else:

@@ -21,12 +21,14 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aloft import bundle, pythons
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
+from aloft.progress import as_progress
 from aloft.serverless.model import DEFAULT_HANDLER, Stack, build_stack
 
 # AWS Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html,
@@ -101,8 +103,14 @@ def _largest(tree: Path, count: int = 8) -> list[tuple[str, int]]:
     return sorted(sizes.items(), key=lambda item: -item[1])[:count]
 
 
-def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None) -> PackageResult:
+def package(
+    resolved: ResolvedConfig,
+    out_dir: Path,
+    stack: Stack | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PackageResult:
     settings = resolved.config.lambda_
+    show = as_progress(progress)
     if settings.package == "image":
         raise ConfigError(
             f'{resolved.pyproject} [tool.aloft.lambda] package = "image": there is no zip to'
@@ -119,6 +127,8 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
     with tempfile.TemporaryDirectory(prefix="aloft-lambda-") as scratch:
         deps = Path(scratch) / "deps"
         app = Path(scratch) / "app"
+        wanted = f"Python {stack.python} {stack.architecture}"
+        show(f"dependencies: {len(locked.requirements)} locked, for {wanted}")
         compiled = bundle.build_dependencies(
             locked,
             target,
@@ -129,7 +139,9 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
             bytecode_only=settings.bytecode_only,
             debug_ranges=False,
         )
+        show("app")
         bundle.build_app(selection, app, target, interpreter=python, deployed=TASK_ROOT)
+        show("checking entry points")
         listing = bundle.Listing.of_trees([app, deps])
         checks = {
             bundle.check(
@@ -145,6 +157,7 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
         verified_by = next((how for how in sorted(checks) if how != "import"), "import")
         largest = _largest(deps)
         # Written beside the destination and renamed, so a failure leaves no half-made zip.
+        show("zipping")
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".aloft-zips-", dir=out_dir) as staging:
             if stack.layer:
