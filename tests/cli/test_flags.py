@@ -59,7 +59,6 @@ def test_every_verb_with_a_result_offers_json() -> None:
     ]
     # These print a stream (logs, a server) or a file's text, not a result a script parses.
     assert sorted(lacking) == [
-        "aloft cost catalog import",
         "aloft dockerfile",
         "aloft init",
         "aloft lambda serve",
@@ -77,7 +76,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     [
         (("k8s", "render", "-o", "out"), "use --out out"),
         (("lambda", "template", "-o", "template.yaml"), "use --out template.yaml"),
-        (("cost", "catalog", "import", "-o", "prices.toml", "offer.json"), "use --out prices.toml"),
+        (("cost", "catalog", "import", "-o", "prices.toml", "x.json"), "use --out prices.toml"),
     ],
 )
 def test_old_dash_o_path_is_an_error_naming_the_new_flag(

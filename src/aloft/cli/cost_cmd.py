@@ -15,7 +15,7 @@ import click
 
 from aloft.cli._common import (
     echo_json,
-    moved_short_option,
+    format_option,
     output_option,
     project_options,
     resolve,
@@ -421,10 +421,13 @@ def catalog_show(region: str, catalog: Path | None, output: str) -> None:
     required=True,
     help="Catalog TOML to write; set it as [tool.aloft.cost] catalog.",
 )
-@moved_short_option("-o", "--out")
-def catalog_import(offer_files: tuple[Path, ...], region: str, out: Path) -> None:
+@format_option(["text", "json"], "text", "json for scripts.", moved="--out")
+def catalog_import(offer_files: tuple[Path, ...], region: str, out: Path, output: str) -> None:
     """Read AWS Price List offer files (JSON) and write the prices aloft knows as a catalog file."""
     from aloft.cost.offer_file import import_offer_files
 
     found = import_offer_files(list(offer_files), region, out)
-    click.echo(f"wrote {out}: {len(found)} prices ({', '.join(sorted(found))})")
+    if output == "json":
+        echo_json({"catalog": str(out), "region": region, "prices": sorted(found)})
+    else:
+        click.echo(f"wrote {out}: {len(found)} prices ({', '.join(sorted(found))})")
