@@ -82,10 +82,18 @@ def as_progress(sink: Callable[[str], None] | None) -> Progress:
     return sink if isinstance(sink, Progress) else _Callback(sink)
 
 
+def human_size(nbytes: float) -> str:
+    """`780 B`, `4.7 kB`, `15.7 MB`: decimal units, as registries and uv print them."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes:.0f} B"
+
+
 def rate(nbytes: int, seconds: float) -> str:
-    """`12.3 MB in 1.2 s, 10.1 MB/s`: decimal units, as registries and uv print them."""
+    """`12.3 MB in 1.2 s, 10.1 MB/s`."""
     speed = nbytes / seconds if seconds > 0 else 0.0
-    return f"{nbytes / 1e6:.1f} MB in {seconds:.1f} s, {speed / 1e6:.1f} MB/s"
+    return f"{human_size(nbytes)} in {seconds:.1f} s, {human_size(speed)}/s"
 
 
 class LineProgress(Progress):
@@ -133,7 +141,7 @@ class LiveProgress(Progress):
             TextColumn("{task.description}"),
             _for_bytes(BarColumn(bar_width=24)),
             _for_bytes(DownloadColumn()),
-            _for_bytes(TransferSpeedColumn()),
+            _for_bytes(TransferSpeedColumn(), finished="speed"),
             TimeElapsedColumn(),
             console=self.console,
         )
@@ -167,10 +175,13 @@ class LiveProgress(Progress):
                 bars.advance(task, nbytes)
 
         moved = _Live()
+        started = time.monotonic()
         try:
             yield moved
         finally:
-            bars.update(task, total=max(moved.moved, 1), completed=max(moved.moved, 1))
+            # One figure measured over the whole transfer: rich's own speed needs many samples.
+            speed = human_size(moved.moved / max(time.monotonic() - started, 1e-6)) + "/s"
+            bars.update(task, total=max(moved.moved, 1), completed=max(moved.moved, 1), speed=speed)
             if moved.moved:
                 self._finished = (label, task)
             else:  # already there, or mounted: nothing moved, no bar to keep
@@ -194,14 +205,19 @@ def _rich_progress(*columns: Any, console: Any) -> Any:
     return RichProgress(*columns, console=console, transient=False, redirect_stdout=False)
 
 
-def _for_bytes(column: Any) -> Any:
-    """`column` for a transfer's line; nothing on a step's line (a step has no bytes)."""
+def _for_bytes(column: Any, finished: str = "") -> Any:
+    """`column` for a transfer's line; nothing on a step's line (a step has no bytes). Once the
+    transfer ends, the task's `finished` field (if named) is shown instead."""
     from rich.progress import ProgressColumn
     from rich.text import Text
 
     class ForBytes(ProgressColumn):
         def render(self, task: Any) -> Any:
-            return column.render(task) if task.fields.get("kind") == "bytes" else Text("")
+            if task.fields.get("kind") != "bytes":
+                return Text("")
+            if finished and task.fields.get(finished):
+                return Text(task.fields[finished], style="progress.data.speed")
+            return column.render(task)
 
     return ForBytes()
 

@@ -17,7 +17,15 @@ import time
 
 import pytest
 
-from aloft.progress import SILENT, LineProgress, LiveProgress, Progress, as_progress, for_output
+from aloft.progress import (
+    SILENT,
+    LineProgress,
+    LiveProgress,
+    Progress,
+    as_progress,
+    for_output,
+    human_size,
+)
 
 
 def test_off_a_terminal_steps_are_plain_lines_and_a_transfer_adds_bytes_and_rate() -> None:
@@ -33,10 +41,20 @@ def test_off_a_terminal_steps_are_plain_lines_and_a_transfer_adds_bytes_and_rate
         progress("blob ffffffffffff 0.0 MB exists")
     lines = out.getvalue().splitlines()
     assert lines[0] == "  linux/amd64: base"
-    assert lines[1].startswith("  blob 0123456789ab 3.0 MB uploaded (3.0 MB in ")
-    assert lines[1].endswith(" MB/s)")
+    assert re.fullmatch(
+        r"  blob 0123456789ab 3\.0 MB uploaded \(3\.0 MB in [\d.]+ s, [\d.]+ [kMG]?B/s\)", lines[1]
+    )
     assert lines[2] == "  blob ffffffffffff 0.0 MB exists"
     assert "\x1b[" not in out.getvalue()
+
+
+def test_sizes_read_in_decimal_units() -> None:
+    assert [human_size(n) for n in (780, 4_700, 15_700_000, 2_500_000_000)] == [
+        "780 B",
+        "4.7 kB",
+        "15.7 MB",
+        "2.5 GB",
+    ]
 
 
 def test_json_output_and_no_progress_get_the_silent_sink(

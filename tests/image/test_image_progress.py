@@ -16,9 +16,8 @@ from imagehelpers import ALOFT, RegistryServer, aloft
 
 from aloft.image.base import BaseImage
 
-UPLOADED = re.compile(
-    r"^  blob [0-9a-f]{12} \d+\.\d MB uploaded \(\d+\.\d MB in [\d.]+ s, [\d.]+ MB/s\)$"
-)
+SIZE = r"[\d.]+ [kMG]?B"
+UPLOADED = re.compile(rf"^  blob [0-9a-f]{{12}} {SIZE} uploaded \({SIZE} in [\d.]+ s, {SIZE}/s\)$")
 
 
 def test_a_push_off_a_terminal_logs_each_blob_with_bytes_and_rate(
@@ -35,7 +34,7 @@ def test_a_push_off_a_terminal_logs_each_blob_with_bytes_and_rate(
     again = aloft("base", "--push", f"{registry.host}/progress-lines:v1", cache=cache_dir)
     assert again.returncode == 0, again.stderr
     assert not any(UPLOADED.match(line) for line in again.stderr.splitlines())
-    assert re.search(r"^  blob [0-9a-f]{12} \d+\.\d MB exists$", again.stderr, re.M)
+    assert re.search(r"^  blob [0-9a-f]{12} [\d.]+ [kMG]?B exists$", again.stderr, re.M)
 
 
 def test_a_push_with_json_output_prints_only_the_json(
@@ -87,5 +86,6 @@ def test_a_push_on_a_terminal_draws_live_bars_on_stderr(
     assert child.returncode == 0, text
     assert stdout.decode().strip() == f"{registry.host}/progress-live@{base_amd64.image.digest}"
     assert "\x1b[" in text and "\x1b[?25h" in text  # live display, cursor given back
-    assert re.search(r"blob [0-9a-f]{12} \d+\.\d MB uploaded", text)
+    assert re.search(r"blob [0-9a-f]{12} [\d.]+ [kMG]?B uploaded", text)
     assert re.search(r"\d+\.\d/\d+\.\d MB", text)  # a transfer's bytes
+    assert re.search(r"[\d.]+ [kMG]?B/s", text)  # and its rate

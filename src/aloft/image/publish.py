@@ -28,7 +28,7 @@ from aloft.image.oci import (
 )
 from aloft.image.reference import ImageRef
 from aloft.image.registry import Registry
-from aloft.progress import as_progress
+from aloft.progress import as_progress, human_size
 
 Progress = Callable[[str], None]
 
@@ -81,7 +81,7 @@ def push_content(
                     mount_from=mounts.get(digest, ""),
                     on_bytes=moved.advance,
                 )
-            shown(f"{label} {size / 1e6:.1f} MB {how}")
+            shown(f"{label} {human_size(size)} {how}")
             done.add(digest)
     if isinstance(target, ImageIndex):
         for image in images:
