@@ -121,8 +121,9 @@ class LineProgress(Progress):
 
 
 class LiveProgress(Progress):
-    """On a terminal: rich's live display on stderr, uv-style. The current step spins; each step
-    done stays as a line; each transfer is a bar with its bytes and rate."""
+    """On a terminal: rich's live display on stderr, uv-style. The current step spins and each
+    transfer is a bar with its bytes and rate; once done, each becomes a plain line above, so the
+    live part stays a few lines however long the work."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         from rich.console import Console
@@ -137,16 +138,16 @@ class LiveProgress(Progress):
 
         self.console = Console(file=stream or sys.stderr)
         self.bars = _rich_progress(
-            SpinnerColumn(finished_text="[green]✓[/]"),
+            SpinnerColumn(),
             TextColumn("{task.description}"),
             _for_bytes(BarColumn(bar_width=24)),
             _for_bytes(DownloadColumn()),
-            _for_bytes(TransferSpeedColumn(), finished="speed"),
+            _for_bytes(TransferSpeedColumn()),
             TimeElapsedColumn(),
             console=self.console,
         )
-        self._step: Any = None
-        self._finished: tuple[str, Any] | None = None
+        self._step: tuple[Any, str] | None = None
+        self._finished: tuple[str, str] | None = None  # a transfer's label and its rate
         self._started = False
 
     def _start(self) -> None:
@@ -154,14 +155,19 @@ class LiveProgress(Progress):
             self.bars.start()
             self._started = True
 
+    def _print_done(self, message: str) -> None:
+        self.bars.console.print(f"[green]✓[/] {message}", markup=True, highlight=False)
+
     def step(self, message: str) -> None:
         self._start()
         self._finish_step()
         finished, self._finished = self._finished, None
         if finished and message.startswith(finished[0]):
-            self.bars.update(finished[1], description=message)  # the transfer's own line
+            self._print_done(f"{message} [dim]({finished[1]})[/]")  # how the transfer ended
             return
-        self._step = self.bars.add_task(message, total=None, kind="step")
+        if finished:
+            self._print_done(f"{finished[0]} [dim]({finished[1]})[/]")
+        self._step = (self.bars.add_task(message, total=None, kind="step"), message)
 
     @contextlib.contextmanager
     def transfer(self, label: str, total: int) -> Iterator[Transfer]:
@@ -179,22 +185,23 @@ class LiveProgress(Progress):
         try:
             yield moved
         finally:
-            # One figure measured over the whole transfer: rich's own speed needs many samples.
-            speed = human_size(moved.moved / max(time.monotonic() - started, 1e-6)) + "/s"
-            bars.update(task, total=max(moved.moved, 1), completed=max(moved.moved, 1), speed=speed)
-            if moved.moved:
-                self._finished = (label, task)
-            else:  # already there, or mounted: nothing moved, no bar to keep
-                bars.remove_task(task)
+            bars.remove_task(task)
+            if moved.moved:  # none when the blob was there already, or mounted
+                self._finished = (label, rate(moved.moved, time.monotonic() - started))
 
     def _finish_step(self) -> None:
         if self._step is not None:
-            self.bars.update(self._step, total=1, completed=1)
+            task, message = self._step
+            self.bars.remove_task(task)
+            self._print_done(message)
             self._step = None
 
     def done(self) -> None:
         if self._started:
             self._finish_step()
+            if self._finished:
+                self._print_done(f"{self._finished[0]} [dim]({self._finished[1]})[/]")
+                self._finished = None
             self.bars.stop()
             self._started = False
 
@@ -205,19 +212,14 @@ def _rich_progress(*columns: Any, console: Any) -> Any:
     return RichProgress(*columns, console=console, transient=False, redirect_stdout=False)
 
 
-def _for_bytes(column: Any, finished: str = "") -> Any:
-    """`column` for a transfer's line; nothing on a step's line (a step has no bytes). Once the
-    transfer ends, the task's `finished` field (if named) is shown instead."""
+def _for_bytes(column: Any) -> Any:
+    """`column` for a transfer's line; nothing on a step's line (a step has no bytes)."""
     from rich.progress import ProgressColumn
     from rich.text import Text
 
     class ForBytes(ProgressColumn):
         def render(self, task: Any) -> Any:
-            if task.fields.get("kind") != "bytes":
-                return Text("")
-            if finished and task.fields.get(finished):
-                return Text(task.fields[finished], style="progress.data.speed")
-            return column.render(task)
+            return column.render(task) if task.fields.get("kind") == "bytes" else Text("")
 
     return ForBytes()
 
