@@ -3,6 +3,7 @@ lines with bytes and rate in a log, live bars on a terminal, nothing beside the 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -15,6 +16,12 @@ from pathlib import Path
 from imagehelpers import ALOFT, RegistryServer, aloft
 
 from aloft.image.base import BaseImage
+from aloft.image.cache import Cache
+from aloft.image.oci import Platform
+from aloft.image.publish import pull, push
+from aloft.image.reference import ImageRef
+from aloft.image.registry import Registry
+from aloft.progress import LineProgress
 
 SIZE = r"[\d.]+ [kMG]?B"
 UPLOADED = re.compile(rf"^  blob [0-9a-f]{{12}} {SIZE} uploaded \({SIZE} in [\d.]+ s, {SIZE}/s\)$")
@@ -91,3 +98,21 @@ def test_a_push_on_a_terminal_draws_live_bars_on_stderr(
         rf"✓ blob [0-9a-f]{{12}} {SIZE} uploaded .*{SIZE} in [\d.]+ s, {SIZE}/s", plain
     )
     assert len(done) == len(list(base_amd64.image.blobs()))  # each blob, with bytes and rate
+
+
+def test_a_base_pulled_from_a_registry_reports_each_layer_with_bytes_and_rate(
+    registry: RegistryServer, cache_dir: Path, base_amd64: BaseImage, tmp_path: Path
+) -> None:
+    ref = ImageRef.parse(f"{registry.host}/progress-pull:v1")
+    with Registry(ref.registry) as client:
+        push(client, ref, base_amd64.image, Cache(cache_dir))
+        out = io.StringIO()
+        fresh = Cache(tmp_path / "cache")
+        pull(client, ref, Platform("linux", "amd64"), fresh, progress=LineProgress(out))
+        again = io.StringIO()
+        pull(client, ref, Platform("linux", "amd64"), fresh, progress=LineProgress(again))
+    layers = len(base_amd64.image.layers)
+    pulled = re.findall(rf"^  blob [0-9a-f]{{12}} {SIZE} pulled \({SIZE} in", out.getvalue(), re.M)
+    assert len(pulled) == layers
+    cached = re.findall(rf"^  blob [0-9a-f]{{12}} {SIZE} cached$", again.getvalue(), re.M)
+    assert len(cached) == layers

@@ -148,7 +148,13 @@ def attach(
     return digest
 
 
-def pull(registry: Registry, ref: ImageRef, platform: Platform, cache: Cache) -> Image:
+def pull(
+    registry: Registry,
+    ref: ImageRef,
+    platform: Platform,
+    cache: Cache,
+    progress: Progress = _quiet,
+) -> Image:
     """Fetch the image for `platform` (choosing from an index) with all its blobs into the cache."""
     manifest = registry.get_manifest(ref.repository, ref.reference)
     if manifest is None:
@@ -180,9 +186,15 @@ def pull(registry: Registry, ref: ImageRef, platform: Platform, cache: Cache) ->
     config_path = registry.fetch_blob(ref.repository, document["config"]["digest"], cache)
     config = json.loads(config_path.read_bytes())
     layers = []
+    shown = as_progress(progress)
     for descriptor, diff_id in zip(document["layers"], config["rootfs"]["diff_ids"], strict=True):
-        registry.fetch_blob(ref.repository, descriptor["digest"], cache)
-        layers.append(Layer(descriptor["digest"], diff_id, int(descriptor["size"])))
+        digest, size = descriptor["digest"], int(descriptor["size"])
+        label = f"blob {digest[7:19]}"
+        with shown.transfer(label, size) as moved:
+            cached = cache.has_blob(digest)
+            registry.fetch_blob(ref.repository, digest, cache, on_bytes=moved.advance)
+        shown(f"{label} {human_size(size)} {'cached' if cached else 'pulled'}")
+        layers.append(Layer(digest, diff_id, size))
     config.pop("rootfs", None)
     image = make_image(platform, layers, config)
     return image

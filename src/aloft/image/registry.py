@@ -265,8 +265,16 @@ class Registry:
             raise self._failure(response, f"finishing upload of {digest[:19]} to {repository}")
         return "uploaded"
 
-    def fetch_blob(self, repository: str, digest: str, cache: Cache) -> Path:
-        """Download a blob into the cache, verifying its digest; cached blobs are not refetched."""
+    def fetch_blob(
+        self,
+        repository: str,
+        digest: str,
+        cache: Cache,
+        *,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Download a blob into the cache, verifying its digest; cached blobs are not refetched.
+        `on_bytes(n)` hears the bytes downloaded (progress)."""
         if cache.has_blob(digest):
             return cache.blob_path(digest)
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}", scope=_pull(repository))
@@ -280,6 +288,8 @@ class Registry:
                 f"registry {self.host}: blob {digest[:19]} arrived corrupted (digest mismatch)"
             )
         atomic_write(cache.blob_path(digest), data)
+        if on_bytes:
+            on_bytes(len(data))
         return cache.blob_path(digest)
 
     # -- manifests ------------------------------------------------------------------------------
