@@ -189,11 +189,13 @@ def pull(
     shown = as_progress(progress)
     for descriptor, diff_id in zip(document["layers"], config["rootfs"]["diff_ids"], strict=True):
         digest, size = descriptor["digest"], int(descriptor["size"])
-        label = f"blob {digest[7:19]}"
-        with shown.transfer(label, size) as moved:
-            cached = cache.has_blob(digest)
-            registry.fetch_blob(ref.repository, digest, cache, on_bytes=moved.advance)
-        shown(f"{label} {human_size(size)} {'cached' if cached else 'pulled'}")
+        if cache.has_blob(digest):  # nothing to fetch, nothing to report
+            registry.fetch_blob(ref.repository, digest, cache)
+        else:
+            label = f"base layer {digest[7:19]}"
+            with shown.transfer(label, size) as moved:
+                registry.fetch_blob(ref.repository, digest, cache, on_bytes=moved.advance)
+            shown(f"{label} {human_size(size)} pulled")
         layers.append(Layer(digest, diff_id, size))
     config.pop("rootfs", None)
     image = make_image(platform, layers, config)
