@@ -148,8 +148,13 @@ def test_imported_catalog_file_drives_the_estimates(aloft: Run, tmp_path: Path) 
         ]
     ]
     out = tmp_path / "prices.toml"
-    result = aloft("cost", "catalog", "import", *map(str, files), "--out", str(out))
+    result = aloft("cost", "catalog", "import", *map(str, files), "--out", str(out), "-o", "json")
     assert result.code == 0, result.err
+    imported = result.json()
+    assert imported["catalog"] == str(out) and imported["region"] == "us-east-1"
+    assert "lambda.requests.x86_64" in imported["prices"] and imported["prices"] == sorted(
+        imported["prices"]
+    )
     catalog = load_catalog("us-east-1", out)
     e = LambdaSpec(memory_mb=1024, duration_ms=1000, free_tier=False, front="none").month(
         direct_hourly(2e6), catalog

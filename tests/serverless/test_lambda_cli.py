@@ -25,7 +25,7 @@ def test_template_goes_to_stdout_or_to_a_file(tmp_path: Path) -> None:
     template = yaml.safe_load(shown.stdout)
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     out = tmp_path / "template.yaml"
-    written = aloft("lambda", "template", "--project", str(EXAMPLES / "flask"), "-o", str(out))
+    written = aloft("lambda", "template", "--project", str(EXAMPLES / "flask"), "--out", str(out))
     assert written.returncode == 0 and written.stdout == ""
     assert yaml.safe_load(out.read_text()) == template
 

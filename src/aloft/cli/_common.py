@@ -7,12 +7,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aloft.config import ResolvedConfig, load_config
 from aloft.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from aloft.config import ResolvedConfig
+    from aloft.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,31 +76,78 @@ def interpreter_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def output_option(func: F) -> F:
+class OutputFormat(click.Choice[str]):
+    """-o/--output is the output format in every verb; a value that names a file or a folder gets
+    the flag that does that now, in one line (-o meant a folder or a file in some verbs)."""
+
+    def __init__(self, choices: list[str], moved: str | None = None) -> None:
+        super().__init__(choices)
+        self.moved = moved
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.moved and isinstance(value, str) and value not in self.choices:
+            self.fail(
+                f"{value!r}: -o is the output format now ({'|'.join(map(str, self.choices))});"
+                f" to write to {value} use {self.moved} {value}",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+def format_option(
+    choices: list[str], default: str, help_text: str, moved: str | None = None
+) -> Callable[[F], F]:
+    """-o/--output FORMAT; `moved` ("--out") names the flag that took over an old -o."""
     return click.option(
         "--output",
         "-o",
         "output",
-        type=click.Choice(["text", "json"]),
-        default="text",
+        type=OutputFormat(choices, moved),
+        default=default,
         show_default=True,
-        help="json for scripts.",
-    )(func)
+        help=help_text,
+    )
+
+
+def moved_short_option(short: str, replacement: str) -> Callable[[F], F]:
+    """A retired short flag that now errors with its replacement instead of meaning something
+    else silently: `moved_short_option("-o", "--out")`. Hidden from --help."""
+
+    def fail(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            raise click.UsageError(
+                f"{short} {value}: {short} is the output format now and names no file here;"
+                f" use {replacement} {value}",
+                ctx,
+            )
+
+    return click.option(
+        short,
+        "retired_" + short.lstrip("-"),
+        hidden=True,
+        expose_value=False,
+        callback=fail,
+        is_eager=True,
+    )
+
+
+def output_option(func: F) -> F:
+    return format_option(["text", "json"], "text", "json for scripts.")(func)
 
 
 def findings_output_option(func: F) -> F:
     """The reporters of the shared findings core (doctor, k8s check)."""
-    return click.option(
-        "--output",
-        "-o",
-        type=click.Choice(["text", "json", "sarif"]),
-        default="text",
-        show_default=True,
-        help="json for scripts, sarif for code-scanning UIs.",
+    return format_option(
+        ["text", "json", "sarif"], "text", "json for scripts, sarif for code-scanning UIs."
     )(func)
 
 
 def resolve(project: Path | None, environment: str | None) -> ResolvedConfig:
+    # Imported here: the config models (pydantic) are most of a verb's start-up, and `--help`
+    # or a usage error never needs them.
+    from aloft.config import load_config
+
     return load_config(project, environment=environment)
 
 
@@ -135,3 +185,12 @@ def image_outputs(func: F) -> F:
         help="Push to this registry repository.",
     )(func)
     return func
+
+
+def progress_for(output: str) -> Progress:
+    """The progress sink of a verb: live bars on a terminal, plain lines off one, nothing for
+    --output json; stderr only. Settled when the command ends, however it ends (the cursor
+    comes back); call done() before printing the result so it lands below the bars."""
+    from aloft.progress import for_output
+
+    return click.get_current_context().with_resource(for_output(output))

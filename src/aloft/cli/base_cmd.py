@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from aloft import pythons
-from aloft.cli._common import echo_json, image_outputs, output_option
-from aloft.cli.build_cmd import parse_platforms, progress_printer
+from aloft.cli._common import echo_json, image_outputs, output_option, progress_for
+from aloft.cli.build_cmd import parse_platforms
 from aloft.exceptions import ConfigError
 from aloft.image.base import LABEL, build_base, default_suite, environment_mtime
 from aloft.image.cache import Cache
@@ -58,7 +58,7 @@ def base_command(
     non-root user. `aloft build` uses it by default, from the suite whose Python satisfies the
     project's requires-python.
     """
-    show = progress_printer(output)
+    show = progress_for(output)
     chosen = default_suite()
     if python:
         choice = pythons.base_suite(
@@ -102,6 +102,7 @@ def base_command(
         with Registry(ref.registry, insecure=ref.registry in insecure) as registry:
             digest = push(registry, ref, target, cache, progress=show)
         reference = ref.with_digest(digest).by_digest()
+    show.done()
     if output == "json":
         echo_json(
             {

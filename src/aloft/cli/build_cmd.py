@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from aloft.cli._common import echo_json, image_outputs, output_option, project_options, resolve
+from aloft.cli._common import (
+    echo_json,
+    image_outputs,
+    output_option,
+    progress_for,
+    project_options,
+    resolve,
+)
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError
 from aloft.image.build import BuildOptions, build, default_platforms
@@ -17,16 +22,6 @@ from aloft.image.lambda_target import FunctionCommand
 from aloft.image.oci import Platform
 from aloft.image.outputs import Outputs, deliver
 from aloft.image.record import TARGETS, ImageRecord, Target
-
-
-def progress_printer(output: str) -> Callable[[str], None]:
-    quiet = output == "json" or bool(os.environ.get("ALOFT_NO_PROGRESS"))
-
-    def show(message: str) -> None:
-        if not quiet:
-            click.echo(f"  {message}", err=True)
-
-    return show
 
 
 def lambda_commands(resolved: ResolvedConfig) -> tuple[FunctionCommand, ...]:
@@ -104,7 +99,7 @@ def build_command(
     resolved = resolve(project, environment)
     settings = resolved.config.image
     kind: Target = "lambda" if (target or settings.target) == "lambda" else "container"
-    show = progress_printer(output)
+    show = progress_for(output)
     options = BuildOptions(
         platforms=parse_platforms(platforms, default_platforms(resolved, kind)),
         target=kind,
@@ -127,6 +122,7 @@ def build_command(
         insecure=options.insecure_registries,
     )
     record = ImageRecord.of(result, deliver(result, outputs, cache, show))
+    show.done()
     if record_file is not None:
         record.write(record_file)
     if output == "json":

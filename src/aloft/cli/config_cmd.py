@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from aloft.cli._common import echo_json, output_option, project_options, resolve, use_color
-from aloft.config import flatten
 
 
 @click.group()
@@ -20,32 +19,31 @@ def config() -> None:
 @project_options
 @output_option
 def show(project: Path | None, environment: str | None, output: str) -> None:
-    """Print every setting with its value and origin (default, pyproject.toml table or env var)."""
+    """Print every setting as TOML, each with its origin (default, pyproject.toml table, env var).
+
+    The text is valid TOML ([tool.aloft] and its tables); an unset optional value is a comment.
+    --output json gives {"settings": {"dotted.key": {"value": ..., "origin": ...}}}.
+    """
+    from aloft.config.show import settings, to_toml
+
     resolved = resolve(project, environment)
-    values = flatten(resolved.config)
-    if resolved.origin("service") == "default":
-        origins = {**resolved.origins, "service": f"{resolved.pyproject.name} [project] name"}
-    else:
-        origins = dict(resolved.origins)
     if output == "json":
         echo_json(
             {
                 "pyproject": str(resolved.pyproject),
                 "environment": resolved.environment,
-                "settings": {
-                    key: {"value": value, "origin": origins.get(key, "default")}
-                    for key, value in values.items()
-                },
+                "settings": settings(resolved),
             }
         )
         return
+    text = to_toml(resolved)
     color = use_color(sys.stdout)
-    width = max(len(k) for k in values)
-    click.echo(
-        f"# {resolved.pyproject}"
-        + (f" (environment {resolved.environment})" if resolved.environment else "")
-    )
-    for key, value in values.items():
-        origin = origins.get(key, "default")
-        shown = click.style(origin, dim=True) if color else origin
-        click.echo(f"{key.ljust(width)}  {value!r:<28}  {shown}", color=color)
+    if color:
+        # Origins dimmed: the values are what the eye looks for.
+        text = "\n".join(_dim_comment(line) for line in text.splitlines()) + "\n"
+    click.echo(text, nl=False, color=color)
+
+
+def _dim_comment(line: str) -> str:
+    value, sep, origin = line.rpartition("  # ")
+    return f"{value}{sep[:2]}{click.style(sep[2:] + origin, dim=True)}" if sep else line

@@ -13,7 +13,13 @@ from typing import Any, NoReturn
 
 import click
 
-from aloft.cli._common import echo_json, output_option, project_options, resolve
+from aloft.cli._common import (
+    echo_json,
+    format_option,
+    output_option,
+    project_options,
+    resolve,
+)
 from aloft.exceptions import ConfigError, OperationFailed
 
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9}
@@ -156,9 +162,13 @@ def cost(
     if ctx.invoked_subcommand is not None:
         return
     from aloft.cost.project import project_cost
+    from aloft.kube.spec import pod_worker_count
 
+    resolved = resolve(project, environment)
     priced = project_cost(
-        resolve(project, environment),
+        resolved,
+        # Pod memory is suggested for the worker count the rendered manifests run.
+        workers=pod_worker_count(resolved),
         traffic_csv=traffic_csv,
         rps=rps,
         profile_path=profile_path,
@@ -346,15 +356,18 @@ def catalog_show(region: str, catalog: Path | None, output: str) -> None:
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option(
     "--out",
-    "-o",
     "out",
     type=click.Path(path_type=Path, dir_okay=False),
     required=True,
     help="Catalog TOML to write; set it as [tool.aloft.cost] catalog.",
 )
-def catalog_import(offer_files: tuple[Path, ...], region: str, out: Path) -> None:
+@format_option(["text", "json"], "text", "json for scripts.", moved="--out")
+def catalog_import(offer_files: tuple[Path, ...], region: str, out: Path, output: str) -> None:
     """Read AWS Price List offer files (JSON) and write the prices aloft knows as a catalog file."""
     from aloft.cost.offer_file import import_offer_files
 
     found = import_offer_files(list(offer_files), region, out)
-    click.echo(f"wrote {out}: {len(found)} prices ({', '.join(sorted(found))})")
+    if output == "json":
+        echo_json({"catalog": str(out), "region": region, "prices": sorted(found)})
+    else:
+        click.echo(f"wrote {out}: {len(found)} prices ({', '.join(sorted(found))})")

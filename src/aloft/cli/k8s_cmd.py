@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aloft.cli._common import echo_json, findings_output_option, project_options, resolve, use_color
+from aloft.cli._common import (
+    echo_json,
+    findings_output_option,
+    format_option,
+    output_option,
+    progress_for,
+    project_options,
+    resolve,
+    use_color,
+)
 from aloft.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -45,10 +55,15 @@ def k8s() -> None:
 @click.option("--kube-version", help=_VERSION_HELP)
 @click.option(
     "--out",
-    "-o",
     "out_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Write files into this folder instead of YAML to stdout.",
+    help="Write files into this folder instead of to stdout.",
+)
+@format_option(
+    ["yaml", "json"],
+    "yaml",
+    "yaml: multi-document; json: one v1 List of the objects.",
+    moved="--out",
 )
 @click.option(
     "--kustomize",
@@ -62,9 +77,10 @@ def render_command(
     image_record: Path | None,
     kube_version: str | None,
     out_dir: Path | None,
+    output: str,
     kustomize: bool,
 ) -> None:
-    """Render the project's manifests (multi-document YAML, or files with --out).
+    """Render the project's manifests (multi-document YAML or a JSON List; files with --out).
 
     Objects: ServiceAccount, hashed ConfigMap, Deployment, Service, HPA, PDB, NetworkPolicy, and
     when configured a release Job, Ingress, HTTPRoute, ServiceMonitor and ExternalSecret.
@@ -81,6 +97,8 @@ def render_command(
             raise ConfigError("--kustomize writes a folder; add --out DIR")
         if environment:
             raise ConfigError("--kustomize renders every environment as an overlay; drop --env")
+        if output != "yaml":
+            raise ConfigError("--kustomize writes YAML files; drop --output")
         base = resolve(project, None)
         version = target_version(base, kube_version)
         envs = {
@@ -88,18 +106,36 @@ def render_command(
             for name in environment_names(base.pyproject)
         }
         files = kustomize_tree(render(base, ref, version).objects, envs)
+        _warn_if_placeholder(ref)
         write_tree(out_dir, files)
         click.echo(f"wrote {len(files)} files to {out_dir}", err=True)
         return
     resolved = resolve(project, environment)
     rendered = render(resolved, ref, target_version(resolved, kube_version))
-    text = dump(rendered.objects)
+    _warn_if_placeholder(ref)
+    if output == "json":
+        items = {"apiVersion": "v1", "kind": "List", "items": list(rendered.objects)}
+        text = json.dumps(items, indent=2) + "\n"
+    else:
+        text = dump(rendered.objects)
     if out_dir is None:
         click.echo(text, nl=False)
     else:
-        write_atomic(out_dir / "manifests.yaml", text)
+        path = out_dir / f"manifests.{output}"
+        write_atomic(path, text)
+        click.echo(f"wrote {len(rendered.objects)} objects to {path}", err=True)
+
+
+def _warn_if_placeholder(ref: str) -> None:
+    """Said once the manifests rendered: a config error stays the one line it is."""
+    from aloft.kube.image_input import PLACEHOLDER
+
+    if ref == PLACEHOLDER:
         click.echo(
-            f"wrote {len(rendered.objects)} objects to {out_dir / 'manifests.yaml'}", err=True
+            "aloft: warning: no --image or --image-record; the manifests run the placeholder"
+            f" {PLACEHOLDER.split('@')[0]}, which no cluster can pull: pass the digest"
+            " `aloft build --push` printed",
+            err=True,
         )
 
 
@@ -201,7 +237,7 @@ def _deploy_options(func: F) -> F:
 
 @k8s.command("diff")
 @_deploy_options
-@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text")
+@output_option
 def diff_command(
     project: Path | None,
     environment: str | None,
@@ -242,7 +278,7 @@ def diff_command(
 @click.option(
     "--no-prune", is_flag=True, help="Keep objects aloft applied before and no longer renders."
 )
-@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text")
+@output_option
 def deploy_command(
     project: Path | None,
     environment: str | None,
@@ -274,8 +310,9 @@ def deploy_command(
         timeout=timeout,
         prune=not no_prune,
     )
-    quiet = output == "json"
-    result = deploy(request, dry_run=dry_run, progress=None if quiet else _progress)
+    progress = progress_for(output)
+    result = deploy(request, dry_run=dry_run, progress=progress)
+    progress.done()
     if output == "json":
         echo_json(result.as_dict())
     else:
@@ -321,7 +358,3 @@ def _deploy_request(
         timeout=timeout,
         prune=prune,
     )
-
-
-def _progress(line: str) -> None:
-    click.echo(line, err=True)

@@ -13,7 +13,9 @@ import click
 from aloft.cli._common import (
     echo_json,
     interpreter_option,
+    moved_short_option,
     output_option,
+    progress_for,
     project_options,
     resolve,
     use_color,
@@ -86,7 +88,9 @@ def package_command(
     resolved = resolve(project, environment)
     stack = build_stack(resolved)
     _warn(stack)  # the runtime chosen for the project's Python, among others
-    result = package(resolved, out_dir or resolved.root / DIST, stack)
+    progress = progress_for(output)
+    result = package(resolved, out_dir or resolved.root / DIST, stack, progress)
+    progress.done()
     if result.note:
         click.echo(f"aloft: note: {result.note}", err=True)
     if output == "json":
@@ -106,12 +110,12 @@ def package_command(
     help="SAM template or serverless.yml.",
 )
 @click.option(
-    "-o",
     "--out",
     "out_file",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to FILE instead of stdout.",
 )
+@moved_short_option("-o", "--out")
 @click.option(
     "--code-uri",
     default=str(DIST / "function.zip"),
@@ -209,8 +213,11 @@ def deploy_command(
     _warn(stack)
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-    function_zip, layer_zip = deploy_zips(resolved, stack, resolved.root / DIST)
+    progress = progress_for(output)
+    function_zip, layer_zip = deploy_zips(resolved, stack, resolved.root / DIST, progress)
+    progress("planning" if plan else f"deploying to {stack.region}")
     result = deploy(stack, function_zip, layer_zip, prune=prune, plan=plan)
+    progress.done()
     if output == "json":
         echo_json(result.as_json())
     else:

@@ -23,8 +23,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aloft.pythons import lambda_runtimes
-
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _SECRET_REF = re.compile(r"^(ssm:/.+|secretsmanager:.+)$")
@@ -200,6 +198,9 @@ class LambdaSettings(BaseModel):
     @field_validator("python")
     @classmethod
     def _python(cls, value: str) -> str:
+        # Imported here: the runtime list is read only when python is set, not at every start.
+        from aloft.pythons import lambda_runtimes
+
         version = value.removeprefix("python")
         offered = [r.version for r in lambda_runtimes()]
         if value and version not in offered:

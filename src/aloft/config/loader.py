@@ -326,20 +326,31 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
 
 
 def flatten(config: ProjectConfig) -> dict[str, Any]:
-    """Every setting as dotted key -> value, serve options at the top level like in the TOML."""
-    out: dict[str, Any] = {}
-    dumped = config.model_dump(mode="json")
+    """Every setting as dotted TOML key -> JSON value, serve options at the top level as in the
+    TOML; keys by alias (`lambda`, not the model's `lambda_`), as origins and users name them."""
+    return {".".join(path): value for path, value in leaves(config).items()}
+
+
+def leaves(config: ProjectConfig) -> dict[tuple[str, ...], Any]:
+    """Every setting by its TOML key path; a non-empty table is walked, anything else is a value.
+
+    A path rather than a dotted key where the parts matter: a key may itself hold a dot.
+    """
+    out: dict[tuple[str, ...], Any] = {}
+    dumped = config.model_dump(mode="json", by_alias=True)
     for key, value in dumped.pop("serve").items():
-        out[key] = value
+        out[(key,)] = value
     for key, value in dumped.pop("files").items():  # [tool.aloft] include/exclude
-        out[key] = value
-    _flatten_into(out, dumped, "")
+        out[(key,)] = value
+    _leaves_into(out, dumped, ())
     return out
 
 
-def _flatten_into(out: dict[str, Any], value: Mapping[str, Any], prefix: str) -> None:
+def _leaves_into(
+    out: dict[tuple[str, ...], Any], value: Mapping[str, Any], prefix: tuple[str, ...]
+) -> None:
     for key, item in value.items():
         if isinstance(item, dict) and item:
-            _flatten_into(out, item, f"{prefix}{key}.")
+            _leaves_into(out, item, (*prefix, key))
         else:
-            out[f"{prefix}{key}"] = item
+            out[(*prefix, key)] = item

@@ -50,16 +50,21 @@ def project_cost(
     rps: float | None = None,
     profile_path: Path | None = None,
     break_even: bool = True,
+    workers: int = 1,
 ) -> ProjectCost:
-    """Price the project; `traffic_csv` replaces the configured traffic, `rps` rescales it."""
+    """Price the project; `traffic_csv` replaces the configured traffic, `rps` rescales it (and
+    alone is enough, with no rate in the config). `workers` is the worker count a pod runs, as
+    the rendered manifests run it (the caller asks the renderer: cost does not import kube)."""
     settings = resolved.config.cost
     shape = traffic_mod.measured(traffic_csv) if traffic_csv else None
-    if rps is not None:
-        shape = (shape or build_traffic(settings.traffic, resolved.root)).with_mean_rps(rps)
+    if shape is not None and rps is not None:
+        shape = shape.with_mean_rps(rps)
+    elif rps is not None:
+        shape = build_traffic(settings.traffic, resolved.root, rps=rps)
     scenario = build_scenario(
         settings,
         resolved.root,
-        workers=resolved.config.serve.workers or 1,
+        workers=workers,
         traffic=shape,
         profile_path=profile_path,
     )

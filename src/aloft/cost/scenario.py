@@ -43,18 +43,24 @@ class Scenario:
     target: str
 
 
-def build_traffic(settings: TrafficSettings, root: Path) -> TrafficProfile:
+def build_traffic(
+    settings: TrafficSettings, root: Path, *, rps: float | None = None
+) -> TrafficProfile:
+    """The configured traffic shape; `rps` (`aloft cost --rps`) sets its mean, and alone is enough
+    without any rate in the config."""
     if settings.kind == "measured":
-        return traffic_mod.measured(_path(root, settings.csv))
-    if settings.requests_per_month is not None:
-        rps = settings.requests_per_month / (HOURS_PER_MONTH * 3600.0)
-    elif settings.rps is not None:
-        rps = settings.rps
-    else:
-        raise ConfigError(
-            "[tool.aloft.cost.traffic]: give rps = N or requests_per_month = N (or kind ="
-            ' "measured" with csv = "FILE")'
-        )
+        shape = traffic_mod.measured(_path(root, settings.csv))
+        return shape if rps is None else shape.with_mean_rps(rps)
+    if rps is None:
+        if settings.requests_per_month is not None:
+            rps = settings.requests_per_month / (HOURS_PER_MONTH * 3600.0)
+        elif settings.rps is not None:
+            rps = settings.rps
+        else:
+            raise ConfigError(
+                "[tool.aloft.cost.traffic]: give rps = N or requests_per_month = N (or kind ="
+                ' "measured" with csv = "FILE"), or pass --rps N'
+            )
     if settings.kind == "diurnal":
         return traffic_mod.diurnal(
             rps,

@@ -284,7 +284,7 @@ def resolve_base(
 
         ref = ImageRef.parse(reference, what="base image")
         with Registry(ref.registry, insecure=ref.registry in insecure) as registry:
-            image = publish.pull(registry, ref, platform, cache)
+            image = publish.pull(registry, ref, platform, cache, progress)
         base = BaseImage.from_image(image, str(ref), python_version)
         where = f"base {ref}"
         fix = "use a base with a matching Python, or leave [tool.aloft.image] base empty"

@@ -28,6 +28,7 @@ from aloft.image.oci import (
 )
 from aloft.image.reference import ImageRef
 from aloft.image.registry import Registry
+from aloft.progress import as_progress, human_size
 
 Progress = Callable[[str], None]
 
@@ -63,16 +64,24 @@ def push_content(
     """Every blob and manifest of `target`, all by digest (no tag yet); return its digest."""
     images = target.images if isinstance(target, ImageIndex) else (target,)
     mounts = mount_from or {}
+    shown = as_progress(progress)
     done: set[str] = set()
     for image in images:
         for position, (digest, size) in enumerate(image.blobs()):
             if digest in done:
                 continue
             source = image.config if position == 0 else cache.blob_path(digest)
-            how = registry.push_blob(
-                ref.repository, digest, size, source, mount_from=mounts.get(digest, "")
-            )
-            progress(f"blob {digest[7:19]} {size / 1e6:.1f} MB {how}")
+            label = f"blob {digest[7:19]}"
+            with shown.transfer(label, size) as moved:
+                how = registry.push_blob(
+                    ref.repository,
+                    digest,
+                    size,
+                    source,
+                    mount_from=mounts.get(digest, ""),
+                    on_bytes=moved.advance,
+                )
+            shown(f"{label} {human_size(size)} {how}")
             done.add(digest)
     if isinstance(target, ImageIndex):
         for image in images:
@@ -139,7 +148,13 @@ def attach(
     return digest
 
 
-def pull(registry: Registry, ref: ImageRef, platform: Platform, cache: Cache) -> Image:
+def pull(
+    registry: Registry,
+    ref: ImageRef,
+    platform: Platform,
+    cache: Cache,
+    progress: Progress = _quiet,
+) -> Image:
     """Fetch the image for `platform` (choosing from an index) with all its blobs into the cache."""
     manifest = registry.get_manifest(ref.repository, ref.reference)
     if manifest is None:
@@ -171,9 +186,17 @@ def pull(registry: Registry, ref: ImageRef, platform: Platform, cache: Cache) ->
     config_path = registry.fetch_blob(ref.repository, document["config"]["digest"], cache)
     config = json.loads(config_path.read_bytes())
     layers = []
+    shown = as_progress(progress)
     for descriptor, diff_id in zip(document["layers"], config["rootfs"]["diff_ids"], strict=True):
-        registry.fetch_blob(ref.repository, descriptor["digest"], cache)
-        layers.append(Layer(descriptor["digest"], diff_id, int(descriptor["size"])))
+        digest, size = descriptor["digest"], int(descriptor["size"])
+        if cache.has_blob(digest):  # nothing to fetch, nothing to report
+            registry.fetch_blob(ref.repository, digest, cache)
+        else:
+            label = f"base layer {digest[7:19]}"
+            with shown.transfer(label, size) as moved:
+                registry.fetch_blob(ref.repository, digest, cache, on_bytes=moved.advance)
+            shown(f"{label} {human_size(size)} pulled")
+        layers.append(Layer(digest, diff_id, size))
     config.pop("rootfs", None)
     image = make_image(platform, layers, config)
     return image

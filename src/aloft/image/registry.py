@@ -193,9 +193,18 @@ class Registry:
         raise self._failure(response, f"checking blob {digest[:19]} in {repository}")
 
     def push_blob(
-        self, repository: str, digest: str, size: int, source: Path | bytes, *, mount_from: str = ""
+        self,
+        repository: str,
+        digest: str,
+        size: int,
+        source: Path | bytes,
+        *,
+        mount_from: str = "",
+        on_bytes: Callable[[int], None] | None = None,
     ) -> str:
-        """Make the blob present in `repository`; return how: exists, mounted or uploaded."""
+        """Make the blob present in `repository`; return how: exists, mounted or uploaded.
+
+        `on_bytes(n)` hears each request's body once the registry took it (progress)."""
         if self.has_blob(repository, digest):
             return "exists"
         scope = _push(repository) + (f" {_pull(mount_from)}" if mount_from else "")
@@ -221,6 +230,8 @@ class Registry:
                     "Content-Length": str(len(data)),
                 },
             )
+            if on_bytes and response.status_code == 201:
+                on_bytes(len(data))
         else:
             offset = 0
             for chunk in _chunks(source, self.chunk_size):
@@ -242,6 +253,8 @@ class Registry:
                     )
                 location = self._location(response)
                 offset = end + 1
+                if on_bytes:
+                    on_bytes(len(chunk))
             response = self.request(
                 "PUT",
                 location.copy_merge_params({"digest": digest}),
@@ -252,8 +265,16 @@ class Registry:
             raise self._failure(response, f"finishing upload of {digest[:19]} to {repository}")
         return "uploaded"
 
-    def fetch_blob(self, repository: str, digest: str, cache: Cache) -> Path:
-        """Download a blob into the cache, verifying its digest; cached blobs are not refetched."""
+    def fetch_blob(
+        self,
+        repository: str,
+        digest: str,
+        cache: Cache,
+        *,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Download a blob into the cache, verifying its digest; cached blobs are not refetched.
+        `on_bytes(n)` hears the bytes downloaded (progress)."""
         if cache.has_blob(digest):
             return cache.blob_path(digest)
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}", scope=_pull(repository))
@@ -267,6 +288,8 @@ class Registry:
                 f"registry {self.host}: blob {digest[:19]} arrived corrupted (digest mismatch)"
             )
         atomic_write(cache.blob_path(digest), data)
+        if on_bytes:
+            on_bytes(len(data))
         return cache.blob_path(digest)
 
     # -- manifests ------------------------------------------------------------------------------

@@ -213,6 +213,13 @@ def _serve_for(
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
+def pod_worker_count(resolved: ResolvedConfig) -> int:
+    """The worker count the main Deployment runs: what `aloft cost` sizes a pod's memory for."""
+    settings = resolved.config.kubernetes
+    workers = settings.workers or resolved.config.serve.workers
+    return pod_workers(workers, settings, _label(resolved), "kubernetes")
+
+
 def pod_workers(workers: int, workload: Workload, label: str, table: str) -> int:
     """The worker count the manifests state: the configured one if the memory limit holds it,
     else what both the CPU (the limit, or the request) and the memory limit allow. Never 0,

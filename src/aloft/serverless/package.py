@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 from aloft import bundle, pythons
 from aloft.config import ResolvedConfig
 from aloft.exceptions import ConfigError, OperationFailed
+from aloft.progress import as_progress
 from aloft.serverless.model import DEFAULT_HANDLER, Stack, build_stack
 
 # AWS Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html,
@@ -113,13 +115,16 @@ def human_size(n: int) -> str:
 
 
 def deploy_zips(
-    resolved: ResolvedConfig, stack: Stack, out_dir: Path
+    resolved: ResolvedConfig,
+    stack: Stack,
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Path | None, Path | None]:
     """The function and layer zips a deploy of `stack` uploads, packaged now into `out_dir`;
     none for an image stack (its functions run the image)."""
     if stack.image:
         return None, None
-    built = package(resolved, out_dir, stack)
+    built = package(resolved, out_dir, stack, progress)
     return built.function.path, built.layer.path if built.layer else None
 
 
@@ -159,8 +164,14 @@ def _largest(tree: Path, count: int = 8) -> list[tuple[str, int]]:
     return sorted(sizes.items(), key=lambda item: -item[1])[:count]
 
 
-def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None) -> PackageResult:
+def package(
+    resolved: ResolvedConfig,
+    out_dir: Path,
+    stack: Stack | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PackageResult:
     settings = resolved.config.lambda_
+    show = as_progress(progress)
     if settings.package == "image":
         raise ConfigError(
             f'{resolved.pyproject} [tool.aloft.lambda] package = "image": there is no zip to'
@@ -177,6 +188,8 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
     with tempfile.TemporaryDirectory(prefix="aloft-lambda-") as scratch:
         deps = Path(scratch) / "deps"
         app = Path(scratch) / "app"
+        wanted = f"Python {stack.python} {stack.architecture}"
+        show(f"dependencies: {len(locked.requirements)} locked, for {wanted}")
         compiled = bundle.build_dependencies(
             locked,
             target,
@@ -187,7 +200,9 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
             bytecode_only=settings.bytecode_only,
             debug_ranges=False,
         )
+        show("app")
         bundle.build_app(selection, app, target, interpreter=python, deployed=TASK_ROOT)
+        show("checking entry points")
         listing = bundle.Listing.of_trees([app, deps])
         checks = {
             bundle.check(
@@ -203,6 +218,7 @@ def package(resolved: ResolvedConfig, out_dir: Path, stack: Stack | None = None)
         verified_by = next((how for how in sorted(checks) if how != "import"), "import")
         largest = _largest(deps)
         # Written beside the destination and renamed, so a failure leaves no half-made zip.
+        show("zipping")
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".aloft-zips-", dir=out_dir) as staging:
             if stack.layer:
