@@ -121,7 +121,7 @@ def build_command(
         tag=tag,
         insecure=options.insecure_registries,
     )
-    record = ImageRecord.of(result, deliver(result, outputs, cache, show))
+    record = ImageRecord.of(result.summary(), deliver(result, outputs, cache, show))
     show.done()
     if record_file is not None:
         record.write(record_file)

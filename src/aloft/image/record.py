@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aloft.exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from aloft.image.build import BuildResult
+    from collections.abc import Mapping
 
 # What an image runs: serves HTTP (`aloft run`), or aloft's Lambda Runtime API client. Defined
 # here, where reading a record needs it without the build's imports.
@@ -37,8 +37,9 @@ class ImageRecord:
     functions: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def of(cls, result: BuildResult, reference: str) -> ImageRecord:
-        summary = result.summary()
+    def of(cls, summary: Mapping[str, Any], reference: str) -> ImageRecord:
+        """The record of a build, from its plain summary (`BuildResult.summary()`) and the
+        reference it was delivered as: the record needs no import of the build."""
         return cls(
             reference=reference,
             digest=summary["digest"],
