@@ -92,7 +92,9 @@ def test_no_color_wins_and_force_color_colours_off_a_terminal() -> None:
         os.close(write_fd)
     main, child = pty.openpty()
     try:
-        assert use_console("auto", child) is True
+        assert use_console("auto", child, {}) is True
+        assert use_console("auto", child, {"CI": "true"}) is False  # CI runners fake terminals
+        assert use_console("console", child, {"CI": "true"}) is True
         assert use_console("json", child) is False
         assert use_color(child, {}) is True
         assert use_color(child, {"NO_COLOR": "1"}) is False
@@ -148,7 +150,9 @@ def test_console_lines_are_redacted_exactly_as_json_lines(
 def _serve(tmp_path: Path, env: dict[str, str], stdout: int | None) -> subprocess.Popen[bytes]:
     (tmp_path / "tty_app.py").write_text(textwrap.dedent(APP))
     environ = {
-        k: v for k, v in os.environ.items() if not k.startswith("ALOFT_") and "COLOR" not in k
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ALOFT_") and "COLOR" not in k and k != "CI"
     }
     environ.update(
         {
@@ -278,7 +282,9 @@ def test_aloft_run_hands_its_terminal_to_the_server(tmp_path: Path) -> None:
 
     def start(env: dict[str, str], fd: int) -> subprocess.Popen[bytes]:
         environ = {
-            k: v for k, v in os.environ.items() if not k.startswith("ALOFT_") and "COLOR" not in k
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("ALOFT_") and "COLOR" not in k and k != "CI"
         }
         environ.update(
             {

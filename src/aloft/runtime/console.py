@@ -88,12 +88,16 @@ def _console_value(value: Any) -> str:
         return str(value)
 
 
-def use_console(log_format: str, fd: int = 1) -> bool:
+def use_console(log_format: str, fd: int = 1, environ: Mapping[str, str] | None = None) -> bool:
     """Whether `log_format` (auto, json or console) means console lines on `fd`: auto does on
-    a terminal (under `aloft run` the server inherits it), never in a container or under CI."""
+    a terminal (under `aloft run` the server inherits it), not into a pipe or a file (as in a
+    container or on Lambda), and not under CI (`CI` set), whose runners may fake a terminal
+    while their logs are read by machines."""
     if log_format == "console":
         return True
     if log_format == "json":
+        return False
+    if (os.environ if environ is None else environ).get("CI"):
         return False
     try:
         return os.isatty(fd)

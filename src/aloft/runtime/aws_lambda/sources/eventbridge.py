@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aloft.runtime.aws_lambda.sources._records import typed
+
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +42,4 @@ def matches(event: dict[str, Any]) -> bool:
 
 
 def handle(event: dict[str, Any], call: Callable[[Any], Any]) -> Any:
-    from aloft.runtime.aws_lambda.sources._records import typed
-
     return call(typed(KIND, EventBridgeEvent, [event])[0])

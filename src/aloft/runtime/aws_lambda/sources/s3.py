@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aloft.runtime.aws_lambda.sources._records import first_record_source, typed
+
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,13 +30,9 @@ class S3Object:
 
 
 def matches(event: dict[str, Any]) -> bool:
-    from aloft.runtime.aws_lambda.sources._records import first_record_source
-
     return first_record_source(event) == "aws:s3"
 
 
 def handle(event: dict[str, Any], call: Callable[[Any], Any]) -> None:
-    from aloft.runtime.aws_lambda.sources._records import typed
-
     for item in typed(KIND, S3Object, event["Records"]):
         call(item)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from aloft.runtime.aws_lambda.sources._records import typed
 from aloft.runtime.aws_lambda.sources.eventbridge import EventBridgeEvent
 
 TYPE_CHECKING = False  # importing typing would cost more than this module
@@ -25,6 +26,4 @@ def matches(event: dict[str, Any]) -> bool:
 
 
 def handle(event: dict[str, Any], call: Callable[[Any], Any]) -> Any:
-    from aloft.runtime.aws_lambda.sources._records import typed
-
     return call(typed(KIND, ScheduledEvent, [event])[0])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from aloft.runtime.aws_lambda.sources._records import first_record_source, typed
+
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,13 +32,9 @@ class SNSMessage:
 
 
 def matches(event: dict[str, Any]) -> bool:
-    from aloft.runtime.aws_lambda.sources._records import first_record_source
-
     return first_record_source(event) == "aws:sns"
 
 
 def handle(event: dict[str, Any], call: Callable[[Any], Any]) -> None:
-    from aloft.runtime.aws_lambda.sources._records import typed
-
     for message in typed(KIND, SNSMessage, event["Records"]):
         call(message)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 
+from aloft.runtime.aws_lambda.sources._records import first_record_source
+
 TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,8 +50,6 @@ class SQSRecord:
 
 
 def matches(event: dict[str, Any]) -> bool:
-    from aloft.runtime.aws_lambda.sources._records import first_record_source
-
     return first_record_source(event) == "aws:sqs"
 
 
