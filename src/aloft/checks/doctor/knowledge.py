@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter
 
-from aloft.checks.doctor.source import PySource, const_str
+from aloft.checks.doctor.source import PySource, const_str, target_name
 
 # Reading configuration from the environment.
 ENV_GETTERS = frozenset(
@@ -232,6 +232,15 @@ def looks_random(value: str) -> bool:
         and " " not in value.strip()
         and not WORDS.fullmatch(value)
     )
+
+
+def configures_backend(src: PySource, node: ast.Constant, setting: str) -> bool:
+    """`node` names a Django backend the way settings do: as the "BACKEND" of a CACHES or
+    STORAGES entry, or as the value of `setting` (SESSION_ENGINE, DEFAULT_FILE_STORAGE)."""
+    if src.dict_key_of(node) == "BACKEND":
+        return True
+    parent = src.parent(node)
+    return isinstance(parent, ast.Assign) and any(target_name(t) == setting for t in parent.targets)
 
 
 def is_env_lookup(src: PySource, node: ast.AST | None) -> bool:

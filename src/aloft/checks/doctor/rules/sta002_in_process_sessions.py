@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from aloft.checks.doctor.knowledge import configures_backend
 from aloft.checks.doctor.rules import SourceHit
 from aloft.checks.doctor.source import PySource, const_str, keyword, target_name
 
@@ -26,7 +27,7 @@ def check(src: PySource) -> Iterator[SourceHit]:
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
             and node.value in LOCAL_BACKENDS
-            and _configures_backend(src, node)
+            and configures_backend(src, node, "SESSION_ENGINE")
         ):
             yield SourceHit.at(node, f"{LOCAL_BACKENDS[node.value]} keeps state on one replica")
         elif isinstance(node, (ast.Assign, ast.keyword)):
@@ -46,13 +47,3 @@ def check(src: PySource) -> Iterator[SourceHit]:
                 yield SourceHit.at(
                     node, "rate limiter counts in process memory; each replica allows the full rate"
                 )
-
-
-def _configures_backend(src: PySource, node: ast.Constant) -> bool:
-    """`"BACKEND": "...LocMemCache"` in CACHES, or `SESSION_ENGINE = "..."`."""
-    if src.dict_key_of(node) == "BACKEND":
-        return True
-    parent = src.parent(node)
-    return isinstance(parent, ast.Assign) and any(
-        target_name(t) == "SESSION_ENGINE" for t in parent.targets
-    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from aloft.checks.doctor.knowledge import is_env_lookup
+from aloft.checks.doctor.knowledge import configures_backend, is_env_lookup
 from aloft.checks.doctor.paths import on_local_disk, path_origin
 from aloft.checks.doctor.rules import SourceHit
-from aloft.checks.doctor.source import PySource, argument, const_str, target_name
+from aloft.checks.doctor.source import PySource, argument, const_str
 
 ID = "STA004"
 FILE_STORAGE = "django.core.files.storage.FileSystemStorage"
@@ -40,7 +40,7 @@ def check(src: PySource) -> Iterator[SourceHit]:
                 node.value == FILE_STORAGE
                 and src.is_settings
                 and src.dict_key_of(node) in ("BACKEND", None)
-                and _configures_storage(src, node)
+                and configures_backend(src, node, "DEFAULT_FILE_STORAGE")
             ):
                 yield SourceHit.at(
                     node, "uploads are stored by FileSystemStorage on the container's disk"
@@ -106,16 +106,6 @@ def _shared_temp(src: PySource, text: str) -> bool:
     uses = [n for n in src.of_type(ast.Constant) if n.value == text]
     named = any(const_str(v) == text for v in src.constants.values())
     return named or len(uses) >= 2
-
-
-def _configures_storage(src: PySource, node: ast.Constant) -> bool:
-    """STORAGES = {"default": {"BACKEND": "...FileSystemStorage"}} or DEFAULT_FILE_STORAGE."""
-    if src.dict_key_of(node) == "BACKEND":
-        return True
-    parent = src.parent(node)
-    return isinstance(parent, ast.Assign) and any(
-        target_name(t) == "DEFAULT_FILE_STORAGE" for t in parent.targets
-    )
 
 
 def _env_location(src: PySource, call: ast.Call) -> bool:
