@@ -193,6 +193,13 @@ def _commit_and_digest(docs: Docs) -> None:
     pod(docs)["initContainers"][0]["image"] = "busybox@sha256:" + "b" * 64
 
 
+def _selector(selector: dict[str, Any]) -> Callable[[Docs], None]:
+    def change(docs: Docs) -> None:
+        docs[0]["spec"]["selector"] = selector
+
+    return change
+
+
 def _requests(**requests: str) -> Callable[[Docs], None]:
     def change(docs: Docs) -> None:
         web(docs)["resources"]["requests"] = requests
@@ -310,6 +317,21 @@ def _token_for_bound_account(bound: bool) -> Callable[[Docs], None]:
 
 
 CASES = [
+    Case(
+        "KUB004",
+        "a selector by expression that the template's labels satisfy",
+        _selector(
+            {
+                "matchExpressions": [
+                    {"key": "tier", "operator": "In", "values": ["front", "back"]},
+                    {"key": "app", "operator": "Exists"},
+                ]
+            }
+        ),
+        _selector(
+            {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["front"]}]}
+        ),
+    ),
     Case(
         "CFG101",
         "a setting about a credential (its URL) and a token from a Secret",
