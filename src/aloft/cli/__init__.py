@@ -25,6 +25,7 @@ COMMANDS = {
     "profile": "aloft.cli.profile_cmd:profile",
     "lambda": "aloft.cli.lambda_cmd:lambda_group",
     "k8s": "aloft.cli.k8s_cmd:k8s",
+    "logs": "aloft.cli.logs_cmd:logs",
 }
 
 

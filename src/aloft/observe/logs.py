@@ -1,0 +1,182 @@
+"""Log lines from any target as one stream: parsed, filtered and shown the same way.
+
+The targets (kube/logs.py, serverless/logs.py) yield `LogLine`s in time order; this module
+turns `--since`, `--level` and `--request-id` into one `LogFilter`, and renders a line for a
+person (`pretty`) or for a program (`as_json`). A line that is not a JSON object passes through
+as text: a crash before logging started is exactly what one looks for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import re
+import time
+from typing import Any, NamedTuple
+
+from aloft.exceptions import ConfigError
+
+LEVELS = ("debug", "info", "warning", "error", "critical")
+# Other spellings of the same levels, as other loggers and Lambda's own JSON lines write them.
+_LEVEL_ALIASES = {"warn": "warning", "fatal": "critical", "trace": "debug", "notset": "debug"}
+_SINCE = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Lambda's own text lines name the request: "START RequestId: <id> Version: 3".
+_LAMBDA_REQUEST = re.compile(r"\bRequestId: ([0-9A-Za-z-]+)")
+# Shown after the message in pretty output, in this order, when a line has them.
+_SHOWN = ("request_id", "method", "path", "status", "duration_ms", "error", "exception")
+_SKIPPED = frozenset({"time", "level", "logger", "message", "service", "trace_id", "span_id"})
+
+
+class LogLine(NamedTuple):
+    """One line as a target delivers it: when the platform received it, who wrote it, the text."""
+
+    time: float  # epoch seconds, from the platform (the kubelet's or CloudWatch's timestamp)
+    source: str  # shown before the line: a pod name, or a function and its log stream
+    text: str
+    origin: dict[str, str]  # added to JSON output, e.g. {"pod": ...} or {"function", "stream"}
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """`--since 10m|1h|30s|2d` or an RFC 3339 time, as epoch seconds."""
+    now = time.time() if now is None else now
+    match = _SINCE.match(text.strip())
+    if match:
+        return now - float(match.group(1)) * _UNIT[match.group(2)]
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--since {text}: not a duration or a time; use e.g. 10m, 1h, 2d or"
+            " 2026-12-05T16:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"--since {text}: a time needs its offset; add Z for UTC, e.g. {text}Z")
+    return moment.timestamp()
+
+
+def parse_level(text: str) -> str:
+    level = _LEVEL_ALIASES.get(text.lower(), text.lower())
+    if level not in LEVELS:
+        raise ConfigError(f"--level {text}: not a level; use one of {', '.join(LEVELS)}")
+    return level
+
+
+def fields_of(text: str) -> dict[str, Any] | None:
+    """The line's JSON object, or None for a line that is not one."""
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _level(fields: dict[str, Any]) -> str | None:
+    raw = fields.get("level")
+    if not isinstance(raw, str):
+        return None
+    return _LEVEL_ALIASES.get(raw.lower(), raw.lower())
+
+
+def request_ids(fields: dict[str, Any] | None, text: str) -> set[str]:
+    """Every request id a line carries: aloft's `request_id`, Lambda's `requestId` (also inside
+    a platform record) and the `RequestId:` of Lambda's START/END/REPORT text lines."""
+    found: set[str] = set()
+    if fields is not None:
+        for key in ("request_id", "requestId", "aws_request_id"):
+            value = fields.get(key)
+            if isinstance(value, str):
+                found.add(value)
+        record = fields.get("record")
+        if isinstance(record, dict) and isinstance(record.get("requestId"), str):
+            found.add(record["requestId"])
+    else:
+        found.update(_LAMBDA_REQUEST.findall(text))
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class LogFilter:
+    since: float | None = None
+    level: str | None = None  # keep this level and above
+    request_id: str | None = None
+
+    def keeps(self, line: LogLine, fields: dict[str, Any] | None) -> bool:
+        if self.since is not None and line.time < self.since:
+            return False
+        if self.request_id is not None and self.request_id not in request_ids(fields, line.text):
+            return False
+        if self.level is not None and fields is not None:
+            level = _level(fields)
+            # A JSON line without a level is not the app's log record (e.g. a platform
+            # report): a level filter leaves it out; a plain text line passes.
+            if level not in LEVELS or LEVELS.index(level) < LEVELS.index(self.level):
+                return False
+        return True
+
+
+def iso(t: float) -> str:
+    moment = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def as_json(line: LogLine, fields: dict[str, Any] | None) -> str:
+    """One JSON object: the app's own fields passed through, plus where the line came from;
+    a text line becomes its message, with the platform's time."""
+    record = dict(fields) if fields is not None else {"time": iso(line.time), "message": line.text}
+    record.update(line.origin)
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
+_COLORS = {
+    "debug": "\x1b[2m",
+    "info": "\x1b[32m",
+    "warning": "\x1b[33m",
+    "error": "\x1b[31m",
+    "critical": "\x1b[1;31m",
+}
+_DIM, _BOLD, _CYAN, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[36m", "\x1b[0m"
+
+
+def pretty(line: LogLine, fields: dict[str, Any] | None, color: bool) -> str:
+    """`source | HH:MM:SS.mmm LEVEL logger message key=value ...` for a person reading along."""
+    source = f"{_CYAN}{line.source}{_RESET}" if color else line.source
+    if fields is None:
+        return f"{source} | {line.text}"
+    return f"{source} | {_pretty(fields, color, line.time)}"
+
+
+def _pretty(fields: dict[str, Any], color: bool, fallback_time: float | None = None) -> str:
+    """One record as a console line. helper "runtime" adds `render_console(fields, color)` to
+    aloft.runtime.logs for `aloft run`; once it lands this should call that one instead."""
+    stamp = fields.get("time")
+    clock = (
+        stamp[11:23]
+        if isinstance(stamp, str) and len(stamp) >= 23
+        else (iso(fallback_time)[11:23] if fallback_time is not None else "")
+    )
+    level = _level(fields) or ""
+    level_text = f"{level.upper():<8}"
+    if color:
+        level_text = f"{_COLORS.get(level, '')}{level_text}{_RESET}"
+        clock = f"{_DIM}{clock}{_RESET}"
+    parts = [clock, level_text]
+    logger = fields.get("logger")
+    if isinstance(logger, str):
+        parts.append(f"{_DIM}{logger}{_RESET}" if color else logger)
+    message = str(fields.get("message", ""))
+    parts.append(f"{_BOLD}{message}{_RESET}" if color else message)
+    shown = [k for k in _SHOWN if k in fields and k != "exception"]
+    shown += [k for k in fields if k not in _SHOWN and k not in _SKIPPED]
+    for key in shown:
+        value = fields[key]
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        parts.append(f"{_DIM}{key}={_RESET}{text}" if color else f"{key}={text}")
+    out = " ".join(p for p in parts if p)
+    exception = fields.get("exception")
+    if isinstance(exception, str):
+        out += "\n" + exception
+    return out
