@@ -3,6 +3,7 @@ interleaved by time, filtered by level and request id, followed as lines arrive.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -38,14 +39,10 @@ def _project(tmp_path: Path, name: str) -> Path:
 
 def _put(group: str, stream: str, lines: list[tuple[float, str]]) -> None:
     logs = boto3.client("logs")
-    try:
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_group(logGroupName=group)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
-    try:
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     logs.put_log_events(
         logGroupName=group,
         logStreamName=stream,
