@@ -15,6 +15,7 @@ import datetime
 import heapq
 import math
 import queue
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -169,9 +170,15 @@ class _Stream(threading.Thread):
             self.out.put((time.monotonic(), line))
 
     def close(self) -> None:
-        if self.response is not None:
-            with contextlib.suppress(Exception):  # already closed by the server
-                self.response.close()
+        """End the stream from another thread. Shutting the socket down wakes the reader;
+        closing the response would wait for the reader's lock, held while it waits for data.
+        The socket sits inside urllib3's response (http.client's file over a SocketIO); if a
+        release moves it, the daemon thread simply ends with the process."""
+        raw = getattr(getattr(getattr(self.response, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(raw, "_sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def follow(

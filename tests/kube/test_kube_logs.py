@@ -1,0 +1,127 @@
+"""`aloft logs --target k8s` against the real test cluster: every pod of the service, merged by
+the kubelet's timestamps, filtered by request id and level, and followed as pods write."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from kubekit import aloft, cluster_project, k8s_deploy, kubectl
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def _pod_ips(facts: dict[str, Any], namespace: str) -> dict[str, str]:
+    out = kubectl(
+        facts, "-n", namespace, "get", "pods", "-l", "app.kubernetes.io/component=server",
+        "-o", "json",
+    )  # fmt: skip
+    return {
+        p["metadata"]["name"]: p["status"]["podIP"]
+        for p in json.loads(out.stdout)["items"]
+        if not p["metadata"].get("deletionTimestamp")
+    }
+
+
+def _logs(facts: dict[str, Any], project: Path, *args: str) -> Any:
+    return aloft("logs", "--project", str(project), "--kubeconfig", facts["kubeconfig"], *args)
+
+
+def _records(result: Any) -> list[dict[str, Any]]:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_logs_of_every_pod_merged_by_time_and_one_requests_story(
+    kube_cluster: dict[str, Any],
+    shop_image: Path,
+    bridge_redis: str,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    deployed = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    pods = _pod_ips(kube_cluster, namespace)
+    assert len(pods) == 2
+    for index, ip in enumerate(pods.values()):
+        reply = httpx.get(f"http://{ip}:8000/", headers={"X-Request-ID": f"story-{index}"})
+        assert reply.status_code == 200
+    time.sleep(1.0)
+
+    records = _records(_logs(kube_cluster, project, "--target", "k8s", "-o", "json"))
+    assert {r["pod"] for r in records} == set(pods)
+    starting = [r for r in records if r.get("message") == "starting"]
+    assert {r["pod"] for r in starting} == set(pods)
+    times = [r["time"] for r in records if "time" in r]
+    assert times == sorted(times)  # both pods' lines, interleaved by time
+
+    story = _records(
+        _logs(kube_cluster, project, "--request-id", "story-1", "-o", "json")
+    )  # the project configures only Kubernetes: the target follows
+    assert story and {r["request_id"] for r in story} == {"story-1"}
+    assert {r["pod"] for r in story} == {list(pods)[1]}
+    assert any(r["logger"] == "aloft.access" and r["status"] == 200 for r in story)
+
+    pretty = _logs(kube_cluster, project, "--request-id", "story-0")
+    assert pretty.returncode == 0, pretty.stderr
+    first_pod = next(iter(pods))
+    assert pretty.stdout.startswith(f"{first_pod} | ")
+    assert "INFO" in pretty.stdout and "request_id=story-0" in pretty.stdout
+
+    assert any(r.get("level") == "info" for r in records)
+    warnings = _records(_logs(kube_cluster, project, "--level", "warning", "-o", "json"))
+    assert all(r.get("level") in ("warning", "error", "critical") for r in warnings)
+    recent = _records(_logs(kube_cluster, project, "--since", "1s", "-o", "json"))
+    assert not any(r.get("message") == "starting" for r in recent)
+
+
+def test_follow_shows_new_lines_from_every_pod_until_ctrl_c(
+    kube_cluster: dict[str, Any],
+    shop_image: Path,
+    bridge_redis: str,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    project = cluster_project(tmp_path, namespace, bridge_redis)
+    deployed = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    pods = _pod_ips(kube_cluster, namespace)
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("aloft")),
+            "logs", "--project", str(project), "--kubeconfig", kube_cluster["kubeconfig"],
+            "--follow", "--since", "2s", "-o", "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    seen: dict[str, str] = {}
+    try:
+        time.sleep(3.0)  # the streams are open
+        for name, ip in pods.items():
+            httpx.get(f"http://{ip}:8000/", headers={"X-Request-ID": f"follow-{name}"})
+        deadline = time.monotonic() + 30
+        assert process.stdout is not None
+        while len(seen) < len(pods) and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            record = json.loads(line)
+            if str(record.get("request_id", "")).startswith("follow-"):
+                seen[record["request_id"]] = record["pod"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    assert seen == {f"follow-{name}": name for name in pods}
+    assert process.returncode == 130
