@@ -208,3 +208,45 @@ def test_bad_input_is_one_line_and_exit_2(aws_env: str, tmp_path: Path) -> None:
         result = _aloft("logs", "--project", str(project), *args)
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """What the command prints with a pseudo-terminal as its stdout."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            [ALOFT, *args],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env={**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, **env},
+            timeout=60,
+            check=False,
+        )
+        assert process.returncode == 0, process.stderr
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(leader)
+
+
+def test_pretty_output_is_coloured_on_a_terminal_unless_no_color(
+    aws_env: str, tmp_path: Path
+) -> None:
+    project = _project(tmp_path, "logs-h")
+    _story(time.time(), "logs-h")
+    args = ["logs", "--project", str(project), "--since", "5m", "--request-id", "req-1"]
+    coloured = _on_a_terminal(args, {})
+    assert "\x1b[31mERROR" in coloured and "payment failed" in coloured
+    plain = _on_a_terminal(args, {"NO_COLOR": "1"})
+    assert "\x1b[" not in plain and "payment failed" in plain
