@@ -48,6 +48,12 @@ def test_logs_of_every_pod_merged_by_time_and_one_requests_story(
     tmp_path: Path,
 ) -> None:
     project = cluster_project(tmp_path, namespace, bridge_redis)
+    nothing = _logs(kube_cluster, project)
+    assert nothing.returncode == 1
+    assert nothing.stderr.startswith(
+        f"aloft: error: no started pods of shop in {namespace}; deploy first"
+    )
+    assert nothing.stderr.count("\n") == 1
     deployed = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     pods = _pod_ips(kube_cluster, namespace)

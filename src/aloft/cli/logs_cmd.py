@@ -94,6 +94,7 @@ def logs(
     The app's JSON lines are shown readably (coloured on a terminal, NO_COLOR honoured), or
     passed through with -o json plus where each came from (pod, or function and stream). Lines
     that are not JSON pass through as they are; --level keeps them, --request-id does not.
+
     Exit codes: 0 ok, 1 the logs could not be read, 2 bad input.
     """
     from aloft.observe.logs import LogFilter, as_json, fields_of, parse_level, parse_since, pretty

@@ -118,8 +118,15 @@ def read(cluster: Cluster, sets: list[PodSet], since: float | None) -> list[LogL
     """Every pod's log up to now, merged by time."""
     from kubernetes.client.exceptions import ApiException
 
+    pods = _pods(cluster, sets)
+    if not pods:
+        names = ", ".join(f"{s.service} in {s.namespace}" for s in sets)
+        raise OperationFailed(
+            f"no started pods of {names}; deploy first (aloft k8s deploy), or see why with"
+            f" kubectl get pods -n {sets[0].namespace} -l {sets[0].selector}"
+        )
     streams = []
-    for namespace, pod in _pods(cluster, sets):
+    for namespace, pod in pods:
         try:
             body = _log(cluster, namespace, pod, since, follow=False).data
         except ApiException as exc:
