@@ -3,11 +3,14 @@ the kubelet's timestamps, filtered by request id and level, and followed as pods
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -90,7 +93,7 @@ def test_logs_of_every_pod_merged_by_time_and_one_requests_story(
     assert not any(r.get("message") == "starting" for r in recent)
 
 
-def test_follow_shows_new_lines_from_every_pod_until_ctrl_c(
+def test_follow_shows_new_lines_from_every_pod_and_pods_a_rollout_starts(
     kube_cluster: dict[str, Any],
     shop_image: Path,
     bridge_redis: str,
@@ -112,22 +115,52 @@ def test_follow_shows_new_lines_from_every_pod_until_ctrl_c(
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
-    seen: dict[str, str] = {}
+    records: queue.Queue[dict[str, Any]] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            records.put(json.loads(line))
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def wait_for(done: Any, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                record = records.get(timeout=0.5)
+                seen.append(record)
+
+    seen: list[dict[str, Any]] = []
     try:
         time.sleep(3.0)  # the streams are open
         for name, ip in pods.items():
             httpx.get(f"http://{ip}:8000/", headers={"X-Request-ID": f"follow-{name}"})
-        deadline = time.monotonic() + 30
-        assert process.stdout is not None
-        while len(seen) < len(pods) and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            record = json.loads(line)
-            if str(record.get("request_id", "")).startswith("follow-"):
-                seen[record["request_id"]] = record["pod"]
+        wanted = {f"follow-{name}": name for name in pods}
+
+        def both_requests() -> bool:
+            return {
+                r.get("request_id"): r["pod"] for r in seen if r.get("request_id") in wanted
+            } == (wanted)
+
+        wait_for(both_requests, 30)
+        assert both_requests(), seen[-10:]
+
+        # A rollout replaces the pods: the new ones join the stream, from their first line.
+        (project / "pyproject.toml").write_text(
+            (project / "pyproject.toml").read_text().replace("env = {", 'env = { GREETING = "v2",')
+        )
+        rolled = k8s_deploy(kube_cluster, project, "--image-record", str(shop_image))
+        assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+        new_pods = set(_pod_ips(kube_cluster, namespace)) - set(pods)
+        assert len(new_pods) == 2
+
+        def new_pods_started() -> bool:
+            return {r["pod"] for r in seen if r.get("message") == "starting"} >= new_pods
+
+        wait_for(new_pods_started, 30)
+        assert new_pods_started(), seen[-10:]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
-    assert seen == {f"follow-{name}": name for name in pods}
     assert process.returncode == 130
