@@ -101,6 +101,11 @@ def test_rollback_returns_to_the_previous_revision_and_to_a_named_one(
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     assert _running_images(kube_cluster, namespace) == {v2}
 
+    dry = _rollback(kube_cluster, project, "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert dry.stdout == f"dry run: {namespace}/shop: revision 2 -> 1, image {v2} -> {v1}\n"
+    assert _running_images(kube_cluster, namespace) == {v2}
+
     back = _rollback(kube_cluster, project, "-o", "json")
     assert back.returncode == 0, back.stdout + back.stderr
     assert json_of(back)["deployments"] == [
@@ -161,6 +166,9 @@ def test_nothing_to_roll_back_to_is_one_line(
         f"aloft: error: Deployment {namespace}/shop: at revision 1 with no earlier revision"
         " kept; nothing to roll back to\n"
     )
+    stranger = _rollback(kube_cluster, project, "--service", "cart")
+    assert stranger.returncode == 2
+    assert "--service cart: not a service of" in stranger.stderr
     unknown = _rollback(kube_cluster, project, "--to", "9")
     assert unknown.returncode == 2
     assert unknown.stderr == (
