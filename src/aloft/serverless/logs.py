@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from aloft.serverless.model import Function, Stack
 # Polling bounds for --follow: quick while lines arrive, slower while idle, never beyond MAX.
 POLL_MIN = 1.0
 POLL_MAX = 5.0
+_PLAIN = re.compile(r"^[A-Za-z0-9_.:/@=+-]+$")
 
 
 def select(stack: Stack, keys: tuple[str, ...], option: str = "--service") -> list[Function]:
@@ -86,7 +88,9 @@ def _line(fn: Function, event: dict[str, Any]) -> LogLine:
 def _pattern(request_id: str | None) -> str | None:
     """Let CloudWatch do the coarse cut for --request-id (a quoted term matches any event
     containing it); the exact match on fields is still made on each line."""
-    return f'"{request_id}"' if request_id else None
+    if request_id and _PLAIN.match(request_id):
+        return f'"{request_id}"'
+    return None  # a quote or backslash would change the pattern: filter here only
 
 
 def read(
