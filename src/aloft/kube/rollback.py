@@ -20,7 +20,7 @@ from aloft.exceptions import ConfigError, OperationFailed
 from aloft.kube.client import Cluster, api_message
 from aloft.kube.kinds.pod import CONTAINER
 from aloft.kube.logs import PodSet
-from aloft.kube.rollout import REVISION, Progress, replica_sets, wait
+from aloft.kube.rollout import REVISION, Progress, wait
 
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 # Annotations of the Deployment that are the controller's, never copied from a ReplicaSet
@@ -151,13 +151,16 @@ def _plan(cluster: Cluster, namespace: str, name: str, to: int | None) -> _Plan:
 
 
 def _owned(cluster: Cluster, model: Any) -> list[Any]:
-    """The Deployment's ReplicaSets as API models (rollout.replica_sets gives them as dicts)."""
-    owned = {rs["metadata"]["name"] for rs in replica_sets(cluster, model.to_dict())}
+    """The Deployment's ReplicaSets, as API models (as rollout.replica_sets picks them)."""
     items = cluster.api_apps.list_namespaced_replica_set(
         model.metadata.namespace,
         label_selector=",".join(f"{k}={v}" for k, v in model.spec.selector.match_labels.items()),
     ).items
-    return [rs for rs in items if rs.metadata.name in owned]
+    return [
+        rs
+        for rs in items
+        if any(ref.uid == model.metadata.uid for ref in (rs.metadata.owner_references or []))
+    ]
 
 
 def _patch(live: dict[str, Any], target: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,6 +5,10 @@ alias at the newest one that passed (serverless/deploy.py `_release`), so "the p
 is the highest published version below the one the alias serves. A gradual release that is
 mid-way (the alias still on the old version, part of the traffic weighted to the new one) is
 rolled back by dropping the weights: all traffic returns to the version the alias names.
+
+Known limit: a version whose gradual release deploy rolled back stays published, and the alias
+history is not recorded anywhere, so a later rollback past it would choose it; `--to` names the
+version to return to. (Deploy could record the version it leaves in the alias's Description.)
 """
 
 from __future__ import annotations
