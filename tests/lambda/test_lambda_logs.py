@@ -143,8 +143,8 @@ def test_level_keeps_that_level_and_above_and_pretty_output_names_the_source(
     result = _aloft("logs", "--project", str(project), "--since", "5m", "--level", "warning")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    # The platform's text lines pass through a level filter; info lines do not.
-    assert "order received" not in result.stdout
+    # Info lines, the app's and Lambda's own (START, END, REPORT), stay out.
+    assert "order received" not in result.stdout and "RequestId" not in result.stdout
     warning = next(line for line in lines if "slow queue" in line)
     assert warning.startswith("worker/aaaaaaaa | ")
     assert "WARNING" in warning and "request_id=req-3" in warning

@@ -61,6 +61,8 @@ def test_level_keeps_that_level_and_above_whatever_the_spelling() -> None:
     assert _keeps(keep, '{"level":"warning","message":"m"}')
     assert _keeps(keep, '{"level":"ERROR","message":"m"}')  # Lambda's JSON spelling
     assert _keeps(keep, "Traceback (most recent call last):")  # text passes through
+    assert not _keeps(keep, "REPORT RequestId: r-1\tDuration: 2.1 ms")  # Lambda's, info
+    assert _keeps(LogFilter(level="info"), "START RequestId: r-1 Version: 3")
     assert not _keeps(keep, '{"type":"platform.report","record":{}}')  # not a log record
     with pytest.raises(ConfigError, match="--level loud: not a level; use one of debug"):
         parse_level("loud")

@@ -93,7 +93,8 @@ def logs(
 
     The app's JSON lines are shown readably (coloured on a terminal, NO_COLOR honoured), or
     passed through with -o json plus where each came from (pod, or function and stream). Lines
-    that are not JSON pass through as they are; --level keeps them, --request-id does not.
+    that are not JSON pass through as they are; --level keeps them (but Lambda's START, END and
+    REPORT lines count as info), --request-id keeps those naming the request.
 
     Exit codes: 0 ok, 1 the logs could not be read, 2 bad input.
     """

@@ -24,6 +24,10 @@ _SINCE = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Lambda's own text lines name the request: "START RequestId: <id> Version: 3".
 _LAMBDA_REQUEST = re.compile(r"\bRequestId: ([0-9A-Za-z-]+)")
+# Lambda's own text lines about each invocation and environment: info, for --level.
+_PLATFORM = re.compile(
+    r"^(START|END|REPORT|INIT_START|INIT_REPORT|RESTORE_START|RESTORE_REPORT)( |$)"
+)
 # Shown after the message in pretty output, in this order, when a line has them.
 _SHOWN = ("request_id", "method", "path", "status", "duration_ms", "error", "exception")
 _SKIPPED = frozenset({"time", "level", "logger", "message", "service", "trace_id", "span_id"})
@@ -109,10 +113,15 @@ class LogFilter:
             return False
         if self.request_id is not None and self.request_id not in request_ids(fields, line.text):
             return False
-        if self.level is not None and fields is not None:
-            level = _level(fields)
-            # A JSON line without a level is not the app's log record (e.g. a platform
-            # report): a level filter leaves it out; a plain text line passes.
+        if self.level is not None:
+            if fields is not None:
+                # A JSON line without a level is not the app's log record (e.g. a platform
+                # report): a level filter leaves it out.
+                level = _level(fields)
+            elif _PLATFORM.match(line.text):
+                level = "info"
+            else:
+                return True  # other text (a traceback before logging started) passes
             if level not in LEVELS or LEVELS.index(level) < LEVELS.index(self.level):
                 return False
         return True
