@@ -159,8 +159,9 @@ def pretty(line: LogLine, fields: dict[str, Any] | None, color: bool) -> str:
 
 
 def _pretty(fields: dict[str, Any], color: bool, fallback_time: float | None = None) -> str:
-    """One record as a console line. helper "runtime" adds `render_console(fields, color)` to
-    aloft.runtime.logs for `aloft run`; once it lands this should call that one instead."""
+    """One record as a console line. The runtime's `aloft.runtime.console.render_console(fields,
+    color)` (what `aloft run` prints on a terminal) is the one builder of this line; until that
+    module is merged, this stand-in renders the same fields, and then gives way to it."""
     stamp = fields.get("time")
     clock = (
         stamp[11:23]
