@@ -3,6 +3,7 @@ the kubelet's timestamps, filtered by request id and level, and followed as pods
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -91,6 +92,59 @@ def test_logs_of_every_pod_merged_by_time_and_one_requests_story(
     assert all(r.get("level") in ("warning", "error", "critical") for r in warnings)
     recent = _records(_logs(kube_cluster, project, "--since", "1s", "-o", "json"))
     assert not any(r.get("message") == "starting" for r in recent)
+
+    # An account that may list the pods but not read their logs: one line and exit 1, when
+    # following too (a refused stream is not an empty one).
+    reader = _reader_kubeconfig(kube_cluster, namespace, tmp_path)
+    for extra in ([], ["--follow"]):
+        refused = aloft("logs", "--project", str(project), "--kubeconfig", str(reader), *extra)
+        assert refused.returncode == 1, (extra, refused.stdout, refused.stderr)
+        assert refused.stderr.startswith("aloft: error: log of pod shop-"), refused.stderr
+        assert "forbidden" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def _reader_kubeconfig(facts: dict[str, Any], namespace: str, folder: Path) -> Path:
+    """A kubeconfig for a ServiceAccount allowed to get and list pods, not pods/log."""
+    objects = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "reader"}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "pod-lister"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "reader-lists-pods"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "pod-lister",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": namespace}],
+        },
+    ]
+    listing = folder / "reader.json"
+    listing.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    kubectl(facts, "-n", namespace, "apply", "-f", str(listing))
+    secret = ""
+    deadline = time.monotonic() + 30
+    while not secret and time.monotonic() < deadline:
+        secret = kubectl(
+            facts, "-n", namespace, "get", "sa", "reader", "-o", "jsonpath={.secrets[0].name}"
+        ).stdout
+        time.sleep(0.2)
+    assert secret, "the token controller gave the ServiceAccount no token"
+    encoded = kubectl(
+        facts, "-n", namespace, "get", "secret", secret, "-o", "jsonpath={.data.token}"
+    ).stdout
+    config = json.loads(Path(facts["kubeconfig"]).read_text())
+    for user in config["users"]:
+        user["user"] = {"token": base64.b64decode(encoded).decode()}
+    path = folder / "reader.kubeconfig"
+    path.write_text(json.dumps(config))
+    return path
 
 
 def test_follow_shows_new_lines_from_every_pod_and_pods_a_rollout_starts(

@@ -154,8 +154,11 @@ class _Stream(threading.Thread):
         self.cluster, self.namespace, self.pod = cluster, namespace, pod
         self.since, self.after, self.out = since, after, out
         self.response: Any = None
+        self.error = ""  # why the server refused the stream (not: the pod went away)
 
     def run(self) -> None:
+        from kubernetes.client.exceptions import ApiException
+
         try:
             self.response = _log(self.cluster, self.namespace, self.pod, self.since, follow=True)
             pending = b""
@@ -167,7 +170,10 @@ class _Stream(threading.Thread):
                         self._put(raw)
             if pending:
                 self._put(pending)
-        except Exception:  # closed by us, the pod went away, or the connection dropped
+        except ApiException as exc:
+            if exc.status not in (400, 404):  # not merely restarting or gone
+                self.error = f"log of pod {self.pod}: {api_message(exc)}"
+        except Exception:  # closed by us, or the connection dropped: read again if it runs
             pass
 
     def _put(self, raw: bytes) -> None:
@@ -205,6 +211,9 @@ def follow(
             now = time.monotonic()
             if now - listed >= RELIST:
                 listed = now
+                refused = next((s.error for s in streams.values() if s.error), "")
+                if refused:
+                    raise OperationFailed(refused)
                 for key in _pods(cluster, sets):
                     known = streams.get(key)
                     if known is not None and known.is_alive():
@@ -212,7 +221,7 @@ def follow(
                     # At start: from --since. A pod met later: its whole log. Again: from the
                     # last line shown.
                     after = known.after if known else (since or 0.0)
-                    start = since if first else (known.after if known else None)
+                    start = since if first else (known.after or None if known else None)
                     stream = _Stream(cluster, key[0], key[1], start, after, out)
                     streams[key] = stream
                     stream.start()
