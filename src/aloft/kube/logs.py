@@ -31,6 +31,7 @@ from aloft.observe.logs import LogLine
 # (the streams arrive independently): ordered output, at most this much behind.
 WINDOW = 0.5
 RELIST = 2.0  # seconds between looks for new pods while following
+JOIN = 5.0  # seconds at most to let the streams' threads end when following stops
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,14 +156,21 @@ class _Stream(threading.Thread):
         self.since, self.after, self.out = since, after, out
         self.response: Any = None
         self.error = ""  # why the server refused the stream (not: the pod went away)
+        self._lock = threading.Lock()
+        self._stopping = False
 
     def run(self) -> None:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            self.response = _log(self.cluster, self.namespace, self.pod, self.since, follow=True)
+            response = _log(self.cluster, self.namespace, self.pod, self.since, follow=True)
+            with self._lock:  # close() may have come while the request was on its way
+                self.response, stopping = response, self._stopping
+            if stopping:
+                _shutdown(response)
+                return
             pending = b""
-            for chunk in self.response.stream(8192, decode_content=True):
+            for chunk in response.stream(8192, decode_content=True):
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for raw in lines:
@@ -183,15 +191,22 @@ class _Stream(threading.Thread):
             self.out.put((time.monotonic(), line))
 
     def close(self) -> None:
-        """End the stream from another thread. Shutting the socket down wakes the reader;
-        closing the response would wait for the reader's lock, held while it waits for data.
-        The socket sits inside urllib3's response (http.client's file over a SocketIO); if a
-        release moves it, the daemon thread simply ends with the process."""
-        raw = getattr(getattr(getattr(self.response, "_fp", None), "fp", None), "raw", None)
-        sock = getattr(raw, "_sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        with self._lock:
+            self._stopping = True
+            response = self.response
+        if response is not None:
+            _shutdown(response)
+
+
+def _shutdown(response: Any) -> None:
+    """End a stream another thread is reading. Shutting the socket down wakes the reader;
+    closing the response would wait for the reader's lock, held while it waits for data.
+    The socket sits inside urllib3's response (http.client's file over a SocketIO)."""
+    raw = getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def follow(
@@ -244,3 +259,7 @@ def follow(
     finally:
         for stream in streams.values():
             stream.close()
+        # Readers still inside TLS when the interpreter exits can abort it: let them end.
+        deadline = time.monotonic() + JOIN
+        for stream in streams.values():
+            stream.join(max(0.0, deadline - time.monotonic()))
