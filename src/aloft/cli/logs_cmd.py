@@ -121,7 +121,8 @@ def logs(
             text = as_json(line, fields) if output == "json" else pretty(line, fields, color)
             click.echo(text, color=color)
     except BrokenPipeError:  # `aloft logs | head`: the reader has what it wanted
-        sys.stderr.close()
+        # Python's recipe: point stdout at /dev/null so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         stop.set()
 
