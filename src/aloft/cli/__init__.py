@@ -68,6 +68,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Kubernetes: render secure-by-default manifests, check any manifests, deploy with"
         " rollback.",
     ),
+    "logs": (
+        "aloft.cli.logs_cmd:logs",
+        "Print the service's logs: every pod on Kubernetes (prefixed with the pod's name) or every"
+        " function's CloudWatch Logs on Lambda, interleaved by time.",
+    ),
 }
 
 

@@ -358,3 +358,69 @@ def _deploy_request(
         timeout=timeout,
         prune=prune,
     )
+
+
+@k8s.command("rollback")
+@project_options
+@click.option("--context", "kube_context", help="kubeconfig context (default: current).")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).",
+)
+@click.option(
+    "--to",
+    "to_revision",
+    type=click.IntRange(min=1),
+    metavar="REVISION",
+    help="Return to this revision (`kubectl rollout history` numbers) [default: the previous].",
+)
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    metavar="NAME",
+    help="Only this service's Deployment (repeatable) [default: every service].",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change, and change nothing.")
+@click.option(
+    "--timeout", default=300.0, show_default=True, help="Seconds to wait for the rollout."
+)
+@output_option
+def rollback_command(
+    project: Path | None,
+    environment: str | None,
+    kube_context: str | None,
+    kubeconfig: Path | None,
+    to_revision: int | None,
+    services: tuple[str, ...],
+    dry_run: bool,
+    timeout: float,
+    output: str,
+) -> None:
+    """Return each Deployment to the previous revision aloft deployed (or --to REVISION), the
+    way `kubectl rollout undo` does, wait for the rollout, and print what changed.
+
+    Exit codes: 0 rolled back (or nothing to change), 1 failed, 2 bad input.
+    """
+    from aloft.kube.client import connect
+    from aloft.kube.logs import pod_sets
+    from aloft.kube.rollback import rollback
+
+    sets = pod_sets(resolve(project, environment), services)
+    cluster = connect(kubeconfig, kube_context)
+    show = progress_for(output)
+    try:
+        changes = rollback(
+            cluster, sets, to_revision, timeout=timeout, dry_run=dry_run, progress=show
+        )
+    finally:
+        cluster.close()
+    show.done()
+    if output == "json":
+        echo_json({"dry_run": dry_run, "deployments": [c.as_dict() for c in changes]})
+    else:
+        for change in changes:
+            click.echo(("dry run: " if dry_run else "") + change.text())
+    if not all(c.ok for c in changes):
+        sys.exit(1)

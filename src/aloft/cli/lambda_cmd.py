@@ -226,6 +226,59 @@ def deploy_command(
         sys.exit(1)
 
 
+@lambda_group.command("rollback")
+@project_options
+@click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    help="AWS API endpoint (e.g. a moto server); default: AWS.",
+)
+@click.option(
+    "--to",
+    "to_version",
+    metavar="VERSION",
+    help="Point the alias at this published version [default: the one before it].",
+)
+@click.option(
+    "--function",
+    "function_keys",
+    multiple=True,
+    metavar="NAME",
+    help="Only this function of [tool.aloft.lambda.functions] (repeatable) [default: all].",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change, and change nothing.")
+@output_option
+def rollback_command(
+    project: Path | None,
+    environment: str | None,
+    endpoint_url: str | None,
+    to_version: str | None,
+    function_keys: tuple[str, ...],
+    dry_run: bool,
+    output: str,
+) -> None:
+    """Move each function's alias back to the previous published version (or --to VERSION),
+    ending a gradual release that is mid-way, and print what changed.
+
+    Exit codes: 0 rolled back (or nothing to change), 1 failed, 2 bad input.
+    """
+    from aloft.serverless.logs import select
+    from aloft.serverless.model import build_stack
+    from aloft.serverless.rollback import rollback
+
+    stack = build_stack(resolve(project, environment))
+    if endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    changes = rollback(
+        stack, select(stack, function_keys, "--function"), to_version, dry_run=dry_run
+    )
+    if output == "json":
+        echo_json({"dry_run": dry_run, "functions": [c.as_dict() for c in changes]})
+        return
+    for change in changes:
+        click.echo(("dry run: " if dry_run else "") + change.text())
+
+
 @lambda_group.command("serve")
 @project_options
 @click.option(

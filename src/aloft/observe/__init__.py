@@ -1,0 +1,1 @@
+"""The last stage of the pipeline: what a deployed service says, wherever it runs."""
