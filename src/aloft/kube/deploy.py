@@ -47,7 +47,7 @@ class DeployRequest:
 
 
 @dataclasses.dataclass
-class DeployResult:
+class KubeDeployResult:
     ok: bool
     reason: str
     diffs: list[ObjectDiff]
@@ -208,19 +208,19 @@ def _diffs(plan: Plan, prune: bool) -> tuple[list[ObjectDiff], list[dict[str, An
     return diffs, doomed
 
 
-def plan(request: DeployRequest) -> DeployResult:
+def plan(request: DeployRequest) -> KubeDeployResult:
     started = time.monotonic()
     prepared = prepare(request)
     try:
         diffs, _ = _diffs(prepared, request.prune)
     finally:
         prepared.cluster.close()
-    result = DeployResult(True, "", diffs, dry_run=True, seconds=time.monotonic() - started)
+    result = KubeDeployResult(True, "", diffs, dry_run=True, seconds=time.monotonic() - started)
     result.reason = "changes pending" if result.changed else "no changes"
     return result
 
 
-def deploy(request: DeployRequest, *, dry_run: bool, progress: Progress | None) -> DeployResult:
+def deploy(request: DeployRequest, *, dry_run: bool, progress: Progress | None) -> KubeDeployResult:
     started = time.monotonic()
     prepared = prepare(request)
     try:
@@ -231,13 +231,13 @@ def deploy(request: DeployRequest, *, dry_run: bool, progress: Progress | None) 
 
 def _deploy(
     plan: Plan, request: DeployRequest, dry_run: bool, progress: Progress | None, started: float
-) -> DeployResult:
+) -> KubeDeployResult:
     from aloft.kube.prune import delete
     from aloft.kube.rollout import rollback, wait
 
     cluster = plan.cluster
     diffs, doomed = _diffs(plan, request.prune)
-    result = DeployResult(True, "", diffs, dry_run=dry_run)
+    result = KubeDeployResult(True, "", diffs, dry_run=dry_run)
     if dry_run:
         result.reason = "dry run: changes pending" if result.changed else "dry run: no changes"
         result.seconds = time.monotonic() - started

@@ -19,14 +19,14 @@ from typing import Any
 
 from aloft.exceptions import OperationFailed
 from aloft.serverless.deploy import functions, iam, release, resources, triggers
-from aloft.serverless.deploy.run import DeployResult, DeployRun
+from aloft.serverless.deploy.run import LambdaDeployResult, DeployRun
 from aloft.serverless.model import Stack
 from aloft.serverless.prune import Pruner
 
-__all__ = ["DeployResult", "DeployRun", "deploy"]
+__all__ = ["LambdaDeployResult", "DeployRun", "deploy"]
 
 
-def run_steps(deployment: DeployRun) -> DeployResult:
+def run_steps(deployment: DeployRun) -> LambdaDeployResult:
     """Every step in order: what a function uses exists before the function, and what invokes
     it comes after."""
     stack = deployment.stack
@@ -53,7 +53,7 @@ def run_steps(deployment: DeployRun) -> DeployResult:
 
 def deploy(
     stack: Stack, function_zip: Path | None, layer_zip: Path | None = None, **kwargs: Any
-) -> DeployResult:
+) -> LambdaDeployResult:
     """Deploy `stack`; `prune=False` keeps what the config dropped, `plan=True` changes nothing.
 
     An image-packaged stack takes no zips (`function_zip=None`): its functions run

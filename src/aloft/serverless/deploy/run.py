@@ -24,7 +24,7 @@ SERVICES = ("iam", "sqs", "dynamodb", "lambda", "apigatewayv2", "events", "cloud
 
 
 @dataclass
-class DeployResult:
+class LambdaDeployResult:
     changes: list[str] = field(default_factory=list)  # one line per change, in order
     versions: dict[str, str] = field(default_factory=dict)  # function -> version the alias serves
     urls: dict[str, str] = field(default_factory=dict)
@@ -123,7 +123,7 @@ class DeployRun:
         self.sleep = sleep
         self.prune = prune
         self.plan = plan
-        self.result = DeployResult(plan=plan)
+        self.result = LambdaDeployResult(plan=plan)
         self.absent: set[str] = set()  # functions a plan would create: nothing to read yet
         self.queue_arns: dict[str, str] = {}  # queue name -> ARN, as resources.queue finds it
         self.table_arn = ""
