@@ -19,11 +19,11 @@ from typing import Any
 
 from aloft.exceptions import OperationFailed
 from aloft.serverless.deploy import functions, iam, release, resources, triggers
-from aloft.serverless.deploy.run import LambdaDeployResult, DeployRun
+from aloft.serverless.deploy.run import DeployRun, LambdaDeployResult
 from aloft.serverless.model import Stack
 from aloft.serverless.prune import Pruner
 
-__all__ = ["LambdaDeployResult", "DeployRun", "deploy"]
+__all__ = ["DeployRun", "LambdaDeployResult", "deploy"]
 
 
 def run_steps(deployment: DeployRun) -> LambdaDeployResult:
