@@ -307,3 +307,21 @@ def test_aloft_run_hands_its_terminal_to_the_server(tmp_path: Path) -> None:
     access = [ANSI.sub("", ln) for ln in output.splitlines() if rid in ln and "aloft.access" in ln]
     assert access and " GET /hello " in access[0], output
     assert ANSI.search(output)
+
+
+def test_a_json_access_line_read_back_renders_as_its_console_line() -> None:
+    """What `aloft logs` does with a pod's lines: JSON in, the same console line out."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, sys.excepthook)
+    logs.configure("shop", "info", "json")
+    try:
+        line = logs.access_line(
+            "POST", "/orders", "/orders", 201, 0.0042, "", None, None, time.time()
+        )
+    finally:
+        logs.configure("", "info", "json")
+        root.handlers[:], root.level, sys.excepthook = saved
+    assert line is not None
+    shown = render_console(json.loads(line), color=False)
+    assert " INFO  aloft.access request POST /orders 201 4.2ms" in shown
+    assert "service=shop route=/orders" in shown
