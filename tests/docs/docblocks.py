@@ -84,3 +84,37 @@ def _marker(lines: list[str], fence: int) -> str | None:
 
 def all_blocks() -> list[Block]:
     return [block for path in documents() for block in blocks(path)]
+
+
+_SHELL_BREAKS = frozenset({">", ">>", "|", "&&", "||", ";", "<", "&"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def aloft_invocations(script: str) -> list[list[str]]:
+    """The arguments of each `aloft ...` command in a shell script: continuation lines joined,
+    leading `NAME=value` assignments dropped, cut at the first redirection or shell operator.
+    A bare `aloft` (e.g. a completion request, which reads its words from the environment) has
+    no arguments to check and is left out."""
+    import shlex
+
+    found = []
+    for line in script.replace("\\\n", " ").splitlines():
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:  # a quote continued on the next line: not a simple command
+            continue
+        while words and _ASSIGNMENT.match(words[0]):
+            words = words[1:]
+        if words[:1] != ["aloft"]:
+            continue
+        end = next(
+            (
+                i
+                for i, word in enumerate(words)
+                if word in _SHELL_BREAKS or word.startswith((">", "2>", "<"))
+            ),
+            len(words),
+        )
+        if end > 1:
+            found.append(words[1:end])
+    return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 import tomllib
 import yaml
-from docblocks import PYTHON, SHELL, TOML, Block, all_blocks, documents
+from docblocks import PYTHON, REPO, SHELL, TOML, Block, all_blocks, documents
 
 from aloft.config.loader import load_config
 
@@ -161,3 +162,16 @@ def test_the_runner_finds_the_examples_it_promises() -> None:
     runnable = [b for b in BLOCKS if b.lang in SHELL | PYTHON and b.syntax_only is None]
     assert len(runnable) >= 10
     assert any(b.path.name == "README.md" for b in BLOCKS if b.lang in SHELL)
+
+
+def test_every_test_a_syntax_only_marker_names_exists() -> None:
+    """A reason such as "tests/kube deploys to a real cluster" points the reader somewhere real."""
+    named = {
+        (b.id, path)
+        for b in BLOCKS
+        if b.syntax_only
+        for path in re.findall(r"\btests/[\w/.]*\w", b.syntax_only)
+    }
+    assert len(named) >= 10
+    missing = sorted((block, path) for block, path in named if not (REPO / path).exists())
+    assert missing == []
