@@ -52,8 +52,10 @@ def instructions(variant: str, src: Path, requests: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-            + [sys.executable, "-c", DRIVER, variant, str(requests)],
+            [
+                *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
+                *(sys.executable, "-c", DRIVER, variant, str(requests)),
+            ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "PYTHONHASHSEED": "0"},
             stdout=subprocess.DEVNULL,
