@@ -16,10 +16,12 @@ from aloft.exceptions import ConfigError
 from aloft.fileio import atomic_write_text
 from aloft.kube.manifest import Manifest
 
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # shared label dicts are written out in full, never as &anchors
+try:
+    # libyaml's emitter (in PyYAML's wheels) writes the same text about 6x faster than the
+    # pure-Python one, a tenth of `aloft k8s render`'s time; tests/kube check they agree.
+    from yaml import CSafeDumper as _Emitter
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeDumper as _Emitter  # type: ignore[assignment]
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
@@ -27,7 +29,20 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str)
+def _ignore_aliases(dumper: Any, data: Any) -> bool:
+    return True  # shared label dicts are written out in full, never as &anchors
+
+
+def _dumper(emitter: type[Any]) -> type[Any]:
+    """Our YAML style on top of `emitter`, PyYAML's C or pure-Python safe dumper."""
+    dumper: type[Any] = type(
+        f"Aloft{emitter.__name__}", (emitter,), {"ignore_aliases": _ignore_aliases}
+    )
+    dumper.add_representer(str, _str)
+    return dumper
+
+
+_Dumper = _dumper(_Emitter)
 
 
 def dump(objects: Iterable[Manifest]) -> str:
