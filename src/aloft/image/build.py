@@ -423,7 +423,7 @@ def image_config(resolved: ResolvedConfig, base: BaseImage, mtime: int) -> dict[
             "HOME": "/tmp",
         }
     )
-    env.update(serve.to_env())
+    env.update(resolved.config.runtime_env())
     labels = dict(inherited.get("Labels") or {})
     labels.update(_annotations(resolved, base, mtime))
     labels.update(settings.labels)

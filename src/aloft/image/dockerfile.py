@@ -51,7 +51,7 @@ def render(resolved: ResolvedConfig, python_minor: str = "3.11", base: str = "")
         "PYTHONPATH": f"{workdir}:{SITE_PACKAGES}",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
-        **serve.to_env(),
+        **resolved.config.runtime_env(),
     }
     env_lines = " \\\n    ".join(f"{key}={_quote(value)}" for key, value in sorted(env.items()))
     probe = f"http://127.0.0.1:{serve.port}{serve.health_path}"

@@ -1,0 +1,381 @@
+"""Span export over OTLP: one server span per request or event, its ids the request's own.
+
+Off unless the environment asks for it (`OTEL_TRACES_EXPORTER=otlp`, or an OTLP endpoint, as
+`[tool.aloft.tracing]` writes them). Only then is this module imported, and only then does it
+import OpenTelemetry's SDK and exporter (`aloft-runtime[otel]`).
+
+Why it is shaped like this:
+- The sampling decision is made here, with the standard samplers' own arithmetic, before any
+  SDK object exists: an unsampled request costs one comparison, and its trace flags (passed on
+  in `traceparent`) say so, so the next service drops it too (parent-based: whole or nothing).
+- The SDK's span is made when the request ends, with the start time and ids the request already
+  had (an id generator that hands out the request's ids), so the ids on the log lines, in the
+  outgoing `traceparent` and on the exported span are one and the same.
+- Pre-fork servers: `prepare()` imports the SDK in the master, before `gc.freeze()`, so workers
+  share those pages; `start()` builds the provider and its export thread in each worker after
+  the fork (threads do not survive fork), and `stop()` flushes on the way out, bounded by the
+  drain timeout. Lambda: `flush()` at the end of every invocation, before it returns, so no
+  span waits in a buffer while the environment is frozen.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from aloft.runtime import tracing
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+# The samplers of the OpenTelemetry specification (OTEL_TRACES_SAMPLER values).
+SAMPLERS = frozenset(
+    {
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    }
+)
+CLIENTS = ("httpx", "requests", "redis", "botocore")
+# Environment variables aloft reads besides OpenTelemetry's own.
+INSTRUMENT_ENV = "ALOFT_TRACING_INSTRUMENT"
+# Put in the pod's env by the manifests aloft renders (the downward API).
+K8S_ENV = {
+    "K8S_POD_NAME": "k8s.pod.name",
+    "K8S_NAMESPACE_NAME": "k8s.namespace.name",
+    "K8S_NODE_NAME": "k8s.node.name",
+}
+_TRACE_ID_LIMIT = (1 << 64) - 1
+
+
+def enabled(environ: Mapping[str, str]) -> bool:
+    """Whether spans are exported: an OTLP exporter asked for, and the SDK not disabled."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    exporters = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporters:
+        return "otlp" in [e.strip() for e in exporters.split(",")]
+    return bool(
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+
+
+class Sampling:
+    """The sampler named by OTEL_TRACES_SAMPLER(_ARG), decided without the SDK.
+
+    The same arithmetic as the SDK's TraceIdRatioBased (the trace id's low 64 bits below
+    ratio * 2**64), so the span the SDK is later asked for is never one it would drop.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        name = environ.get("OTEL_TRACES_SAMPLER", "").strip().lower() or "parentbased_always_on"
+        if name not in SAMPLERS:
+            raise ValueError(
+                f"OTEL_TRACES_SAMPLER={name}: not a sampler aloft knows; use one of "
+                + ", ".join(sorted(SAMPLERS))
+            )
+        ratio = 1.0
+        if name.endswith("traceidratio"):
+            raw = environ.get("OTEL_TRACES_SAMPLER_ARG", "").strip() or "1.0"
+            try:
+                ratio = float(raw)
+            except ValueError:
+                ratio = -1.0
+            if not 0.0 <= ratio <= 1.0:
+                raise ValueError(
+                    f"OTEL_TRACES_SAMPLER_ARG={raw}: a sampling ratio from 0 to 1, such as 0.1"
+                )
+        self.name = name
+        self.ratio = ratio
+        self.parent_based = name.startswith("parentbased_")
+        root = name.removeprefix("parentbased_")
+        self.bound = (
+            _TRACE_ID_LIMIT + 1
+            if root == "always_on"
+            else 0
+            if root == "always_off"
+            else round(ratio * (_TRACE_ID_LIMIT + 1))
+        )
+
+    def flags(self, trace_id: str, parent_flags: str | None) -> str:
+        """ "01" (sampled) or "00" for a server span of `trace_id` whose remote parent had
+        `parent_flags` (None: a new trace)."""
+        if parent_flags is not None and self.parent_based:
+            return "01" if int(parent_flags, 16) & 1 else "00"
+        return "01" if int(trace_id[16:], 16) < self.bound else "00"
+
+
+def resource_attributes(environ: Mapping[str, str]) -> dict[str, str]:
+    """Where the span ran, from what the platform puts in the environment; OTEL_SERVICE_NAME
+    and OTEL_RESOURCE_ATTRIBUTES (read by the SDK) take precedence over these."""
+    attrs: dict[str, str] = {}
+    service = environ.get("ALOFT_SERVICE") or environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    if service:
+        attrs["service.name"] = service
+    for name, key in K8S_ENV.items():
+        if environ.get(name):
+            attrs[key] = environ[name]
+    function = environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    if function:
+        attrs["cloud.provider"] = "aws"
+        attrs["cloud.platform"] = "aws_lambda"
+        attrs["faas.name"] = function
+        for env, key in (
+            ("AWS_LAMBDA_FUNCTION_VERSION", "faas.version"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "faas.instance"),
+            ("AWS_REGION", "cloud.region"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "faas.max_memory"),
+        ):
+            if environ.get(env):
+                attrs[key] = environ[env]
+        if environ.get("AWS_LAMBDA_LOG_GROUP_NAME"):
+            attrs["aws.log.group.names"] = environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+        if environ.get("AWS_LAMBDA_LOG_STREAM_NAME"):
+            attrs["aws.log.stream.names"] = environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+    return attrs
+
+
+class SpanExport:
+    """The process's span pipeline: the sampling decision, then the SDK (after `start`)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.sampling = Sampling(environ)
+        raw = environ.get(INSTRUMENT_ENV, "")
+        self.clients = [c.strip() for c in raw.split(",") if c.strip()]
+        unknown = [c for c in self.clients if c not in CLIENTS]
+        if unknown:
+            raise ValueError(
+                f"{INSTRUMENT_ENV}={raw}: no instrumentation for {', '.join(unknown)}; "
+                f"use some of {', '.join(CLIENTS)}"
+            )
+        self.pid = 0  # the process `start` ran in: a forked child must start its own
+        self.provider: Any = None
+        self.tracer: Any = None
+        self._ids: Any = None
+        self._api: Any = None
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Import the SDK and exporter (in the master: shared with the workers, and frozen).
+        An ImportError here names the missing extra."""
+        try:
+            import opentelemetry.exporter.otlp.proto.http.trace_exporter
+            import opentelemetry.sdk.trace
+            import opentelemetry.sdk.trace.export
+        except ImportError as exc:
+            raise ImportError(
+                f"tracing is on (OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT) but {exc.name}"
+                " is not installed; add `aloft-runtime[otel]` to the app's dependencies"
+            ) from exc
+        if self._protocol() == "grpc":
+            try:
+                import opentelemetry.exporter.otlp.proto.grpc.trace_exporter  # noqa: F401
+            except ImportError as exc:
+                raise ImportError(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs opentelemetry-exporter-otlp-proto-grpc"
+                    " in the app's dependencies (or use http/protobuf)"
+                ) from exc
+        for client in self.clients:
+            _instrumentor(client)  # fails now, in the master, if its package is missing
+
+    def _protocol(self) -> str:
+        env = self.environ
+        return (
+            env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+            or "http/protobuf"
+        ).strip()
+
+    def start(self) -> None:
+        """Build the provider and its export thread in this process (a worker, after fork)."""
+        if self.pid == os.getpid():
+            return
+        self.prepare()
+        from opentelemetry import context, trace
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        if self._protocol() == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+                OTLPSpanExporter,
+            )
+        self._ids = _RequestIds()
+        # Resource.create reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME over ours.
+        attributes: dict[str, Any] = {**resource_attributes(os.environ), "process.pid": os.getpid()}
+        resource = Resource.create(attributes)
+        provider = TracerProvider(resource=resource, id_generator=self._ids)
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        self.provider = provider
+        self.tracer = provider.get_tracer("aloft.runtime")
+        self._api = (trace, context)
+        for client in self.clients:
+            _instrumentor(client)().instrument(tracer_provider=provider)
+        self.pid = os.getpid()
+
+    def flush(self, timeout: float) -> bool:
+        """Export what is buffered, waiting at most `timeout` seconds."""
+        if self.provider is None or self.pid != os.getpid():
+            return True
+        return bool(self.provider.force_flush(int(timeout * 1000)))
+
+    def stop(self, timeout: float) -> None:
+        """Flush, then stop the export thread (a worker exiting, or a drain)."""
+        if self.provider is None or self.pid != os.getpid():
+            return
+        import threading
+
+        deadline = time.monotonic() + timeout
+        provider, self.provider, self.tracer = self.provider, None, None
+        provider.force_flush(int(timeout * 1000))
+        # shutdown() joins the export thread, which retries an unreachable receiver for as long
+        # as the exporter's own timeout: never past the bound.
+        closer = threading.Thread(target=provider.shutdown, daemon=True, name="aloft-spans-stop")
+        closer.start()
+        closer.join(max(0.0, deadline - time.monotonic()))
+
+    # -- per request -----------------------------------------------------------------------
+
+    def decide(self, trace_id: str, parent_flags: str | None) -> str:
+        return self.sampling.flags(trace_id, parent_flags)
+
+    def enter(self, ctx: tracing.RequestContext) -> object:
+        """Make the server span current for the app's outgoing calls (instrumented clients):
+        their spans become its children and their `traceparent` carries its flags."""
+        if not self.clients or self._api is None:
+            return None
+        trace, context = self._api
+        span_context = trace.SpanContext(
+            int(ctx.trace_id, 16),
+            int(ctx.span_id, 16),
+            is_remote=False,
+            trace_flags=trace.TraceFlags(int(ctx.trace_flags, 16)),
+        )
+        return context.attach(trace.set_span_in_context(trace.NonRecordingSpan(span_context)))
+
+    def leave(self, token: object) -> None:
+        if token is not None:
+            self._api[1].detach(token)
+
+    def server_span(
+        self,
+        ctx: tracing.RequestContext,
+        seconds: float,
+        name: str,
+        attributes: dict[str, Any],
+        kind: str = "SERVER",
+        error: str = "",
+    ) -> None:
+        """Export the finished request's span (sampled requests only), ids and times as lived."""
+        if ctx.trace_flags != "01" or self.tracer is None:
+            return
+        if self.pid != os.getpid():  # a fork that never started: not this process's SDK
+            return
+        trace, context = self._api
+        end = time.time_ns()
+        parent = context.Context()
+        if ctx.parent_span_id:
+            remote = trace.SpanContext(
+                int(ctx.trace_id, 16),
+                int(ctx.parent_span_id, 16),
+                is_remote=True,
+                trace_flags=trace.TraceFlags(1),
+            )
+            parent = trace.set_span_in_context(trace.NonRecordingSpan(remote), parent)
+        ids = self._ids
+        ids.next = (int(ctx.trace_id, 16), int(ctx.span_id, 16))
+        try:
+            span = self.tracer.start_span(
+                name,
+                context=parent,
+                kind=getattr(trace.SpanKind, kind),
+                attributes=attributes,
+                start_time=end - int(seconds * 1e9),
+            )
+        finally:
+            ids.next = None
+        if error:
+            span.set_attribute("error.type", error)
+            span.set_status(trace.Status(trace.StatusCode.ERROR))
+        span.end(end_time=end)
+
+
+def _instrumentor(client: str) -> Any:
+    """The OpenTelemetry instrumentor class of `client` (its package, imported now)."""
+    import importlib
+
+    module, cls = {
+        "httpx": ("opentelemetry.instrumentation.httpx", "HTTPXClientInstrumentor"),
+        "requests": ("opentelemetry.instrumentation.requests", "RequestsInstrumentor"),
+        "redis": ("opentelemetry.instrumentation.redis", "RedisInstrumentor"),
+        "botocore": ("opentelemetry.instrumentation.botocore", "BotocoreInstrumentor"),
+    }[client]
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except ImportError as exc:
+        package = "opentelemetry-instrumentation-" + client
+        raise ImportError(
+            f"{INSTRUMENT_ENV} names {client}, but {package} is not installed; add it to the"
+            " app's dependencies"
+        ) from exc
+
+
+class _RequestIds:
+    """The SDK's id generator, handing out the request's own ids for its server span."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+        self._random = RandomIdGenerator()
+        self._local = threading.local()
+
+    @property
+    def next(self) -> tuple[int, int] | None:
+        return getattr(self._local, "ids", None)
+
+    @next.setter
+    def next(self, ids: tuple[int, int] | None) -> None:
+        self._local.ids = ids
+
+    def generate_span_id(self) -> int:
+        ids = self.next
+        return ids[1] if ids is not None else self._random.generate_span_id()
+
+    def generate_trace_id(self) -> int:
+        ids = self.next
+        return ids[0] if ids is not None else self._random.generate_trace_id()
+
+    def is_trace_id_random(self) -> bool:
+        return True
+
+
+_export: SpanExport | None = None
+_checked = False
+
+
+def get() -> SpanExport | None:
+    """The process's span export, or None when tracing is off (asked of the environment once)."""
+    global _export, _checked
+    if not _checked:
+        _checked = True
+        if enabled(os.environ):
+            _export = SpanExport(os.environ)
+    return _export
+
+
+def reset() -> None:
+    """Forget the environment's answer (tests that change it)."""
+    global _export, _checked
+    _export, _checked = None, False

@@ -1,0 +1,128 @@
+"""Spans exported over OTLP to a real (loopback) receiver, from pre-forked workers.
+
+Two services under `aloft run`, several workers each, call each other: the receiver gets one
+trace per request with the right parent/child structure across the two processes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otlp import Receiver, ReceivedSpan
+from testkit import Server
+
+SERVER, CLIENT = 2, 3  # OTLP Span.SpanKind values
+
+BACK = """
+from flask import Flask, jsonify
+import logging
+
+app = Flask(__name__)
+
+
+@app.get("/items/<int:item_id>")
+def item(item_id):
+    logging.getLogger("back").info("looking up %s", item_id)
+    return jsonify(id=item_id)
+
+
+@app.get("/boom")
+def boom():
+    raise RuntimeError("no")
+"""
+
+FRONT = """
+import os
+
+import httpx
+from fastapi import FastAPI
+
+app = FastAPI()
+BACK = os.environ["BACK_URL"]
+
+
+@app.get("/orders/{order_id}")
+async def order(order_id: int):
+    async with httpx.AsyncClient() as client:
+        reply = await client.get(f"{BACK}/items/{order_id}")
+    return {"order": order_id, "item": reply.json()}
+"""
+
+
+def project(folder: Path, name: str, source: str, tracing: str) -> Path:
+    folder.mkdir()
+    (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    (folder / "pyproject.toml").write_text(
+        f'[project]\nname = "{name}"\nversion = "1.2.3"\n'
+        f'[tool.aloft]\napp = "{name}:app"\nlog_sample_rate = 0.0\n'
+        f"[tool.aloft.tracing]\n{textwrap.dedent(tracing)}"
+    )
+    return folder
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+def by_id(spans: list[ReceivedSpan]) -> dict[str, ReceivedSpan]:
+    return {s.span_id: s for s in spans}
+
+
+def test_two_services_export_one_trace_per_request_across_processes(
+    run_server: Any, receiver: Receiver, tmp_path: Path
+) -> None:
+    tracing = f'exporter = "otlp"\nendpoint = "{receiver.endpoint}"\n'
+    back_dir = project(tmp_path / "back", "back", BACK, tracing)
+    front_dir = project(
+        tmp_path / "front", "front", FRONT, tracing + 'instrument = ["httpx"]\n'
+    )
+    back: Server = run_server(back_dir, workers=2)
+    front: Server = run_server(front_dir, workers=2, env={"BACK_URL": back.base})
+
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda n: front.get(f"/orders/{n}"), range(12)))
+    assert [r.status for r in replies] == [200] * 12
+
+    roots = receiver.wait_for(12, **{"http__route": "/orders/{order_id}"})
+    backs = receiver.wait_for(12, **{"http__route": "/items/{item_id}"})
+    assert len(roots) == 12 and len(backs) == 12
+    spans = by_id(receiver.spans)
+    for root in roots:
+        assert root.kind == SERVER and root.parent_span_id == ""
+        assert root.name == "GET /orders/{order_id}"
+        assert root.attributes["http.request.method"] == "GET"
+        assert root.attributes["http.response.status_code"] == 200
+        assert root.resource["service.name"] == "front"
+        assert root.resource["service.version"] == "1.2.3"
+        # The httpx call's span is the server span's child, and the back's server span its.
+        client = next(
+            s for s in receiver.spans if s.parent_span_id == root.span_id and s.kind == CLIENT
+        )
+        served = next(s for s in backs if s.parent_span_id == client.span_id)
+        assert client.trace_id == served.trace_id == root.trace_id
+        assert served.resource["service.name"] == "back"
+        assert root.start_ns <= client.start_ns <= served.start_ns <= served.end_ns <= root.end_ns
+    assert {s.trace_id for s in roots} == {s.trace_id for s in backs}
+    assert len({s.trace_id for s in roots}) == 12
+    assert all(s.span_id in spans for s in roots)
+
+    # The spans' ids are the ones on the log lines: one trace, not two.
+    logged = {(r["trace_id"], r["span_id"]) for r in front.access_lines()}
+    assert {(s.trace_id, s.span_id) for s in roots} <= logged
+    # A sampled trace keeps its log lines, although log_sample_rate = 0 drops the rest.
+    back_logs = [r for r in back.lines if r.get("logger") == "back"]
+    assert {r["trace_id"] for r in back_logs} == {s.trace_id for s in backs}
+
+    # Exported by the workers, never by the master (whose SDK would not survive the fork).
+    masters = {front.process.pid, back.process.pid}
+    pids = {s.resource["process.pid"] for s in receiver.spans}
+    assert pids and not pids & masters
