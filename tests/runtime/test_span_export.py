@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from otlp import Receiver, ReceivedSpan
+from otlp import ReceivedSpan, Receiver
 from testkit import Server
 
 SERVER, CLIENT = 2, 3  # OTLP Span.SpanKind values
@@ -82,9 +82,7 @@ def test_two_services_export_one_trace_per_request_across_processes(
 ) -> None:
     tracing = f'exporter = "otlp"\nendpoint = "{receiver.endpoint}"\n'
     back_dir = project(tmp_path / "back", "back", BACK, tracing)
-    front_dir = project(
-        tmp_path / "front", "front", FRONT, tracing + 'instrument = ["httpx"]\n'
-    )
+    front_dir = project(tmp_path / "front", "front", FRONT, tracing + 'instrument = ["httpx"]\n')
     back: Server = run_server(back_dir, workers=2)
     front: Server = run_server(front_dir, workers=2, env={"BACK_URL": back.base})
 
