@@ -17,9 +17,10 @@ from aloft.runtime.aws_lambda.sources import event_source_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
-    from aloft.runtime.aws_lambda.handler import LambdaHandler
+    from aloft.runtime.spans import SpanExport
 
 # faas.trigger of each event source; messages arrive as a consumer's, the rest as a server's.
 _TRIGGERS = {
@@ -31,9 +32,14 @@ _TRIGGERS = {
 }
 
 
-def dispatch(handler: LambdaHandler, event: Any, context: Any) -> Any:
-    spans = handler.spans
-    assert spans is not None
+def dispatch(
+    spans: SpanExport,
+    handlers: dict[str, Callable[..., Any]],
+    run_async: Callable[[Any], Any],
+    service: str,
+    event: Any,
+    context: Any,
+) -> Any:
     source = event_source_for(event)
     kind = source.KIND if source is not None else "other"
     trigger, span_kind = _TRIGGERS.get(kind, ("other", "SERVER"))
@@ -48,7 +54,7 @@ def dispatch(handler: LambdaHandler, event: Any, context: Any) -> Any:
     error = ""
     started = time.perf_counter()
     try:
-        return dispatch_event(handler.handlers, event, handler.run_async)
+        return dispatch_event(handlers, event, run_async)
     except BaseException as exc:
         error = type(exc).__qualname__
         raise
@@ -56,7 +62,7 @@ def dispatch(handler: LambdaHandler, event: Any, context: Any) -> Any:
         seconds = time.perf_counter() - started
         spans.leave(entered)
         tracing.current.reset(token)
-        function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or handler.service
+        function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or service
         attributes: dict[str, Any] = {"faas.trigger": trigger, "faas.invocation_id": ctx.request_id}
         if kind != "other":
             attributes["aloft.event.source"] = kind

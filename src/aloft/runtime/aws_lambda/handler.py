@@ -137,7 +137,9 @@ class LambdaHandler:
             if self.spans is not None:
                 from aloft.runtime.aws_lambda import event_span
 
-                return event_span.dispatch(self, event, context)
+                return event_span.dispatch(
+                    self.spans, self.handlers, self.run_async, self.service, event, context
+                )
             from aloft.runtime.aws_lambda.sources import dispatch
 
             return dispatch(self.handlers, event, self.run_async)
