@@ -6,7 +6,9 @@ trace per request with the right parent/child structure across the two processes
 
 from __future__ import annotations
 
+import socket
 import textwrap
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -124,3 +126,86 @@ def test_two_services_export_one_trace_per_request_across_processes(
     masters = {front.process.pid, back.process.pid}
     pids = {s.resource["process.pid"] for s in receiver.spans}
     assert pids and not pids & masters
+
+
+HELLO = """
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hi"]
+"""
+
+
+def test_workers_flush_their_last_spans_when_they_stop(
+    run_server: Any, receiver: Receiver, tmp_path: Path
+) -> None:
+    folder = project(
+        tmp_path / "hello", "hello", HELLO, f'exporter = "otlp"\nendpoint = "{receiver.endpoint}"\n'
+    )
+    # The export thread's own schedule never comes: only the flush on the way out delivers.
+    server: Server = run_server(folder, workers=2, env={"OTEL_BSP_SCHEDULE_DELAY": "600000"})
+    for _ in range(5):
+        assert server.get("/").status == 200
+    assert receiver.wait_for(1, timeout=1) == []
+    assert server.terminate() == 0
+    assert len(receiver.spans) == 5
+    assert {s.attributes["url.path"] for s in receiver.spans} == {"/"}
+
+
+def test_an_unreachable_receiver_holds_no_worker_past_the_drain_timeout(
+    run_server: Any, tmp_path: Path
+) -> None:
+    # A receiver that takes the connection and never answers: each export waits its timeout.
+    silent = socket.create_server(("127.0.0.1", 0))
+    dead = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    folder = project(
+        tmp_path / "hello", "hello", HELLO, f'exporter = "otlp"\nendpoint = "{dead}"\n'
+    )
+    server: Server = run_server(
+        folder,
+        workers=1,
+        env={
+            "OTEL_BSP_SCHEDULE_DELAY": "600000",
+            # The exporter would retry a refused connection this long on its own.
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "30",
+            "ALOFT_DRAIN_TIMEOUT": "6",
+        },
+    )
+    for _ in range(3):
+        assert server.get("/").status == 200
+    started = time.monotonic()
+    assert server.terminate() == 0
+    # drain_delay 0.2 s, then the worker's flush gives up within half the 6 s drain timeout
+    # and the worker exits by itself, before gunicorn's graceful timeout (6 s) would kill it.
+    assert time.monotonic() - started < 5
+    assert not [r for r in server.lines if "SIGKILL" in str(r.get("message", ""))]
+    silent.close()
+
+
+def test_tracing_on_without_the_sdk_installed_is_one_line_exit_2(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # An interpreter that cannot import OpenTelemetry: the runtime alone, as in a bare image.
+    shadow = tmp_path / "shadow" / "opentelemetry"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('not installed')\n")
+    (tmp_path / "hello.py").write_text(HELLO)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ALOFT_", "OTEL_"))},
+        "PYTHONPATH": f"{tmp_path / 'shadow'}{os.pathsep}{tmp_path}",
+        "ALOFT_APP": "hello:app",
+        "ALOFT_PORT": "0",
+        "OTEL_TRACES_EXPORTER": "otlp",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "aloft.runtime", "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "aloft-runtime[otel]" in done.stderr

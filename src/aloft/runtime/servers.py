@@ -177,7 +177,10 @@ class Server(BaseApplication):  # type: ignore[misc]
         self.cfg.set("pre_request", _close_when_draining)
         drain_timeout = self.options.drain_timeout
         self.cfg.set("post_fork", _start_spans)
-        self.cfg.set("worker_exit", lambda server, worker: _stop_spans(drain_timeout))
+        # Half the drain budget: in-flight requests have used part of it already, and gunicorn
+        # kills a worker still there when it is over.
+        flush_budget = max(0.1, drain_timeout / 2)
+        self.cfg.set("worker_exit", lambda server, worker: _stop_spans(flush_budget))
 
     def load(self) -> Any:
         if self.wrapped is None:  # --reload: each worker imports the app itself
@@ -240,7 +243,7 @@ def _start_spans(server: Any, worker: Any) -> None:
 
 
 def _stop_spans(timeout: float) -> None:
-    """A worker's last spans go out before it exits, waiting at most the drain timeout."""
+    """A worker's last spans go out before it exits, waiting at most `timeout` seconds."""
     from aloft.runtime.observe import span_export
 
     export = span_export()

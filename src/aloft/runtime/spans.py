@@ -214,7 +214,9 @@ class SpanExport:
         # Resource.create reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME over ours.
         attributes: dict[str, Any] = {**resource_attributes(os.environ), "process.pid": os.getpid()}
         resource = Resource.create(attributes)
-        provider = TracerProvider(resource=resource, id_generator=self._ids)
+        # No atexit shutdown of the SDK's own: it waits out the exporter's retries (10 s) with no
+        # bound, past gunicorn's graceful timeout. `stop()` flushes within the drain budget.
+        provider = TracerProvider(resource=resource, id_generator=self._ids, shutdown_on_exit=False)
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         self.provider = provider
         self.tracer = provider.get_tracer("aloft.runtime")
@@ -224,25 +226,19 @@ class SpanExport:
         self.pid = os.getpid()
 
     def flush(self, timeout: float) -> bool:
-        """Export what is buffered, waiting at most `timeout` seconds."""
+        """Export what is buffered, waiting at most `timeout` seconds (True: all went out)."""
         if self.provider is None or self.pid != os.getpid():
             return True
-        return bool(self.provider.force_flush(int(timeout * 1000)))
+        return _bounded(self.provider.force_flush, timeout)
 
     def stop(self, timeout: float) -> None:
         """Flush, then stop the export thread (a worker exiting, or a drain)."""
         if self.provider is None or self.pid != os.getpid():
             return
-        import threading
-
         deadline = time.monotonic() + timeout
         provider, self.provider, self.tracer = self.provider, None, None
-        provider.force_flush(int(timeout * 1000))
-        # shutdown() joins the export thread, which retries an unreachable receiver for as long
-        # as the exporter's own timeout: never past the bound.
-        closer = threading.Thread(target=provider.shutdown, daemon=True, name="aloft-spans-stop")
-        closer.start()
-        closer.join(max(0.0, deadline - time.monotonic()))
+        if _bounded(provider.force_flush, timeout):
+            _bounded(provider.shutdown, max(0.0, deadline - time.monotonic()))
 
     # -- per request -----------------------------------------------------------------------
 
@@ -308,6 +304,25 @@ class SpanExport:
             span.set_attribute("error.type", error)
             span.set_status(trace.Status(trace.StatusCode.ERROR))
         span.end(end_time=end)
+
+
+def _bounded(call: Any, timeout: float) -> bool:
+    """`call()` in a helper thread, waiting at most `timeout` seconds; whether it finished.
+
+    The SDK's force_flush ignores its timeout and exports in the caller's thread, as long as
+    the exporter's own timeout (10 s by default) against a receiver that does not answer."""
+    import threading
+
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            call()
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="aloft-spans-flush").start()
+    return done.wait(timeout)
 
 
 def _instrumentor(client: str) -> Any:
