@@ -8,9 +8,10 @@ Why it is shaped like this:
 - The sampling decision is made here, with the standard samplers' own arithmetic, before any
   SDK object exists: an unsampled request costs one comparison, and its trace flags (passed on
   in `traceparent`) say so, so the next service drops it too (parent-based: whole or nothing).
-- The SDK's span is made when the request ends, with the start time and ids the request already
-  had (an id generator that hands out the request's ids), so the ids on the log lines, in the
-  outgoing `traceparent` and on the exported span are one and the same.
+- The span is handed to the SDK's batch processor when the request ends, as a finished
+  `ReadableSpan` with the start time and ids the request already had: the ids on the log lines,
+  in the outgoing `traceparent` and on the exported span are one and the same, and a sampled
+  request skips the SDK's span life cycle (sampler, locks, attribute checks: ~3/4 of its cost).
 - Pre-fork servers: `prepare()` imports the SDK in the master, before `gc.freeze()`, so workers
   share those pages; `start()` builds the provider and its export thread in each worker after
   the fork (threads do not survive fork), and `stop()` flushes on the way out, bounded by the
@@ -157,8 +158,8 @@ class SpanExport:
             )
         self.pid = 0  # the process `start` ran in: a forked child must start its own
         self.provider: Any = None
-        self.tracer: Any = None
-        self._ids: Any = None
+        self._processor: Any = None
+        self._made: Any = None  # what a finished span is made of (classes, resource, scope)
         self._api: Any = None
 
     # -- life cycle ------------------------------------------------------------------------
@@ -201,8 +202,9 @@ class SpanExport:
         self.prepare()
         from opentelemetry import context, trace
         from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
         if self._protocol() == "grpc":
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -210,17 +212,25 @@ class SpanExport:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
                 OTLPSpanExporter,
             )
-        self._ids = _RequestIds()
         # Resource.create reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME over ours.
         attributes: dict[str, Any] = {**resource_attributes(os.environ), "process.pid": os.getpid()}
         resource = Resource.create(attributes)
         # No atexit shutdown of the SDK's own: it waits out the exporter's retries (10 s) with no
         # bound, past gunicorn's graceful timeout. `stop()` flushes within the drain budget.
-        provider = TracerProvider(resource=resource, id_generator=self._ids, shutdown_on_exit=False)
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+        # One export pipeline for the server spans (below) and the client instrumentations'.
+        self._processor = BatchSpanProcessor(OTLPSpanExporter())
+        provider.add_span_processor(self._processor)
         self.provider = provider
-        self.tracer = provider.get_tracer("aloft.runtime")
         self._api = (trace, context)
+        self._made = (
+            ReadableSpan,
+            resource,
+            InstrumentationScope("aloft.runtime"),
+            trace.Status(trace.StatusCode.UNSET),
+            trace.Status(trace.StatusCode.ERROR),
+            trace.TraceFlags(1),
+        )
         for client in self.clients:
             _instrumentor(client)().instrument(tracer_provider=provider)
         self.pid = os.getpid()
@@ -236,7 +246,7 @@ class SpanExport:
         if self.provider is None or self.pid != os.getpid():
             return
         deadline = time.monotonic() + timeout
-        provider, self.provider, self.tracer = self.provider, None, None
+        provider, self.provider, self._made = self.provider, None, None
         if _bounded(provider.force_flush, timeout):
             _bounded(provider.shutdown, max(0.0, deadline - time.monotonic()))
 
@@ -272,38 +282,37 @@ class SpanExport:
         kind: str = "SERVER",
         error: str = "",
     ) -> None:
-        """Export the finished request's span (sampled requests only), ids and times as lived."""
-        if ctx.trace_flags != "01" or self.tracer is None:
-            return
-        if self.pid != os.getpid():  # a fork that never started: not this process's SDK
-            return
-        trace, context = self._api
+        """Export the finished request's span (sampled requests only), ids and times as lived.
+
+        `attributes` hold only str, int and bool values (the SDK's checks are skipped)."""
+        made = self._made
+        if ctx.trace_flags != "01" or made is None or self.pid != os.getpid():
+            return  # unsampled; or a fork that never started: not this process's SDK
+        readable, resource, scope, unset, failed, sampled = made
+        trace = self._api[0]
         end = time.time_ns()
-        parent = context.Context()
-        if ctx.parent_span_id:
-            remote = trace.SpanContext(
-                int(ctx.trace_id, 16),
-                int(ctx.parent_span_id, 16),
-                is_remote=True,
-                trace_flags=trace.TraceFlags(1),
-            )
-            parent = trace.set_span_in_context(trace.NonRecordingSpan(remote), parent)
-        ids = self._ids
-        ids.next = (int(ctx.trace_id, 16), int(ctx.span_id, 16))
-        try:
-            span = self.tracer.start_span(
-                name,
-                context=parent,
-                kind=getattr(trace.SpanKind, kind),
-                attributes=attributes,
-                start_time=end - int(seconds * 1e9),
-            )
-        finally:
-            ids.next = None
+        trace_id = int(ctx.trace_id, 16)
+        parent = (
+            trace.SpanContext(trace_id, int(ctx.parent_span_id, 16), True, sampled)
+            if ctx.parent_span_id
+            else None
+        )
         if error:
-            span.set_attribute("error.type", error)
-            span.set_status(trace.Status(trace.StatusCode.ERROR))
-        span.end(end_time=end)
+            attributes["error.type"] = error
+        self._processor.on_end(
+            readable(
+                name,
+                trace.SpanContext(trace_id, int(ctx.span_id, 16), False, sampled),
+                parent,
+                resource,
+                attributes,
+                kind=getattr(trace.SpanKind, kind),
+                status=failed if error else unset,
+                start_time=end - int(seconds * 1e9),
+                end_time=end,
+                instrumentation_scope=scope,
+            )
+        )
 
 
 def _bounded(call: Any, timeout: float) -> bool:
@@ -343,37 +352,6 @@ def _instrumentor(client: str) -> Any:
             f"{INSTRUMENT_ENV} names {client}, but {package} is not installed; add it to the"
             " app's dependencies"
         ) from exc
-
-
-class _RequestIds:
-    """The SDK's id generator, handing out the request's own ids for its server span."""
-
-    def __init__(self) -> None:
-        import threading
-
-        from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
-
-        self._random = RandomIdGenerator()
-        self._local = threading.local()
-
-    @property
-    def next(self) -> tuple[int, int] | None:
-        return getattr(self._local, "ids", None)
-
-    @next.setter
-    def next(self, ids: tuple[int, int] | None) -> None:
-        self._local.ids = ids
-
-    def generate_span_id(self) -> int:
-        ids = self.next
-        return ids[1] if ids is not None else self._random.generate_span_id()
-
-    def generate_trace_id(self) -> int:
-        ids = self.next
-        return ids[0] if ids is not None else self._random.generate_trace_id()
-
-    def is_trace_id_random(self) -> bool:
-        return True
 
 
 _export: SpanExport | None = None
