@@ -209,3 +209,57 @@ def test_tracing_on_without_the_sdk_installed_is_one_line_exit_2(tmp_path: Path)
     )
     assert done.returncode == 2, done.stderr
     assert "aloft-runtime[otel]" in done.stderr
+
+
+CLIENTS_APP = """
+import os
+
+import boto3
+import redis
+import requests
+
+BACK = os.environ["BACK_URL"]
+store = redis.Redis.from_url(os.environ["REDIS_URL"])
+
+
+def app(environ, start_response):
+    requests.get(f"{BACK}/items/7", timeout=5).raise_for_status()
+    store.set("seen", "1")
+    boto3.client("sqs").list_queues()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"done"]
+"""
+
+
+def test_requests_redis_and_botocore_calls_are_child_spans_when_asked_for(
+    run_server: Any, receiver: Receiver, tmp_path: Path, aws_env: str
+) -> None:
+    import os
+
+    tracing = f'exporter = "otlp"\nendpoint = "{receiver.endpoint}"\n'
+    back: Server = run_server(project(tmp_path / "back", "back", BACK, tracing), workers=1)
+    front_dir = project(
+        tmp_path / "calls",
+        "calls",
+        CLIENTS_APP,
+        tracing + 'instrument = ["requests", "redis", "botocore"]\n',
+    )
+    aws = {k: os.environ[k] for k in os.environ if k.startswith("AWS_")}
+    front: Server = run_server(front_dir, workers=2, env={"BACK_URL": back.base, **aws})
+    assert front.get("/work").status == 200
+
+    root = receiver.wait_for(1, **{"url__path": "/work"})[0]
+    served = receiver.wait_for(1, **{"http__route": "/items/{item_id}"})[0]
+    deadline = time.monotonic() + 10
+    children: dict[str, ReceivedSpan] = {}
+    while len(children) < 3 and time.monotonic() < deadline:
+        children = {s.name: s for s in receiver.spans if s.parent_span_id == root.span_id}
+        time.sleep(0.05)
+    # Each client's own instrumentation, under the request's server span, in its trace.
+    assert set(children) == {"GET", "SET", "SQS.ListQueues"}
+    assert all(s.kind == CLIENT and s.trace_id == root.trace_id for s in children.values())
+    assert children["SET"].attributes["db.system"] == "redis"
+    assert children["SQS.ListQueues"].attributes["rpc.system"] == "aws-api"
+    # requests passed the trace on: the back's server span is the requests span's child.
+    assert served.parent_span_id == children["GET"].span_id
+    assert served.trace_id == root.trace_id
