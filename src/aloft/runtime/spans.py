@@ -160,6 +160,9 @@ class SpanExport:
         self.provider: Any = None
         self._processor: Any = None
         self._made: Any = None  # what a finished span is made of (classes, resource, scope)
+        # Whether a span ended since the last flush: an unsampled Lambda invocation's flush
+        # then costs nothing (no helper thread, no export).
+        self.pending = False
         self._api: Any = None
 
     # -- life cycle ------------------------------------------------------------------------
@@ -221,6 +224,7 @@ class SpanExport:
         # One export pipeline for the server spans (below) and the client instrumentations'.
         self._processor = BatchSpanProcessor(OTLPSpanExporter())
         provider.add_span_processor(self._processor)
+        provider.add_span_processor(_pending(self))
         self.provider = provider
         self._api = (trace, context)
         self._made = (
@@ -237,8 +241,9 @@ class SpanExport:
 
     def flush(self, timeout: float) -> bool:
         """Export what is buffered, waiting at most `timeout` seconds (True: all went out)."""
-        if self.provider is None or self.pid != os.getpid():
+        if self.provider is None or self.pid != os.getpid() or not self.pending:
             return True
+        self.pending = False
         return _bounded(self.provider.force_flush, timeout)
 
     def stop(self, timeout: float) -> None:
@@ -299,6 +304,7 @@ class SpanExport:
         )
         if error:
             attributes["error.type"] = error
+        self.pending = True
         self._processor.on_end(
             readable(
                 name,
@@ -313,6 +319,17 @@ class SpanExport:
                 instrumentation_scope=scope,
             )
         )
+
+
+def _pending(export: SpanExport) -> Any:
+    """A span processor that only notes that a span ended (the client instrumentations')."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class Pending(SpanProcessor):
+        def on_end(self, span: Any) -> None:
+            export.pending = True
+
+    return Pending()
 
 
 def _bounded(call: Any, timeout: float) -> bool:
