@@ -123,3 +123,34 @@ class Receiver:
 
 def _matches(span: ReceivedSpan, match: dict[str, Any]) -> bool:
     return all(span.attributes.get(k.replace("__", ".")) == v for k, v in match.items())
+
+
+def tree(spans: list[ReceivedSpan]) -> str:
+    """The spans as an indented tree per trace: name, service, kind and duration."""
+    kinds = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+    children: dict[str, list[ReceivedSpan]] = {}
+    ids = {s.span_id for s in spans}
+    roots = []
+    for span in sorted(spans, key=lambda s: s.start_ns):
+        if span.parent_span_id and span.parent_span_id in ids:
+            children.setdefault(span.parent_span_id, []).append(span)
+        else:
+            roots.append(span)
+    lines: list[str] = []
+
+    def walk(span: ReceivedSpan, depth: int) -> None:
+        service = span.resource.get("service.name", "?")
+        pid = span.resource.get("process.pid", "?")
+        ms = (span.end_ns - span.start_ns) / 1e6
+        lines.append(
+            f"{'  ' * depth}{span.name}  [{service} pid {pid}, {kinds.get(span.kind, span.kind)},"
+            f" {ms:.1f} ms]  span {span.span_id}"
+        )
+        for child in children.get(span.span_id, []):
+            walk(child, depth + 1)
+
+    for root in roots:
+        parent = f", parent {root.parent_span_id}" if root.parent_span_id else ""
+        lines.append(f"trace {root.trace_id}{parent}")
+        walk(root, 1)
+    return "\n".join(lines)
