@@ -42,6 +42,7 @@ def render(resolved: ResolvedConfig, python_minor: str = "3.11", base: str = "")
             "is the build context and wheels come from an index); use `aloft build`, which "
             "builds local projects into wheels"
         )
+    bundle.check_tracing(resolved, locked)
     server = bundle.server_requirements(locked, serve.interface)
     selection = bundle.select(root, bundle.file_rule(resolved))
     image = base or f"python:{python_minor}-slim-bookworm"
