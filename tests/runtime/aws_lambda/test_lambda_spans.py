@@ -78,6 +78,8 @@ def test_every_invocations_span_is_exported_before_it_returns(
     spans = receiver.spans
     assert [s.name for s in spans] == ["GET /items/{item_id}"] * 5
     assert [s.attributes["url.path"] for s in spans] == [f"/items/{n}" for n in range(5)]
+    assert all(s.attributes["faas.trigger"] == "http" for s in spans)
+    assert [s.attributes["faas.invocation_id"] for s in spans] == ids
     resource = spans[-1].resource
     assert resource["faas.name"] == "fn" and resource["cloud.provider"] == "aws"
     assert resource["service.name"] == "items"
