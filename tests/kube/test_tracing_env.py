@@ -136,3 +136,11 @@ def test_k8s_render_command_wires_the_exporter(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector.observability:4318" in done.stdout
     assert "fieldPath: spec.nodeName" in done.stdout
+
+
+def test_manifests_with_tracing_pass_the_kubernetes_schemas(tmp_path: Path) -> None:
+    import kubernetes_validate
+
+    rendered = render_project(write_project(tmp_path, TRACING))
+    for manifest in rendered.objects:
+        kubernetes_validate.validate(manifest, "1.31", strict=True)
