@@ -244,7 +244,10 @@ class SpanExport:
         if self.provider is None or self.pid != os.getpid() or not self.pending:
             return True
         self.pending = False
-        return _bounded(self.provider.force_flush, timeout)
+        if _bounded(self.provider.force_flush, timeout):
+            return True
+        self.pending = True  # still buffered: the next flush tries again
+        return False
 
     def stop(self, timeout: float) -> None:
         """Flush, then stop the export thread (a worker exiting, or a drain)."""
