@@ -6,6 +6,7 @@ trace per request with the right parent/child structure across the two processes
 
 from __future__ import annotations
 
+import os
 import socket
 import textwrap
 import time
@@ -263,3 +264,34 @@ def test_requests_redis_and_botocore_calls_are_child_spans_when_asked_for(
     # requests passed the trace on: the back's server span is the requests span's child.
     assert served.parent_span_id == children["GET"].span_id
     assert served.trace_id == root.trace_id
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_the_sdk_is_imported_before_the_freeze_and_started_only_in_workers(
+    run_server: Any, receiver: Receiver, tmp_path: Path
+) -> None:
+    from test_workers import worker_pids
+
+    plain: Server = run_server(project(tmp_path / "plain", "plain", HELLO, ""), workers=2)
+    traced_dir = project(
+        tmp_path / "traced",
+        "traced",
+        HELLO,
+        f'exporter = "otlp"\nendpoint = "{receiver.endpoint}"\n',
+    )
+    traced: Server = run_server(traced_dir, workers=2)
+    assert traced.get("/").status == 200
+
+    def frozen(server: Server) -> int:
+        return int(next(r for r in server.lines if r.get("message") == "starting")["gc_frozen"])
+
+    # OpenTelemetry's modules were imported in the master before gc.freeze(): frozen with the app.
+    assert frozen(traced) > frozen(plain) + 1000
+    # The master runs no export thread (it would not survive the fork); the workers export.
+    assert _threads(traced.process.pid) == _threads(plain.process.pid) == 1
+    assert traced.get("/").status == 200
+    exported = {s.resource["process.pid"] for s in receiver.wait_for(2)}
+    assert exported and exported <= worker_pids(traced)
