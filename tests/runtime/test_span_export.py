@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -182,23 +184,27 @@ def test_an_unreachable_receiver_holds_no_worker_past_the_drain_timeout(
     silent.close()
 
 
-def test_tracing_on_without_the_sdk_installed_is_one_line_exit_2(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    # An interpreter that cannot import OpenTelemetry: the runtime alone, as in a bare image.
+def _without_opentelemetry(tmp_path: Path, otel: dict[str, str]) -> dict[str, str]:
+    """The environment of a server that cannot import OpenTelemetry (the runtime alone, as in
+    an image built without the extra)."""
     shadow = tmp_path / "shadow" / "opentelemetry"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('not installed')\n")
     (tmp_path / "hello.py").write_text(HELLO)
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("ALOFT_", "OTEL_"))},
         "PYTHONPATH": f"{tmp_path / 'shadow'}{os.pathsep}{tmp_path}",
         "ALOFT_APP": "hello:app",
+        "ALOFT_HOST": "127.0.0.1",
         "ALOFT_PORT": "0",
-        "OTEL_TRACES_EXPORTER": "otlp",
+        "ALOFT_WORKERS": "1",
+        "ALOFT_LOG_FORMAT": "json",
+        **otel,
     }
+
+
+def test_export_asked_for_without_the_sdk_installed_is_one_line_exit_2(tmp_path: Path) -> None:
+    env = _without_opentelemetry(tmp_path, {"OTEL_TRACES_EXPORTER": "otlp"})
     done = subprocess.run(
         [sys.executable, "-m", "aloft.runtime", "serve"],
         capture_output=True,
@@ -210,6 +216,28 @@ def test_tracing_on_without_the_sdk_installed_is_one_line_exit_2(tmp_path: Path)
     )
     assert done.returncode == 2, done.stderr
     assert "aloft-runtime[otel]" in done.stderr
+
+
+def test_an_endpoint_alone_without_the_sdk_serves_and_warns(tmp_path: Path) -> None:
+    # A platform may set the endpoint for another SDK: the service still runs, and says so.
+    env = _without_opentelemetry(tmp_path, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aloft.runtime", "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    server = Server(process)
+    server.start_readers()
+    try:
+        server.wait_listening()
+        assert server.get("/").status == 200
+        warning = server.wait_for(lambda r: r.get("logger") == "aloft.tracing")
+        assert warning["level"] == "warning" and "aloft-runtime[otel]" in warning["message"]
+    finally:
+        assert server.terminate() == 0
 
 
 CLIENTS_APP = """

@@ -378,13 +378,36 @@ _export: SpanExport | None = None
 _checked = False
 
 
+def asked(environ: Mapping[str, str]) -> bool:
+    """Whether OTLP export is asked for by name (as [tool.aloft.tracing] does), not only implied
+    by an endpoint that a platform may set for another SDK."""
+    exporters = environ.get("OTEL_TRACES_EXPORTER", "").lower()
+    return "otlp" in [e.strip() for e in exporters.split(",")]
+
+
 def get() -> SpanExport | None:
-    """The process's span export, or None when tracing is off (asked of the environment once)."""
+    """The process's span export, or None when tracing is off (asked of the environment once).
+
+    The SDK is imported here, the first time (in the master, before the fork). Missing, it is an
+    error (ImportError naming the extra) when export was asked for by name; with only an
+    endpoint in the environment, a warning, and the service runs without export."""
     global _export, _checked
     if not _checked:
         _checked = True
         if enabled(os.environ):
-            _export = SpanExport(os.environ)
+            export = SpanExport(os.environ)
+            try:
+                export.prepare()
+            except ImportError as exc:
+                if asked(os.environ):
+                    raise
+                import logging
+
+                logging.getLogger("aloft.tracing").warning(
+                    "%s; spans are not exported (OTEL_TRACES_EXPORTER=none silences this)", exc
+                )
+                return None
+            _export = export
     return _export
 
 
