@@ -87,3 +87,69 @@ def test_a_server_error_status_is_the_error_type(traced: Any) -> None:
     assert call("/busy") == 503
     span = receiver.spans[-1]
     assert span.attributes["error.type"] == "503" and span.status_code == ERROR
+
+
+APP_WITH_ITS_OWN_OTEL = """
+import asyncio, json, os, sys
+
+import httpx
+from opentelemetry import trace
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from aloft.runtime import spans
+from aloft.runtime.asgi import AloftASGI
+from aloft.runtime.options import ServeOptions
+
+mine = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(mine))
+trace.set_tracer_provider(provider)
+
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"x"})
+
+spans.get().start()
+wrapped = AloftASGI(OpenTelemetryMiddleware(app), ServeOptions(app="x", access_log=False))
+
+async def go():
+    transport = httpx.ASGITransport(app=wrapped)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await client.get("/")
+
+asyncio.run(go())
+spans.get().flush(5)
+server = [s for s in mine.get_finished_spans() if s.kind == trace.SpanKind.SERVER][0]
+print(json.dumps([f"{server.context.trace_id:032x}", f"{server.parent.span_id:016x}"]))
+"""
+
+
+def test_an_apps_own_opentelemetry_spans_continue_aloft_span(tmp_path: Any) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    receiver = Receiver().start()
+    try:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", APP_WITH_ITS_OWN_OTEL],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=True,
+        )
+        trace_id, parent = json.loads(done.stdout.strip().splitlines()[-1])
+        (ours,) = receiver.spans
+        assert (ours.trace_id, ours.span_id) == (trace_id, parent)
+    finally:
+        receiver.stop()
