@@ -120,3 +120,40 @@ def handmade() -> Any:
             tracing.current.reset(token)
 
     return app
+
+
+def aloft_traced() -> Any:
+    """aloft's middleware with span export on: OTLP/HTTP to the bench's loopback receiver
+    (BENCH_OTLP_ENDPOINT), parent-based sampling at 0.1, as `[tool.aloft.tracing]` sets it."""
+    import os
+
+    os.environ.update(
+        {
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": os.environ["BENCH_OTLP_ENDPOINT"],
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1",
+        }
+    )
+    from aloft.runtime import spans
+
+    export = spans.get()
+    assert export is not None
+    export.start()  # one uvicorn worker, no fork: what gunicorn's post_fork does per worker
+    return aloft()
+
+
+def otel_asgi() -> Any:
+    """OpenTelemetry's own ASGI instrumentation on the same app, same exporter and sampling."""
+    import os
+
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)))
+    endpoint = os.environ["BENCH_OTLP_ENDPOINT"] + "/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    return OpenTelemetryMiddleware(make_app(), tracer_provider=provider)

@@ -22,7 +22,7 @@ from aloft.bundle.lock import Locked, read_lock, server_requirements
 from aloft.bundle.target import Target
 from aloft.bundle.verify import EntryPoint, Listing, check
 from aloft.config import ResolvedConfig
-from aloft.exceptions import OperationFailed
+from aloft.exceptions import ConfigError, OperationFailed
 
 __all__ = [
     "EntryPoint",
@@ -34,6 +34,7 @@ __all__ = [
     "build_app",
     "build_dependencies",
     "check",
+    "check_tracing",
     "file_rule",
     "read_lock",
     "select",
@@ -58,6 +59,30 @@ def file_rule(resolved: ResolvedConfig, locked: Locked | None = None) -> FileRul
         include=(*config.files.include, *config.lambda_.include),
         exclude=(*config.files.exclude, *config.image.exclude, *config.lambda_.exclude, *inside),
     )
+
+
+def check_tracing(resolved: ResolvedConfig, locked: Locked) -> None:
+    """With span export on, the artifact must hold OpenTelemetry's SDK, its exporter and each
+    instrumented client's package: else the service would only fail when it starts."""
+    tracing = resolved.config.tracing
+    if not tracing.on:
+        return
+    protocol = "grpc" if tracing.protocol == "grpc" else "http"
+    wanted = [
+        "opentelemetry-sdk",
+        f"opentelemetry-exporter-otlp-proto-{protocol}",
+        *(f"opentelemetry-instrumentation-{client}" for client in tracing.instrument),
+    ]
+    missing = [name for name in wanted if name not in locked.names()]
+    if missing:
+        extra = "add aloft-runtime's otel extra (e.g. `uv add 'aloft-runtime[asgi,otel]'`)"
+        others = [m for m in missing if m not in ("opentelemetry-sdk", wanted[1])]
+        if others or protocol == "grpc":
+            extra = f"`uv add {' '.join(missing)}`"
+        raise ConfigError(
+            f'{resolved.pyproject} [tool.aloft.tracing] exporter = "otlp": {", ".join(missing)}'
+            f" not in {locked.lock.name}, so the service could not export spans; {extra}"
+        )
 
 
 def build_dependencies(

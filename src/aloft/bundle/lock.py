@@ -210,8 +210,13 @@ def requirement_name(line: str) -> str:
     return normalise(re.split(r"[=<>!~;\[ @]", line.strip(), maxsplit=1)[0])
 
 
+# The runtime's extras that only the HTTP server needs; its others (otel) ship to Lambda too.
+SERVER_EXTRAS = frozenset({"asgi", "wsgi"})
+
+
 def _needed_without_runtime(lock: Path, project: str) -> set[str]:
-    """Names the project needs at run time, transitively, never walking through the runtime."""
+    """Names the project needs at run time, transitively, walking through the runtime only by
+    its extras other than the server's (span export's `otel` runs on Lambda as well)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -222,19 +227,23 @@ def _needed_without_runtime(lock: Path, project: str) -> set[str]:
     for package in packages:
         name = normalise(package["name"])
         found = {normalise(d["name"]) for d in package.get("dependencies", [])}
-        for extra in package.get("optional-dependencies", {}).values():
-            found |= {normalise(d["name"]) for d in extra}
+        for extra, deps in package.get("optional-dependencies", {}).items():
+            if name == RUNTIME and extra in SERVER_EXTRAS:
+                continue
+            found |= {normalise(d["name"]) for d in deps}
         edges.setdefault(name, set()).update(found)
     if project not in edges:
         raise ConfigError(f"{lock}: no package {project!r} in the lock; run `uv lock`")
     needed: set[str] = set()
-    todo = [d for d in edges[project] if d != RUNTIME]
+    todo = list(edges[project])
     while todo:
         name = todo.pop()
-        if name in needed or name == RUNTIME:
+        if name in needed:
             continue
         needed.add(name)
         todo.extend(edges.get(name, ()))
+    # The runtime itself ships as aloft's own files, not as a locked package.
+    needed.discard(RUNTIME)
     return needed
 
 

@@ -39,6 +39,8 @@ RESERVED_ENV = frozenset(
         # Registry credentials for `aloft build --push`, by reference from CI secrets.
         "ALOFT_REGISTRY_USERNAME",
         "ALOFT_REGISTRY_PASSWORD",
+        # Read by the runtime (from [tool.aloft.tracing] instrument), not a config override.
+        "ALOFT_TRACING_INSTRUMENT",
     }
 )
 
@@ -146,6 +148,15 @@ def load_config(
         config = config.model_copy(
             update={"serve": dataclasses.replace(config.serve, service=project_name)}
         )
+    tracing = config.tracing
+    if tracing.on and not (tracing.service_version and tracing.environment):
+        version = project_table.get("version")
+        filled = {
+            "service_version": tracing.service_version
+            or (str(version) if isinstance(version, str) else ""),
+            "environment": tracing.environment or environment or config.tags.environment,
+        }
+        config = config.model_copy(update={"tracing": tracing.model_copy(update=filled)})
     return ResolvedConfig(config, origins, pyproject, project_name, environment)
 
 

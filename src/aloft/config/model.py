@@ -20,6 +20,7 @@ from aloft.config.image import ImageSettings
 from aloft.config.kubernetes import KubernetesSettings
 from aloft.config.lambda_ import LambdaSettings
 from aloft.config.tags import Tags
+from aloft.config.tracing import TracingSettings
 from aloft.runtime.options import ServeOptions
 
 
@@ -35,6 +36,15 @@ class ProjectConfig(BaseModel):
     doctor: DoctorConfig = Field(default_factory=DoctorConfig)
     lambda_: LambdaSettings = Field(default_factory=LambdaSettings, alias="lambda")
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+
+    def runtime_env(
+        self, serve: ServeOptions | None = None, *, server: bool = True
+    ) -> dict[str, str]:
+        """The one builder of the environment the runtime reads, for every target: the serve
+        options as ALOFT_* (`serve` when a target adjusts them, such as a Kubernetes service's
+        name; `server=False` for Lambda) and the tracing settings as OTEL_*."""
+        return {**(serve or self.serve).to_env(server=server), **self.tracing.to_env()}
 
 
 # Sub-tables of [tool.aloft], by key; everything else at the top level is a serve option.
@@ -45,6 +55,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "doctor": DoctorConfig,
     "lambda": LambdaSettings,
     "kubernetes": KubernetesSettings,
+    "tracing": TracingSettings,
 }
 
 # [tool.aloft.environments.<name>] overlays the base; not a section of its own.

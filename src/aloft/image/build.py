@@ -133,6 +133,7 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     mtime = options.mtime if options.mtime is not None else source_date_epoch(root)
     project = pythons.project_python(resolved.pyproject)
     locked = bundle.read_lock(root)
+    bundle.check_tracing(resolved, locked)
     server = bundle.server_requirements(locked, resolved.config.serve.interface)
     selection = bundle.select(root, bundle.file_rule(resolved, locked))
     entries = _entry_points(resolved, functions)

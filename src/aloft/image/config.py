@@ -1,8 +1,8 @@
 """An image's OCI config and annotations: what `aloft build` says about the image it made.
 
-The config carries the resolved [tool.aloft] settings as the ALOFT_* environment (one builder:
-`serve.to_env()`, as Kubernetes and Lambda get them), so the image runs with no flags; the
-annotations name the project, its version and the commit it was built from.
+The config carries the resolved [tool.aloft] settings as the ALOFT_* and OTEL_* environment (one
+builder: `ProjectConfig.runtime_env()`, as Kubernetes and Lambda get them), so the image runs with
+no flags; the annotations name the project, its version and the commit it was built from.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def image_config(
             "HOME": "/tmp",
         }
     )
-    env.update(serve.to_env())
+    env.update(resolved.config.runtime_env())
     labels = dict(inherited.get("Labels") or {})
     labels.update(image_annotations(resolved, base, mtime))
     labels.update(settings.labels)

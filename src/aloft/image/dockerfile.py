@@ -42,6 +42,7 @@ def render(resolved: ResolvedConfig, python_minor: str = "3.11", base: str = "")
             "is the build context and wheels come from an index); use `aloft build`, which "
             "builds local projects into wheels"
         )
+    bundle.check_tracing(resolved, locked)
     server = bundle.server_requirements(locked, serve.interface)
     selection = bundle.select(root, bundle.file_rule(resolved))
     image = base or f"python:{python_minor}-slim-bookworm"
@@ -51,7 +52,7 @@ def render(resolved: ResolvedConfig, python_minor: str = "3.11", base: str = "")
         "PYTHONPATH": f"{workdir}:{SITE_PACKAGES}",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
-        **serve.to_env(),
+        **resolved.config.runtime_env(),
     }
     env_lines = " \\\n    ".join(f"{key}={_quote(value)}" for key, value in sorted(env.items()))
     probe = f"http://127.0.0.1:{serve.port}{serve.health_path}"

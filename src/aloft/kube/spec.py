@@ -38,6 +38,7 @@ class ServiceSpec:
     image: str
     version: KubeVersion
     serve: ServeOptions
+    tracing_env: Mapping[str, str]  # OTEL_* of [tool.aloft.tracing], from the one env builder
     workload: Workload
     settings: KubernetesSettings
     tags: Mapping[str, str]
@@ -104,6 +105,7 @@ class ServiceSpec:
     def config_env(self) -> dict[str, str]:
         """What the ConfigMap holds: the runtime's ALOFT_* options, peers' URLs, the user's env."""
         env = {k: v for k, v in self.serve.to_env().items() if k != "ALOFT_RELOAD"}
+        env.update(self.tracing_env)
         for peer, url in sorted(self.peers.items()):
             env[f"{peer.upper().replace('-', '_')}_URL"] = url
         env.update(self.workload.env)
@@ -168,6 +170,7 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
                 image=image,
                 version=version,
                 serve=serve,
+                tracing_env=config.tracing.to_env(),
                 workload=workload,
                 settings=settings,
                 tags=config.tags.as_dict(),

@@ -31,7 +31,7 @@ def server_env(resolved: ResolvedConfig, serve: ServeOptions) -> dict[str, str]:
             f'{resolved.pyproject} [tool.aloft] app is not set; add app = "module:attribute"'
         )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALOFT_")}
-    env.update(serve.to_env())
+    env.update(resolved.config.runtime_env(serve))
     return env
 
 

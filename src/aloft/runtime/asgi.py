@@ -78,15 +78,34 @@ class AloftASGI:
         held = None if ctx.sampled else logs.begin_request(False)
         root_path = scope.get("root_path", "")
         turn = observer.begin_soon()
+        spans = observer.spans
+        entered = spans.enter(ctx) if spans is not None else None
+        error = ""
         started = time.perf_counter()
         try:
             if probe is not None:
                 await self._answer(probe, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
+        except BaseException as exc:
+            error = type(exc).__qualname__
+            raise
         finally:
             seconds = time.perf_counter() - started
             route = path if probe is not None else observer.route(scope, root_path)
+            if spans is not None:
+                spans.leave(entered)
+                if ctx.trace_flags == "01":
+                    observer.export(
+                        ctx,
+                        scope["method"],
+                        path,
+                        route,
+                        status,
+                        seconds,
+                        _attributes(scope),
+                        error,
+                    )
             if turn is not None:
                 observer.finish_soon(
                     turn,
@@ -122,6 +141,25 @@ class AloftASGI:
             headers.append(_CLOSE)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _attributes(scope: Scope) -> dict[str, Any]:
+    """A sampled request's span attributes beyond method, path, route and status."""
+    attributes: dict[str, Any] = {
+        "url.scheme": scope.get("scheme", "http"),
+        "network.protocol.version": scope.get("http_version", "1.1"),
+    }
+    host = next((v for k, v in scope["headers"] if k == b"host"), None)
+    if host is not None:
+        name, _, port = host.decode("latin-1").rpartition(":")
+        if name and port.isdigit():
+            attributes["server.address"], attributes["server.port"] = name, int(port)
+        else:
+            attributes["server.address"] = host.decode("latin-1")
+    client = scope.get("client")
+    if client:
+        attributes["client.address"] = client[0]
+    return attributes
 
 
 _exposer: Any = None

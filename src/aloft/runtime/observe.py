@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import time
 import weakref
 from _thread import get_ident  # threading's, without importing threading
@@ -52,6 +53,7 @@ class Observer:
         self.ready_timeout = options.ready_timeout
         self._turns: dict[Any, _Turn] = {}  # per event loop
         self._by_thread: dict[int, _Turn] = {}  # the turn of the loop each thread last ran
+        self.spans = span_export()
         _observers.add(self)
 
     def probe(self, path: str) -> str | None:
@@ -60,7 +62,48 @@ class Observer:
 
     def start(self, request_id: str | None, traceparent: str | None) -> tracing.RequestContext:
         sampled = self.sample_rate >= 1.0 or _random() < self.sample_rate
-        return tracing.start(request_id, traceparent, sampled)
+        ctx = tracing.start(request_id, traceparent, sampled)
+        spans = self.spans
+        if spans is not None:
+            # The trace's sampling decides the flags passed on, and keeps a sampled trace's logs.
+            ctx.trace_flags = spans.decide(
+                ctx.trace_id, ctx.trace_flags if ctx.parent_span_id else None
+            )
+            if ctx.trace_flags == "01":
+                ctx.sampled = True
+        return ctx
+
+    def export(
+        self,
+        ctx: tracing.RequestContext,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        seconds: float,
+        attributes: dict[str, Any],
+        error: str,
+    ) -> None:
+        """The request's server span (sampled ones), named and described by HTTP semantic
+        conventions."""
+        spans = self.spans
+        if spans is None or ctx.trace_flags != "01":
+            return
+        attributes["http.request.method"] = method
+        attributes["url.path"] = path
+        attributes["http.response.status_code"] = status
+        name = method
+        if route != metrics.UNMATCHED:
+            attributes["http.route"] = route
+            name = f"{method} {route}"
+        if not error and status >= 500:
+            error = str(status)
+        try:
+            spans.server_span(ctx, seconds, name, attributes, error=error)
+        except Exception:  # a tracing fault must not fail the request it describes
+            import logging
+
+            logging.getLogger("aloft.tracing").exception("could not record the request's span")
 
     def begin(self) -> None:
         """A request is in flight (the gauge of /metrics)."""
@@ -183,6 +226,21 @@ class Observer:
         for turn in list(self._turns.values()):
             if turn.started or turn.finished:
                 self.flush(turn)
+
+
+def span_export() -> Any:
+    """The process's span export (aloft.runtime.spans), None when tracing is off: the module is
+    imported only when the environment asks for export."""
+    env = os.environ
+    if not (
+        env.get("OTEL_TRACES_EXPORTER")
+        or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    ):
+        return None
+    from aloft.runtime import spans
+
+    return spans.get()
 
 
 class _Turn:

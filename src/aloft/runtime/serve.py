@@ -110,6 +110,12 @@ def serve(options: ServeOptions) -> int:
     except NoRunDir as exc:
         print(f"aloft: error: {exc}", file=sys.stderr)
         return 2
+    try:
+        _prepare_spans()
+    except (ValueError, ImportError) as exc:
+        print(f"aloft: error: {exc}", file=sys.stderr)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return 2
     master = os.getpid()
     os.environ["_ALOFT_RUN_DIR"] = run_dir
     os.environ["_ALOFT_MASTER_PID"] = str(os.getpid())
@@ -151,6 +157,16 @@ def serve(options: ServeOptions) -> int:
         # Workers are forks of this function's caller and unwind through here when they exit.
         if os.getpid() == master:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _prepare_spans() -> None:
+    """With tracing on, import OpenTelemetry's SDK here in the master, before gc.freeze() and the
+    fork, so workers share it; each worker starts its own provider (servers.start_spans)."""
+    from aloft.runtime.observe import span_export
+
+    export = span_export()
+    if export is not None:
+        export.prepare()
 
 
 # Where the run state goes when the temporary folders are not writable: a tmpfs that container

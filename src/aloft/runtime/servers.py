@@ -175,6 +175,12 @@ class Server(BaseApplication):  # type: ignore[misc]
         self.cfg.set("child_exit", lambda server, worker: _fold_worker(run_dir, worker.pid))
         self.cfg.set("when_ready", _when_ready)
         self.cfg.set("pre_request", _close_when_draining)
+        drain_timeout = self.options.drain_timeout
+        self.cfg.set("post_fork", _start_spans)
+        # Half the drain budget: in-flight requests have used part of it already, and gunicorn
+        # kills a worker still there when it is over.
+        flush_budget = max(0.1, drain_timeout / 2)
+        self.cfg.set("worker_exit", lambda server, worker: _stop_spans(flush_budget))
 
     def load(self) -> Any:
         if self.wrapped is None:  # --reload: each worker imports the app itself
@@ -224,6 +230,25 @@ def _close_when_draining(worker: Any, req: Any) -> None:
     header from the app), so keep-alive clients reconnect elsewhere before the listener closes."""
     if health.draining_now():
         req.must_close = True
+
+
+def _start_spans(server: Any, worker: Any) -> None:
+    """Span export starts in each worker after the fork: the SDK's export thread would not
+    survive one, and the master exports nothing."""
+    from aloft.runtime.observe import span_export
+
+    export = span_export()
+    if export is not None:
+        export.start()
+
+
+def _stop_spans(timeout: float) -> None:
+    """A worker's last spans go out before it exits, waiting at most `timeout` seconds."""
+    from aloft.runtime.observe import span_export
+
+    export = span_export()
+    if export is not None:
+        export.stop(timeout)
 
 
 def _when_ready(server: Any) -> None:

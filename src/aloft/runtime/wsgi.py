@@ -53,9 +53,11 @@ class AloftWSGI:
         token = tracing.current.set(ctx)
         held = logs.begin_request(ctx.sampled)
         observer.begin()
+        spans = observer.spans
+        entered = spans.enter(ctx) if spans is not None else None
         started = time.perf_counter()
 
-        def finish() -> None:
+        def finish(error: str = "") -> None:
             seconds = time.perf_counter() - started
             route = (
                 path
@@ -64,7 +66,13 @@ class AloftWSGI:
             )
             method = environ.get("REQUEST_METHOD", "GET")
             observer.finish(method, path, route, state["status"], seconds, ctx)
+            if spans is not None and ctx.trace_flags == "01":
+                observer.export(
+                    ctx, method, path, route, state["status"], seconds, _attributes(environ), error
+                )
             try:
+                if spans is not None:
+                    spans.leave(entered)
                 logs.end_request(held)
                 tracing.current.reset(token)
             except ValueError:
@@ -76,8 +84,8 @@ class AloftWSGI:
                 result = self._answer(probe, start_with_id)
             else:
                 result = self.app(environ, start_with_id)
-        except BaseException:
-            finish()
+        except BaseException as exc:
+            finish(type(exc).__qualname__)
             raise
         return _Finishing(result, finish)
 
@@ -99,6 +107,24 @@ class AloftWSGI:
             ],
         )
         return [body]
+
+
+def _attributes(environ: Environ) -> dict[str, Any]:
+    """A sampled request's span attributes beyond method, path, route and status."""
+    attributes: dict[str, Any] = {
+        "url.scheme": environ.get("wsgi.url_scheme", "http"),
+        "network.protocol.version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2],
+    }
+    host = environ.get("HTTP_HOST")
+    if host:
+        name, _, port = host.rpartition(":")
+        if name and port.isdigit():
+            attributes["server.address"], attributes["server.port"] = name, int(port)
+        else:
+            attributes["server.address"] = host
+    if environ.get("REMOTE_ADDR"):
+        attributes["client.address"] = environ["REMOTE_ADDR"]
+    return attributes
 
 
 class _Finishing:

@@ -243,7 +243,7 @@ def build_stack(
     built: list[Function] = []
     # [tool.aloft] settings reach a function as they reach a container (one builder), less the
     # server's own (host, port, workers, ...), which mean nothing on Lambda.
-    serve_env = config.serve.to_env(server=False)
+    serve_env = config.runtime_env(server=False)
     serve_env["ALOFT_SERVICE"] = config.serve.service or project
     for key, spec in functions.items():
         name = key if key.startswith(project) else f"{project}-{key}"

@@ -182,6 +182,7 @@ def package(
     # Lambda runs events through the runtime, not an HTTP server: no gunicorn/uvicorn.
     whole = bundle.read_lock(root)
     locked = whole.without_servers(resolved.project_name)
+    bundle.check_tracing(resolved, locked)
     selection = bundle.select(root, bundle.file_rule(resolved, whole))
     target = bundle.Target.lambda_runtime(stack.python, stack.architecture)
     python = _target_python(stack.python, root)

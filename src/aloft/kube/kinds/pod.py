@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from aloft.kube.spec import TMP_SIZE, ServiceSpec
+from aloft.runtime.spans import K8S_ENV
 
 CONTAINER = "app"
 SECCOMP_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
@@ -44,7 +45,20 @@ def env_sources(svc: ServiceSpec) -> tuple[list[dict[str, Any]], list[dict[str, 
     for name, ref in sorted(svc.workload.secret_env.items()):
         secret, _, key = ref.partition(":")
         env.append({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
+    if svc.tracing_env:
+        # Where a span ran, through the downward API (the runtime's spans.K8S_ENV).
+        for name, attribute in K8S_ENV.items():
+            field = DOWNWARD_FIELDS[attribute]
+            env.append({"name": name, "valueFrom": {"fieldRef": {"fieldPath": field}}})
     return env_from, env
+
+
+# The pod's field behind each Kubernetes resource attribute of a span.
+DOWNWARD_FIELDS = {
+    "k8s.pod.name": "metadata.name",
+    "k8s.namespace.name": "metadata.namespace",
+    "k8s.node.name": "spec.nodeName",
+}
 
 
 def resources(svc: ServiceSpec) -> dict[str, Any]:

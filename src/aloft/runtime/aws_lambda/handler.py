@@ -89,6 +89,12 @@ class LambdaHandler:
 
             secrets.resolve_environment(os.environ)
             runtime_api.install_sigterm(environments.shutdown_all)
+        from aloft.runtime.observe import span_export
+
+        # Started here, in the init phase; flushed at the end of every invocation (`__call__`).
+        self.spans = span_export()
+        if self.spans is not None:
+            self.spans.start()
         if app is not None:
             self._wrap(app, interface, service)
             if self.interface == "asgi" and lifespan:
@@ -125,6 +131,12 @@ class LambdaHandler:
             source = source_for(event) if self.app is not None else None
             if source is not None:
                 return self._http(source, event, context)
+            if self.spans is not None:
+                from aloft.runtime.aws_lambda import event_span
+
+                return event_span.dispatch(
+                    self.spans, self.handlers, self.run_async, self.service, event, context
+                )
             from aloft.runtime.aws_lambda.sources import dispatch
 
             return dispatch(self.handlers, event, self.run_async)
@@ -134,6 +146,9 @@ class LambdaHandler:
                 from aloft.runtime.aws_lambda import emf
 
                 emf.flush(self.emf_namespace, self.service)
+            if self.spans is not None:
+                # Before the invocation returns: a frozen environment exports nothing.
+                self.spans.flush(_flush_budget(context))
 
     def run_async(self, awaitable: Any) -> Any:
         """Run a coroutine on this environment's event loop (kept across invocations)."""
@@ -273,6 +288,17 @@ class LambdaHandler:
         from aloft.runtime.aws_lambda import wsgi_run
 
         return wsgi_run.call(self.app, wsgi_run.environ(request, event, context))
+
+
+def _flush_budget(context: Any) -> float:
+    """Seconds the span flush may take: what is left of the invocation, less a margin for
+    returning the result, at most 2 s."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    try:
+        left = float(remaining()) / 1000 if remaining is not None else 2.0
+    except Exception:
+        left = 2.0
+    return max(0.05, min(2.0, left - 0.2))
 
 
 def _error(source: ModuleType, event: dict[str, Any], status: int, message: str) -> Any:

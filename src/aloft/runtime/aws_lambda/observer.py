@@ -13,6 +13,10 @@ from aloft.runtime.aws_lambda import context as invocation
 from aloft.runtime.aws_lambda import emf
 from aloft.runtime.observe import Observer
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class LambdaObserver(Observer):
     batch = False  # an invocation's lines are out before it returns
@@ -32,6 +36,25 @@ class LambdaObserver(Observer):
                 xray = getattr(context, "trace_id", None) or os.environ.get("_X_AMZN_TRACE_ID")
                 traceparent = invocation.xray_traceparent(xray)
         return super().start(request_id, traceparent)
+
+    def export(
+        self,
+        ctx: tracing.RequestContext,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        seconds: float,
+        attributes: dict[str, Any],
+        error: str,
+    ) -> None:
+        """The HTTP span, with the FaaS conventions' trigger and invocation id besides."""
+        current = invocation.current.get()
+        rid = getattr(current[1], "aws_request_id", None) if current is not None else None
+        attributes["faas.trigger"] = "http"
+        if isinstance(rid, str) and rid:
+            attributes["faas.invocation_id"] = rid
+        super().export(ctx, method, path, route, status, seconds, attributes, error)
 
     def begin(self) -> None:
         """One request per environment at a time: no in-flight gauge to keep."""
