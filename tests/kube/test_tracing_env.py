@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from kubekit import IMAGE, one, render_project, write_project
 
-from aloft import serving
 from aloft.config import load_config
 from aloft.exceptions import ConfigError
+from aloft.local import server as serving
 from aloft.runtime import spans
 from aloft.serverless.model import build_stack
 from testkit import ALOFT
