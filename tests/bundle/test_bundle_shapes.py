@@ -146,7 +146,10 @@ def test_a_missing_app_module_is_an_error_and_no_zip_is_written(tmp_path: Path) 
     out = tmp_path / "out"
     result = aloft("lambda", "package", "--project", str(project), "--out", str(out))
     assert result.returncode == 2
-    (line,) = result.stderr.strip().splitlines()
+    # Off a terminal the steps done so far are plain progress lines; the error is one line, last.
+    lines = result.stderr.strip().splitlines()
+    (line,) = [x for x in lines if x.startswith("aloft: error:")]
+    assert line == lines[-1]
     assert "holds no module mian" in line
     assert not out.exists() or not any(out.iterdir())
 
