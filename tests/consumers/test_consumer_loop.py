@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from queuekit import EVENTS, Queues
 
 from aloft.runtime.consumer.loop import Consumer
-from conftest import EVENTS, Queues
 from testkit import free_port
 
 pytestmark = pytest.mark.timeout(120)
