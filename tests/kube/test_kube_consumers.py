@@ -17,6 +17,8 @@ import httpx
 import pytest
 from kubekit import ROOT, json_of, k8s_deploy, kubectl
 
+from lambdakit import ALOFT_BOOTSTRAP, emulated
+
 pytestmark = pytest.mark.timeout(900)
 
 QUEUE = "orders-events-orders"  # what `aloft lambda deploy` creates for the example's event
@@ -166,7 +168,7 @@ def _ids(redis: Any, key: str) -> list[int]:
     return [int(v) for v in redis.lrange(key, 0, -1)]
 
 
-def test_consumer_deployment_charges_once_dead_letters_failures_and_loses_nothing_on_a_roll(
+def test_one_handler_file_consumes_on_the_cluster_and_on_lambda_once_dlq_and_no_loss_on_a_roll(
     kube_cluster: dict[str, Any],
     events_image: Path,
     bridge_redis: str,
@@ -225,3 +227,44 @@ def test_consumer_deployment_charges_once_dead_letters_failures_and_loses_nothin
     logs = kubectl(kube_cluster, "-n", namespace, "logs", sorted(after)[0]).stdout
     first = json.loads(logs.splitlines()[0])
     assert first["service"] == "orders"
+
+    # The same handler file on Lambda (the emulator), sharing the idempotency store: an order
+    # the cluster charged is not charged again, a new one is, a failing one is reported.
+    event = {
+        "Records": [
+            _record("m-5", {"order_id": 5}),
+            _record("m-new", {"order_id": 7000}),
+            _record("m-bad", {"order_id": 7001, "fail": True}),
+        ]
+    }
+    with emulated(
+        [*ALOFT_BOOTSTRAP, "orders.handler.handler"],
+        cwd=ROOT / "examples" / "events",
+        env={"REDIS_URL": bridge_redis},
+        concurrency=1,
+    ) as (emulator, _, _):
+        result = emulator.invoke(json.dumps(event).encode())
+    assert result.status == "ok", result.payload
+    assert json.loads(result.payload) == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
+    assert _ids(redis, "orders:charged").count(5) == 1
+    assert _ids(redis, "orders:charged").count(7000) == 1
+
+
+def _record(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An SQS record as Lambda delivers it (AWS's documented event shape)."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+        "body": json.dumps(body),
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1545082649183",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1545082649185",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{QUEUE}",
+        "awsRegion": "us-east-1",
+    }
