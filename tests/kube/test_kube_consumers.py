@@ -126,8 +126,6 @@ def _project(folder: Path, namespace: str, redis_url: str, moto: str, marker: st
     variables = {
         "REDIS_URL": redis_url,
         "AWS_ENDPOINT_URL": moto,
-        "AWS_ACCESS_KEY_ID": "testing",  # moto's; no AWS account is involved
-        "AWS_SECRET_ACCESS_KEY": "testing",
         "MARKER": marker,  # changing it rolls the pods
     }
     env = ", ".join(f'{k} = "{v}"' for k, v in variables.items())
@@ -143,6 +141,8 @@ def _project(folder: Path, namespace: str, redis_url: str, moto: str, marker: st
             memory = "192Mi"
             replicas = 1
             env = {{ {env} }}
+
+            secret_env = {{ AWS_ACCESS_KEY_ID = "aws:id", AWS_SECRET_ACCESS_KEY = "aws:key" }}
 
             [tool.aloft.kubernetes.autoscaling]
             enabled = false
@@ -184,6 +184,9 @@ def test_one_handler_file_consumes_on_the_cluster_and_on_lambda_once_dlq_and_no_
         redis.delete(key)
     sqs = _sqs(bridge_moto)
     url, dlq = _queues(sqs, QUEUE)
+    # moto's dummy credentials, from a Secret as real ones would be (aloft refuses plain ones).
+    kubectl(kube_cluster, "-n", namespace, "create", "secret", "generic", "aws",
+            "--from-literal=id=testing", "--from-literal=key=testing")  # fmt: skip
     project = _project(tmp_path / "p", namespace, bridge_redis, bridge_moto, "v1")
 
     deployed = k8s_deploy(kube_cluster, project, "--image-record", str(events_image), "-o", "json")
