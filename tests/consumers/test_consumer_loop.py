@@ -154,3 +154,19 @@ def test_sigterm_finishes_the_batch_in_hand_deletes_only_processed_and_exits(
     left = [body["order_id"] for body in queues.drain_bodies(queues.url)]
     assert sorted(charged + left) == list(range(SENT)), "a message was lost or processed twice"
     assert '"message":"consumer stopped"' in output
+
+
+def test_a_missing_queue_is_one_line_and_exit_2(aws_env: str) -> None:
+    done = subprocess.run(
+        [*CONSUMER, "--queue", "no-such-queue"],
+        cwd=EVENTS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "aloft: error: --queue no-such-queue: no such queue in us-east-1; create it (aloft lambda"
+        " deploy creates the function's queues) or fix the name"
+    ]

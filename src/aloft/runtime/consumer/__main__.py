@@ -58,13 +58,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler = load_handler(args.handler)
     client = boto3.client("sqs")
-    if args.queue.startswith(("http://", "https://")):
-        url = args.queue
-    else:
-        url = client.get_queue_url(QueueName=args.queue)["QueueUrl"]
-    arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    try:
+        if args.queue.startswith(("http://", "https://")):
+            url = args.queue
+        else:
+            url = client.get_queue_url(QueueName=args.queue)["QueueUrl"]
+        attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    except client.exceptions.QueueDoesNotExist:
+        print(
+            f"aloft: error: --queue {args.queue}: no such queue in {client.meta.region_name};"
+            " create it (aloft lambda deploy creates the function's queues) or fix the name",
+            file=sys.stderr,
+        )
+        return 2
+    arn = attributes["Attributes"]["QueueArn"]
     name = arn.rsplit(":", 1)[-1]
     consumer = Consumer(
         handler,
