@@ -161,7 +161,8 @@ def _consumer_pods(facts: dict[str, Any], namespace: str) -> list[dict[str, Any]
         facts, "-n", namespace, "get", "pods", "-l", "app.kubernetes.io/component=consumer",
         "-o", "json",
     )  # fmt: skip
-    return json.loads(out.stdout)["items"]
+    items = json.loads(out.stdout)["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]  # not draining
 
 
 def _ids(redis: Any, key: str) -> list[int]:
