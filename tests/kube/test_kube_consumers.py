@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,12 +211,23 @@ def test_one_handler_file_consumes_on_the_cluster_and_on_lambda_once_dlq_and_no_
     assert json.loads(dead["Body"])["order_id"] == 999
 
     # A rolling restart (a config change) under load: nothing lost, nothing handled twice.
-    load = [{"order_id": 1000 + i, "work": 0.05} for i in range(200)]
-    _send(sqs, url, load[:100])
+    load = [{"order_id": 1000 + i, "work": 0.05} for i in range(300)]
     before = {p["metadata"]["name"] for p in _consumer_pods(kube_cluster, namespace)}
+    _send(sqs, url, load[:50])
+
+    def keep_sending() -> None:  # bounded: 25 batches of 10, one every 0.5 s, during the roll
+        client = _sqs(bridge_moto)
+        for start in range(50, len(load), 10):
+            _send(client, url, load[start : start + 10])
+            time.sleep(0.5)
+
+    sender = threading.Thread(target=keep_sending)
     _project(tmp_path / "p", namespace, bridge_redis, bridge_moto, "v2")
-    rolled = k8s_deploy(kube_cluster, project, "--image-record", str(events_image))
-    _send(sqs, url, load[100:])
+    sender.start()
+    try:
+        rolled = k8s_deploy(kube_cluster, project, "--image-record", str(events_image))
+    finally:
+        sender.join(timeout=60)
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     after = {p["metadata"]["name"] for p in _consumer_pods(kube_cluster, namespace)}
     assert before.isdisjoint(after)
