@@ -170,3 +170,22 @@ def test_a_missing_queue_is_one_line_and_exit_2(aws_env: str) -> None:
         "aloft: error: --queue no-such-queue: no such queue in us-east-1; create it (aloft lambda"
         " deploy creates the function's queues) or fix the name"
     ]
+
+
+def test_liveness_fails_when_the_loop_shows_no_sign_of_life(queues: Queues) -> None:
+    from aloft.runtime.consumer import probes
+    from aloft.runtime.options import ServeOptions
+
+    consumer = Consumer(lambda e, c: None, queues.client, queues.url, queues.arn, wait_seconds=1)
+    server = probes.serve(consumer, ServeOptions(host="127.0.0.1"), 0)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert httpx.get(base + "/readyz").status_code == 503  # no receive has succeeded yet
+        consumer.poll_once()
+        assert httpx.get(base + "/readyz").status_code == 200
+        assert httpx.get(base + "/healthz").status_code == 200
+        # Wedged in a handler or an SDK call for longer than a poll and a batch can take.
+        consumer.heartbeat -= consumer.wait_seconds + consumer.timeout + probes.STUCK_MARGIN + 1
+        assert httpx.get(base + "/healthz").status_code == 503
+    finally:
+        server.shutdown()
