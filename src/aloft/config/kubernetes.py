@@ -25,6 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aloft.config.consumers import ConsumerScaling
 from aloft.runtime.secretshape import secret_in_value, secret_setting
 
 # A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource), e.g. 250m, 1.5, 512Mi, 1e3.
@@ -301,6 +302,11 @@ class KubernetesSettings(Workload):
     uid: int = Field(default=0, description="runAsUser; 0 takes [tool.aloft.image] user")
     services: dict[str, Workload] = Field(
         default_factory=dict, description="further services of the project, by name"
+    )
+    consumers: dict[str, ConsumerScaling] = Field(
+        default_factory=dict,
+        description="queue consumers' pods, by the name of their SQS-triggered function in"
+        " [tool.aloft.lambda.functions] (config/consumers.py); every such function gets one",
     )
 
     @field_validator("namespace")

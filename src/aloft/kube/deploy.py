@@ -117,7 +117,7 @@ def prepare(request: DeployRequest) -> Plan:
                 continue
             live = get_live(cluster, obj)
             if live is None:
-                initial[ident(obj)] = scaled[obj["metadata"]["name"]]
+                initial[ident(obj)] = scaled.get(obj["metadata"]["name"], 1)  # consumers: 1
             elif (count := _replicas_to_hand_over(live)) is not None:
                 handover[ident(obj)] = count
         project = rendered.services[0].project

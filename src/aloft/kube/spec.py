@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aloft.config import ResolvedConfig
+from aloft.config.consumers import QueueConsumer, queue_consumers
 from aloft.config.kubernetes import KubernetesSettings, Workload
 from aloft.config.shutdown import Shutdown, shutdown
 from aloft.exceptions import ConfigError
@@ -44,6 +45,7 @@ class ServiceSpec:
     tags: Mapping[str, str]
     peers: Mapping[str, str]  # other services of the project -> their in-cluster URL
     uid: int
+    consumers: tuple[QueueConsumer, ...] = ()  # the main service's only (kinds/consumer.py)
 
     @property
     def selector(self) -> dict[str, str]:
@@ -157,6 +159,7 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
     # Through each Service's port 80, whatever port the pods listen on.
     urls = {name: f"http://{name}.{settings.namespace}.svc" for name in workloads}
     uid = settings.uid or config.image.user
+    consumers = _consumers(resolved, label)
     specs = []
     for name, workload in workloads.items():
         table = "kubernetes" if workload is settings else f"kubernetes.services.{name}"
@@ -176,6 +179,7 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
                 tags=config.tags.as_dict(),
                 peers={peer: url for peer, url in urls.items() if peer != name},
                 uid=uid,
+                consumers=consumers if workload is settings else (),
             )
         )
         budget = specs[-1].shutdown
@@ -186,6 +190,19 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
                 f" killed mid-drain; use at least {budget.least_grace} or leave it unset"
             )
     return specs
+
+
+def _consumers(resolved: ResolvedConfig, label: str) -> tuple[QueueConsumer, ...]:
+    config = resolved.config
+    try:
+        return tuple(
+            queue_consumers(resolved.project_name, config.lambda_, config.kubernetes.consumers)
+        )
+    except KeyError as exc:
+        raise ConfigError(
+            f"{label} [tool.aloft.kubernetes.consumers.{exc.args[0]}]: no function of that name"
+            " in [tool.aloft.lambda.functions] has an sqs event; name one that does"
+        ) from None
 
 
 def _serve_for(

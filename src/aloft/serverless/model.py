@@ -12,6 +12,7 @@ from typing import Any
 
 from aloft import pythons
 from aloft.config import ResolvedConfig
+from aloft.config.consumers import queue_name
 from aloft.config.lambda_ import (
     IMAGE_URI,
     IMAGE_URI_HINT,
@@ -272,7 +273,7 @@ def build_stack(
             )
             # AWS's advice: visibility timeout at least six times the function timeout.
             queues[event.queue] = Queue(
-                f"{project}-{event.queue}{suffix}",
+                queue_name(resolved.project_name, event.queue, event.fifo),
                 logical(key, event.queue, "queue"),
                 event.fifo,
                 6 * timeout,

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from aloft.kube.kinds import (
     configmap,
+    consumer,
+    consumer_hpa,
     deployment,
     externalsecret,
     hpa,
@@ -19,6 +21,7 @@ from aloft.kube.kinds import (
     job,
     networkpolicy,
     pdb,
+    scaledobject,
     service,
     serviceaccount,
     servicemonitor,
@@ -34,8 +37,11 @@ KINDS: tuple[tuple[str, Renderer], ...] = (
     ("ExternalSecret", externalsecret.render),
     ("Job", job.render),
     ("Deployment", deployment.render),
+    ("Deployment", consumer.render),
     ("Service", service.render),
     ("HorizontalPodAutoscaler", hpa.render),
+    ("HorizontalPodAutoscaler", consumer_hpa.render),
+    ("ScaledObject", scaledobject.render),
     ("PodDisruptionBudget", pdb.render),
     ("NetworkPolicy", networkpolicy.render),
     ("Ingress", ingress.render),
