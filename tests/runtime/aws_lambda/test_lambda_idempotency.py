@@ -168,3 +168,45 @@ def test_dynamodb_store_state_machine_on_moto_sequentially(aws_env: str) -> None
         BillingMode="PAY_PER_REQUEST",
     )
     state_machine(DynamoDBStore(table, client))
+
+
+def test_a_redelivered_sqs_message_is_a_replay_not_a_new_payload() -> None:
+    """SQS delivers at least once: a redelivery carries a new receipt handle and receive count.
+    Neither may make it a different payload (PayloadMismatch) or a different default key."""
+    from aloft.runtime.aws_lambda.sources.sqs import SQSRecord
+
+    def delivery(receipt: str, count: str) -> SQSRecord:
+        return SQSRecord(
+            {
+                "messageId": "m-1",
+                "receiptHandle": receipt,
+                "body": '{"order": 7, "amount": 3}',
+                "attributes": {"ApproximateReceiveCount": count, "SentTimestamp": "1700000000000"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:orders",
+            }
+        )
+
+    runs: list[str] = []
+    store = MemoryStore()
+
+    @idempotent(store, key="body.order", name=uuid.uuid4().hex)
+    def by_order(record: SQSRecord) -> str:
+        runs.append(record.receipt_handle)
+        return "charged"
+
+    @idempotent(store, name=uuid.uuid4().hex)
+    def by_whole_message(record: SQSRecord) -> str:
+        runs.append(record.receipt_handle)
+        return "charged"
+
+    for handler in (by_order, by_whole_message):
+        runs.clear()
+        assert handler(delivery("r-1", "1")) == "charged"
+        assert handler(delivery("r-2", "2")) == "charged"  # the redelivery: replayed
+        assert runs == ["r-1"]
+    changed = delivery("r-3", "3")
+    changed.raw["body"] = '{"order": 7, "amount": 4}'
+    with pytest.raises(PayloadMismatch):
+        by_order(changed)

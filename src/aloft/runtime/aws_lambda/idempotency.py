@@ -234,9 +234,26 @@ def _pick(payload: Any, path: str) -> Any:
     return value
 
 
+# What changes from one delivery of the same SQS message to the next: left out of the default key
+# and of the payload hash, so a redelivered message is a replay, not a new payload (or a mismatch).
+_PER_DELIVERY = "receiptHandle"
+_PER_DELIVERY_ATTRIBUTES = frozenset(
+    {"ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp"}
+)
+
+
 def _plain(payload: Any) -> Any:
     raw = getattr(payload, "raw", None)  # the typed event objects keep what Lambda sent
-    return raw if raw is not None else payload
+    if raw is None:
+        return payload
+    if isinstance(raw, dict) and _PER_DELIVERY in raw:
+        raw = {k: v for k, v in raw.items() if k != _PER_DELIVERY}
+        attributes = raw.get("attributes")
+        if isinstance(attributes, dict):
+            raw["attributes"] = {
+                k: v for k, v in attributes.items() if k not in _PER_DELIVERY_ATTRIBUTES
+            }
+    return raw
 
 
 def payload_hash(payload: Any) -> str:
