@@ -19,6 +19,7 @@ from aloft.config.kubernetes import KubernetesSettings, Workload
 from aloft.config.shutdown import Shutdown, shutdown
 from aloft.exceptions import ConfigError
 from aloft.kube import quantity
+from aloft.kube.cron import Scheduled, scheduled_functions
 from aloft.kube.manifest import INVENTORY_LABEL, MANAGED_BY
 from aloft.kube.versions import KubeVersion
 from aloft.runtime.options import ServeOptions
@@ -43,6 +44,8 @@ class ServiceSpec:
     tags: Mapping[str, str]
     peers: Mapping[str, str]  # other services of the project -> their in-cluster URL
     uid: int
+    # The project's scheduled functions (CronJobs); on the main service only.
+    schedules: tuple[Scheduled, ...] = ()
 
     @property
     def selector(self) -> dict[str, str]:
@@ -156,6 +159,7 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
     urls = {name: f"http://{name}.{settings.namespace}.svc" for name in workloads}
     uid = settings.uid or config.image.user
     specs = []
+    schedules = scheduled_functions(resolved, version, label)
     for name, workload in workloads.items():
         table = "kubernetes" if workload is settings else f"kubernetes.services.{name}"
         serve = _serve_for(config.serve, workload, name, label, table)
@@ -173,6 +177,7 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
                 tags=config.tags.as_dict(),
                 peers={peer: url for peer, url in urls.items() if peer != name},
                 uid=uid,
+                schedules=schedules if workload is settings else (),
             )
         )
         budget = specs[-1].shutdown

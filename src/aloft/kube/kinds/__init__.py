@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from aloft.kube.kinds import (
     configmap,
+    cronjob,
     deployment,
     externalsecret,
     hpa,
@@ -34,6 +35,7 @@ KINDS: tuple[tuple[str, Renderer], ...] = (
     ("ExternalSecret", externalsecret.render),
     ("Job", job.render),
     ("Deployment", deployment.render),
+    ("CronJob", cronjob.render),
     ("Service", service.render),
     ("HorizontalPodAutoscaler", hpa.render),
     ("PodDisruptionBudget", pdb.render),
