@@ -149,3 +149,13 @@ def test_the_cronjob_is_valid_against_the_targets_schema(tmp_path: Path, version
         assert result.served, (version, job["apiVersion"])
         assert result.errors == [], result.errors
         assert ("timeZone" in job["spec"]) is (version != "1.20")
+
+
+def test_the_jobs_it_creates_are_not_in_the_prune_inventory(tmp_path: Path) -> None:
+    from aloft.kube.manifest import INVENTORY_LABEL
+
+    job = one(render_project(write_project(tmp_path, SCHEDULED)), "CronJob", "shop-tick")
+    assert job["metadata"]["labels"][INVENTORY_LABEL] == "shop"  # the CronJob itself is pruned
+    template = job["spec"]["jobTemplate"]
+    assert INVENTORY_LABEL not in template["metadata"]["labels"]
+    assert INVENTORY_LABEL not in template["spec"]["template"]["metadata"]["labels"]

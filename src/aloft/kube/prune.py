@@ -19,6 +19,7 @@ def prunable_kinds(cluster: Cluster) -> list[tuple[str, str]]:
         ("v1", "Service"),
         ("apps/v1", "Deployment"),
         ("batch/v1", "Job"),
+        (version.cronjob, "CronJob"),
         (version.autoscaling, "HorizontalPodAutoscaler"),
         (version.pdb, "PodDisruptionBudget"),
         ("networking.k8s.io/v1", "NetworkPolicy"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from aloft.kube.cron import Scheduled, cronjob_name
 from aloft.kube.kinds.pod import pod_spec, template_annotations
-from aloft.kube.manifest import Manifest
+from aloft.kube.manifest import INVENTORY_LABEL, Manifest
 from aloft.kube.spec import ServiceSpec
 
 COMPONENT = "schedule"
@@ -47,6 +47,8 @@ def _cronjob(svc: ServiceSpec, item: Scheduled) -> Manifest:
     meta = svc.meta(cronjob_name(svc.name, item.function))
     meta["labels"] = labels
     meta["annotations"] = {"aloft/schedule": item.expression}
+    # The Jobs it creates are the controller's, not the inventory's: a deploy must not prune them.
+    labels = {k: v for k, v in labels.items() if k != INVENTORY_LABEL}
     template_meta: dict[str, object] = {"labels": labels}
     if template_annotations(svc):
         template_meta["annotations"] = template_annotations(svc)
