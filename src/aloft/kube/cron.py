@@ -12,7 +12,7 @@ import re
 
 from aloft.config import ResolvedConfig
 from aloft.config.kubernetes import KubernetesSettings
-from aloft.config.schedule import CronSchedule, ScheduleError, to_cron
+from aloft.config.schedule import ActiveHours, CronSchedule, ScheduleError, active_hours, to_cron
 from aloft.exceptions import ConfigError
 from aloft.kube.versions import KubeVersion
 
@@ -106,3 +106,24 @@ def scheduled_functions(
 def cronjob_name(service: str, function: str) -> str:
     name = re.sub(r"[^a-z0-9-]+", "-", f"{service}-{function}".lower())
     return name[:CRONJOB_NAME_MAX].strip("-")
+
+
+@dataclasses.dataclass(frozen=True)
+class OffHours:
+    """The project's active hours: scaled up at `opens`, to zero at `closes` (kube.kinds.scaler)."""
+
+    hours: ActiveHours
+    opens_zone: str | None  # spec.timeZone of each edge's CronJob, None where not carried
+    closes_zone: str | None
+
+
+def off_hours(settings: KubernetesSettings, version: KubeVersion, label: str) -> OffHours | None:
+    if not settings.active_hours:
+        return None
+    hours = active_hours(settings.active_hours)  # validated by the config model already
+    where = f"{label} [tool.aloft.kubernetes] active_hours = {settings.active_hours!r}"
+    return OffHours(
+        hours,
+        zone_field(hours.opens, version, settings, where),
+        zone_field(hours.closes, version, settings, where),
+    )

@@ -20,6 +20,8 @@ def prunable_kinds(cluster: Cluster) -> list[tuple[str, str]]:
         ("apps/v1", "Deployment"),
         ("batch/v1", "Job"),
         (version.cronjob, "CronJob"),
+        ("rbac.authorization.k8s.io/v1", "Role"),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding"),
         (version.autoscaling, "HorizontalPodAutoscaler"),
         (version.pdb, "PodDisruptionBudget"),
         ("networking.k8s.io/v1", "NetworkPolicy"),

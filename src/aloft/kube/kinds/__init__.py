@@ -20,6 +20,7 @@ from aloft.kube.kinds import (
     job,
     networkpolicy,
     pdb,
+    scaler,
     service,
     serviceaccount,
     servicemonitor,
@@ -36,6 +37,7 @@ KINDS: tuple[tuple[str, Renderer], ...] = (
     ("Job", job.render),
     ("Deployment", deployment.render),
     ("CronJob", cronjob.render),
+    ("OffHours", scaler.render),  # ServiceAccount, Role, RoleBinding, CronJobs
     ("Service", service.render),
     ("HorizontalPodAutoscaler", hpa.render),
     ("PodDisruptionBudget", pdb.render),
