@@ -223,6 +223,16 @@ class ActiveHours:
     def hours_per_week(self) -> float:
         return len(self.days) * (self.end - self.start) / 60
 
+    def week_mask(self) -> tuple[bool, ...]:
+        """168 hours from Monday 00:00 in the window's zone: True where any minute of the hour is
+        inside the window (a part hour counts as running, so a saving is never overstated)."""
+        mask = []
+        for hour in range(168):
+            day = (hour // 24 + 1) % 7  # cron numbering, 0 = SUN
+            start = hour % 24 * 60
+            mask.append(day in self.days and start < self.end and start + 60 > self.start)
+        return tuple(mask)
+
 
 _ACTIVE = re.compile(r"^(\S+) (\d\d):(\d\d)-(\d\d):(\d\d) (\S+)$")
 _ACTIVE_HINT = 'use e.g. "Mon-Fri 08:00-20:00 Europe/Berlin"'
