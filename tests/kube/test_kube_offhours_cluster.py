@@ -25,6 +25,8 @@ from aloft.runtime.scale import scale
 
 pytestmark = pytest.mark.timeout(600)
 
+SCALER = "shop-fastapi-scaler"  # named after the project (cluster_project's shop-fastapi)
+
 
 def _get(facts: dict[str, Any], namespace: str, *what: str) -> dict[str, Any]:
     out = kubectl(facts, "-n", namespace, "get", *what, "-o", "json")
@@ -34,7 +36,7 @@ def _get(facts: dict[str, Any], namespace: str, *what: str) -> dict[str, Any]:
 
 def _window() -> tuple[datetime.datetime, datetime.datetime, str]:
     now = datetime.datetime.now(datetime.timezone.utc)
-    opens = (now + datetime.timedelta(seconds=100)).replace(second=0, microsecond=0)
+    opens = (now + datetime.timedelta(seconds=150)).replace(second=0, microsecond=0)
     closes = opens + datetime.timedelta(minutes=2)
     if closes.date() != opens.date():  # the window must not cross midnight
         time.sleep((closes.replace(hour=0, minute=0) - now).total_seconds() + 5)
@@ -74,6 +76,9 @@ def test_the_window_fires_its_edges_and_the_scaler_may_scale_only_this_service(
     assert deployed.returncode == 0, deployed.stderr[-3000:]
     assert _ready(kube_cluster, namespace) == 2
     kubectl(kube_cluster, "-n", namespace, "create", "deployment", "other", "--image=x")
+    for edge in ("up", "down"):
+        cronjob = _get(kube_cluster, namespace, "cronjob", f"{SCALER}-{edge}")
+        assert _created(cronjob) < opens, "deployed too late for the window; widen it"
 
     # The edges fire in their minutes (the controller checks every 10 s).
     deadline = (
@@ -93,7 +98,7 @@ def test_the_window_fires_its_edges_and_the_scaler_may_scale_only_this_service(
     assert closes <= edges["down"] < closes + datetime.timedelta(seconds=60), (closes, edges)
 
     # The scaler's identity, as its pods mount it.
-    account = _get(kube_cluster, namespace, "serviceaccount", "shop-scaler")
+    account = _get(kube_cluster, namespace, "serviceaccount", SCALER)
     secret = _get(kube_cluster, namespace, "secret", account["secrets"][0]["name"])
     token = base64.b64decode(secret["data"]["token"]).decode()
     ca = Path(tempfile.mkdtemp(dir=tmp_path)) / "ca.crt"
