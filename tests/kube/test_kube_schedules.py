@@ -1,6 +1,7 @@
 """Schedules as CronJobs on the real 1.20 cluster: a `rate(1 minute)` function fires within the
 test, runs the same handler Lambda runs, and the handler's side effect (a Redis entry with the
-EventBridge event it got) is observed from outside the cluster."""
+EventBridge event it got) is observed from outside the cluster. The same handler file then
+serves the same event on the Lambda emulator, with the same effect."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 import redis
 import yaml
-from kubekit import cluster_project, json_of, k8s_deploy, kubectl
+from kubekit import ROOT, cluster_project, json_of, k8s_deploy, kubectl
 
 from aloft.config.schedule import to_cron
+from lambdakit import ALOFT_BOOTSTRAP, emulated
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -102,6 +104,19 @@ def test_a_rate_schedule_fires_the_handler_with_the_scheduled_event(
         time.sleep(1)
     assert succeeded >= 1
     assert all("aloft/inventory" not in j["metadata"]["labels"] for j in jobs)
+
+    # The same handler file on the Lambda emulator, sent what a schedule rule sends: same effect.
+    client.delete("shop:ticks")
+    sample = {**event, "id": "lambda-1", "account": "123456789012"}
+    with emulated(
+        [*ALOFT_BOOTSTRAP, "shop.jobs.handler"],
+        cwd=ROOT / "examples" / "fastapi",
+        env={"REDIS_URL": bridge_redis},
+    ) as (emulator, _, _):
+        result = emulator.invoke(json.dumps(sample).encode())
+    assert result.ok, result
+    assert json.loads(result.payload) == {"recorded": "lambda-1"}
+    assert _ticks(client) == [sample]
 
 
 def test_translated_schedules_pass_the_clusters_own_validation(
