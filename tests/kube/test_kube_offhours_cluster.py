@@ -90,10 +90,13 @@ def test_the_window_fires_its_edges_and_the_scaler_may_scale_only_this_service(
     while time.monotonic() < deadline and len(edges) < 2:
         for job in _get(kube_cluster, namespace, "jobs")["items"]:
             for edge in ("up", "down"):
-                if job["metadata"]["name"].startswith(f"shop-scaler-{edge}-"):
+                if job["metadata"]["name"].startswith(f"{SCALER}-{edge}-"):
                     edges.setdefault(edge, _created(job))
         time.sleep(2)
-    assert set(edges) == {"up", "down"}, edges
+    if set(edges) != {"up", "down"}:
+        why = kubectl(kube_cluster, "-n", namespace, "get", "events", check=False).stdout
+        live = kubectl(kube_cluster, "-n", namespace, "get", "cronjobs", "-o", "yaml").stdout
+        raise AssertionError(f"edges {edges} (window {hours}):\n{live[-2500:]}\n{why[-2500:]}")
     assert opens <= edges["up"] < opens + datetime.timedelta(seconds=60), (opens, edges)
     assert closes <= edges["down"] < closes + datetime.timedelta(seconds=60), (closes, edges)
 
