@@ -40,7 +40,9 @@ def api() -> Iterator[tuple[str, Seen]]:
             replicas = body["spec"]["replicas"]
             if "/deployments/stuck/" in self.path:
                 replicas = 7
-            data = json.dumps({"kind": "Scale", "spec": {"replicas": replicas}}).encode()
+            # As the API server answers: replicas is omitempty, so 0 leaves the spec empty.
+            spec = {"replicas": replicas} if replicas else {}
+            data = json.dumps({"kind": "Scale", "spec": spec}).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

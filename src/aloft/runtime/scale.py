@@ -62,7 +62,8 @@ def scale(
         )
         try:
             with urllib.request.urlopen(request, timeout=30, context=context) as response:
-                got = json.loads(response.read()).get("spec", {}).get("replicas")
+                # Scale's replicas is `omitempty`: a spec without it says 0.
+                got = (json.loads(response.read()).get("spec") or {}).get("replicas", 0)
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:300].decode("utf-8", "replace")
             failures.append(f"{name}: HTTP {exc.code}: {detail}")
