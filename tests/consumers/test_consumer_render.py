@@ -151,3 +151,38 @@ def test_the_consumer_reads_the_queue_lambda_deploy_creates(tmp_path: Path) -> N
     deployment = _named(_render(tmp_path), "Deployment", "shop-worker")
     command = deployment["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[command.index("--queue") + 1] == worker.queues["orders"].name
+
+
+def test_off_hours_scale_the_consumers_too_but_leave_keda_ones_to_keda(tmp_path: Path) -> None:
+    """active_hours scales every Deployment of the project, consumers included; the scaler's
+    Role names them, so it may scale them and nothing else. A KEDA-scaled consumer is KEDA's."""
+    objects = _render(
+        tmp_path,
+        """
+        [tool.aloft.kubernetes]
+        active_hours = "Mon-Fri 08:00-20:00 Europe/Berlin"
+
+        [tool.aloft.kubernetes.consumers.worker]
+        scaling = "fixed"
+        replicas = 2
+        """,
+    )
+    up = _named(objects, "CronJob", "shop-scaler-up")["spec"]["jobTemplate"]["spec"]
+    command = up["template"]["spec"]["containers"][0]["command"]
+    assert "shop-worker=2" in command
+    role = _named(objects, "Role", "shop-scaler")
+    assert "shop-worker" in role["rules"][0]["resourceNames"]
+
+    keda = _render(
+        tmp_path,
+        """
+        [tool.aloft.kubernetes]
+        active_hours = "Mon-Fri 08:00-20:00 Europe/Berlin"
+
+        [tool.aloft.kubernetes.consumers.worker]
+        scaling = "keda"
+        min_replicas = 0
+        """,
+    )
+    role = _named(keda, "Role", "shop-scaler")
+    assert "shop-worker" not in role["rules"][0]["resourceNames"]

@@ -26,6 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aloft.config.consumers import ConsumerScaling
+from aloft.config.schedule import active_hours, known_zone
 from aloft.runtime.secretshape import secret_in_value, secret_setting
 
 # A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource), e.g. 250m, 1.5, 512Mi, 1e3.
@@ -129,6 +130,30 @@ class AllowFrom(BaseModel):
         if not self.pod_labels and not self.namespace_labels:
             raise ValueError("give pod_labels or namespace_labels (an empty source admits all)")
         return self
+
+
+class CronJobs(BaseModel):
+    """How the CronJobs of scheduled functions run (one per function with a schedule event)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concurrency_policy: Literal["Forbid", "Replace", "Allow"] = Field(
+        default="Forbid", description="Forbid: a firing is skipped while the last one still runs"
+    )
+    starting_deadline: int = Field(
+        default=120,
+        ge=10,
+        le=3600,
+        description="seconds a missed firing may still start late; after that it is skipped",
+    )
+    active_deadline: int = Field(
+        default=0,
+        ge=0,
+        description="seconds one run may take before it is stopped; 0 takes the function's"
+        " Lambda timeout",
+    )
+    successful_history: int = Field(default=3, ge=0, le=20, description="finished Jobs kept")
+    failed_history: int = Field(default=3, ge=0, le=20, description="failed Jobs kept")
 
 
 class Workload(BaseModel):
@@ -308,6 +333,18 @@ class KubernetesSettings(Workload):
         description="queue consumers' pods, by the name of their SQS-triggered function in"
         " [tool.aloft.lambda.functions] (config/consumers.py); every such function gets one",
     )
+    cron_jobs: CronJobs = Field(default_factory=CronJobs)
+    controller_time_zone: str = Field(
+        default="",
+        description="clusters before 1.25 only, whose CronJobs cannot carry a time zone: the"
+        ' zone kube-controller-manager runs in (e.g. "Etc/UTC"), so a schedule meant in that'
+        " zone may be rendered; empty: such schedules are refused on those clusters",
+    )
+    active_hours: str = Field(
+        default="",
+        description='when the service runs, e.g. "Mon-Fri 08:00-20:00 Europe/Berlin"; outside'
+        " them its Deployments are scaled to zero; empty: always",
+    )
 
     @field_validator("namespace")
     @classmethod
@@ -329,6 +366,20 @@ class KubernetesSettings(Workload):
         for name in value:
             if not _DNS_LABEL.match(name):
                 raise ValueError(f"service name {name!r}: use a DNS label such as 'worker'")
+        return value
+
+    @field_validator("active_hours")
+    @classmethod
+    def _active_hours(cls, value: str) -> str:
+        if value:
+            active_hours(value)  # a ScheduleError is a ValueError: one line with the fix
+        return value
+
+    @field_validator("controller_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value and not known_zone(value):
+            raise ValueError(f"{value!r} is not a time zone name; use an IANA name such as Etc/UTC")
         return value
 
     @field_validator("uid")

@@ -18,11 +18,66 @@ from aloft.cost.scenario import Scenario, build_scenario, build_traffic, lambda_
 
 
 @dataclasses.dataclass(frozen=True)
+class OffHoursSaving:
+    """One platform priced with [tool.aloft.kubernetes] active_hours and without."""
+
+    active_hours: str
+    platform: str
+    without_usd: float
+    with_usd: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "active_hours": self.active_hours,
+            "platform": self.platform,
+            "without_usd": round(self.without_usd, 2),
+            "with_usd": round(self.with_usd, 2),
+            "saving_usd": round(self.without_usd - self.with_usd, 2),
+        }
+
+
+def off_hours_savings(
+    active_hours: str, scenario: Scenario, comparison: Comparison
+) -> tuple[OffHoursSaving, ...]:
+    """The Kubernetes (EKS) month again with pods at zero outside `active_hours`: the saving the
+    scaler brings. The traffic's first hour is taken as Monday 00:00 in the window's zone."""
+    if not active_hours:
+        return ()
+    from aloft.config.schedule import active_hours as parse
+    from aloft.cost.compare import monthly
+    from aloft.cost.platforms.eks import EksSpec
+
+    mask = parse(active_hours).week_mask()
+    found = []
+    for model in scenario.models:
+        if isinstance(model, EksSpec) and model.nodes is None:
+            scaled = monthly(
+                dataclasses.replace(model, active=mask), scenario.traffic, scenario.catalog
+            )
+            without = comparison.estimate(model.platform).total_usd
+            found.append(OffHoursSaving(active_hours, model.platform, without, scaled.total_usd))
+    return tuple(found)
+
+
+def render_savings(savings: tuple[OffHoursSaving, ...]) -> str:
+    lines = []
+    for item in savings:
+        saved = item.without_usd - item.with_usd
+        share = saved / item.without_usd * 100 if item.without_usd else 0.0
+        lines.append(
+            f"Off-hours ({item.active_hours}): {item.platform} ${item.without_usd:,.2f} always on,"
+            f" ${item.with_usd:,.2f} with the schedule: saves ${saved:,.2f} a month ({share:.0f}%)"
+        )
+    return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
 class ProjectCost:
     scenario: Scenario
     comparison: Comparison
     budget: BudgetCheck  # the target platform (the cheapest, or [tool.aloft.cost] target)
     text: str  # the report as printed
+    off_hours: tuple[OffHoursSaving, ...] = ()
 
     def to_json(self, plots: list[str] | None = None) -> dict[str, Any]:
         data = self.comparison.to_json()
@@ -33,6 +88,7 @@ class ProjectCost:
             "kubernetes": self.scenario.pod_sizing.to_json() if self.scenario.pod_sizing else None,
         }
         data["budget"] = self.budget.to_json()
+        data["off_hours"] = [item.to_json() for item in self.off_hours]
         data["plot"] = plots or []
         return data
 
@@ -83,4 +139,7 @@ def project_cost(
         functions=lambda_function_names(resolved),
     )
     budget = BudgetCheck.of(target, scenario.budget_usd, name_target=True)
-    return ProjectCost(scenario, comparison, budget, text)
+    savings = off_hours_savings(resolved.config.kubernetes.active_hours, scenario, comparison)
+    if savings:
+        text = text.rstrip("\n") + "\n\n" + render_savings(savings) + "\n"
+    return ProjectCost(scenario, comparison, budget, text, savings)

@@ -20,6 +20,7 @@ from aloft.config.kubernetes import KubernetesSettings, Workload
 from aloft.config.shutdown import Shutdown, shutdown
 from aloft.exceptions import ConfigError
 from aloft.kube import quantity
+from aloft.kube.cron import OffHours, Scheduled, off_hours, scheduled_functions
 from aloft.kube.manifest import INVENTORY_LABEL, MANAGED_BY
 from aloft.kube.versions import KubeVersion
 from aloft.runtime.options import ServeOptions
@@ -46,6 +47,10 @@ class ServiceSpec:
     peers: Mapping[str, str]  # other services of the project -> their in-cluster URL
     uid: int
     consumers: tuple[QueueConsumer, ...] = ()  # the main service's only (kinds/consumer.py)
+    # The project's scheduled functions (CronJobs); on the main service only.
+    schedules: tuple[Scheduled, ...] = ()
+    # When the project's Deployments run (scaled to zero outside); on the main service only.
+    off_hours: OffHours | None = None
 
     @property
     def selector(self) -> dict[str, str]:
@@ -161,6 +166,8 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
     uid = settings.uid or config.image.user
     consumers = _consumers(resolved, label)
     specs = []
+    schedules = scheduled_functions(resolved, version, label)
+    hours = off_hours(settings, version, label)
     for name, workload in workloads.items():
         table = "kubernetes" if workload is settings else f"kubernetes.services.{name}"
         serve = _serve_for(config.serve, workload, name, label, table)
@@ -180,6 +187,8 @@ def service_specs(resolved: ResolvedConfig, image: str, version: KubeVersion) ->
                 peers={peer: url for peer, url in urls.items() if peer != name},
                 uid=uid,
                 consumers=consumers if workload is settings else (),
+                schedules=schedules if workload is settings else (),
+                off_hours=hours if workload is settings else None,
             )
         )
         budget = specs[-1].shutdown

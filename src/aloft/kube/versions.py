@@ -47,3 +47,8 @@ class KubeVersion:
     def seccomp_annotation(self) -> bool:
         """Below 1.25 PodSecurityPolicy may still judge seccomp by the old pod annotation."""
         return not self.at_least(25)
+
+    @property
+    def cronjob(self) -> str:
+        # batch/v1 CronJob is GA from 1.21; v1beta1 has the same shape and is served until 1.25.
+        return "batch/v1" if self.at_least(21) else "batch/v1beta1"

@@ -30,11 +30,21 @@ class CapacitySpec(Protocol):
 
 
 def replicas_per_hour(
-    hourly: Sequence[float], per_replica_rps: float, low: int, high: int
+    hourly: Sequence[float],
+    per_replica_rps: float,
+    low: int,
+    high: int,
+    active: Sequence[bool] = (),
 ) -> list[int]:
-    """Replicas each hour: enough for its requests at `per_replica_rps` each, within low..high."""
+    """Replicas each hour: enough for its requests at `per_replica_rps` each, within low..high;
+    0 in the hours `active` (a repeating week, hour 0 = Monday 00:00) marks off."""
     per_hour = per_replica_rps * 3600.0
-    return [min(high, max(low, math.ceil(r / per_hour - 1e-9))) for r in hourly]
+    return [
+        0
+        if active and not active[i % len(active)]
+        else min(high, max(low, math.ceil(r / per_hour - 1e-9)))
+        for i, r in enumerate(hourly)
+    ]
 
 
 def capacity_month(

@@ -59,6 +59,9 @@ class EksSpec:
     load_balancer: bool = False
     request_kb: float = 1.0
     response_kb: float = 4.0
+    # Off-hours scale-down: a repeating week of 168 hours (hour 0 = Monday 00:00 in the window's
+    # zone), pods at zero where False; empty: always on.
+    active: tuple[bool, ...] = ()
 
     platform = "eks"
     kind = "container"
@@ -114,7 +117,7 @@ class EksSpec:
             return [0] * len(hourly), [self.nodes] * len(hourly)
         assert self.pod_rps is not None
         fit = self.pods_per_node(node, catalog)
-        replicas = replicas_per_hour(hourly, self.pod_rps, self.hpa_min, self.hpa_max)
+        replicas = replicas_per_hour(hourly, self.pod_rps, self.hpa_min, self.hpa_max, self.active)
         nodes = [max(self.min_nodes, -(-n // fit)) for n in replicas]
         return replicas, nodes
 
