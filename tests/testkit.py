@@ -29,6 +29,17 @@ EXAMPLES = REPO / "examples"
 ALOFT = [str(Path(sys.executable).parent / "aloft")]
 
 
+def ctrl_c_reaches(argv: list[str]) -> list[str]:
+    """`argv` started with SIGINT at its default, as an interactive shell starts a foreground
+    command, for a child a test stops with SIGINT as Ctrl-C would. A test run started in the
+    background (`cmd &` in a script, as CI may do) inherits SIGINT ignored, an ignored signal stays
+    ignored across exec, and the child would never see the test's Ctrl-C. (A wrapper that execs,
+    not preexec_fn, which is unsafe in a process with threads.)"""
+    reset = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    reset += "os.execv(sys.argv[1], sys.argv[1:])"
+    return [sys.executable, "-c", reset, *argv]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

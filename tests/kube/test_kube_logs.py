@@ -22,6 +22,8 @@ import httpx
 import pytest
 from kubekit import aloft, cluster_project, k8s_deploy, kubectl
 
+from testkit import ctrl_c_reaches
+
 pytestmark = pytest.mark.timeout(600)
 
 
@@ -165,11 +167,11 @@ def test_follow_shows_new_lines_from_every_pod_and_pods_a_rollout_starts(
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     pods = _pod_ips(kube_cluster, namespace)
     process = subprocess.Popen(
-        [
+        ctrl_c_reaches([
             str(Path(sys.executable).with_name("aloft")),
             "logs", "--project", str(project), "--kubeconfig", kube_cluster["kubeconfig"],
             "--follow", "--since", "2s", "-o", "json",
-        ],
+        ]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -15,6 +15,8 @@ from typing import Any
 
 import boto3
 
+from testkit import ctrl_c_reaches
+
 PROJECT = """
 [project]
 name = "{name}"
@@ -170,7 +172,9 @@ def test_follow_prints_lines_as_they_arrive_and_stops_on_ctrl_c(
     now = time.time()
     _put("/aws/lambda/logs-e-api", "s", [(now - 5, "before")])
     process = subprocess.Popen(
-        [ALOFT, "logs", "--project", str(project), "--follow", "--since", "1m", "-o", "json"],
+        ctrl_c_reaches(
+            [ALOFT, "logs", "--project", str(project), "--follow", "--since", "1m", "-o", "json"]
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

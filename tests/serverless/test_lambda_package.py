@@ -59,7 +59,11 @@ def test_dependencies_go_in_a_layer_and_the_app_in_a_small_function_zip(
     function, layer = fastapi_zips["zips"]
     listed = sorted(names(function["path"]))
     # The app's files by the one rule every artifact shares (the image's app layer holds these).
-    assert [n for n in listed if not n.endswith(".pyc")] == ["shop/__init__.py", "shop/main.py"]
+    assert [n for n in listed if not n.endswith(".pyc")] == [
+        "shop/__init__.py",
+        "shop/jobs.py",
+        "shop/main.py",
+    ]
     # Bytecode only from an interpreter of the runtime's version (3.12 here), when there is one.
     compiled = [n for n in listed if n.endswith(".pyc")]
     assert all(n.endswith(".cpython-312.pyc") for n in compiled)
