@@ -20,21 +20,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-SINK = """
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class Sink(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
-print(server.server_address[1], flush=True)
-server.serve_forever()
-"""
+sys.path.insert(0, str(REPO))
+# The loopback OTLP/HTTP receiver span_cost.py measures against: one sink for both benches.
+from bench.span_cost import SINK  # noqa: E402
 
 CALLS = """
 import json, os, sys, time
