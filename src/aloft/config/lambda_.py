@@ -23,6 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aloft.config.schedule import active_hours
+
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _SECRET_REF = re.compile(r"^(ssm:/.+|secretsmanager:.+)$")
@@ -111,6 +113,13 @@ class LambdaFunction(BaseModel):
         description="SnapStart on published versions (python 3.12+, zip only); unset takes"
         " [tool.aloft.lambda] snap_start",
     )
+    provisioned_concurrency: int | None = Field(
+        default=None,
+        ge=0,
+        description="execution environments kept initialized on the live alias, billed by the"
+        " hour (outside [tool.aloft.lambda] active_hours: none); unset takes"
+        " [tool.aloft.lambda] provisioned_concurrency",
+    )
 
     @model_validator(mode="after")
     def _streams_from_a_url(self) -> LambdaFunction:
@@ -194,6 +203,58 @@ class LambdaSettings(BaseModel):
     throttle_burst: int = Field(
         default=200, ge=1, description="HTTP API: requests allowed in a burst above it"
     )
+    provisioned_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description="execution environments each function keeps initialized on its live alias"
+        " (a function's own provisioned_concurrency wins); 0: none. Not with SnapStart",
+    )
+    active_hours: str = Field(
+        default="",
+        description='when the functions serve, e.g. "Mon-Fri 08:00-20:00 Europe/Berlin"; outside'
+        " them provisioned concurrency is released and schedule events are disabled; empty:"
+        " always",
+    )
+
+    @field_validator("active_hours")
+    @classmethod
+    def _active_hours(cls, value: str) -> str:
+        if value:
+            active_hours(value)  # a ScheduleError is a ValueError: one line with the fix
+        return value
+
+    @model_validator(mode="after")
+    def _provisioned(self) -> LambdaSettings:
+        for name, fn in self.functions_of("app").items():
+            provisioned = self.provisioned_of(fn)
+            if not provisioned:
+                continue
+            where = f"functions.{name}: " if self.functions else ""
+            if self.snap_start_of(fn):
+                raise ValueError(
+                    f"{where}provisioned_concurrency = {provisioned} with snap_start: Lambda runs"
+                    " a version with one or the other; drop one of them"
+                )
+            if fn.reserved_concurrency is not None and provisioned > fn.reserved_concurrency:
+                raise ValueError(
+                    f"{where}provisioned_concurrency = {provisioned} exceeds reserved_concurrency"
+                    f" = {fn.reserved_concurrency}; Lambda refuses it: raise reserved_concurrency"
+                    " or lower provisioned_concurrency"
+                )
+        return self
+
+    def provisioned_of(self, fn: LambdaFunction) -> int:
+        """The provisioned concurrency `fn` runs with inside active hours: its own, else the
+        project's. The one reading of the two settings, for templates, deploy and cost."""
+        return (
+            self.provisioned_concurrency
+            if fn.provisioned_concurrency is None
+            else (fn.provisioned_concurrency)
+        )
+
+    def snap_start_of(self, fn: LambdaFunction) -> bool:
+        """Whether `fn` runs with SnapStart: its own setting, else the project's."""
+        return self.snap_start if fn.snap_start is None else fn.snap_start
 
     @field_validator("python")
     @classmethod

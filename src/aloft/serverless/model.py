@@ -333,7 +333,7 @@ def _snap_start(spec: LambdaFunction, key: str, python: str, resolved: ResolvedC
     """Whether the function restores from snapshots; an error where Lambda would refuse it."""
     settings = resolved.config.lambda_
     own = spec.snap_start is not None
-    enabled = spec.snap_start if spec.snap_start is not None else settings.snap_start
+    enabled = settings.snap_start_of(spec)
     if not enabled:
         return False
     where = (
