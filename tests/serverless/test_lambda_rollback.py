@@ -4,6 +4,7 @@ or to a named one, and a gradual release caught mid-way ends on the old version.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import subprocess
@@ -127,8 +128,8 @@ def test_no_earlier_version_and_unknown_version_are_one_line_errors(
     none = _aloft(tmp_path)
     assert none.returncode == 1
     assert none.stderr == (
-        "aloft: error: rb-d-api: alias live serves v1 and no earlier version exists;"
-        " nothing to roll back to\n"
+        "aloft: error: rb-d-api: alias live serves v1 and no version it served before remains;"
+        " nothing to roll back to (`--to V` names one)\n"
     )
     unknown = _aloft(tmp_path, "--to", "7")
     assert unknown.returncode == 2
@@ -158,3 +159,72 @@ def test_the_alias_moves_for_each_function_only_after_all_were_checked(
     with pytest.raises(OperationFailed, match="rb-f-lone"):
         rollback(stack, [stack.functions[0], lone], None)
     assert _alias("rb-f-api")["FunctionVersion"] == "2"
+
+
+def _release(stack: Any, tmp_path: Path, code: int, **deploy_args: Any) -> Any:
+    """Deploy `stack` with a handler returning `code`, so every release publishes a version."""
+    (tmp_path / "code" / "handler.py").write_text(
+        f"def handler(event, context):\n    return {code}\n"
+    )
+    zipped = write_zip(tmp_path / "code", tmp_path / f"function{code}.zip").path
+    return deploy(stack, zipped, tmp_path / "layer.zip", **deploy_args)
+
+
+def _errors_on(function: str, version: str) -> Any:
+    def sleep(seconds: float) -> None:
+        # The new version fails in production: Lambda records it in the Errors metric.
+        boto3.client("cloudwatch").put_metric_data(
+            Namespace="AWS/Lambda",
+            MetricData=[
+                {
+                    "MetricName": "Errors",
+                    "Value": 1,
+                    "Timestamp": datetime.datetime.now(datetime.timezone.utc),
+                    "Dimensions": [
+                        {"Name": "FunctionName", "Value": function},
+                        {"Name": "ExecutedVersion", "Value": version},
+                    ],
+                }
+            ],
+        )
+
+    return sleep
+
+
+def test_rollback_never_returns_to_a_release_deploy_rolled_back(
+    aws_env: str, tmp_path: Path
+) -> None:
+    """v2's gradual release failed and deploy put v1 back; v3 then went live. The version before
+    v3 is v1, not v2 (the highest below it, which never served all the traffic)."""
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="rb-g"))
+    deploy(stack, function_zip, layer_zip)
+    gradual = dataclasses.replace(stack.functions[0], deployment="Linear10PercentEvery1Minute")
+    failed = _release(
+        dataclasses.replace(stack, functions=[gradual]),
+        tmp_path,
+        2,
+        sleep=_errors_on("rb-g-api", "2"),
+        step_seconds=0,
+    )
+    assert failed.rolled_back == ["rb-g-api"]
+    assert _release(stack, tmp_path, 3).versions == {"rb-g-api": "3"}
+    assert _alias("rb-g-api")["Description"] == "aloft: served before 1"
+
+    back = _aloft(tmp_path)
+    assert back.returncode == 0, back.stderr
+    assert back.stdout == "rb-g-api: alias live v3 -> v1\n"
+    assert _alias("rb-g-api")["FunctionVersion"] == "1"
+
+
+def test_rollbacks_walk_back_through_releases_and_to_is_remembered(
+    aws_env: str, tmp_path: Path
+) -> None:
+    stack = _deploy_twice(tmp_path, "rb-h")
+    _release(stack, tmp_path, 3)
+    assert _alias("rb-h-api")["Description"] == "aloft: served before 1 2"
+    steps = [_aloft(tmp_path).stdout, _aloft(tmp_path).stdout]
+    assert steps == ["rb-h-api: alias live v3 -> v2\n", "rb-h-api: alias live v2 -> v1\n"]
+    assert _aloft(tmp_path).returncode == 1  # nothing served before v1
+    # --to records the version it leaves: the next rollback returns there, not to v2.
+    assert _aloft(tmp_path, "--to", "3").returncode == 0
+    assert _aloft(tmp_path).stdout == "rb-h-api: alias live v3 -> v1\n"

@@ -1,14 +1,15 @@
 """`aloft lambda rollback`: move each function's alias back to the version it served before.
 
-Lambda keeps no history of an alias, but deploy publishes versions in order and points the
-alias at the newest one that passed (serverless/deploy.py `_release`), so "the previous version"
-is the highest published version below the one the alias serves. A gradual release that is
-mid-way (the alias still on the old version, part of the traffic weighted to the new one) is
-rolled back by dropping the weights: all traffic returns to the version the alias names.
+Lambda keeps no history of an alias, so deploy records one in the alias's Description
+(serverless/deploy/release.py): "the previous version" is the last one the alias served before,
+never a version whose gradual release deploy rolled back. Rolling back takes that entry off the
+history, so rolling back twice goes back two releases; `--to V` records the version it leaves, so
+a rollback after it returns there. An alias without aloft's history (made by hand, or before aloft
+kept one) falls back to the highest published version below the one it serves.
 
-Known limit: a version whose gradual release deploy rolled back stays published, and the alias
-history is not recorded anywhere, so a later rollback past it would choose it; `--to` names the
-version to return to. (Deploy could record the version it leaves in the alias's Description.)
+A gradual release that is mid-way (the alias still on the old version, part of the traffic
+weighted to the new one) is rolled back by dropping the weights: all traffic returns to the
+version the alias names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import dataclasses
 from typing import Any
 
 from aloft.exceptions import ConfigError, OperationFailed
+from aloft.serverless.deploy.release import point_alias, served_before
 from aloft.serverless.logs import aws_errors, client
 from aloft.serverless.model import ALIAS, Function, Stack
 
@@ -29,6 +31,8 @@ class AliasChange:
     to_version: str
     # Versions that were receiving a share of the traffic (a gradual release mid-way).
     dropped_weights: dict[str, float] = dataclasses.field(default_factory=dict)
+    # The alias's recorded history once moved (None: leave its Description as it is).
+    history: list[str] | None = None
 
     @property
     def changed(self) -> bool:
@@ -76,22 +80,31 @@ def plan(lam: Any, fn: Function, to: str | None) -> AliasChange:
         ).items()
     }
     versions = _versions(lam, fn.name)
+    history = served_before(alias)
     if to is not None:
         if not to.isdigit() or int(to) not in versions:
             raise ConfigError(
                 f"--to {to}: {fn.name} has no published version {to}; it has "
                 + (", ".join(map(str, versions)) or "none")
             )
-        return AliasChange(fn.name, ALIAS, current, str(int(to)), weights)
+        target = str(int(to))
+        moved = None if history is None or target == current else [*history, current]
+        return AliasChange(fn.name, ALIAS, current, target, weights, moved)
     if weights:  # mid-way: the alias's own version is the one that was serving before
         return AliasChange(fn.name, ALIAS, current, current, weights)
-    earlier = [v for v in versions if v < int(current)]
-    if not earlier:
-        raise OperationFailed(
-            f"{fn.name}: alias {ALIAS} serves v{current} and no earlier version exists;"
-            " nothing to roll back to"
-        )
-    return AliasChange(fn.name, ALIAS, current, str(earlier[-1]))
+    if history is not None:
+        # Entries whose version was deleted since (pruned) cannot be returned to: skip them.
+        kept = [v for v in history if int(v) in versions and v != current]
+        if kept:
+            return AliasChange(fn.name, ALIAS, current, kept[-1], history=kept[:-1])
+    else:
+        earlier = [v for v in versions if v < int(current)]
+        if earlier:
+            return AliasChange(fn.name, ALIAS, current, str(earlier[-1]))
+    raise OperationFailed(
+        f"{fn.name}: alias {ALIAS} serves v{current} and no version it served before remains;"
+        " nothing to roll back to (`--to V` names one)"
+    )
 
 
 def rollback(
@@ -106,10 +119,5 @@ def rollback(
             return changes
         for change in changes:
             if change.changed:
-                lam.update_alias(
-                    FunctionName=change.function,
-                    Name=change.alias,
-                    FunctionVersion=change.to_version,
-                    RoutingConfig={"AdditionalVersionWeights": {}},
-                )
+                point_alias(lam, change.function, change.to_version, history=change.history)
         return changes

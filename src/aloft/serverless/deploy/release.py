@@ -3,6 +3,11 @@
 At once, or in steps guarded by the new version's error metric (the function's `deployment`),
 rolling back to the previous version when errors appear. The small readers and the alias move
 (`published_versions`, `live_alias`, `point_alias`) serve a rollback too.
+
+Lambda keeps no history of an alias, so the alias carries its own: its Description lists the
+versions it served before, newest last ("aloft: served before 3 5"). Deploy appends the version it
+leaves once the new one has taken all the traffic; a gradual release that deploy rolled back adds
+nothing, so `aloft lambda rollback` never returns to a version that failed its release.
 """
 
 from __future__ import annotations
@@ -39,15 +44,45 @@ def live_alias(lam: Any, function: str) -> dict[str, Any] | None:
         return None
 
 
+HISTORY = "aloft: served before"
+# Lambda's limit on an alias Description; the oldest entries give way first.
+DESCRIPTION_MAX = 256
+
+
+def served_before(alias: dict[str, Any]) -> list[str] | None:
+    """The versions the alias served before its current one, newest last; None when its
+    Description is not aloft's (an alias made before aloft kept history, or by hand)."""
+    text = str(alias.get("Description") or "")
+    if not text.startswith(HISTORY):
+        return None
+    return [part for part in text[len(HISTORY) :].split() if part.isdigit()]
+
+
+def history_description(history: list[str]) -> str:
+    """The Description recording `history`, the oldest entries dropped to fit Lambda's limit."""
+    kept = list(history)
+    while len(" ".join([HISTORY, *kept])) > DESCRIPTION_MAX:
+        kept.pop(0)
+    return " ".join([HISTORY, *kept])
+
+
 def point_alias(
-    lam: Any, function: str, version: str, weights: dict[str, float] | None = None
+    lam: Any,
+    function: str,
+    version: str,
+    weights: dict[str, float] | None = None,
+    *,
+    history: list[str] | None = None,
 ) -> None:
-    """Point `live` at `version`, with `weights` (version -> share) on another while releasing."""
+    """Point `live` at `version`, with `weights` (version -> share) on another while releasing;
+    `history` (the versions served before, newest last) replaces the recorded one when given."""
+    extra = {} if history is None else {"Description": history_description(history)}
     lam.update_alias(
         FunctionName=function,
         Name=ALIAS,
         FunctionVersion=version,
         RoutingConfig={"AdditionalVersionWeights": weights or {}},
+        **extra,
     )
 
 
@@ -75,7 +110,12 @@ def release(run: DeployRun, fn: Function, dirty: bool) -> None:
             "create",
             aliased,
             f"{aliased} -> {new}",
-            lambda: lam.create_alias(FunctionName=fn.name, Name=ALIAS, FunctionVersion=new),
+            lambda: lam.create_alias(
+                FunctionName=fn.name,
+                Name=ALIAS,
+                FunctionVersion=new,
+                Description=history_description([]),
+            ),
         )
         run.result.versions[fn.name] = new
         return
@@ -99,7 +139,13 @@ def release(run: DeployRun, fn: Function, dirty: bool) -> None:
             run.result.rolled_back.append(fn.name)
             run.result.versions[fn.name] = old
             return
-    run.apply("update", aliased, f"{aliased} -> {new}", lambda: point_alias(lam, fn.name, new))
+    history = [*(served_before(alias) or []), old]
+    run.apply(
+        "update",
+        aliased,
+        f"{aliased} -> {new}",
+        lambda: point_alias(lam, fn.name, new, history=history),
+    )
     run.result.versions[fn.name] = new
 
 
