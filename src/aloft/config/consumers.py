@@ -24,6 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aloft.config.functions import function_environment
 from aloft.config.lambda_ import LambdaSettings, stack_name
 from aloft.config.shutdown import Shutdown, shutdown
 
@@ -79,7 +80,7 @@ class QueueConsumer:
     batch_size: int  # records per event, as Lambda's BatchSize (at most 10 per receive)
     timeout: int  # seconds per batch (the function's timeout)
     region: str
-    environment: dict[str, str]  # the function's own variables
+    environment: dict[str, str]  # the function's own variables (config/functions.py)
     scaling: ConsumerScaling
 
     @property
@@ -135,7 +136,7 @@ def queue_consumers(
                     batch_size=event.batch_size,
                     timeout=spec.timeout,
                     region=settings.region,
-                    environment=dict(spec.environment),
+                    environment=function_environment(stack_name(project), spec),
                     scaling=own,
                 )
             )

@@ -11,7 +11,9 @@ import dataclasses
 import re
 
 from aloft.config import ResolvedConfig
+from aloft.config.functions import function_environment
 from aloft.config.kubernetes import KubernetesSettings
+from aloft.config.lambda_ import stack_name
 from aloft.config.schedule import ActiveHours, CronSchedule, ScheduleError, active_hours, to_cron
 from aloft.exceptions import ConfigError
 from aloft.kube.versions import KubeVersion
@@ -34,6 +36,8 @@ class Scheduled:
     time_zone: str | None  # spec.timeZone, or None where the cluster cannot take one
     timeout: int  # seconds, the function's Lambda timeout
     retries: int  # the function's maximum_retry_attempts
+    # What the handler sees beyond the service's settings, as on Lambda (config/functions.py).
+    environment: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def rule(self) -> str:
@@ -91,6 +95,11 @@ def scheduled_functions(
                     time_zone=zone_field(schedule, version, config.kubernetes, where),
                     timeout=fn.timeout,
                     retries=fn.maximum_retry_attempts,
+                    environment={
+                        "AWS_REGION": config.lambda_.region,
+                        "AWS_DEFAULT_REGION": config.lambda_.region,
+                        **function_environment(stack_name(resolved.project_name), fn),
+                    },
                 )
             )
     keys = [item.function for item in found]

@@ -73,6 +73,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    from aloft.runtime.aws_lambda.secrets import start_error
+
+    # The function's secrets by reference, fetched as Lambda's cold start fetches them.
+    error = start_error(os.environ)
+    if error:
+        sys.stderr.write(error + "\n")
+        return 1
     try:
         result = invoke(args.handler, args.rule, args.timeout)
     except Exception as exc:

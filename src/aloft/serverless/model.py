@@ -13,6 +13,7 @@ from typing import Any
 from aloft import pythons
 from aloft.config import ResolvedConfig
 from aloft.config.consumers import queue_name
+from aloft.config.functions import function_environment, idempotency_table
 from aloft.config.lambda_ import (
     IMAGE_URI,
     IMAGE_URI_HINT,
@@ -57,7 +58,7 @@ def rule_name(function: str) -> str:
 
 def table_name(project: str) -> str:
     """The idempotency table of the project's functions, whether or not one is in use now."""
-    return f"{project}-idempotency"
+    return idempotency_table(project)
 
 
 def layer_name(project: str) -> str:
@@ -249,15 +250,9 @@ def build_stack(
     for key, spec in functions.items():
         name = key if key.startswith(project) else f"{project}-{key}"
         timeout = _timeout(spec, key, resolved, warnings)
-        environment = {**serve_env, **spec.environment}
+        environment = {**serve_env, **function_environment(project, spec)}
         if spec.handler:  # ALOFT_APP names what the default handler serves; this one has its own
             environment.pop("ALOFT_APP", None)
-        if spec.secrets:
-            environment["ALOFT_SECRET_REFS"] = ",".join(
-                f"{k}={v}" for k, v in sorted(spec.secrets.items())
-            )
-        if spec.idempotency:
-            environment["ALOFT_IDEMPOTENCY_TABLE"] = table
         if spec.stream:  # the runtime client answers in the Runtime API's streaming mode
             environment[STREAM_ENV] = "true"
         queues: dict[str, Queue] = {}

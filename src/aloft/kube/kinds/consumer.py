@@ -13,7 +13,7 @@ from typing import Any
 
 from aloft.config.consumers import QueueConsumer
 from aloft.kube.kinds.deployment import PROGRESS_DEADLINE, REVISIONS_KEPT
-from aloft.kube.kinds.pod import pod_spec, template_annotations
+from aloft.kube.kinds.pod import override_env, pod_spec, template_annotations
 from aloft.kube.manifest import Manifest
 from aloft.kube.spec import DEFAULT_ADMIN_PORT, ServiceSpec
 
@@ -75,13 +75,15 @@ def deployment(svc: ServiceSpec, consumer: QueueConsumer) -> Manifest:
     pod["terminationGracePeriodSeconds"] = math.ceil(consumer.shutdown.grace)
     container = pod["containers"][0]
     container["ports"] = [{"name": "admin", "containerPort": admin_port(svc), "protocol": "TCP"}]
-    env = [
-        {"name": "AWS_REGION", "value": consumer.region},
-        {"name": "AWS_DEFAULT_REGION", "value": consumer.region},
-        {"name": "ALOFT_ADMIN_PORT", "value": str(admin_port(svc))},
-    ]
-    env += [{"name": k, "value": v} for k, v in sorted(consumer.environment.items())]
-    container["env"] = env + list(container.get("env") or [])
+    override_env(
+        container,
+        {
+            "AWS_REGION": consumer.region,
+            "AWS_DEFAULT_REGION": consumer.region,
+            "ALOFT_ADMIN_PORT": str(admin_port(svc)),
+            **consumer.environment,
+        },
+    )
     container.update(_probes(svc))
     labels = {**svc.labels, **selector(svc, consumer)}
     template_meta: dict[str, Any] = {"labels": labels}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from aloft.kube.cron import Scheduled, cronjob_name
-from aloft.kube.kinds.pod import pod_spec, template_annotations
+from aloft.kube.kinds.pod import override_env, pod_spec, template_annotations
 from aloft.kube.manifest import INVENTORY_LABEL, Manifest
 from aloft.kube.spec import ServiceSpec
 
@@ -36,6 +36,7 @@ def render(svc: ServiceSpec) -> list[Manifest]:
 def _cronjob(svc: ServiceSpec, item: Scheduled) -> Manifest:
     cron = svc.settings.cron_jobs
     pod = pod_spec(svc, command=command(item))
+    override_env(pod["containers"][0], item.environment)
     # The Job retries a failed run, as Lambda retries a failed asynchronous invocation.
     pod["restartPolicy"] = "Never"
     # Not "server": the Service, PDB and spread constraints must not count these pods.

@@ -4,6 +4,7 @@ plus a read-only root filesystem, config from ConfigMaps and Secret references o
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from aloft.kube.spec import TMP_SIZE, ServiceSpec
@@ -32,6 +33,13 @@ def container_security() -> dict[str, Any]:
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
+
+
+def override_env(container: dict[str, Any], values: Mapping[str, str]) -> None:
+    """Give `container` the variables `values`, each replacing one of the same name: a function's
+    own variables win over the service's, as they do on Lambda."""
+    kept = [item for item in container.get("env") or [] if item["name"] not in values]
+    container["env"] = [{"name": k, "value": v} for k, v in sorted(values.items())] + kept
 
 
 def env_sources(svc: ServiceSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -85,6 +85,17 @@ def resolve_environment(environ: MutableMapping[str, str]) -> None:
         _fetched[name] = time.monotonic()
 
 
+def start_error(environ: MutableMapping[str, str]) -> str:
+    """`resolve_environment` where aloft starts the process itself, off Lambda (a queue consumer,
+    a CronJob's run): '' when every secret is in place, else the one line to print before exiting,
+    so a pod that cannot reach its secrets stops at once instead of failing each message."""
+    try:
+        resolve_environment(environ)
+    except SecretReferenceError as exc:
+        return f"aloft: error: {REFS_VAR}: {exc}"
+    return ""
+
+
 def secret(name: str) -> str:
     """The current value of secret `name`, refetched when older than ALOFT_SECRET_REFRESH."""
     refresh = float(os.environ.get(REFRESH_VAR) or 0)

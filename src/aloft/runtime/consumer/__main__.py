@@ -50,6 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Metrics go to /metrics here; the handler's EMF lines are for CloudWatch on Lambda only.
     os.environ.setdefault("ALOFT_LAMBDA_EMF", "false")
     sys.path.insert(0, os.getcwd())
+    from aloft.runtime.aws_lambda.secrets import start_error
+
+    # The function's secrets by reference, fetched as Lambda's cold start fetches them.
+    error = start_error(os.environ)
+    if error:
+        print(error, file=sys.stderr)
+        return 1
 
     import boto3  # type: ignore[import-untyped]
 
