@@ -25,7 +25,7 @@ def wheel(installed: Installed, prefix: str) -> Path:
 def test_both_wheels_carry_complete_metadata(installed: Installed) -> None:
     for prefix, name, extras in (
         ("aloft_cli", "aloft-cli", {"aws"}),
-        ("aloft_runtime", "aloft-runtime", {"asgi", "wsgi", "otel"}),
+        ("aloft_runtime", "aloft-runtime", {"asgi", "wsgi", "otel", "aws"}),
     ):
         meta, names = metadata(wheel(installed, prefix))
         assert meta["Name"] == name

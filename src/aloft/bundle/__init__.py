@@ -34,6 +34,7 @@ __all__ = [
     "build_app",
     "build_dependencies",
     "check",
+    "check_aws",
     "check_tracing",
     "file_rule",
     "read_lock",
@@ -82,6 +83,33 @@ def check_tracing(resolved: ResolvedConfig, locked: Locked) -> None:
         raise ConfigError(
             f'{resolved.pyproject} [tool.aloft.tracing] exporter = "otlp": {", ".join(missing)}'
             f" not in {locked.lock.name}, so the service could not export spans; {extra}"
+        )
+
+
+def check_aws(resolved: ResolvedConfig, locked: Locked) -> None:
+    """An image for the cluster whose pods call AWS themselves must hold boto3: its queue
+    consumers receive from SQS, and its consumers' and CronJobs' secrets by reference are fetched
+    from SSM or Secrets Manager when they start. Without it they would only fail when they start."""
+    from aloft.config.consumers import queue_consumers
+
+    if "boto3" in locked.names():
+        return
+    config = resolved.config
+    try:
+        consumers = queue_consumers(
+            resolved.project_name, config.lambda_, config.kubernetes.consumers
+        )
+    except KeyError:  # a consumers table without its function: `k8s render` names it
+        consumers = []
+    needs = [f"the queue consumer of [tool.aloft.lambda.functions.{c.function}]" for c in consumers]
+    for key, fn in config.lambda_.functions_of(resolved.project_name).items():
+        if fn.secrets and any(e.type == "schedule" for e in fn.events):
+            needs.append(f"the CronJob of [tool.aloft.lambda.functions.{key}] (its secrets)")
+    if needs:
+        raise ConfigError(
+            f"{resolved.pyproject}: boto3 is not in {locked.lock.name}, and {needs[0]} calls AWS"
+            " from the image; `uv add 'aloft-runtime[aws]'` (or boto3), or turn the consumer off"
+            " with [tool.aloft.kubernetes.consumers.NAME] enabled = false"
         )
 
 

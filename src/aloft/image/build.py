@@ -134,6 +134,8 @@ def build(resolved: ResolvedConfig, options: BuildOptions, cache: Cache) -> Buil
     project = pythons.project_python(resolved.pyproject)
     locked = bundle.read_lock(root)
     bundle.check_tracing(resolved, locked)
+    if options.target != "lambda":  # Lambda's runtime provides boto3; pods have only the image
+        bundle.check_aws(resolved, locked)
     server = bundle.server_requirements(locked, resolved.config.serve.interface)
     selection = bundle.select(root, bundle.file_rule(resolved, locked))
     entries = _entry_points(resolved, functions)

@@ -43,6 +43,7 @@ def render(resolved: ResolvedConfig, python_minor: str = "3.11", base: str = "")
             "builds local projects into wheels"
         )
     bundle.check_tracing(resolved, locked)
+    bundle.check_aws(resolved, locked)
     server = bundle.server_requirements(locked, serve.interface)
     selection = bundle.select(root, bundle.file_rule(resolved))
     image = base or f"python:{python_minor}-slim-bookworm"

@@ -58,7 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
 
-    import boto3  # type: ignore[import-untyped]
+    try:
+        import boto3  # type: ignore[import-untyped]
+    except ImportError:
+        print(
+            "aloft: error: the queue consumer needs boto3 in the image; add aloft-runtime[aws]"
+            " (or boto3) to the project's dependencies",
+            file=sys.stderr,
+        )
+        return 1
 
     from aloft.runtime.consumer import probes
     from aloft.runtime.consumer.loop import Consumer, ConsumerMetrics
