@@ -14,6 +14,7 @@ import click
 from aloft.exceptions import ConfigError
 
 if TYPE_CHECKING:
+    from aloft.checks.findings import Report, Severity
     from aloft.config import ResolvedConfig
     from aloft.progress import Progress
 
@@ -194,3 +195,19 @@ def progress_for(output: str) -> Progress:
     from aloft.progress import for_output
 
     return click.get_current_context().with_resource(for_output(output))
+
+
+def report_findings(report: Report, output: str, fail_on: Severity) -> None:
+    """Print a checks report (doctor, k8s check) in `output`'s format; exit 1 when it holds a
+    finding at or above `fail_on`, as linters do, so CI can gate on it."""
+    from aloft.checks.reporters import render_human, render_json, render_sarif
+
+    if output == "json":
+        click.echo(render_json(report))
+    elif output == "sarif":
+        click.echo(render_sarif(report))
+    else:
+        color = use_color(sys.stdout)
+        click.echo(render_human(report, color=color), color=color)
+    if report.failed(fail_on):
+        sys.exit(1)

@@ -3,15 +3,13 @@ fix."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from aloft.checks.doctor.configure import doctor_options
 from aloft.checks.doctor.engine import Doctor, load_doctor_catalog
-from aloft.checks.reporters import render_human, render_json, render_sarif
-from aloft.cli._common import findings_output_option, use_color
+from aloft.cli._common import findings_output_option, report_findings
 
 
 @click.command()
@@ -71,12 +69,4 @@ def doctor(
                 file_fix.write()
             click.echo(f"fixed {len(fixes)} file(s)", err=True)
             report = checker.run()
-    if output == "json":
-        click.echo(render_json(report))
-    elif output == "sarif":
-        click.echo(render_sarif(report))
-    else:
-        color = use_color(sys.stdout)
-        click.echo(render_human(report, color=color), color=color)
-    if report.failed(options.policy.fail_on):
-        sys.exit(1)
+    report_findings(report, output, options.policy.fail_on)

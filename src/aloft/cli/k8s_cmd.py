@@ -17,8 +17,8 @@ from aloft.cli._common import (
     output_option,
     progress_for,
     project_options,
+    report_findings,
     resolve,
-    use_color,
 )
 from aloft.exceptions import ConfigError
 
@@ -179,7 +179,6 @@ def check_command(
         read_manifests,
         rendered_documents,
     )
-    from aloft.checks.reporters import render_human, render_json, render_sarif
     from aloft.checks.suppress import Policy
     from aloft.kube.image_input import PLACEHOLDER
     from aloft.kube.render import render, target_version
@@ -211,15 +210,7 @@ def check_command(
     report = KubeChecker(CheckOptions(version, policy), catalog).run(
         docs, str(root), texts, unreadable
     )
-    if output == "json":
-        click.echo(render_json(report))
-    elif output == "sarif":
-        click.echo(render_sarif(report))
-    else:
-        color = use_color(sys.stdout)
-        click.echo(render_human(report, color=color), color=color)
-    if report.failed(policy.fail_on):
-        sys.exit(1)
+    report_findings(report, output, policy.fail_on)
 
 
 def _deploy_options(func: F) -> F:
