@@ -214,9 +214,7 @@ def _toml(value: Any) -> str:
 
 def _doc(owner: Any) -> str:
     doc = owner.__dict__.get("__doc__")  # a class's own docstring, never an inherited one
-    if not isinstance(doc, str) or doc.startswith(f"{owner.__name__}("):
-        return ""  # none, or the signature @dataclass writes for a class without one
-    return inspect.cleandoc(doc)
+    return inspect.cleandoc(doc) if isinstance(doc, str) else ""
 
 
 def _split_example(doc: str) -> tuple[str, str]:

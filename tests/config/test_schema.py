@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 import pytest
 
 from aloft.config import schema
-from aloft.config.schema import Problem, SchemaError, setting
+from aloft.config.schema import Problem, SchemaError, setting, table
 
 
 def _lower(value: str) -> str:
@@ -17,13 +17,13 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Item:
     name: str = setting(doc="required: no default")
     size: int = setting(default=1, ge=1, le=10, doc="a bounded int")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Shape:
     port: int = setting(default=8000, doc="an int")
     ratio: float = setting(default=1.0, gt=0, doc="a float")
@@ -37,10 +37,10 @@ class Shape:
     steps: list[Item] = setting(default_factory=list, min_items=1, doc="an array of tables")
     inner: Item | None = None
     anything: dict[str, Any] = setting(default_factory=dict, doc="free-form")
-    lambda_: Item | None = setting(default=None, alias="lambda", doc="an aliased key")
+    lambda_: Item | None = setting(default=None, key="lambda", doc="a key that is no Python name")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Pair:
     low: int = setting(default=0, doc="low")
     high: int = setting(default=1, doc="high")
@@ -50,7 +50,7 @@ class Pair:
             raise ValueError("high is below low; raise high")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Open:
     _keeps_extra: ClassVar[bool] = True
 
@@ -256,3 +256,29 @@ def test_an_instance_of_the_table_is_taken_as_it_is() -> None:
 
 def test_a_table_that_is_not_a_mapping_is_one_problem_at_the_root() -> None:
     assert one(Shape, ["port"]).loc == ()
+
+
+def test_a_table_is_a_frozen_keyword_only_dataclass() -> None:
+    item = Item(name="x")
+    assert dataclasses.is_dataclass(item)
+    assert [f.name for f in dataclasses.fields(item)] == ["name", "size"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        item.size = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del item.size  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Item("x")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="'name'"):
+        Item()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="colour"):
+        Item(name="x", colour="red")  # type: ignore[call-arg]
+
+
+def test_tables_compare_hash_and_show_by_their_values() -> None:
+    assert Item(name="x") == Item(name="x", size=1)
+    assert Item(name="x") != Item(name="x", size=2)
+    assert Item(name="x") != Pair()
+    assert hash(Item(name="x")) == hash(Item(name="x"))
+    assert repr(Item(name="x")) == "Item(name='x', size=1)"
+    assert dataclasses.replace(Item(name="x"), size=3) == Item(name="x", size=3)
+    assert Shape().ports is not Shape().ports  # a default factory per instance

@@ -23,13 +23,13 @@ import dataclasses
 from typing import Literal
 
 from aloft.config.lambda_ import LambdaSettings, stack_name
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 from aloft.config.shutdown import Shutdown, shutdown
 
 DEFAULT_EXTERNAL_METRIC = "sqs_approximate_number_of_messages_visible"
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class ConsumerScaling:
     """`[tool.aloft.kubernetes.consumers.<function>]`: a consumer's pods on Kubernetes."""
 

@@ -7,16 +7,15 @@ tables hold what only the cost model needs until the Lambda and Kubernetes secti
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal
 
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 
 Platform = Literal["lambda", "fargate", "eks"]
 PLATFORM_NAMES: tuple[Platform, ...] = ("lambda", "fargate", "eks")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class TrafficSettings:
     kind: Literal["steady", "diurnal", "spiky", "measured"] = setting(
         default="steady", doc="the shape of the load over a day; measured: from csv"
@@ -43,7 +42,7 @@ class TrafficSettings:
             raise ValueError('kind = "measured" needs csv = "FILE" with hourly request counts')
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class LambdaCost:
     arch: Literal["x86_64", "arm64"] = setting(default="arm64", doc="the CPU priced")
     memory_mb: int | None = setting(default=None, ge=128, le=10240, doc="unset: right-size")
@@ -57,7 +56,7 @@ class LambdaCost:
     )
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class FargateCost:
     arch: Literal["x86_64", "arm64"] = setting(default="arm64", doc="the CPU priced")
     vcpu: float = setting(default=0.5, doc="vCPU of one task")
@@ -67,7 +66,7 @@ class FargateCost:
     load_balancer: bool = setting(default=True, doc="add an Application Load Balancer")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class EksCost:
     node_type: str = setting(default="m6i.large", doc="EC2 instance type of the nodes")
     min_nodes: int = setting(default=2, ge=0, doc="nodes kept however quiet it is")
@@ -79,7 +78,7 @@ class EksCost:
     load_balancer: bool = setting(default=True, doc="add an Application Load Balancer")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class RequestMix:
     method: str = setting(default="GET", doc="HTTP method")
     path: str = setting(default="/", doc="path and query requested")
@@ -87,7 +86,7 @@ class RequestMix:
     body: str = setting(default="", doc="request body")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class ProfileSettings:
     """How `aloft profile` drives the app: bounded in time and count, on 127.0.0.1 only."""
 
@@ -99,7 +98,7 @@ class ProfileSettings:
     )
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class CostSettings:
     region: str = setting(default="us-east-1", doc="AWS region to price in")
     catalog: str = setting(default="", doc="user pricing catalog TOML overriding aloft's")
@@ -131,7 +130,7 @@ class CostSettings:
     pod_rps: float | None = setting(default=None, gt=0, doc="used when there is no profile")
     traffic: TrafficSettings = setting(default_factory=TrafficSettings)
     # `lambda` is a Python keyword: the field is lambda_, the TOML key (and config show) lambda.
-    lambda_: LambdaCost = setting(default_factory=LambdaCost, alias="lambda")
+    lambda_: LambdaCost = setting(default_factory=LambdaCost, key="lambda")
     fargate: FargateCost = setting(default_factory=FargateCost)
     eks: EksCost = setting(default_factory=EksCost)
     run: ProfileSettings = setting(default_factory=ProfileSettings)

@@ -13,15 +13,14 @@ timeout_factor = 4
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Literal
 
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 
 SeverityName = Literal["info", "warning", "error"]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class DoctorConfig:
     fail_on: SeverityName = setting(
         default="warning", doc="lowest severity that makes doctor exit 1"

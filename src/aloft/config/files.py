@@ -6,15 +6,13 @@ Gitignore-syntax patterns, applied alike by `aloft build`, `aloft lambda package
 
 from __future__ import annotations
 
-import dataclasses
-
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 
 # Top-level keys of [tool.aloft] that belong here rather than to the serve options.
 KEYS = ("include", "exclude")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class FileSettings:
     include: list[str] = setting(
         default_factory=list,

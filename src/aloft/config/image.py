@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Literal
 
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 
 _PLATFORM = re.compile(r"^linux/(amd64|arm64|386|arm|ppc64le|s390x)(/v\d)?$")
 _PYTHON = re.compile(r"^3\.\d+$")
@@ -39,7 +38,7 @@ def _python(value: str) -> str:
     return value
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class ImageSettings:
     """Base, platforms, destination and which files go into the app layer."""
 

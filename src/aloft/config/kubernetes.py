@@ -20,13 +20,12 @@ app = "shop.worker:app"
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Literal
 
 from aloft.config.consumers import ConsumerScaling
 from aloft.config.schedule import active_hours, known_zone
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 from aloft.runtime.secretshape import secret_in_value, secret_setting
 
 # A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource), e.g. 250m, 1.5, 512Mi, 1e3.
@@ -170,7 +169,7 @@ def _uid(value: int) -> int:
     return value
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Autoscaling:
     """A HorizontalPodAutoscaler owns the replica count when enabled."""
 
@@ -191,7 +190,7 @@ class Autoscaling:
                 raise ValueError(f"{name} = {value}: use a percentage between 1 and 100")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Ingress:
     host: str = setting(doc="the host name routed to the service")
     path: str = setting(default="/", doc="path prefix routed to the service")
@@ -199,7 +198,7 @@ class Ingress:
     tls_secret: str = setting(default="", doc="Secret holding the TLS certificate")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class HTTPRoute:
     """A Gateway API route attached to an existing Gateway."""
 
@@ -209,7 +208,7 @@ class HTTPRoute:
     path: str = setting(default="/", doc="path prefix routed to the service")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class ExternalSecret:
     """External Secrets Operator: sync keys of a secret manager (e.g. AWS Secrets Manager) into a
     Secret the Deployment reads."""
@@ -226,7 +225,7 @@ class ExternalSecret:
     )
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class AllowFrom:
     """One source the NetworkPolicy admits: pods and/or namespaces selected by labels."""
 
@@ -238,7 +237,7 @@ class AllowFrom:
             raise ValueError("give pod_labels or namespace_labels (an empty source admits all)")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class CronJobs:
     """How the CronJobs of scheduled functions run (one per function with a schedule event)."""
 
@@ -260,7 +259,7 @@ class CronJobs:
     failed_history: int = setting(default=3, ge=0, le=20, doc="failed Jobs kept")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Workload:
     """Settings one service of the project can override."""
 
@@ -342,7 +341,7 @@ class Workload:
     )
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class KubernetesSettings(Workload):
     """The main service's settings plus what the whole project shares."""
 

@@ -18,12 +18,11 @@ With `package = "image"` every function runs the image `aloft build --target lam
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Literal
 
 from aloft.config.schedule import active_hours
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
@@ -47,7 +46,7 @@ Deployment = Literal[
 ]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class LambdaEvent:
     """One event source of a function."""
 
@@ -79,7 +78,7 @@ def _refs(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class LambdaFunction:
     """One function: what it runs, its resources and its events."""
 
@@ -172,7 +171,7 @@ def _names(value: dict[str, LambdaFunction]) -> dict[str, LambdaFunction]:
     return value
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class LambdaSettings:
     """Settings shared by every function of the project."""
 

@@ -7,7 +7,6 @@ listed in SECTIONS below. Adding a capability is adding a module and one line he
 
 from __future__ import annotations
 
-import dataclasses
 import types
 import typing
 from typing import Any
@@ -18,13 +17,13 @@ from aloft.config.files import FileSettings
 from aloft.config.image import ImageSettings
 from aloft.config.kubernetes import KubernetesSettings
 from aloft.config.lambda_ import LambdaSettings
-from aloft.config.schema import is_table, setting, table_keys
+from aloft.config.schema import is_table, setting, table, table_keys
 from aloft.config.tags import Tags
 from aloft.config.tracing import TracingSettings
 from aloft.runtime.options import ServeOptions
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class ProjectConfig:
     serve: ServeOptions = setting(default_factory=ServeOptions)
     # [tool.aloft] include/exclude: top-level keys, routed here by the loader.
@@ -33,7 +32,7 @@ class ProjectConfig:
     image: ImageSettings = setting(default_factory=ImageSettings)
     cost: CostSettings = setting(default_factory=CostSettings)
     doctor: DoctorConfig = setting(default_factory=DoctorConfig)
-    lambda_: LambdaSettings = setting(default_factory=LambdaSettings, alias="lambda")
+    lambda_: LambdaSettings = setting(default_factory=LambdaSettings, key="lambda")
     kubernetes: KubernetesSettings = setting(default_factory=KubernetesSettings)
     tracing: TracingSettings = setting(default_factory=TracingSettings)
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import ClassVar
 
 from aloft.config import schema
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 
 # The intersection of what AWS tags and Kubernetes label values accept, so one table serves both.
 _VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
 _KEY = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class Tags:
     """team, service, environment, cost-center and any other key: tags on AWS, labels on k8s."""
 

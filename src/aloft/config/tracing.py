@@ -14,11 +14,10 @@ each client's `opentelemetry-instrumentation-<client>` package).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Literal
 
-from aloft.config.schema import setting
+from aloft.config.schema import setting, table
 from aloft.runtime.spans import INSTRUMENT_ENV
 
 Client = Literal["httpx", "requests", "redis", "botocore"]
@@ -40,7 +39,7 @@ def _attributes(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@table
 class TracingSettings:
     exporter: Literal["none", "otlp"] = setting(
         default="none", doc='"otlp" exports spans; "none" keeps only the ids on logs'
