@@ -220,7 +220,7 @@ def test_a_table_check_runs_once_its_fields_are_valid_and_is_placed_at_the_table
     assert [p.type for p in problems(Pair, {"low": "x", "high": 1})] == ["int_parsing"]
 
 
-def test_an_aliased_setting_is_read_by_its_toml_key_or_its_name() -> None:
+def test_a_setting_with_its_own_key_is_read_by_that_key_or_its_name() -> None:
     assert schema.validate(Shape, {"lambda": {"name": "f"}}).lambda_ == Item(name="f")
     assert schema.validate(Shape, {"lambda_": {"name": "f"}}).lambda_ == Item(name="f")
     assert one(Shape, {"lambda": {"name": 1}}).loc == ("lambda", "name")

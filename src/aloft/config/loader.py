@@ -312,7 +312,8 @@ def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
 
 def flatten(config: ProjectConfig) -> dict[str, Any]:
     """Every setting as dotted TOML key -> JSON value, serve options at the top level as in the
-    TOML; keys by alias (`lambda`, not the model's `lambda_`), as origins and users name them."""
+    TOML; keys as TOML spells them (`lambda`, not the field's `lambda_`), as origins and users
+    name them."""
     return {".".join(path): value for path, value in leaves(config).items()}
 
 

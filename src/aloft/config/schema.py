@@ -219,7 +219,7 @@ def extra(obj: Any) -> dict[str, Any]:
 
 
 def dump(value: Any) -> Any:
-    """A config value as JSON-shaped data with TOML keys (aliases): tables become dicts (with
+    """A config value as JSON-shaped data with TOML keys (`lambda`): tables become dicts (with
     their extra keys after the fields), tuples lists."""
     if is_table(type(value)):
         out = {key_of(f): dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
@@ -305,7 +305,7 @@ def _table(cls: type, value: Any, loc: tuple[str | int, ...], problems: list[Pro
     known: set[str] = set()
     for field in dataclasses.fields(cls):
         key = key_of(field)
-        # Both spellings of an aliased field are accepted (populate_by_name).
+        # A field with its own TOML key is read by that key or by its name, as before.
         name = key if key in value else field.name if field.name in value else None
         known.update((key, field.name))
         if name is None:
