@@ -22,8 +22,8 @@ ALOFT = str(Path(sys.executable).parent / "aloft")
 IMAGE = "registry.example/shop@sha256:" + "a" * 64
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
-    # The floor under every verb that reads the config: the two libraries it cannot start without.
-    "import click+pydantic": [sys.executable, "-c", "import click; from pydantic import BaseModel"],
+    # The floor under every verb: the CLI library (the config verbs import no pydantic now).
+    "import click": [sys.executable, "-c", "import click"],
     "aloft --help": [ALOFT, "--help"],
     "aloft config show": [ALOFT, "config", "show", "--project", str(PROJECT)],
     "aloft k8s render": [ALOFT, "k8s", "render", "--project", str(PROJECT), "--image", IMAGE],

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from aloft.config import schema
 from aloft.config.cost import CostSettings
 from aloft.cost.app_profile import AppProfile, save_profile
 from aloft.cost.compare import compare
@@ -75,7 +76,7 @@ def run_in(folder: Path) -> None:
         "[tool.aloft.cost]\nlatency_target_ms = 200\n"
         '[tool.aloft.cost.traffic]\nkind = "measured"\ncsv = "year.csv"\n'
     )
-    settings = CostSettings.model_validate({"traffic": {"kind": "measured", "csv": "year.csv"}})
+    settings = schema.validate(CostSettings, {"traffic": {"kind": "measured", "csv": "year.csv"}})
 
     def run(points: list[float]) -> None:
         traffic = TrafficProfile("measured", tuple(points), "bench")

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -417,13 +417,13 @@ def bench_packages(
     from aloft.serverless.package import package
 
     resolved = load_config(EXAMPLE, environ={})
-    plain = resolved.config.lambda_.model_copy(update={"python": PY})
+    plain = replace(resolved.config.lambda_, python=PY)
     trees: dict[str, Tree] = {}
     for label, settings in zip(
-        ALOFT_VARIANTS, (plain, plain.model_copy(update={"bytecode_only": False})), strict=True
+        ALOFT_VARIANTS, (plain, replace(plain, bytecode_only=False)), strict=True
     ):
         variant = type(resolved)(
-            resolved.config.model_copy(update={"lambda_": settings}),
+            replace(resolved.config, lambda_=settings),
             resolved.origins,
             resolved.pyproject,
             resolved.project_name,

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import click
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
+
+from aloft.config import schema
 
 CONFIG_PAGE = "reference/config.md"
 CLI_PAGE = "reference/cli.md"
@@ -65,9 +65,11 @@ def config_tables() -> list[Table]:
                 field.metadata.get("doc", ""),
             )
         )
+    files = {f.name: f for f in dataclasses.fields(files_table.FileSettings)}
     for key in files_table.KEYS:
-        info = files_table.FileSettings.model_fields[key]
-        top.settings.append(_setting(key, info, ENV_PREFIX + key.upper()))
+        top.settings.append(
+            _setting(files_table.FileSettings, files[key], ENV_PREFIX + key.upper())
+        )
     tables = [top]
     for section in sorted(SECTIONS):
         module = inspect.getmodule(SECTIONS[section])
@@ -83,7 +85,7 @@ def config_tables() -> list[Table]:
 
 
 def _model_tables(
-    model: type[BaseModel], header: str, path: tuple[str, ...] | None, module_doc: str = ""
+    model: type[Any], header: str, path: tuple[str, ...] | None, module_doc: str = ""
 ) -> Iterator[Table]:
     """The table of `model` and its sub-tables; `path` is its place in the config model, or None
     below a table of tables (`functions.NAME`), which no ALOFT_* variable reaches."""
@@ -91,13 +93,13 @@ def _model_tables(
     doc = "\n\n".join(part for part in (intro, _doc(model)) if part)
     table = Table(header, doc, [], example)
     nested: list[Table] = []
-    for name, info in model.model_fields.items():
-        key = info.alias or name
+    for field in dataclasses.fields(model):
+        key = schema.key_of(field)
         child = (*path, key) if path is not None else None
-        inner = _model_of(info.annotation)
+        inner = _model_of(schema.hints(model)[field.name])
         if inner is None:
             env = _env_name(child)
-            table.settings.append(_setting(key, info, env, _comment_in(example, key)))
+            table.settings.append(_setting(model, field, env, _comment_in(example, key)))
             continue
         # A sub-table is documented as its own table below, not as a row of this one.
         kind, sub = inner
@@ -121,15 +123,26 @@ def _env_name(path: tuple[str, ...] | None) -> str:
     return ENV_PREFIX + "__".join(part.upper() for part in path)
 
 
-def _setting(key: str, info: FieldInfo, env: str, fallback: str = "") -> Setting:
-    if info.is_required():
-        default = "required"
+def _setting(
+    model: type[Any], field: dataclasses.Field[Any], env: str, fallback: str = ""
+) -> Setting:
+    if field.default is not dataclasses.MISSING:
+        default = toml_value(field.default)
+    elif field.default_factory is not dataclasses.MISSING:
+        default = toml_value(field.default_factory())
     else:
-        default = toml_value(info.get_default(call_default_factory=True))
-    return Setting(key, type_name(info.annotation), default, env, info.description or fallback)
+        default = "required"
+    doc = field.metadata.get("doc", "")
+    return Setting(
+        schema.key_of(field),
+        type_name(schema.hints(model)[field.name]),
+        default,
+        env,
+        doc or fallback,
+    )
 
 
-def _model_of(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+def _model_of(annotation: Any) -> tuple[str, type[Any]] | None:
     """("table" | "map" | "array", model) for a field holding sub-tables, else None."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if _is_model(annotation):
@@ -145,7 +158,7 @@ def _model_of(annotation: Any) -> tuple[str, type[BaseModel]] | None:
 
 
 def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return schema.is_table(annotation)
 
 
 def type_name(annotation: Any) -> str:
@@ -176,7 +189,7 @@ def toml_value(value: Any) -> str:
     """A default as it would be written in pyproject.toml; "unset" for None."""
     if value is None:
         return "unset"
-    if isinstance(value, BaseModel):
+    if schema.is_table(type(value)):
         return "(table)"
     return _toml(value)
 
@@ -194,8 +207,8 @@ def _toml(value: Any) -> str:
         if not value:
             return "{}"
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, BaseModel):
-        return _toml(value.model_dump(by_alias=True))
+    if schema.is_table(type(value)):
+        return _toml(schema.dump(value))
     return json.dumps(str(value))
 
 

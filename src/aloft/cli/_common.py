@@ -145,8 +145,8 @@ def findings_output_option(func: F) -> F:
 
 
 def resolve(project: Path | None, environment: str | None) -> ResolvedConfig:
-    # Imported here: the config models (pydantic) are most of a verb's start-up, and `--help`
-    # or a usage error never needs them.
+    # Imported here: the config models and their checks are much of a verb's start-up, and
+    # `--help` or a usage error never needs them.
     from aloft.config import load_config
 
     return load_config(project, environment=environment)

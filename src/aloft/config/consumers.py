@@ -22,51 +22,47 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from aloft.config.functions import function_environment
 from aloft.config.lambda_ import LambdaSettings, stack_name
+from aloft.config.schema import setting, table
 from aloft.config.shutdown import Shutdown, shutdown
 
 DEFAULT_EXTERNAL_METRIC = "sqs_approximate_number_of_messages_visible"
 
 
-class ConsumerScaling(BaseModel):
+@table
+class ConsumerScaling:
     """`[tool.aloft.kubernetes.consumers.<function>]`: a consumer's pods on Kubernetes."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(default=True, description="false: no consumer Deployment on Kubernetes")
-    replicas: int = Field(default=1, ge=0, description="pods when scaling = fixed")
-    scaling: Literal["fixed", "hpa", "keda"] = Field(
+    enabled: bool = setting(default=True, doc="false: no consumer Deployment on Kubernetes")
+    replicas: int = setting(default=1, ge=0, doc="pods when scaling = fixed")
+    scaling: Literal["fixed", "hpa", "keda"] = setting(
         default="fixed",
-        description="fixed: `replicas` pods; hpa: an HPA on the queue depth as an external"
+        doc="fixed: `replicas` pods; hpa: an HPA on the queue depth as an external"
         " metric (needs a metrics adapter serving it); keda: a KEDA ScaledObject (may scale"
         " to zero; skipped with a note on clusters without KEDA's CRD)",
     )
-    min_replicas: int = Field(default=1, ge=0, description="hpa/keda: fewest pods (keda: 0 ok)")
-    max_replicas: int = Field(default=10, ge=1, description="hpa/keda: most pods")
-    messages_per_pod: int = Field(
-        default=10, ge=1, description="hpa/keda: queued messages one pod should have to itself"
+    min_replicas: int = setting(default=1, ge=0, doc="hpa/keda: fewest pods (keda: 0 ok)")
+    max_replicas: int = setting(default=10, ge=1, doc="hpa/keda: most pods")
+    messages_per_pod: int = setting(
+        default=10, ge=1, doc="hpa/keda: queued messages one pod should have to itself"
     )
-    external_metric: str = Field(
+    external_metric: str = setting(
         default=DEFAULT_EXTERNAL_METRIC,
-        description="hpa: the external metric of the queue's visible messages, as the cluster's"
+        doc="hpa: the external metric of the queue's visible messages, as the cluster's"
         " metrics adapter names it (selected by the label queue_name)",
     )
-    wait_seconds: int = Field(
-        default=20, ge=0, le=20, description="SQS long-poll seconds (0-20; 20 costs fewest calls)"
+    wait_seconds: int = setting(
+        default=20, ge=0, le=20, doc="SQS long-poll seconds (0-20; 20 costs fewest calls)"
     )
 
-    @model_validator(mode="after")
-    def _bounds(self) -> ConsumerScaling:
+    def _check(self) -> None:
         if self.max_replicas < self.min_replicas:
             raise ValueError(
                 f"max_replicas = {self.max_replicas} is below min_replicas = {self.min_replicas}"
             )
         if self.scaling == "hpa" and self.min_replicas < 1:
             raise ValueError("an HPA cannot scale to zero; use min_replicas >= 1 or scaling = keda")
-        return self
 
 
 @dataclasses.dataclass(frozen=True)

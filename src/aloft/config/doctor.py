@@ -15,26 +15,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from aloft.config.schema import setting, table
 
 SeverityName = Literal["info", "warning", "error"]
 
 
-class DoctorConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    fail_on: SeverityName = Field(
-        default="warning", description="lowest severity that makes doctor exit 1"
+@table
+class DoctorConfig:
+    fail_on: SeverityName = setting(
+        default="warning", doc="lowest severity that makes doctor exit 1"
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="globs of files or folders to skip"
+    exclude: list[str] = setting(default_factory=list, doc="globs of files or folders to skip")
+    disable: list[str] = setting(default_factory=list, doc="rules to turn off (ids or names)")
+    enable: list[str] = setting(
+        default_factory=list, doc="rules that are off by default to turn on"
     )
-    disable: list[str] = Field(default_factory=list, description="rules to turn off (ids or names)")
-    enable: list[str] = Field(
-        default_factory=list, description="rules that are off by default to turn on"
-    )
-    severity: dict[str, SeverityName] = Field(default_factory=dict, description="rule -> severity")
-    rules: dict[str, dict[str, Any]] = Field(
+    severity: dict[str, SeverityName] = setting(default_factory=dict, doc="rule -> severity")
+    rules: dict[str, dict[str, Any]] = setting(
         default_factory=dict,
-        description="rule -> its thresholds, e.g. ALC003 = { timeout_factor = 4 }",
+        doc="rule -> its thresholds, e.g. ALC003 = { timeout_factor = 4 }",
     )

@@ -6,20 +6,19 @@ Gitignore-syntax patterns, applied alike by `aloft build`, `aloft lambda package
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from aloft.config.schema import setting, table
 
 # Top-level keys of [tool.aloft] that belong here rather than to the serve options.
 KEYS = ("include", "exclude")
 
 
-class FileSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    include: list[str] = Field(
+@table
+class FileSettings:
+    include: list[str] = setting(
         default_factory=list,
-        description="patterns shipped even if .gitignore or aloft's secret/test deny-list would "
+        doc="patterns shipped even if .gitignore or aloft's secret/test deny-list would "
         "leave them out (also allows a listed symlink that points out of the project)",
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="patterns never shipped (wins over include)"
+    exclude: list[str] = setting(
+        default_factory=list, doc="patterns never shipped (wins over include)"
     )

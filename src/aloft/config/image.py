@@ -5,80 +5,79 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from aloft.config.schema import setting, table
 
 _PLATFORM = re.compile(r"^linux/(amd64|arm64|386|arm|ppc64le|s390x)(/v\d)?$")
 _PYTHON = re.compile(r"^3\.\d+$")
 
 
-class ImageSettings(BaseModel):
+def _platforms(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError('list at least one platform, e.g. ["linux/amd64"]')
+    for item in value:
+        if not _PLATFORM.match(item):
+            raise ValueError(f"platform {item!r}: use linux/amd64 or linux/arm64")
+    return value
+
+
+def _non_root(value: int) -> int:
+    if value <= 0:
+        raise ValueError("the image must run as a non-root user; use a UID such as 65532")
+    return value
+
+
+def _absolute(value: str) -> str:
+    if not value.startswith("/") or ".." in value.split("/"):
+        raise ValueError("use an absolute path such as /app")
+    return value.rstrip("/") or "/"
+
+
+def _python(value: str) -> str:
+    if value and not _PYTHON.match(value):
+        raise ValueError("use major.minor such as 3.11")
+    return value
+
+
+@table
+class ImageSettings:
     """Base, platforms, destination and which files go into the app layer."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    base: str = Field(
+    base: str = setting(
         default="",
-        description="base image reference; empty builds aloft's minimal Debian Python base",
+        doc="base image reference; empty builds aloft's minimal Debian Python base",
     )
-    platforms: list[str] = Field(
+    platforms: list[str] = setting(
         default_factory=lambda: ["linux/amd64"],
-        description="OS/ARCH list, e.g. linux/amd64, linux/arm64",
+        doc="OS/ARCH list, e.g. linux/amd64, linux/arm64",
+        check=_platforms,
     )
-    repository: str = Field(
-        default="", description="REGISTRY/REPO[:TAG] a bare `aloft build` pushes to"
+    repository: str = setting(default="", doc="REGISTRY/REPO[:TAG] a bare `aloft build` pushes to")
+    user: int = setting(
+        default=65532, doc="UID (and GID) the container runs as; never 0", check=_non_root
     )
-    user: int = Field(default=65532, description="UID (and GID) the container runs as; never 0")
-    workdir: str = Field(default="/app", description="where the app's source goes in the image")
-    exclude: list[str] = Field(
+    workdir: str = setting(
+        default="/app", doc="where the app's source goes in the image", check=_absolute
+    )
+    exclude: list[str] = setting(
         default_factory=list,
-        description="glob patterns of project files to leave out of the app layer",
+        doc="glob patterns of project files to leave out of the app layer",
     )
-    insecure_registries: list[str] = Field(
+    insecure_registries: list[str] = setting(
         default_factory=list,
-        description="registries reached over plain HTTP (loopback ones always are)",
+        doc="registries reached over plain HTTP (loopback ones always are)",
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="extra image labels")
-    source: str = Field(
-        default="", description="org.opencontainers.image.source, e.g. the repository URL"
+    labels: dict[str, str] = setting(default_factory=dict, doc="extra image labels")
+    source: str = setting(
+        default="", doc="org.opencontainers.image.source, e.g. the repository URL"
     )
-    python_version: str = Field(
+    python_version: str = setting(
         default="",
-        description="major.minor: picks aloft's base (the Debian suite that ships it), or names "
+        doc="major.minor: picks aloft's base (the Debian suite that ships it), or names "
         "the Python of a base image that does not record it; must satisfy requires-python",
+        check=_python,
     )
-    target: Literal["container", "lambda"] = Field(
+    target: Literal["container", "lambda"] = setting(
         default="container",
-        description="what a bare `aloft build` makes: container (serves HTTP) or lambda "
+        doc="what a bare `aloft build` makes: container (serves HTTP) or lambda "
         "(a Lambda container image for [tool.aloft.lambda] architecture)",
     )
-
-    @field_validator("platforms")
-    @classmethod
-    def _platforms(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError('list at least one platform, e.g. ["linux/amd64"]')
-        for item in value:
-            if not _PLATFORM.match(item):
-                raise ValueError(f"platform {item!r}: use linux/amd64 or linux/arm64")
-        return value
-
-    @field_validator("user")
-    @classmethod
-    def _non_root(cls, value: int) -> int:
-        if value <= 0:
-            raise ValueError("the image must run as a non-root user; use a UID such as 65532")
-        return value
-
-    @field_validator("workdir")
-    @classmethod
-    def _absolute(cls, value: str) -> str:
-        if not value.startswith("/") or ".." in value.split("/"):
-            raise ValueError("use an absolute path such as /app")
-        return value.rstrip("/") or "/"
-
-    @field_validator("python_version")
-    @classmethod
-    def _python(cls, value: str) -> str:
-        if value and not _PYTHON.match(value):
-            raise ValueError("use major.minor such as 3.11")
-        return value

@@ -21,9 +21,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from aloft.config.schedule import active_hours
+from aloft.config.schema import setting, table
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
@@ -47,22 +46,20 @@ Deployment = Literal[
 ]
 
 
-class LambdaEvent(BaseModel):
+@table
+class LambdaEvent:
     """One event source of a function."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    type: EventType = Field(description="http_api, function_url, sqs or schedule")
-    queue: str = Field(default="", description="sqs: name of the queue aloft creates")
-    batch_size: int = Field(default=10, ge=1, le=10000, description="sqs: records per invocation")
-    fifo: bool = Field(default=False, description="sqs: a FIFO queue (ordered per group)")
-    max_receive_count: int = Field(
-        default=3, ge=1, le=1000, description="sqs: deliveries before a message goes to the DLQ"
+    type: EventType = setting(doc="http_api, function_url, sqs or schedule")
+    queue: str = setting(default="", doc="sqs: name of the queue aloft creates")
+    batch_size: int = setting(default=10, ge=1, le=10000, doc="sqs: records per invocation")
+    fifo: bool = setting(default=False, doc="sqs: a FIFO queue (ordered per group)")
+    max_receive_count: int = setting(
+        default=3, ge=1, le=1000, doc="sqs: deliveries before a message goes to the DLQ"
     )
-    expression: str = Field(default="", description="schedule: rate(5 minutes) or cron(...)")
+    expression: str = setting(default="", doc="schedule: rate(5 minutes) or cron(...)")
 
-    @model_validator(mode="after")
-    def _complete(self) -> LambdaEvent:
+    def _check(self) -> None:
         if self.type == "sqs":
             if not _NAME.match(self.queue):
                 raise ValueError('an sqs event needs queue = "name" (letters, digits, -)')
@@ -70,59 +67,66 @@ class LambdaEvent(BaseModel):
                 raise ValueError("a FIFO queue delivers at most 10 records per batch")
         if self.type == "schedule" and not _SCHEDULE.match(self.expression):
             raise ValueError('a schedule event needs expression = "rate(5 minutes)" or "cron(...)"')
-        return self
 
 
-class LambdaFunction(BaseModel):
+def _refs(value: dict[str, str]) -> dict[str, str]:
+    for name, ref in value.items():
+        if not _SECRET_REF.match(ref):
+            raise ValueError(
+                f"secret {name} = {ref!r}: use 'ssm:/parameter/path' or 'secretsmanager:id'"
+            )
+    return value
+
+
+@table
+class LambdaFunction:
     """One function: what it runs, its resources and its events."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    handler: str = Field(
-        default="", description="module.function; empty serves the app named by [tool.aloft] app"
+    handler: str = setting(
+        default="", doc="module.function; empty serves the app named by [tool.aloft] app"
     )
-    memory: int = Field(default=512, ge=128, le=10240, description="MB (CPU scales with it)")
-    timeout: int = Field(default=30, ge=1, le=900, description="seconds per invocation")
-    reserved_concurrency: int | None = Field(
-        default=None, ge=0, description="concurrency reserved for (and capped at) this function"
+    memory: int = setting(default=512, ge=128, le=10240, doc="MB (CPU scales with it)")
+    timeout: int = setting(default=30, ge=1, le=900, doc="seconds per invocation")
+    reserved_concurrency: int | None = setting(
+        default=None, ge=0, doc="concurrency reserved for (and capped at) this function"
     )
-    events: list[LambdaEvent] = Field(
-        default_factory=lambda: [LambdaEvent(type="http_api")], description="event sources"
+    events: list[LambdaEvent] = setting(
+        default_factory=lambda: [LambdaEvent(type="http_api")], doc="event sources"
     )
-    environment: dict[str, str] = Field(default_factory=dict, description="plain variables")
-    secrets: dict[str, str] = Field(
+    environment: dict[str, str] = setting(default_factory=dict, doc="plain variables")
+    secrets: dict[str, str] = setting(
         default_factory=dict,
-        description="NAME = 'ssm:/path' or 'secretsmanager:id', fetched at cold start",
+        doc="NAME = 'ssm:/path' or 'secretsmanager:id', fetched at cold start",
+        check=_refs,
     )
-    idempotency: bool = Field(
-        default=False, description="create the DynamoDB idempotency table and grant access"
+    idempotency: bool = setting(
+        default=False, doc="create the DynamoDB idempotency table and grant access"
     )
-    maximum_retry_attempts: int = Field(
-        default=2, ge=0, le=2, description="retries of a failed asynchronous invocation"
+    maximum_retry_attempts: int = setting(
+        default=2, ge=0, le=2, doc="retries of a failed asynchronous invocation"
     )
-    deployment: Deployment = Field(
-        default="AllAtOnce", description="traffic shifting to a new version (CodeDeploy)"
+    deployment: Deployment = setting(
+        default="AllAtOnce", doc="traffic shifting to a new version (CodeDeploy)"
     )
-    stream: bool = Field(
+    stream: bool = setting(
         default=False,
-        description="stream the response as the app writes it (Function URL with InvokeMode"
+        doc="stream the response as the app writes it (Function URL with InvokeMode"
         " RESPONSE_STREAM); only a function_url event can stream",
     )
-    snap_start: bool | None = Field(
+    snap_start: bool | None = setting(
         default=None,
-        description="SnapStart on published versions (python 3.12+, zip only); unset takes"
+        doc="SnapStart on published versions (python 3.12+, zip only); unset takes"
         " [tool.aloft.lambda] snap_start",
     )
-    provisioned_concurrency: int | None = Field(
+    provisioned_concurrency: int | None = setting(
         default=None,
         ge=0,
-        description="execution environments kept initialized on the live alias, billed by the"
+        doc="execution environments kept initialized on the live alias, billed by the"
         " hour (outside [tool.aloft.lambda] active_hours: none); unset takes"
         " [tool.aloft.lambda] provisioned_concurrency",
     )
 
-    @model_validator(mode="after")
-    def _streams_from_a_url(self) -> LambdaFunction:
+    def _check(self) -> None:
         # Only Function URLs have a streaming invoke mode; API Gateway buffers the whole response.
         if self.stream and any(e.type == "http_api" for e in self.events):
             raise ValueError(
@@ -133,98 +137,112 @@ class LambdaFunction(BaseModel):
             raise ValueError(
                 'stream = true needs a function_url event; add { type = "function_url" } to events'
             )
-        return self
-
-    @field_validator("secrets")
-    @classmethod
-    def _refs(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, ref in value.items():
-            if not _SECRET_REF.match(ref):
-                raise ValueError(
-                    f"secret {name} = {ref!r}: use 'ssm:/parameter/path' or 'secretsmanager:id'"
-                )
-        return value
 
 
-class LambdaSettings(BaseModel):
+def _active_hours(value: str) -> str:
+    if value:
+        active_hours(value)  # a ScheduleError is a ValueError: one line with the fix
+    return value
+
+
+def _python(value: str) -> str:
+    # Imported here: the runtime list is read only when python is set, not at every start.
+    from aloft.pythons import lambda_runtimes
+
+    version = value.removeprefix("python")
+    offered = [r.version for r in lambda_runtimes()]
+    if value and version not in offered:
+        raise ValueError(
+            f"python = {value!r}: not a Lambda Python runtime; use one of {', '.join(offered)}"
+        )
+    return version
+
+
+def _image_uri(value: str) -> str:
+    if value and not IMAGE_URI.match(value):
+        raise ValueError(f"image_uri = {value!r}: {IMAGE_URI_HINT}")
+    return value
+
+
+def _names(value: dict[str, LambdaFunction]) -> dict[str, LambdaFunction]:
+    for name in value:
+        if not _NAME.match(name):
+            raise ValueError(f"function name {name!r}: letters, digits and '-', at most 40")
+    return value
+
+
+@table
+class LambdaSettings:
     """Settings shared by every function of the project."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    architecture: Literal["x86_64", "arm64"] = Field(
-        default="x86_64", description="x86_64 or arm64 (Graviton, about 20% cheaper)"
+    architecture: Literal["x86_64", "arm64"] = setting(
+        default="x86_64", doc="x86_64 or arm64 (Graviton, about 20% cheaper)"
     )
-    python: str = Field(
+    python: str = setting(
         default="",
-        description="the Lambda runtime's Python, 3.12 or python3.12; it must satisfy "
+        doc="the Lambda runtime's Python, 3.12 or python3.12; it must satisfy "
         "requires-python; empty: the one .python-version names when Lambda has it, else the "
         "oldest supported runtime requires-python allows",
+        check=_python,
     )
-    region: str = Field(default="us-east-1", description="AWS region to deploy to")
-    layer: bool = Field(
-        default=True, description="put dependencies in a layer shared by every function"
-    )
-    bytecode_only: bool = Field(
+    region: str = setting(default="us-east-1", doc="AWS region to deploy to")
+    layer: bool = setting(default=True, doc="put dependencies in a layer shared by every function")
+    bytecode_only: bool = setting(
         default=True,
-        description="ship dependencies as .pyc only: smaller zips; their traceback lines keep "
+        doc="ship dependencies as .pyc only: smaller zips; their traceback lines keep "
         "file and line but not the source text (the app's own code keeps it); false ships "
         "sources too (bytecode needs this machine to have the target Python)",
     )
-    include: list[str] = Field(
-        default_factory=list, description="extra globs of project files for the function zip"
+    include: list[str] = setting(
+        default_factory=list, doc="extra globs of project files for the function zip"
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="globs of project files to leave out"
+    exclude: list[str] = setting(default_factory=list, doc="globs of project files to leave out")
+    functions: dict[str, LambdaFunction] = setting(
+        default_factory=dict, doc="functions by name; empty: one serving the app", check=_names
     )
-    functions: dict[str, LambdaFunction] = Field(
-        default_factory=dict, description="functions by name; empty: one serving the app"
-    )
-    package: Literal["zip", "image"] = Field(
+    package: Literal["zip", "image"] = setting(
         default="zip",
-        description="zip: code and dependency zips on a managed runtime; image: the container "
+        doc="zip: code and dependency zips on a managed runtime; image: the container "
         "image `aloft build --target lambda` makes, one for every function",
     )
-    image_uri: str = Field(
+    image_uri: str = setting(
         default="",
-        description="package = image: the image reference, by digest (what `aloft build "
+        doc="package = image: the image reference, by digest (what `aloft build "
         "--target lambda` prints); per environment, ALOFT_LAMBDA__IMAGE_URI or --image-uri",
+        check=_image_uri,
     )
-    snap_start: bool = Field(
+    snap_start: bool = setting(
         default=False,
-        description="SnapStart for every function (a function's own snap_start wins): restores"
+        doc="SnapStart for every function (a function's own snap_start wins): restores"
         " a snapshot of the initialized function instead of a cold start; python 3.12+, zip only",
     )
-    throttle_rate: float = Field(
+    throttle_rate: float = setting(
         default=100.0,
         gt=0,
-        description="HTTP API: steady requests per second before 429s (caps the cost of a flood;"
+        doc="HTTP API: steady requests per second before 429s (caps the cost of a flood;"
         " raise it for real traffic)",
     )
-    throttle_burst: int = Field(
-        default=200, ge=1, description="HTTP API: requests allowed in a burst above it"
+    throttle_burst: int = setting(
+        default=200, ge=1, doc="HTTP API: requests allowed in a burst above it"
     )
-    provisioned_concurrency: int = Field(
+    provisioned_concurrency: int = setting(
         default=0,
         ge=0,
-        description="execution environments each function keeps initialized on its live alias"
+        doc="execution environments each function keeps initialized on its live alias"
         " (a function's own provisioned_concurrency wins); 0: none. Not with SnapStart",
     )
-    active_hours: str = Field(
+    active_hours: str = setting(
         default="",
-        description='when the functions serve, e.g. "Mon-Fri 08:00-20:00 Europe/Berlin"; outside'
+        doc='when the functions serve, e.g. "Mon-Fri 08:00-20:00 Europe/Berlin"; outside'
         " them provisioned concurrency is released and schedule events are disabled; empty:"
         " always",
+        check=_active_hours,
     )
 
-    @field_validator("active_hours")
-    @classmethod
-    def _active_hours(cls, value: str) -> str:
-        if value:
-            active_hours(value)  # a ScheduleError is a ValueError: one line with the fix
-        return value
+    def _check(self) -> None:
+        self._provisioned()
 
-    @model_validator(mode="after")
-    def _provisioned(self) -> LambdaSettings:
+    def _provisioned(self) -> None:
         for name, fn in self.functions_of("app").items():
             provisioned = self.provisioned_of(fn)
             if not provisioned:
@@ -241,7 +259,6 @@ class LambdaSettings(BaseModel):
                     f" = {fn.reserved_concurrency}; Lambda refuses it: raise reserved_concurrency"
                     " or lower provisioned_concurrency"
                 )
-        return self
 
     def provisioned_of(self, fn: LambdaFunction) -> int:
         """The provisioned concurrency `fn` runs with inside active hours: its own, else the
@@ -255,35 +272,6 @@ class LambdaSettings(BaseModel):
     def snap_start_of(self, fn: LambdaFunction) -> bool:
         """Whether `fn` runs with SnapStart: its own setting, else the project's."""
         return self.snap_start if fn.snap_start is None else fn.snap_start
-
-    @field_validator("python")
-    @classmethod
-    def _python(cls, value: str) -> str:
-        # Imported here: the runtime list is read only when python is set, not at every start.
-        from aloft.pythons import lambda_runtimes
-
-        version = value.removeprefix("python")
-        offered = [r.version for r in lambda_runtimes()]
-        if value and version not in offered:
-            raise ValueError(
-                f"python = {value!r}: not a Lambda Python runtime; use one of {', '.join(offered)}"
-            )
-        return version
-
-    @field_validator("image_uri")
-    @classmethod
-    def _image_uri(cls, value: str) -> str:
-        if value and not IMAGE_URI.match(value):
-            raise ValueError(f"image_uri = {value!r}: {IMAGE_URI_HINT}")
-        return value
-
-    @field_validator("functions")
-    @classmethod
-    def _names(cls, value: dict[str, LambdaFunction]) -> dict[str, LambdaFunction]:
-        for name in value:
-            if not _NAME.match(name):
-                raise ValueError(f"function name {name!r}: letters, digits and '-', at most 40")
-        return value
 
     def functions_of(self, project_name: str) -> dict[str, LambdaFunction]:
         """The functions by key: those configured, else one named after the project (its

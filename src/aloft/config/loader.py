@@ -16,11 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from aloft.config import files as files_table
+from aloft.config import schema
 from aloft.config import serve as serve_ranges
-from aloft.config.model import ENVIRONMENTS_KEY, SECTIONS, ProjectConfig, annotation_at
+from aloft.config.model import ENVIRONMENTS_KEY, SECTIONS, ProjectConfig, annotation_at, table_at
 from aloft.exceptions import ConfigError
 from aloft.runtime.options import ENV_PREFIX, ServeOptions
 
@@ -138,25 +137,26 @@ def load_config(
 
     raw = _split_sections(merged)
     try:
-        config = ProjectConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, merged, origins, label)) from None
+        config: ProjectConfig = schema.validate(ProjectConfig, raw)
+    except schema.SchemaError as exc:
+        raise ConfigError(_describe(exc.problems, origins, label)) from None
     bad = serve_ranges.describe(config.serve, lambda key: origins.get(key, f"{label} [tool.aloft]"))
     if bad:
         raise ConfigError("\n".join(bad))
     if not config.serve.service:
-        config = config.model_copy(
-            update={"serve": dataclasses.replace(config.serve, service=project_name)}
+        config = dataclasses.replace(
+            config, serve=dataclasses.replace(config.serve, service=project_name)
         )
     tracing = config.tracing
     if tracing.on and not (tracing.service_version and tracing.environment):
         version = project_table.get("version")
-        filled = {
-            "service_version": tracing.service_version
+        filled = dataclasses.replace(
+            tracing,
+            service_version=tracing.service_version
             or (str(version) if isinstance(version, str) else ""),
-            "environment": tracing.environment or environment or config.tags.environment,
-        }
-        config = config.model_copy(update={"tracing": tracing.model_copy(update=filled)})
+            environment=tracing.environment or environment or config.tags.environment,
+        )
+        config = dataclasses.replace(config, tracing=filled)
     return ResolvedConfig(config, origins, pyproject, project_name, environment)
 
 
@@ -209,12 +209,8 @@ def _apply_env(merged: dict[str, Any], origins: dict[str, str], name: str, value
     else:
         path = ("serve", *parts)
     annotation = annotation_at(path)
-    if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-        if (
-            parts[0] in SECTIONS
-            and len(parts) == 2
-            and SECTIONS[parts[0]].model_config.get("extra") == "allow"
-        ):
+    if annotation is None or schema.is_table(annotation):
+        if parts[0] in SECTIONS and len(parts) == 2 and schema.keeps_extra(SECTIONS[parts[0]]):
             annotation = str
         else:
             suggestion = _suggest(name, _known_env_names())
@@ -231,7 +227,7 @@ def _apply_env(merged: dict[str, Any], origins: dict[str, str], name: str, value
 
 
 def _env_value(value: str, annotation: Any) -> Any:
-    """Environment strings shaped as TOML would give them; pydantic converts the rest."""
+    """Environment strings shaped as TOML would give them; the schema converts the rest."""
     stripped = value.strip()
     if stripped[:1] in ("[", "{"):
         try:
@@ -247,7 +243,9 @@ def _env_value(value: str, annotation: Any) -> Any:
 def _known_env_names() -> list[str]:
     names = [ENV_PREFIX + f.name.upper() for f in dataclasses.fields(ServeOptions)]
     for section, model in SECTIONS.items():
-        names += [f"{ENV_PREFIX}{section.upper()}__{field.upper()}" for field in model.model_fields]
+        names += [
+            f"{ENV_PREFIX}{section.upper()}__{key.upper()}" for key in schema.table_keys(model)
+        ]
     return names
 
 
@@ -268,55 +266,35 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-# pydantic's error type -> our one-line reason and fix.
-_HINTS = {
-    "int_parsing": "not a whole number; use an integer such as 8000",
-    "int_type": "not a whole number; use an integer such as 8000",
-    "int_from_float": "not a whole number; use an integer such as 8000",
-    "float_parsing": "not a number; use a number such as 2.5",
-    "float_type": "not a number; use a number such as 2.5",
-    "bool_parsing": "not a boolean; use true or false",
-    "bool_type": "not a boolean; use true or false",
-    "string_type": "not a string; quote the value",
-    "dict_type": "not a table; use a [table] or inline { }",
-    "model_type": "not a table; use a [table] or inline { }",
-    "dataclass_type": "not a table; use a [table] or inline { }",
-    "list_type": "not a list; use [ ... ]",
-    "tuple_type": "not a list; use [ ... ]",
-    "missing": "required; add it",
-}
-_UNKNOWN = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
-
-
-def _describe(
-    exc: ValidationError, merged: Mapping[str, Any], origins: Mapping[str, str], label: str
-) -> str:
+def _describe(problems: list[schema.Problem], origins: Mapping[str, str], label: str) -> str:
+    """One line per problem: where the value came from (file and table, or variable), the
+    value, and the schema's reason and fix."""
     lines = []
-    for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
+    for problem in problems:
+        loc = [str(part) for part in problem.loc]
         if loc and loc[0] in ("serve", "files"):
             loc = loc[1:]
         dotted = ".".join(loc)
         key = loc[-1] if loc else ""
         table = "[tool.aloft" + "".join(f".{p}" for p in loc[:-1]) + "]"
         where = origins.get(dotted, f"{label} {table}")
+        unknown = problem.type == "extra_forbidden"
         if where.startswith("environment "):
-            place = f"{where}={error.get('input')!r}"
+            place = f"{where}={problem.input!r}"
         else:
             shown = (
-                f" = {json.dumps(error['input'])}"
-                if error["type"] not in _UNKNOWN and _jsonable(error.get("input"))
+                f" = {json.dumps(problem.input)}"
+                if not unknown and _jsonable(problem.input)
                 else ""
             )
             place = f"{where} {key}{shown}"
-        if error["type"] in _UNKNOWN:
-            known = _known_keys(tuple(error["loc"][:-1]))
+        if unknown:
+            known = _known_keys(problem.loc[:-1])
             lines.append(
                 f"{place}: unknown key{_suggest(key, known)}; known keys: {', '.join(known)}"
             )
             continue
-        reason = _HINTS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"{place}: {reason}")
+        lines.append(f"{place}: {problem.msg}")
     return "\n".join(lines)
 
 
@@ -324,21 +302,18 @@ def _jsonable(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool))
 
 
-def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
     if loc in ((), ("serve",)):
         serve = [f.name for f in dataclasses.fields(ServeOptions)]
-        return sorted(serve + list(SECTIONS) + [ENVIRONMENTS_KEY])
-    fields = annotation_at(tuple(str(p) for p in loc))
-    if isinstance(fields, type) and issubclass(fields, BaseModel):
-        return sorted(fields.model_fields)
-    if dataclasses.is_dataclass(fields):
-        return sorted(f.name for f in dataclasses.fields(fields))
-    return []
+        return sorted(serve + list(files_table.KEYS) + list(SECTIONS) + [ENVIRONMENTS_KEY])
+    table = table_at(loc)
+    return sorted(schema.table_keys(table)) if table is not None else []
 
 
 def flatten(config: ProjectConfig) -> dict[str, Any]:
     """Every setting as dotted TOML key -> JSON value, serve options at the top level as in the
-    TOML; keys by alias (`lambda`, not the model's `lambda_`), as origins and users name them."""
+    TOML; keys as TOML spells them (`lambda`, not the field's `lambda_`), as origins and users
+    name them."""
     return {".".join(path): value for path, value in leaves(config).items()}
 
 
@@ -348,7 +323,7 @@ def leaves(config: ProjectConfig) -> dict[tuple[str, ...], Any]:
     A path rather than a dotted key where the parts matter: a key may itself hold a dot.
     """
     out: dict[tuple[str, ...], Any] = {}
-    dumped = config.model_dump(mode="json", by_alias=True)
+    dumped = schema.dump(config)
     for key, value in dumped.pop("serve").items():
         out[(key,)] = value
     for key, value in dumped.pop("files").items():  # [tool.aloft] include/exclude

@@ -17,66 +17,61 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from aloft.config.schema import setting, table
 from aloft.runtime.spans import INSTRUMENT_ENV
 
 Client = Literal["httpx", "requests", "redis", "botocore"]
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
 
-class TracingSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _url(value: str) -> str:
+    if value and not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+        raise ValueError(f"{value!r} is not an http(s) URL; use e.g. http://otel-collector:4318")
+    return value
 
-    exporter: Literal["none", "otlp"] = Field(
-        default="none", description='"otlp" exports spans; "none" keeps only the ids on logs'
+
+def _attributes(value: dict[str, str]) -> dict[str, str]:
+    for key, item in value.items():
+        if not _KEY.match(key) or any(c in item for c in ",="):
+            raise ValueError(
+                f"{key} = {item!r}: keys are dotted names, values may not hold ',' or '='"
+            )
+    return value
+
+
+@table
+class TracingSettings:
+    exporter: Literal["none", "otlp"] = setting(
+        default="none", doc='"otlp" exports spans; "none" keeps only the ids on logs'
     )
-    endpoint: str = Field(
+    endpoint: str = setting(
         default="",
-        description="the OTLP receiver's base URL (http/protobuf: port 4318, /v1/traces is"
+        doc="the OTLP receiver's base URL (http/protobuf: port 4318, /v1/traces is"
         " added); empty: OpenTelemetry's default, http://localhost:4318",
+        check=_url,
     )
-    protocol: Literal["http/protobuf", "grpc"] = Field(
+    protocol: Literal["http/protobuf", "grpc"] = setting(
         default="http/protobuf",
-        description="grpc needs opentelemetry-exporter-otlp-proto-grpc in the app",
+        doc="grpc needs opentelemetry-exporter-otlp-proto-grpc in the app",
     )
-    sampling_ratio: float = Field(
+    sampling_ratio: float = setting(
         default=1.0,
         ge=0.0,
         le=1.0,
-        description="share of new traces kept; a caller's sampled flag is followed (parent-based)",
+        doc="share of new traces kept; a caller's sampled flag is followed (parent-based)",
     )
-    instrument: list[Client] = Field(
+    instrument: list[Client] = setting(
         default_factory=list,
-        description="clients whose outgoing calls get child spans and a traceparent",
+        doc="clients whose outgoing calls get child spans and a traceparent",
     )
-    resource_attributes: dict[str, str] = Field(
-        default_factory=dict, description="extra attributes of every span's resource"
+    resource_attributes: dict[str, str] = setting(
+        default_factory=dict, doc="extra attributes of every span's resource", check=_attributes
     )
     # Filled by the loader from [project] version and the environment (--env or tags).
-    service_version: str = Field(default="", description="service.version; default: [project]")
-    environment: str = Field(
-        default="", description="deployment.environment.name; default: --env or tags.environment"
+    service_version: str = setting(default="", doc="service.version; default: [project]")
+    environment: str = setting(
+        default="", doc="deployment.environment.name; default: --env or tags.environment"
     )
-
-    @field_validator("endpoint")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if value and not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-            raise ValueError(
-                f"{value!r} is not an http(s) URL; use e.g. http://otel-collector:4318"
-            )
-        return value
-
-    @field_validator("resource_attributes")
-    @classmethod
-    def _attributes(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, item in value.items():
-            if not _KEY.match(key) or any(c in item for c in ",="):
-                raise ValueError(
-                    f"{key} = {item!r}: keys are dotted names, values may not hold ',' or '='"
-                )
-        return value
 
     @property
     def on(self) -> bool:

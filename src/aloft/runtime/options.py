@@ -2,7 +2,8 @@
 
 These are read only from `ALOFT_*` environment variables, so a container behaves the same whoever
 starts it. The tooling's project config (`[tool.aloft]`) validates the very same fields, taken from
-this dataclass, so a default lives in exactly one place.
+this dataclass (aloft.config.schema, which reads each field's "doc" metadata as the config's own
+settings do), so a default lives in exactly one place.
 """
 
 from __future__ import annotations
@@ -42,9 +43,6 @@ def _opt(default: Any, doc: str) -> Any:
 @dataclasses.dataclass(frozen=True)
 class ServeOptions:
     """Settings of the server process; each maps to `ALOFT_<NAME>` and to `[tool.aloft] <name>`."""
-
-    # Validated by pydantic in the tooling: unknown keys are errors there.
-    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
 
     app: str = _opt("", "the application object, as 'module:attribute'")
     interface: Literal["auto", "asgi", "wsgi"] = _opt(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aloft import pythons
-from aloft.config import ResolvedConfig
+from aloft.config import ResolvedConfig, schema
 from aloft.config.consumers import queue_name
 from aloft.config.functions import function_environment, idempotency_table
 from aloft.config.lambda_ import (
@@ -355,7 +355,7 @@ def _timeout(spec: LambdaFunction, key: str, resolved: ResolvedConfig, warnings:
     behind_api = any(e.type == "http_api" for e in spec.events)
     if not behind_api:
         return spec.timeout
-    if "timeout" not in spec.model_fields_set:
+    if "timeout" not in schema.given(spec):
         return HTTP_FUNCTION_TIMEOUT
     if spec.timeout > HTTP_API_TIMEOUT:
         warnings.append(

@@ -15,6 +15,7 @@ floor and the suggested memory are `size_lambda`'s, the very `memory = N` `aloft
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +59,7 @@ def check_config(project: ConfigFile) -> Iterator[SourceHit]:
     if not functions or not path.is_file():
         return
     scenario = build_scenario(
-        cost.model_copy(update={"platforms": ["lambda"]}),
+        dataclasses.replace(cost, platforms=["lambda"]),
         resolved.root,
         traffic=None if _has_volume(cost.traffic) else _nominal(),
         profile_path=path,
