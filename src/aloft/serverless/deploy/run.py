@@ -8,6 +8,7 @@ ARN, functions a plan would create) is kept on it.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,17 @@ from aloft.serverless.tagging import TAGGING, deploy_tags, tag_changes
 
 T = TypeVar("T")
 Action = Literal["create", "update", "delete", "orphan"]
-SERVICES = ("iam", "sqs", "dynamodb", "lambda", "apigatewayv2", "events", "cloudwatch", "sts")
+SERVICES = (
+    "iam",
+    "sqs",
+    "dynamodb",
+    "lambda",
+    "apigatewayv2",
+    "events",
+    "scheduler",
+    "cloudwatch",
+    "sts",
+)
 
 
 @dataclass
@@ -106,6 +117,7 @@ class DeployRun:
         sleep: Callable[[float], None] = time.sleep,
         prune: bool = True,
         plan: bool = False,
+        clock: Callable[[], datetime.datetime] | None = None,
     ) -> None:
         self.stack = stack
         self.tags = deploy_tags(stack)
@@ -127,6 +139,11 @@ class DeployRun:
         self.absent: set[str] = set()  # functions a plan would create: nothing to read yet
         self.queue_arns: dict[str, str] = {}  # queue name -> ARN, as resources.queue finds it
         self.table_arn = ""
+        # Inside [tool.aloft.lambda] active_hours now (or none set): what deploy switches on.
+        now = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
+        self.active = stack.off_hours is None or stack.off_hours.is_open(now)
+        # Functions on which an earlier deploy put provisioned concurrency (functions.py).
+        self.provisioned_before: set[str] = set()
         self._identity: dict[str, str] = {}
 
     def client(self, name: str) -> Any:
@@ -156,10 +173,18 @@ class DeployRun:
     def keep(self, resource: str, reason: str) -> None:
         self.result.record("orphan", resource, f"{resource} kept: {reason}")
 
-    def sync_tags(self, kind: str, name: str, ident: str, current: dict[str, str]) -> None:
+    def sync_tags(
+        self,
+        kind: str,
+        name: str,
+        ident: str,
+        current: dict[str, str],
+        wanted: dict[str, str] | None = None,
+    ) -> None:
+        """Make the resource carry `wanted` (the deploy's tags unless given)."""
         tagging = TAGGING[kind]
         client = self.client(tagging.service)
-        add, remove = tag_changes(current, self.tags)
+        add, remove = tag_changes(current, self.tags if wanted is None else wanted)
         resource = f"{kind} {name}"
         if add:
             self.apply(

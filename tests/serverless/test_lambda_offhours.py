@@ -1,0 +1,287 @@
+"""Off-hours on Lambda, deployed to moto server: outside `active_hours` no provisioned concurrency
+and the schedule rules disabled, inside both on, and the EventBridge Scheduler schedules deploy
+creates really switch them when they fire.
+
+The schedules, their group, the scheduler's role and the rules are moto's. Lambda's
+provisioned-concurrency calls (deploy's and the fired schedules') are answered by
+provisionedkit.py after botocore validated them against Lambda's real service model: moto
+implements none of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import urllib.parse
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+from provisionedkit import ProvisionedConcurrency, fire
+
+from aloft.serverless.deploy import deploy
+from lambdakit import deployable
+
+PROJECT = """
+[project]
+name = "{name}"
+requires-python = "==3.12.*"
+
+[tool.aloft]
+app = "orders.main:app"
+
+[tool.aloft.tags]
+team = "payments"
+
+[tool.aloft.lambda]
+provisioned_concurrency = 2
+active_hours = "Mon-Fri 08:00-20:00 Europe/Berlin"
+
+[tool.aloft.lambda.functions.api]
+
+[tool.aloft.lambda.functions.worker]
+handler = "orders.jobs.handler"
+provisioned_concurrency = 0
+events = [
+  {{ type = "schedule", expression = "rate(5 minutes)" }},
+  {{ type = "schedule", expression = "cron(0 3 * * ? *)" }},
+]
+"""
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WEDNESDAY_MORNING = datetime.datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN)
+WEDNESDAY_NIGHT = datetime.datetime(2026, 12, 2, 22, 0, tzinfo=BERLIN)
+SATURDAY_NOON = datetime.datetime(2026, 12, 5, 12, 0, tzinfo=BERLIN)
+# Just before the opening, in summer time (UTC+2): the window is read in its own zone.
+JULY_MONDAY_EARLY = datetime.datetime(2026, 7, 6, 5, 59, tzinfo=datetime.timezone.utc)
+
+
+def rules_state(name: str) -> dict[str, str]:
+    events = boto3.client("events")
+    return {
+        rule: events.describe_rule(Name=rule)["State"]
+        for rule in (f"{name}-worker-schedule", f"{name}-worker-schedule-2")
+    }
+
+
+def schedules(name: str) -> dict[str, dict[str, Any]]:
+    scheduler = boto3.client("scheduler")
+    group = f"{name}-off-hours"
+    listed = scheduler.list_schedules(GroupName=group)["Schedules"]
+    return {s["Name"]: scheduler.get_schedule(Name=s["Name"], GroupName=group) for s in listed}
+
+
+def test_a_deploy_outside_the_hours_switches_nothing_on(aws_env: str, tmp_path: Path) -> None:
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="off-a"))
+    provisioned = ProvisionedConcurrency()
+    result = deploy(
+        stack, function_zip, layer_zip, session=provisioned.session(), clock=lambda: WEDNESDAY_NIGHT
+    )
+    assert provisioned.configs == {}
+    assert rules_state("off-a") == {
+        "off-a-worker-schedule": "DISABLED",
+        "off-a-worker-schedule-2": "DISABLED",
+    }
+    assert "off-a-worker: schedule rate(5 minutes), disabled until active hours" in result.changes
+    # The schedules that will switch them on are in place all the same.
+    assert len(schedules("off-a")) == 6
+
+
+@pytest.mark.parametrize("now", [SATURDAY_NOON, JULY_MONDAY_EARLY], ids=["weekend", "dst-early"])
+def test_outside_the_window_in_its_own_zone_is_off(
+    aws_env: str, tmp_path: Path, now: datetime.datetime
+) -> None:
+    name = f"off-b{now.day}"
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name=name))
+    provisioned = ProvisionedConcurrency()
+    deploy(stack, function_zip, layer_zip, session=provisioned.session(), clock=lambda: now)
+    assert provisioned.configs == {}
+    assert set(rules_state(name).values()) == {"DISABLED"}
+
+
+def test_a_deploy_inside_the_hours_switches_on_and_a_rerun_changes_nothing(
+    aws_env: str, tmp_path: Path
+) -> None:
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="off-c"))
+    provisioned = ProvisionedConcurrency()
+    session = provisioned.session()
+    first = deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_MORNING)
+    assert provisioned.configs == {("off-c-api", "live"): 2}
+    assert "alias off-c-api:live provisioned concurrency 2" in first.changes
+    assert set(rules_state("off-c").values()) == {"ENABLED"}
+    again = deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_MORNING)
+    assert again.changes == []
+    # The same stack deployed that night releases it and disables the rules.
+    night = deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_NIGHT)
+    assert provisioned.configs == {}
+    assert "alias off-c-api:live provisioned concurrency released (outside active hours)" in (
+        night.changes
+    )
+    assert set(rules_state("off-c").values()) == {"DISABLED"}
+
+
+def test_the_schedules_switch_off_at_the_close_and_on_at_the_opening(
+    aws_env: str, tmp_path: Path
+) -> None:
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="off-d"))
+    provisioned = ProvisionedConcurrency()
+    session = provisioned.session()
+    deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_MORNING)
+    found = schedules("off-d")
+    role = boto3.client("iam").get_role(RoleName="off-d-off_hours-role")["Role"]["Arn"]
+    closes = {n: s for n, s in found.items() if s["ScheduleExpression"].startswith("cron(0 20 ")}
+    opens = {n: s for n, s in found.items() if s["ScheduleExpression"].startswith("cron(0 8 ")}
+    assert sorted(closes) == [
+        "off-d-api-concurrency-off",
+        "off-d-worker-schedule-2-off",
+        "off-d-worker-schedule-off",
+    ]
+    assert len(opens) == 3 and len(found) == 6
+    for schedule in found.values():
+        assert schedule["ScheduleExpression"].endswith(" ? * MON,TUE,WED,THU,FRI *)")
+        assert schedule["ScheduleExpressionTimezone"] == "Europe/Berlin"
+        assert schedule["State"] == "ENABLED"
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        assert schedule["Target"]["RoleArn"] == role
+        assert schedule["Target"]["Arn"].startswith("arn:aws:scheduler:::aws-sdk:")
+
+    for schedule in closes.values():  # 20:00: the window closes
+        fire(session, schedule["Target"])
+    assert provisioned.configs == {}
+    assert set(rules_state("off-d").values()) == {"DISABLED"}
+
+    for schedule in opens.values():  # 08:00 next morning: it opens again
+        fire(session, schedule["Target"])
+    assert provisioned.configs == {("off-d-api", "live"): 2}
+    assert set(rules_state("off-d").values()) == {"ENABLED"}
+    fired = [operation for operation, _ in provisioned.calls[-2:]]
+    assert fired == ["DeleteProvisionedConcurrencyConfig", "PutProvisionedConcurrencyConfig"]
+
+
+def document(value: Any) -> Any:
+    return json.loads(urllib.parse.unquote(value)) if isinstance(value, str) else value
+
+
+def test_the_scheduler_role_may_switch_only_these_aliases_and_rules(
+    aws_env: str, tmp_path: Path
+) -> None:
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="off-e"))
+    provisioned = ProvisionedConcurrency()
+    deploy(
+        stack, function_zip, layer_zip, session=provisioned.session(), clock=lambda: SATURDAY_NOON
+    )
+    iam = boto3.client("iam")
+    name = "off-e-off_hours-role"
+    role = iam.get_role(RoleName=name)["Role"]
+    assert document(role["AssumeRolePolicyDocument"])["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["aloft"]
+    policy = document(iam.get_role_policy(RoleName=name, PolicyName="aloft")["PolicyDocument"])
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "lambda:PutProvisionedConcurrencyConfig",
+                    "lambda:DeleteProvisionedConcurrencyConfig",
+                ],
+                "Resource": ["arn:aws:lambda:us-east-1:123456789012:function:off-e-api:live"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["events:EnableRule", "events:DisableRule"],
+                "Resource": [
+                    "arn:aws:events:us-east-1:123456789012:rule/off-e-worker-schedule",
+                    "arn:aws:events:us-east-1:123456789012:rule/off-e-worker-schedule-2",
+                ],
+            },
+        ],
+    }
+    # The role and the group carry the stack's tags (schedules take none).
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]}
+    assert tags["aloft:stack"] == "off-e" and tags["team"] == "payments"
+    scheduler = boto3.client("scheduler")
+    group = scheduler.get_schedule_group(Name="off-e-off-hours")["Arn"]
+    tags = {
+        t["Key"]: t["Value"] for t in scheduler.list_tags_for_resource(ResourceArn=group)["Tags"]
+    }
+    assert tags["aloft:stack"] == "off-e" and tags["team"] == "payments"
+
+
+def test_dropping_active_hours_and_then_provisioned_concurrency_leaves_no_orphans(
+    aws_env: str, tmp_path: Path
+) -> None:
+    text = PROJECT.format(name="off-f")
+    stack, function_zip, layer_zip = deployable(tmp_path, text)
+    provisioned = ProvisionedConcurrency()
+    session = provisioned.session()
+    deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_NIGHT)
+
+    window = 'active_hours = "Mon-Fri 08:00-20:00 Europe/Berlin"\n'
+    always, _, _ = deployable(tmp_path, text.replace(window, ""))
+    assert always.off_hours is None
+    result = deploy(always, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_NIGHT)
+    scheduler = boto3.client("scheduler")
+    assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]].count(
+        "off-f-off-hours"
+    ) == 0
+    assert scheduler.list_schedules(GroupName="off-f-off-hours")["Schedules"] == []
+    roles = [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]]
+    assert "off-f-off_hours-role" not in roles
+    assert {"schedule-group off-f-off-hours", "role off-f-off_hours-role"} <= set(result.deleted)
+    # Without a window: on at night too, and the rules run.
+    assert provisioned.configs == {("off-f-api", "live"): 2}
+    assert set(rules_state("off-f").values()) == {"ENABLED"}
+
+    none, _, _ = deployable(
+        tmp_path, text.replace("provisioned_concurrency = 2\n", "").replace(window, "")
+    )
+    result = deploy(none, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_NIGHT)
+    assert provisioned.configs == {}
+    assert "alias off-f-api:live provisioned concurrency released" in result.changes
+    tags = boto3.client("lambda").list_tags(
+        Resource=boto3.client("lambda").get_function(FunctionName="off-f-api")["Configuration"][
+            "FunctionArn"
+        ]
+    )["Tags"]
+    assert "aloft:provisioned-concurrency" not in tags
+
+
+def test_a_schedule_the_config_no_longer_declares_is_pruned_from_the_group(
+    aws_env: str, tmp_path: Path
+) -> None:
+    text = PROJECT.format(name="off-g")
+    stack, function_zip, layer_zip = deployable(tmp_path, text)
+    session = ProvisionedConcurrency().session()
+    deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_MORNING)
+    one = text.replace('  {{ type = "schedule", expression = "cron(0 3 * * ? *)" }},\n', "")
+    one = one.replace('  { type = "schedule", expression = "cron(0 3 * * ? *)" },\n', "")
+    fewer, _, _ = deployable(tmp_path, one)
+    result = deploy(
+        fewer, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_MORNING
+    )
+    assert sorted(schedules("off-g")) == [
+        "off-g-api-concurrency-off",
+        "off-g-api-concurrency-on",
+        "off-g-worker-schedule-off",
+        "off-g-worker-schedule-on",
+    ]
+    assert "schedule off-g-off-hours/off-g-worker-schedule-2-on" in result.deleted
+    # And the role no longer names the rule that went.
+    policy = document(
+        boto3.client("iam").get_role_policy(RoleName="off-g-off_hours-role", PolicyName="aloft")[
+            "PolicyDocument"
+        ]
+    )
+    assert policy["Statement"][1]["Resource"] == [
+        "arn:aws:events:us-east-1:123456789012:rule/off-g-worker-schedule"
+    ]
