@@ -285,3 +285,92 @@ def test_a_schedule_the_config_no_longer_declares_is_pruned_from_the_group(
     assert policy["Statement"][1]["Resource"] == [
         "arn:aws:events:us-east-1:123456789012:rule/off-g-worker-schedule"
     ]
+
+
+def test_each_schedule_of_a_function_may_invoke_its_alias(aws_env: str, tmp_path: Path) -> None:
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="off-h"))
+    session = ProvisionedConcurrency().session()
+    deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_MORNING)
+    policy = json.loads(
+        boto3.client("lambda").get_policy(FunctionName="off-h-worker", Qualifier="live")["Policy"]
+    )
+    events = boto3.client("events")
+    granted = {
+        s["Condition"]["ArnLike"]["AWS:SourceArn"]
+        for s in policy["Statement"]
+        if s["Principal"] == {"Service": "events.amazonaws.com"}
+    }
+    assert granted == {
+        events.describe_rule(Name=rule)["Arn"]
+        for rule in ("off-h-worker-schedule", "off-h-worker-schedule-2")
+    }
+
+
+def test_a_plan_changes_nothing_and_lists_the_off_hours_resources(
+    aws_env: str, tmp_path: Path
+) -> None:
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="off-i"))
+    provisioned = ProvisionedConcurrency()
+    plan = deploy(
+        stack,
+        function_zip,
+        layer_zip,
+        session=provisioned.session(),
+        clock=lambda: WEDNESDAY_MORNING,
+        plan=True,
+    )
+    assert {
+        "role off-i-off_hours-role",
+        "schedule-group off-i-off-hours",
+        "schedule off-i-off-hours/off-i-api-concurrency-on",
+    } <= set(plan.created)
+    assert "alias off-i-api:live provisioned concurrency 2" in plan.changes
+    assert provisioned.calls == []
+    groups = boto3.client("scheduler").list_schedule_groups()["ScheduleGroups"]
+    assert "off-i-off-hours" not in [g["Name"] for g in groups]
+
+
+def test_provisioned_concurrency_is_put_once_a_gradual_release_has_finished(
+    aws_env: str, tmp_path: Path
+) -> None:
+    """On the alias release moves: after its last step, never on a version it may still roll
+    back from."""
+    text = PROJECT.format(name="off-j").replace(
+        "[tool.aloft.lambda.functions.api]\n",
+        '[tool.aloft.lambda.functions.api]\ndeployment = "Linear10PercentEvery1Minute"\n',
+    )
+    stack, function_zip, layer_zip = deployable(tmp_path, text)
+    provisioned = ProvisionedConcurrency()
+    session = provisioned.session()
+    order: list[str] = []
+    for operation in ("UpdateAlias", "PutProvisionedConcurrencyConfig", "PublishVersion"):
+        session.events.register(
+            f"provide-client-params.lambda.{operation}",
+            lambda params, operation=operation, **_: order.append(
+                f"{operation} {params.get('FunctionName')}"
+            ),
+        )
+    deploy(stack, function_zip, layer_zip, session=session, clock=lambda: WEDNESDAY_MORNING)
+    changed, _, _ = deployable(
+        tmp_path,
+        text.replace(
+            "[tool.aloft.lambda.functions.api]\n",
+            ("[tool.aloft.lambda.functions.api]\nmemory = 1024\n"),
+        ),
+    )
+    provisioned.configs.clear()  # as if the close had released it: the release puts it back
+    order.clear()
+    deploy(
+        changed,
+        function_zip,
+        layer_zip,
+        session=session,
+        clock=lambda: WEDNESDAY_MORNING,
+        sleep=lambda _: None,
+        step_seconds=0,
+    )
+    api = [entry for entry in order if entry.endswith(" off-j-api")]
+    assert api[0] == "PublishVersion off-j-api"
+    assert api.count("UpdateAlias off-j-api") == 10  # nine weighted steps, then all of it
+    assert api[-1] == "PutProvisionedConcurrencyConfig off-j-api"
+    assert provisioned.configs == {("off-j-api", "live"): 2}

@@ -58,6 +58,13 @@ def rule_name(function: str, index: int = 0) -> str:
     return f"{function}-schedule"[: 64 - len(suffix)] + suffix
 
 
+def schedule_statement(rule: str) -> str:
+    """The statement that lets the rule named `rule` invoke the alias: one per rule, so a
+    function's second schedule may invoke it too (`-schedule-2` -> `aloft-schedule-2`)."""
+    index = rule.rsplit("-", 1)[-1]
+    return f"{SCHEDULE_STATEMENT}-{index}" if index.isdigit() else SCHEDULE_STATEMENT
+
+
 def table_name(project: str) -> str:
     """The idempotency table of the project's functions, whether or not one is in use now."""
     return f"{project}-idempotency"

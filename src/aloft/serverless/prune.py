@@ -24,10 +24,10 @@ from aloft.serverless.model import (
     ALIAS,
     HTTP_API_STATEMENT,
     OWNER,
-    SCHEDULE_STATEMENT,
     URL_STATEMENT,
     Stack,
     role_name,
+    schedule_statement,
     table_name,
 )
 from aloft.serverless.offhours import group_name
@@ -236,7 +236,7 @@ class Pruner:
                 events.delete_rule(Name=name)
                 for target in targets:
                     if ":function:" in target["Arn"]:
-                        self._forget_permission(_name_of(target["Arn"]), SCHEDULE_STATEMENT)
+                        self._forget_permission(_name_of(target["Arn"]), schedule_statement(name))
 
             self.ops.remove(f"schedule {name}", delete)
 

@@ -13,10 +13,10 @@ from aloft.serverless.deploy.run import DeployRun
 from aloft.serverless.model import (
     ALIAS,
     HTTP_API_STATEMENT,
-    SCHEDULE_STATEMENT,
     URL_STATEMENT,
     Function,
     alias_label,
+    schedule_statement,
 )
 from aloft.serverless.tagging import TAGGING, pairs
 
@@ -251,7 +251,7 @@ def _schedule(run: DeployRun, fn: Function, rule: str, expression: str, alias_ar
     _permission(
         run,
         fn,
-        SCHEDULE_STATEMENT,
+        schedule_statement(rule),
         Action="lambda:InvokeFunction",
         Principal="events.amazonaws.com",
         SourceArn=arn,
