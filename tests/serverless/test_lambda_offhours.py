@@ -87,6 +87,14 @@ def test_a_deploy_outside_the_hours_switches_nothing_on(aws_env: str, tmp_path: 
     assert "off-a-worker: schedule rate(5 minutes), disabled until active hours" in result.changes
     # The schedules that will switch them on are in place all the same.
     assert len(schedules("off-a")) == 6
+    assert result.report().endswith(
+        "active hours Mon-Fri 08:00-20:00 Europe/Berlin: outside them: provisioned concurrency"
+        " off and schedules disabled until they open"
+    )
+    assert result.as_json()["off_hours"] == {
+        "active_hours": "Mon-Fri 08:00-20:00 Europe/Berlin",
+        "inside": False,
+    }
 
 
 @pytest.mark.parametrize("now", [SATURDAY_NOON, JULY_MONDAY_EARLY], ids=["weekend", "dst-early"])

@@ -46,6 +46,9 @@ class LambdaDeployResult:
     deleted: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)  # no longer declared, but left in place
     plan: bool = False  # nothing was changed: the lists say what a deploy would do
+    # [tool.aloft.lambda] active_hours, and whether the deploy ran inside them.
+    active_hours: str = ""
+    inside_hours: bool = True
 
     def record(self, action: Action, resource: str, line: str) -> None:
         self.changes.append(line)
@@ -69,6 +72,9 @@ class LambdaDeployResult:
             "versions": self.versions,
             "urls": self.urls,
             "rolled_back": self.rolled_back,
+            "off_hours": {"active_hours": self.active_hours, "inside": self.inside_hours}
+            if self.active_hours
+            else None,
         }
 
     def report(self) -> str:
@@ -88,6 +94,14 @@ class LambdaDeployResult:
         ]
         if counts:
             lines.append("resources: " + ", ".join(counts))
+        if self.active_hours:
+            state = (
+                "inside them: provisioned concurrency and schedules on"
+                if self.inside_hours
+                else "outside them: provisioned concurrency off and schedules disabled until"
+                " they open"
+            )
+            lines.append(f"active hours {self.active_hours}: {state}")
         return "\n".join(lines)
 
 
@@ -142,6 +156,9 @@ class DeployRun:
         # Inside [tool.aloft.lambda] active_hours now (or none set): what deploy switches on.
         now = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
         self.active = stack.off_hours is None or stack.off_hours.is_open(now)
+        if stack.off_hours is not None:
+            self.result.active_hours = stack.off_hours.hours.text
+            self.result.inside_hours = self.active
         # Functions on which an earlier deploy put provisioned concurrency (functions.py).
         self.provisioned_before: set[str] = set()
         self._identity: dict[str, str] = {}
