@@ -382,3 +382,43 @@ def test_provisioned_concurrency_is_put_once_a_gradual_release_has_finished(
     assert api.count("UpdateAlias off-j-api") == 10  # nine weighted steps, then all of it
     assert api[-1] == "PutProvisionedConcurrencyConfig off-j-api"
     assert provisioned.configs == {("off-j-api", "live"): 2}
+
+
+def test_a_schedule_is_retried_while_iam_has_not_yet_made_its_new_role_assumable(
+    aws_env: str, tmp_path: Path
+) -> None:
+    """Scheduler refuses a role it cannot assume yet; moto never does, so the refusal (as AWS
+    words it) is injected for the first two CreateSchedule calls, then moto answers."""
+    stack, function_zip, layer_zip = deployable(tmp_path, PROJECT.format(name="off-k"))
+    session = ProvisionedConcurrency().session()
+    refused: list[str] = []
+
+    def not_yet(**_: Any) -> Any:
+        if len(refused) >= 2:
+            return None
+        refused.append("CreateSchedule")
+        error = {
+            "Code": "ValidationException",
+            "Message": "The execution role you provide must allow AWS EventBridge Scheduler to"
+            " assume the role.",
+        }
+        return _Refused(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    session.events.register("before-call.scheduler.CreateSchedule", not_yet)
+    waits: list[float] = []
+    deploy(
+        stack,
+        function_zip,
+        layer_zip,
+        session=session,
+        clock=lambda: WEDNESDAY_MORNING,
+        sleep=waits.append,
+    )
+    assert refused == ["CreateSchedule", "CreateSchedule"] and waits == [5.0, 5.0]
+    assert len(schedules("off-k")) == 6
+
+
+class _Refused:
+    def __init__(self) -> None:
+        self.status_code = 400
+        self.headers: dict[str, str] = {}

@@ -8,6 +8,7 @@ declares, and the group and role when active_hours goes, are pruned (prune.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aloft.serverless.deploy.iam import named_role
@@ -16,6 +17,11 @@ from aloft.serverless.model import ALIAS
 from aloft.serverless.offhours import OffHours, Switch
 from aloft.serverless.permissions import fill
 from aloft.serverless.tagging import TAGGING, pairs
+
+# IAM takes seconds to make a new role assumable everywhere, and Scheduler refuses a schedule whose
+# role it cannot assume yet (a ValidationException naming the role): retried, within a minute.
+ROLE_TRIES = 12
+ROLE_WAIT = 5.0
 
 
 def off_hours(run: DeployRun) -> None:
@@ -86,7 +92,29 @@ def schedule(run: DeployRun, off: OffHours, switch: Switch, target: str, role_ar
     try:
         current = scheduler.get_schedule(Name=switch.name, GroupName=off.group)
     except scheduler.exceptions.ResourceNotFoundException:
-        run.apply("create", resource, line, lambda: scheduler.create_schedule(**wanted))
+        run.apply(
+            "create",
+            resource,
+            line,
+            lambda: _once_assumable(run, scheduler.create_schedule, wanted),
+        )
         return
     if not _same(current, wanted):
-        run.apply("update", resource, line, lambda: scheduler.update_schedule(**wanted))
+        run.apply(
+            "update",
+            resource,
+            line,
+            lambda: _once_assumable(run, scheduler.update_schedule, wanted),
+        )
+
+
+def _once_assumable(run: DeployRun, call: Callable[..., Any], wanted: dict[str, Any]) -> Any:
+    scheduler = run.client("scheduler")
+    for attempt in range(ROLE_TRIES):
+        try:
+            return call(**wanted)
+        except scheduler.exceptions.ValidationException as exc:
+            if "role" not in str(exc).lower() or attempt == ROLE_TRIES - 1:
+                raise
+            run.sleep(ROLE_WAIT)
+    return None  # unreachable: the last try returns or raises
