@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import subprocess
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
+import yaml
 from provisionedkit import ProvisionedConcurrency, fire
 
 from aloft.serverless.deploy import deploy
 from lambdakit import deployable
+from testkit import ALOFT
 
 PROJECT = """
 [project]
@@ -422,3 +425,59 @@ class _Refused:
     def __init__(self) -> None:
         self.status_code = 400
         self.headers: dict[str, str] = {}
+
+
+ENVIRONMENTS = """
+[project]
+name = "env-off"
+requires-python = "==3.12.*"
+
+[tool.aloft]
+app = "orders.main:app"
+
+[tool.aloft.lambda]
+provisioned_concurrency = 1
+
+[tool.aloft.environments.staging.lambda]
+active_hours = "Mon-Fri 09:00-18:00 Europe/Paris"
+"""
+
+
+def template(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ALOFT, "lambda", "template", "--project", str(folder), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_active_hours_per_environment_reach_the_rendered_template(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(ENVIRONMENTS)
+    staging = template(tmp_path, "--env", "staging")
+    assert staging.returncode == 0, staging.stderr
+    resources = yaml.safe_load(staging.stdout)["Resources"]
+    (on,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Scheduler::Schedule" and r["Properties"]["Name"].endswith("-on")
+    ]
+    assert on["ScheduleExpression"] == "cron(0 9 ? * MON,TUE,WED,THU,FRI *)"
+    assert on["ScheduleExpressionTimezone"] == "Europe/Paris"
+    production = template(tmp_path)
+    assert production.returncode == 0, production.stderr
+    kinds = {r["Type"] for r in yaml.safe_load(production.stdout)["Resources"].values()}
+    assert "AWS::Scheduler::Schedule" not in kinds and "AWS::Scheduler::ScheduleGroup" not in kinds
+
+
+def test_active_hours_with_nothing_to_switch_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        ENVIRONMENTS.replace("provisioned_concurrency = 1\n", "")
+    )
+    run = template(tmp_path, "--env", "staging")
+    assert run.returncode == 0, run.stderr
+    assert "active_hours: no function has provisioned_concurrency or a schedule event" in (
+        run.stderr
+    )
+    assert "AWS::Scheduler" not in run.stdout
