@@ -317,15 +317,32 @@ def test_packaged_cloudformation_matches_the_translated_sam_template(
         )
 
     assert modes(packaged) == modes(sam)
-    # SnapStart versions are served behind the one alias name SAM and deploy use; provisioned
-    # concurrency behind the framework's own, with the concurrency SAM puts on `live`.
+    # SnapStart and provisioned-concurrency versions are served behind the framework's own
+    # aliases, the latter with the concurrency SAM puts on `live`.
     snap_starts = [fn for fn in rendered.stack.functions if fn.snap_start]
     aliases = {p["Name"]: p for p in by_type(packaged, "AWS::Lambda::Alias")}
     sam_aliases = by_type(sam, "AWS::Lambda::Alias")
     wanted = {
         fn.provisioned_concurrency for fn in rendered.stack.functions if fn.provisioned_concurrency
     }
-    assert sorted(aliases) == sorted(["live"] * len(snap_starts) + ["provisioned"] * len(wanted))
+    assert sorted(aliases) == sorted(
+        ["snapstart"] * len(snap_starts) + ["provisioned"] * len(wanted)
+    )
+    # Every alias an event or permission invokes exists (the framework names it when it
+    # compiles the events: an alias renamed after would leave them pointing at nothing).
+    declared = {
+        (r["Properties"]["FunctionName"]["Ref"], r["Properties"]["Name"])
+        for r in packaged["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Alias"
+    }
+    invoked = set(
+        re.findall(
+            r'"Fn::Join": \[":", \[\{"Fn::GetAtt": \["(\w+)", "Arn"\]\}, "([\w-]+)"\]\]',
+            json.dumps(packaged),
+        )
+    )
+    assert invoked <= declared
+    assert bool(invoked) == bool(declared)
     assert (
         {
             p["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"]

@@ -4,10 +4,10 @@ Rendered from the same model as the SAM template (template.py), with the same re
 and tags; tests/serverless/test_lambda_serverless_yml.py has the framework itself read both back.
 Traffic shifting (`deployment = "Canary..."`) has no v3 built-in and is left to the SAM form.
 
-Provisioned concurrency: the framework publishes a version behind an alias it names
-`provisioned` and points the function's events at that name when it compiles them, so the alias
-keeps the framework's name here (renamed, the events would invoke a missing alias); the
-off-hours schedules and their role address that alias.
+Aliases: for provisioned concurrency (and SnapStart) the framework publishes a version behind an
+alias it names `provisioned` (`snapstart`) and points the function's events at that name when it
+compiles them, so the alias keeps the framework's name here: renamed to `live`, the events would
+invoke an alias that does not exist. The off-hours schedules and their role address that alias.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from aloft.serverless.model import ALIAS, Stack
+from aloft.serverless.model import Stack
 from aloft.serverless.permissions import role_resource
 from aloft.serverless.template import (
     budget_resources,
@@ -96,12 +96,7 @@ def serverless_config(
         if fn.provisioned_concurrency:
             spec["provisionedConcurrency"] = fn.provisioned_concurrency
         if fn.snap_start:
-            spec["snapStart"] = True
-            # The framework publishes SnapStart versions behind an alias it names "snapstart";
-            # name it as SAM and deploy do.
-            extensions[f"{normalized(fn.key)}SnapStartLambdaAlias"] = {
-                "Properties": {"Name": ALIAS}
-            }
+            spec["snapStart"] = True  # behind the framework's alias, `snapstart` (see above)
         functions[fn.key] = spec
         resources[fn.role_logical_id] = role_resource(fn.permissions, stack.tags)
         resources[fn.on_failure.logical_id] = queue_resource(fn.on_failure, stack.tags)
