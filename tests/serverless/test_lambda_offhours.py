@@ -24,7 +24,8 @@ import yaml
 from provisionedkit import ProvisionedConcurrency, fire
 
 from aloft.serverless.deploy import deploy
-from lambdakit import deployable
+from aloft.serverless.template import sam_template
+from lambdakit import deployable, translate
 from testkit import ALOFT
 
 PROJECT = """
@@ -481,3 +482,25 @@ def test_active_hours_with_nothing_to_switch_is_a_warning(tmp_path: Path) -> Non
         run.stderr
     )
     assert "AWS::Scheduler" not in run.stdout
+
+
+def test_sam_keeps_provisioned_concurrency_on_the_alias_codedeploy_shifts(tmp_path: Path) -> None:
+    """With traffic shifting SAM's alias carries both: CodeDeploy moves the alias, and Lambda
+    splits its provisioned concurrency between the two versions by weight meanwhile."""
+    text = PROJECT.format(name="off-l").replace(
+        "[tool.aloft.lambda.functions.api]\n",
+        '[tool.aloft.lambda.functions.api]\ndeployment = "Canary10Percent5Minutes"\n',
+    )
+    stack, _, _ = deployable(tmp_path, text)
+    translated = translate(sam_template(stack, "s3://bucket/f.zip", "s3://bucket/l.zip"))
+    (alias,) = [
+        r
+        for r in translated["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Alias"
+        and r["Properties"]["FunctionName"] == {"Ref": "ApiFunction"}
+    ]
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["Properties"]["ProvisionedConcurrencyConfig"] == {
+        "ProvisionedConcurrentExecutions": 2
+    }
+    assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
