@@ -4,10 +4,11 @@
 
 Provisioned concurrency lives on the `live` alias, so it is set after release has moved the alias
 (`provisioned`): on a first deploy the alias exists only then, and during a gradual shift Lambda
-splits the alias's provisioned concurrency between the two versions by weight by itself. Deploy
-puts it only where the function carries the PROVISIONED tag (ownership is a tag, as in prune.py):
-a config that drops the setting removes what an earlier deploy put, and never touches
-provisioned concurrency someone set by hand on a function aloft never gave one.
+splits the alias's provisioned concurrency between the two versions by weight by itself. A
+function deploy gives provisioned concurrency carries the PROVISIONED tag (ownership is a tag, as
+in prune.py), and deploy reads or removes it only on functions configured with it or carrying
+that tag: a config that drops the setting releases what an earlier deploy put, and provisioned
+concurrency someone set by hand on a function aloft never gave one is left alone.
 """
 
 from __future__ import annotations
