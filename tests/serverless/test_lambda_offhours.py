@@ -23,7 +23,9 @@ import pytest
 import yaml
 from provisionedkit import ProvisionedConcurrency, fire
 
+from aloft.serverless import offhours
 from aloft.serverless.deploy import deploy
+from aloft.serverless.model import rule_name
 from aloft.serverless.template import sam_template
 from lambdakit import deployable, translate
 from testkit import ALOFT
@@ -504,3 +506,38 @@ def test_sam_keeps_provisioned_concurrency_on_the_alias_codedeploy_shifts(tmp_pa
         "ProvisionedConcurrentExecutions": 2
     }
     assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
+
+
+def test_the_window_opens_at_its_first_minute_and_closes_at_its_last() -> None:
+    off = offhours.build(
+        "shop", "Mon-Fri 08:00-20:00 Europe/Berlin", provisioned={"shop-api": 1}, rules=[]
+    )
+    assert off is not None
+    at = datetime.datetime
+    assert off.is_open(at(2026, 12, 2, 8, 0, tzinfo=BERLIN))
+    assert not off.is_open(at(2026, 12, 2, 7, 59, tzinfo=BERLIN))
+    assert off.is_open(at(2026, 12, 2, 19, 59, tzinfo=BERLIN))
+    assert not off.is_open(at(2026, 12, 2, 20, 0, tzinfo=BERLIN))
+    # 07:30 UTC is 08:30 in Berlin in winter but 09:30 in summer: both open; 06:30 UTC only in
+    # summer.
+    assert off.is_open(at(2026, 12, 2, 7, 30, tzinfo=datetime.timezone.utc))
+    assert off.is_open(at(2026, 7, 1, 6, 30, tzinfo=datetime.timezone.utc))
+    assert not off.is_open(at(2026, 12, 2, 6, 30, tzinfo=datetime.timezone.utc))
+
+
+def test_long_names_keep_their_on_and_off_apart_within_64_characters() -> None:
+    function = "p" * 30 + "-" + "f" * 33
+    off = offhours.build(
+        "p" * 30,
+        "Sat,Sun 10:00-16:00 UTC",
+        provisioned={function: 1},
+        rules=[rule_name(function), rule_name(function, 1)],
+    )
+    assert off is not None
+    names = [s.name for s in off.switches("live")]
+    assert len(set(names)) == len(names) == 6
+    assert all(len(n) <= 64 for n in names)
+    assert {s.expression for s in off.switches("live")} == {
+        "cron(0 10 ? * SUN,SAT *)",
+        "cron(0 16 ? * SUN,SAT *)",
+    }

@@ -23,6 +23,7 @@ closing schedule corrects it.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import zoneinfo
 from dataclasses import dataclass
@@ -52,6 +53,15 @@ def role_name(stack: str) -> str:
     """The scheduler's role; it ends with -role, as prune expects of the roles deploy makes, and
     its `_` keeps it apart from any function's (function keys cannot have one)."""
     return f"{stack}-off_hours-role"[:64]
+
+
+def _named(base: str, suffix: str) -> str:
+    """A schedule's name: at most 64 characters, the suffix kept whole so on and off differ; a
+    base too long to fit is cut and marked with its hash, so two long bases stay apart."""
+    if len(base) + len(suffix) <= 64:
+        return base + suffix
+    digest = hashlib.sha256(base.encode()).hexdigest()[:8]
+    return f"{base[: 64 - len(suffix) - 9]}-{digest}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ class OffHours:
             qualified = {"FunctionName": function, "Qualifier": alias}
             found.append(
                 Switch(
-                    f"{function}-concurrency-on"[:64],
+                    _named(function, "-concurrency-on"),
                     opens,
                     zone,
                     PUT_PROVISIONED,
@@ -113,12 +123,16 @@ class OffHours:
             )
             found.append(
                 Switch(
-                    f"{function}-concurrency-off"[:64], closes, zone, DELETE_PROVISIONED, qualified
+                    _named(function, "-concurrency-off"),
+                    closes,
+                    zone,
+                    DELETE_PROVISIONED,
+                    qualified,
                 )
             )
         for rule in self.rules:
-            found.append(Switch(f"{rule}-on"[:64], opens, zone, ENABLE_RULE, {"Name": rule}))
-            found.append(Switch(f"{rule}-off"[:64], closes, zone, DISABLE_RULE, {"Name": rule}))
+            found.append(Switch(_named(rule, "-on"), opens, zone, ENABLE_RULE, {"Name": rule}))
+            found.append(Switch(_named(rule, "-off"), closes, zone, DISABLE_RULE, {"Name": rule}))
         return tuple(found)
 
     def permissions(self, alias: str) -> Permissions:
