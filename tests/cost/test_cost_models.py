@@ -6,6 +6,8 @@ so a change of price in the data file makes these fail loudly rather than drift 
 
 from __future__ import annotations
 
+import dataclasses
+
 import costkit
 import pytest
 
@@ -129,9 +131,13 @@ def test_requests_beyond_provisioned_capacity_spill_over_to_on_demand(catalog: C
 
 
 def test_a_price_missing_from_the_catalog_is_a_user_error_naming_it(catalog: Catalog) -> None:
-    # The collected facts have no arm64 provisioned-concurrency rate: say so, do not guess.
+    # A catalog without a rate says so, and does not guess.
+    key = "lambda.provisioned_concurrency.arm64"
+    without = dataclasses.replace(
+        catalog, prices={k: v for k, v in catalog.prices.items() if k != key}
+    )
     with pytest.raises(ConfigError, match=r"lambda\.provisioned_concurrency\.arm64"):
-        lam(catalog, 1e6, arch="arm64", provisioned_concurrency=1)
+        lam(without, 1e6, arch="arm64", provisioned_concurrency=1)
 
 
 def test_http_api_tiers_and_512_kb_metering(catalog: Catalog) -> None:

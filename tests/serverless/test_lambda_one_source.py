@@ -1,4 +1,5 @@
-"""One source per fact for every Lambda target: environment, permissions, streaming, SnapStart.
+"""One source per fact for every Lambda target: environment, permissions, streaming, SnapStart,
+provisioned concurrency and the off-hours schedules.
 
 The SAM template, serverless.yml and `aloft lambda deploy` (against moto server) must agree, and
 the environment must be the one `[tool.aloft]` gives a container, less the server's own settings.
@@ -6,6 +7,7 @@ the environment must be the one `[tool.aloft]` gives a container, less the serve
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import urllib.parse
@@ -14,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from provisionedkit import ProvisionedConcurrency
 
 from aloft.config import load_config
 from aloft.exceptions import ConfigError
@@ -25,7 +28,7 @@ from aloft.serverless.deploy import deploy
 from aloft.serverless.model import build_stack
 from aloft.serverless.permissions import fill
 from aloft.serverless.template import sam_template
-from lambdakit import deployable, translate
+from lambdakit import cfn_lint, deployable, translate
 from testkit import ALOFT
 
 PROJECT = """
@@ -327,3 +330,139 @@ def test_a_role_that_lost_its_managed_policy_gets_it_back(aws_env: str, tmp_path
     again = deploy(stack, function_zip, layer_zip)
     assert again.changes == [f"role {name} policy AWSLambdaBasicExecutionRole attached"]
     assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == [attached]
+
+
+# -- provisioned concurrency and off-hours ---------------------------------------------------
+
+OFF_HOURS = """
+[project]
+name = "{name}"
+requires-python = "==3.12.*"
+
+[tool.aloft]
+app = "orders.main:app"
+
+[tool.aloft.lambda]
+provisioned_concurrency = 4
+active_hours = "Mon-Sat 06:15-22:45 Asia/Kolkata"
+
+[tool.aloft.lambda.functions.api]
+
+[tool.aloft.lambda.functions.report]
+handler = "orders.jobs.report"
+provisioned_concurrency = 0
+events = [{{ type = "schedule", expression = "cron(30 4 ? * MON-FRI *)" }}]
+"""
+
+# Wednesday 12:00 in Kolkata: inside the window.
+NOON_IN_KOLKATA = datetime.datetime(2026, 12, 2, 6, 30, tzinfo=datetime.timezone.utc)
+
+
+def test_provisioned_concurrency_and_off_hours_agree_on_every_target(
+    aws_env: str, tmp_path: Path
+) -> None:
+    """SAM (translated), serverless.yml and deploy: the same provisioned concurrency, rule names,
+    schedules and scheduler role. Deploy's provisioned-concurrency calls are answered by
+    provisionedkit after botocore validated them against Lambda's model (moto has none)."""
+    stack, function_zip, layer_zip = deployable(tmp_path, OFF_HOURS.format(name="pc-a"))
+    provisioned = ProvisionedConcurrency()
+    deploy(
+        stack,
+        function_zip,
+        layer_zip,
+        session=provisioned.session(),
+        clock=lambda: NOON_IN_KOLKATA,
+    )
+    identity = boto3.client("sts").get_caller_identity()
+    pseudo = (identity["Arn"].split(":")[1], "us-east-1", identity["Account"])
+    template = sam(stack)
+    cloudformation = translate(template)
+    errors = [f for f in cfn_lint(cloudformation, tmp_path) if f["Level"] == "Error"]
+    assert errors == []
+    yml = serverless_yml.serverless_config(stack)
+
+    # Provisioned concurrency: on the live alias (SAM's AutoPublishAlias; deploy's), and on the
+    # framework's alias in serverless.yml.
+    aliases = [
+        r["Properties"]
+        for r in cloudformation["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Alias"
+    ]
+    declared = {
+        a["Name"]: a["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"]
+        for a in aliases
+        if "ProvisionedConcurrencyConfig" in a
+    }
+    assert declared == {"live": 4}
+    assert provisioned.configs == {("pc-a-api", "live"): 4}
+    assert {f["name"]: f.get("provisionedConcurrency") for f in yml["functions"].values()} == {
+        "pc-a-api": 4,
+        "pc-a-report": None,
+    }
+
+    # Rules: one name everywhere, as off-hours switches them by name.
+    rules = sorted(
+        r["Properties"]["Name"]
+        for r in cloudformation["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+    )
+    deployed_rules = boto3.client("events").list_rules(NamePrefix="pc-a-")["Rules"]
+    assert rules == sorted(r["Name"] for r in deployed_rules) == ["pc-a-report-schedule"]
+    named = [
+        e["schedule"]["name"]
+        for f in yml["functions"].values()
+        for e in f["events"]
+        if "schedule" in e
+    ]
+    assert named == rules
+
+    # The schedules: what SAM declares is what deploy created, ARNs filled in.
+    scheduler = boto3.client("scheduler")
+    sam_schedules = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in cloudformation["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+    }
+    assert sorted(sam_schedules) == [
+        "pc-a-api-concurrency-off",
+        "pc-a-api-concurrency-on",
+        "pc-a-report-schedule-off",
+        "pc-a-report-schedule-on",
+    ]
+    for name, props in sam_schedules.items():
+        made = scheduler.get_schedule(Name=name, GroupName="pc-a-off-hours")
+        for key in ("ScheduleExpression", "ScheduleExpressionTimezone", "State"):
+            assert made[key] == props[key]
+        assert made["Target"]["Arn"] == resolve(props["Target"]["Arn"], pseudo)
+        assert json.loads(made["Target"]["Input"]) == json.loads(props["Target"]["Input"])
+        assert props["ScheduleExpressionTimezone"] == "Asia/Kolkata"
+    assert sam_schedules["pc-a-api-concurrency-on"]["ScheduleExpression"] == (
+        "cron(15 6 ? * MON,TUE,WED,THU,FRI,SAT *)"
+    )
+    assert json.loads(sam_schedules["pc-a-api-concurrency-on"]["Target"]["Input"]) == {
+        "FunctionName": "pc-a-api",
+        "Qualifier": "live",
+        "ProvisionedConcurrentExecutions": 4,
+    }
+    yml_schedules = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in yml["resources"]["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+    }
+    assert sorted(yml_schedules) == sorted(sam_schedules)
+    assert (
+        json.loads(yml_schedules["pc-a-api-concurrency-on"]["Target"]["Input"])["Qualifier"]
+        == "provisioned"
+    )
+
+    # The scheduler's role: the same trust and the same one inline policy.
+    iam = boto3.client("iam")
+    role = resolve(cloudformation["Resources"]["OffHoursRole"]["Properties"], pseudo)
+    created = iam.get_role(RoleName="pc-a-off_hours-role")["Role"]
+    assert document(created["AssumeRolePolicyDocument"]) == role["AssumeRolePolicyDocument"]
+    (inline,) = role["Policies"]
+    policy = iam.get_role_policy(RoleName="pc-a-off_hours-role", PolicyName=inline["PolicyName"])
+    assert document(policy["PolicyDocument"]) == inline["PolicyDocument"]
+    group = cloudformation["Resources"]["OffHoursScheduleGroup"]["Properties"]
+    assert group["Name"] == "pc-a-off-hours"
+    assert scheduler.get_schedule_group(Name=group["Name"])["State"] == "ACTIVE"

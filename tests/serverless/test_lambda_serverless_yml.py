@@ -42,6 +42,7 @@ budget_alerts = [50.0, 90.0]
 
 [tool.aloft.lambda]
 architecture = "arm64"
+active_hours = "Mon-Fri 07:30-19:00 America/New_York"
 
 [tool.aloft.lambda.functions.api]
 memory = 1024
@@ -68,6 +69,7 @@ events = [{ type = "schedule", expression = "cron(0 3 * * ? *)" }]
 
 [tool.aloft.lambda.functions.hook]
 timeout = 10
+provisioned_concurrency = 3
 stream = true
 events = [{ type = "function_url" }]
 """
@@ -181,20 +183,36 @@ def test_printed_events_match_the_sam_template(rendered: Rendered) -> None:
                     }
                 )
             elif kind == "Schedule":
-                expected.append({"schedule": spec["Schedule"]})
+                # Named alike: off-hours switches the rule by its name.
+                expected.append({"schedule": {"rate": [spec["Schedule"]], "name": spec["Name"]}})
         assert printed[name]["events"] == expected
         assert bool(printed[name].get("url")) == ("FunctionUrlConfig" in props)
 
 
+def on_alias(resources: dict[str, Any], alias: str) -> dict[str, Any]:
+    """Resources with every reference to a function alias moved to `alias`."""
+    text = json.dumps(resources)
+    for fn in ("live", "provisioned"):
+        text = text.replace(f'\\"Qualifier\\":\\"{fn}\\"', f'\\"Qualifier\\":\\"{alias}\\"')
+        text = re.sub(rf'(:function:[A-Za-z0-9-]+):{fn}"', rf'\1:{alias}"', text)
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
 def test_printed_resources_match_the_sam_template(rendered: Rendered) -> None:
-    """Queues (with their DLQ redrive), the idempotency table and the budget: the same resources."""
+    """Queues (with their DLQ redrive), the idempotency table, the budget and the off-hours
+    schedules: the same resources, but that the framework's provisioned concurrency alias is
+    named `provisioned`, so the off-hours schedules and their role address that alias."""
     sam = {
         key: value
         for key, value in rendered.sam["Resources"].items()
         if not value["Type"].startswith("AWS::Serverless::")
         and value["Type"] != "AWS::CloudWatch::Alarm"  # traffic-shifting alarms: SAM only
     }
-    assert rendered.printed["resources"]["Resources"] == sam
+    printed = rendered.printed["resources"]["Resources"]
+    assert printed == on_alias(sam, "provisioned")
+    assert on_alias(printed, "live") == sam
+    if any(fn.provisioned_concurrency for fn in rendered.stack.functions):
+        assert printed != sam  # the alias really is another here
 
 
 def test_each_function_runs_under_the_role_the_sam_template_declares(rendered: Rendered) -> None:
@@ -209,9 +227,15 @@ def test_each_function_runs_under_the_role_the_sam_template_declares(rendered: R
     assert "iam" not in rendered.printed["provider"]
 
 
-def test_printed_streaming_and_snap_start_match_the_sam_template(rendered: Rendered) -> None:
+def test_printed_streaming_snap_start_and_provisioned_match_the_sam_template(
+    rendered: Rendered,
+) -> None:
     printed = rendered.printed_functions()
     for name, props in rendered.sam_functions().items():
+        provisioned = props.get("ProvisionedConcurrencyConfig", {})
+        assert printed[name].get("provisionedConcurrency") == provisioned.get(
+            "ProvisionedConcurrentExecutions"
+        )
         url = props.get("FunctionUrlConfig", {})
         streams = url.get("InvokeMode") == "RESPONSE_STREAM"
         assert (printed[name].get("url") == {"invokeMode": "RESPONSE_STREAM"}) == streams
@@ -238,7 +262,7 @@ def test_packaged_cloudformation_passes_cfn_lint(packaged: dict[str, Any], tmp_p
             and (
                 any(
                     k in str(f["Location"]["Path"])
-                    for k in ("HttpApiRoute", "SnapStartLambdaAlias")
+                    for k in ("HttpApiRoute", "SnapStartLambdaAlias", "ProvConcLambdaAlias")
                 )
                 or "Role" in f["Message"]
             )
@@ -284,8 +308,8 @@ def test_packaged_cloudformation_matches_the_translated_sam_template(
         for p in by_type(sam, "AWS::Lambda::EventSourceMapping")
     )
     assert sorted(
-        p["ScheduleExpression"] for p in by_type(packaged, "AWS::Events::Rule")
-    ) == sorted(p["ScheduleExpression"] for p in by_type(sam, "AWS::Events::Rule"))
+        (p["Name"], p["ScheduleExpression"]) for p in by_type(packaged, "AWS::Events::Rule")
+    ) == sorted((p["Name"], p["ScheduleExpression"]) for p in by_type(sam, "AWS::Events::Rule"))
 
     def modes(template: dict[str, Any]) -> list[str]:
         return sorted(
@@ -293,10 +317,52 @@ def test_packaged_cloudformation_matches_the_translated_sam_template(
         )
 
     assert modes(packaged) == modes(sam)
-    # SnapStart versions are served behind the one alias name SAM and deploy use.
+    # SnapStart and provisioned-concurrency versions are served behind the framework's own
+    # aliases, the latter with the concurrency SAM puts on `live`.
     snap_starts = [fn for fn in rendered.stack.functions if fn.snap_start]
-    aliases = [p["Name"] for p in by_type(packaged, "AWS::Lambda::Alias")]
-    assert aliases == ["live"] * len(snap_starts)
+    aliases = {p["Name"]: p for p in by_type(packaged, "AWS::Lambda::Alias")}
+    sam_aliases = by_type(sam, "AWS::Lambda::Alias")
+    wanted = {
+        fn.provisioned_concurrency for fn in rendered.stack.functions if fn.provisioned_concurrency
+    }
+    assert sorted(aliases) == sorted(
+        ["snapstart"] * len(snap_starts) + ["provisioned"] * len(wanted)
+    )
+    # Every alias an event or permission invokes exists (the framework names it when it
+    # compiles the events: an alias renamed after would leave them pointing at nothing).
+    declared = {
+        (r["Properties"]["FunctionName"]["Ref"], r["Properties"]["Name"])
+        for r in packaged["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Alias"
+    }
+    invoked = set(
+        re.findall(
+            r'"Fn::Join": \[":", \[\{"Fn::GetAtt": \["(\w+)", "Arn"\]\}, "([\w-]+)"\]\]',
+            json.dumps(packaged),
+        )
+    )
+    assert invoked <= declared
+    assert bool(invoked) == bool(declared)
+    assert (
+        {
+            p["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"]
+            for p in aliases.values()
+            if "ProvisionedConcurrencyConfig" in p
+        }
+        == wanted
+        == {
+            p["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"]
+            for p in sam_aliases
+            if "ProvisionedConcurrencyConfig" in p
+        }
+    )
+    schedules = ("Name", "ScheduleExpression", "ScheduleExpressionTimezone", "State")
+    assert sorted(
+        json.dumps({k: p[k] for k in schedules})
+        for p in by_type(packaged, "AWS::Scheduler::Schedule")
+    ) == sorted(
+        json.dumps({k: p[k] for k in schedules}) for p in by_type(sam, "AWS::Scheduler::Schedule")
+    )
     assert "IamRoleLambdaExecution" not in packaged["Resources"]  # no shared role of its own
     stages = by_type(packaged, "AWS::ApiGatewayV2::Stage")
     assert [s["DefaultRouteSettings"] for s in stages] == [

@@ -140,6 +140,12 @@ def _print_estimate(estimate: Any, output: str, budget: float | None) -> None:
     help="Also write STEM.png and STEM.html: cost against traffic with break-even points.",
 )
 @click.option("--no-break-even", is_flag=True, help="Skip the break-even search.")
+@click.option(
+    "--provisioned-concurrency",
+    type=click.IntRange(min=0),
+    help="Price Lambda with this provisioned concurrency instead of the deployed one"
+    " ([tool.aloft.lambda] provisioned_concurrency): a what-if.",
+)
 @click.pass_context
 def cost(
     ctx: click.Context,
@@ -152,6 +158,7 @@ def cost(
     rps: float | None,
     plot_stem: Path | None,
     no_break_even: bool,
+    provisioned_concurrency: int | None,
 ) -> None:
     """Monthly cost of the service on Lambda, Fargate and EKS for its traffic; the cheapest.
 
@@ -173,6 +180,7 @@ def cost(
         rps=rps,
         profile_path=profile_path,
         break_even=not no_break_even,
+        provisioned_concurrency=provisioned_concurrency,
     )
     written = priced.write_plot(plot_stem) if plot_stem is not None else []
     if output == "json":

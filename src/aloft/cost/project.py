@@ -14,12 +14,19 @@ from aloft.config import ResolvedConfig
 from aloft.cost import traffic as traffic_mod
 from aloft.cost.compare import BudgetCheck, Comparison, compare
 from aloft.cost.report import render_comparison
-from aloft.cost.scenario import Scenario, build_scenario, build_traffic, lambda_function_names
+from aloft.cost.scenario import (
+    Scenario,
+    build_scenario,
+    build_traffic,
+    deployed_provisioning,
+    lambda_function_names,
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class OffHoursSaving:
-    """One platform priced with [tool.aloft.kubernetes] active_hours and without."""
+    """One platform priced with its active_hours ([tool.aloft.kubernetes] for eks, [tool.aloft.
+    lambda] for lambda) and without."""
 
     active_hours: str
     platform: str
@@ -37,25 +44,35 @@ class OffHoursSaving:
 
 
 def off_hours_savings(
-    active_hours: str, scenario: Scenario, comparison: Comparison
+    active_hours: str, scenario: Scenario, comparison: Comparison, *, lambda_hours: str = ""
 ) -> tuple[OffHoursSaving, ...]:
-    """The Kubernetes (EKS) month again with pods at zero outside `active_hours`: the saving the
-    scaler brings. The traffic's first hour is taken as Monday 00:00 in the window's zone."""
-    if not active_hours:
-        return ()
+    """The month again with the off-hours schedule: Kubernetes (EKS) with pods at zero outside
+    `active_hours`, Lambda with no provisioned concurrency outside `lambda_hours` (billed
+    provisioned hours = active hours). The traffic's first hour is taken as Monday 00:00 in the
+    window's zone."""
     from aloft.config.schedule import active_hours as parse
     from aloft.cost.compare import monthly
+    from aloft.cost.platforms.aws_lambda import LambdaSpec
     from aloft.cost.platforms.eks import EksSpec
 
-    mask = parse(active_hours).week_mask()
     found = []
     for model in scenario.models:
-        if isinstance(model, EksSpec) and model.nodes is None:
-            scaled = monthly(
-                dataclasses.replace(model, active=mask), scenario.traffic, scenario.catalog
-            )
-            without = comparison.estimate(model.platform).total_usd
-            found.append(OffHoursSaving(active_hours, model.platform, without, scaled.total_usd))
+        if isinstance(model, EksSpec) and model.nodes is None and active_hours:
+            window = active_hours
+        elif (
+            isinstance(model, LambdaSpec)
+            and (model.provisioned_concurrency or model.standing)
+            and lambda_hours
+        ):
+            window = lambda_hours
+        else:
+            continue
+        mask = parse(window).week_mask()
+        scaled = monthly(
+            dataclasses.replace(model, active=mask), scenario.traffic, scenario.catalog
+        )
+        without = comparison.estimate(model.platform).total_usd
+        found.append(OffHoursSaving(window, model.platform, without, scaled.total_usd))
     return tuple(found)
 
 
@@ -107,10 +124,12 @@ def project_cost(
     profile_path: Path | None = None,
     break_even: bool = True,
     workers: int = 1,
+    provisioned_concurrency: int | None = None,
 ) -> ProjectCost:
     """Price the project; `traffic_csv` replaces the configured traffic, `rps` rescales it (and
     alone is enough, with no rate in the config). `workers` is the worker count a pod runs, as
-    the rendered manifests run it (the caller asks the renderer: cost does not import kube)."""
+    the rendered manifests run it (the caller asks the renderer: cost does not import kube).
+    `provisioned_concurrency` prices the served function with that many instead of as deployed."""
     settings = resolved.config.cost
     shape = traffic_mod.measured(traffic_csv) if traffic_csv else None
     if shape is not None and rps is not None:
@@ -123,6 +142,8 @@ def project_cost(
         workers=workers,
         traffic=shape,
         profile_path=profile_path,
+        provisioning=deployed_provisioning(resolved),
+        provisioned_concurrency=provisioned_concurrency,
     )
     comparison = compare(
         scenario.models, scenario.traffic, scenario.catalog, with_break_even=break_even
@@ -139,7 +160,12 @@ def project_cost(
         functions=lambda_function_names(resolved),
     )
     budget = BudgetCheck.of(target, scenario.budget_usd, name_target=True)
-    savings = off_hours_savings(resolved.config.kubernetes.active_hours, scenario, comparison)
+    savings = off_hours_savings(
+        resolved.config.kubernetes.active_hours,
+        scenario,
+        comparison,
+        lambda_hours=resolved.config.lambda_.active_hours,
+    )
     if savings:
         text = text.rstrip("\n") + "\n\n" + render_savings(savings) + "\n"
     return ProjectCost(scenario, comparison, budget, text, savings)

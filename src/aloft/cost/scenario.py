@@ -20,6 +20,7 @@ from aloft.cost.app_profile import AppProfile, load_profile
 from aloft.cost.catalog import Catalog, load_catalog
 from aloft.cost.estimate import HOURS_PER_MONTH
 from aloft.cost.platforms import EksSpec, FargateSpec, LambdaSpec, PlatformModel
+from aloft.cost.platforms.aws_lambda import StandingProvisioned
 from aloft.cost.rightsizing import (
     LambdaSizing,
     PodSizing,
@@ -41,6 +42,31 @@ class Scenario:
     pod_sizing: PodSizing | None
     budget_usd: float | None
     target: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LambdaProvisioning:
+    """Provisioned concurrency as the functions deploy with it ([tool.aloft.lambda], read through
+    provisioned_of: the one reading): summed over the functions the priced HTTP traffic reaches,
+    and each other function's, billed whether or not it runs."""
+
+    serving: int = 0
+    standing: tuple[StandingProvisioned, ...] = ()
+
+
+def deployed_provisioning(resolved: ResolvedConfig) -> LambdaProvisioning:
+    settings = resolved.config.lambda_
+    serving = 0
+    standing: list[StandingProvisioned] = []
+    for key, fn in settings.functions_of(resolved.project_name).items():
+        concurrency = settings.provisioned_of(fn)
+        if not concurrency:
+            continue
+        if any(e.type in ("http_api", "function_url") for e in fn.events):
+            serving += concurrency
+        else:
+            standing.append(StandingProvisioned(key, concurrency, fn.memory))
+    return LambdaProvisioning(serving, tuple(standing))
 
 
 def build_traffic(
@@ -82,7 +108,12 @@ def build_scenario(
     workers: int = 1,
     traffic: TrafficProfile | None = None,
     profile_path: Path | None = None,
+    provisioning: LambdaProvisioning | None = None,
+    provisioned_concurrency: int | None = None,
 ) -> Scenario:
+    """The models to price. Lambda's provisioned concurrency is the deployed one
+    (`provisioning`), unless `provisioned_concurrency` (--provisioned-concurrency) or a non-zero
+    [tool.aloft.cost.lambda] provisioned_concurrency asks what another would cost."""
     catalog = load_catalog(
         settings.region, _path(root, settings.catalog) if settings.catalog else None
     )
@@ -98,12 +129,16 @@ def build_scenario(
         pod_sizing = size_pod(profile, workers=workers, headroom=settings.headroom)
 
     if "lambda" in settings.platforms:
+        deployed = provisioning or LambdaProvisioning()
+        if provisioned_concurrency is None:
+            provisioned_concurrency = lam.provisioned_concurrency or deployed.serving
         base = LambdaSpec(
             arch=lam.arch,
             front=lam.front,
             free_tier=lam.free_tier,
             ephemeral_mb=lam.ephemeral_mb,
-            provisioned_concurrency=lam.provisioned_concurrency,
+            provisioned_concurrency=provisioned_concurrency,
+            standing=deployed.standing,
         )
         if profile is not None:
             lambda_sizing = size_lambda(

@@ -23,7 +23,8 @@ from aloft.config.lambda_ import (
 )
 from aloft.exceptions import ConfigError
 from aloft.runtime.aws_lambda.runtime_api import STREAM_ENV
-from aloft.serverless import permissions
+from aloft.serverless import offhours, permissions
+from aloft.serverless.offhours import OffHours
 from aloft.serverless.permissions import Permissions
 
 DEFAULT_HANDLER = "aloft.runtime.aws_lambda.entry.handler"
@@ -51,9 +52,18 @@ def role_name(function: str) -> str:
     return f"{function}-role"[:64]
 
 
-def rule_name(function: str) -> str:
-    """The EventBridge rule of the function's schedule event (64 characters at most)."""
-    return f"{function}-schedule"[:64]
+def rule_name(function: str, index: int = 0) -> str:
+    """The EventBridge rule of the function's `index`th schedule event (from 0; 64 characters at
+    most): SAM, serverless.yml and deploy all name it so, and off-hours switches it by name."""
+    suffix = f"-{index + 1}" if index else ""
+    return f"{function}-schedule"[: 64 - len(suffix)] + suffix
+
+
+def schedule_statement(rule: str) -> str:
+    """The statement that lets the rule named `rule` invoke the alias: one per rule, so a
+    function's second schedule may invoke it too (`-schedule-2` -> `aloft-schedule-2`)."""
+    index = rule.rsplit("-", 1)[-1]
+    return f"{SCHEDULE_STATEMENT}-{index}" if index.isdigit() else SCHEDULE_STATEMENT
 
 
 def table_name(project: str) -> str:
@@ -106,9 +116,17 @@ class Function:
     permissions: Permissions  # its execution role (permissions.py), for every target
     stream: bool = False  # Function URL with InvokeMode RESPONSE_STREAM
     snap_start: bool = False  # SnapStart on the published versions the alias serves
+    # Environments kept initialized on the alias (inside active_hours, when those are set).
+    provisioned_concurrency: int = 0
 
     def has(self, kind: str) -> bool:
         return any(e.type == kind for e in self.events)
+
+    @property
+    def rules(self) -> list[tuple[str, str]]:
+        """(rule name, expression) of each schedule event, in the config's order."""
+        schedules = [e.expression for e in self.events if e.type == "schedule"]
+        return [(rule_name(self.name, i), expression) for i, expression in enumerate(schedules)]
 
     @property
     def role_logical_id(self) -> str:
@@ -142,6 +160,8 @@ class Stack:
     # The HTTP API's stage throttling: steady requests per second and burst.
     throttle_rate: float = 100.0
     throttle_burst: int = 200
+    # [tool.aloft.lambda] active_hours: the schedules that switch things off outside them.
+    off_hours: OffHours | None = None
 
     def throttling(self) -> dict[str, Any]:
         """The HTTP API stage's default route throttling, as CloudFormation and the API spell it:
@@ -301,7 +321,20 @@ def build_stack(
                 ),
                 stream=spec.stream,
                 snap_start=_snap_start(spec, key, python, resolved),
+                provisioned_concurrency=settings.provisioned_of(spec),
             )
+        )
+    off_hours = offhours.build(
+        project,
+        settings.active_hours,
+        provisioned={fn.name: fn.provisioned_concurrency for fn in built},
+        rules=[rule for fn in built for rule, _ in fn.rules],
+    )
+    if settings.active_hours and off_hours is None:
+        warnings.append(
+            f"{resolved.pyproject} [tool.aloft.lambda] active_hours: no function has"
+            " provisioned_concurrency or a schedule event, so nothing is switched off outside"
+            " the hours (on-demand Lambda costs nothing idle)"
         )
     return Stack(
         name=project,
@@ -321,6 +354,7 @@ def build_stack(
         warnings=tuple(warnings),
         throttle_rate=settings.throttle_rate,
         throttle_burst=settings.throttle_burst,
+        off_hours=off_hours,
     )
 
 

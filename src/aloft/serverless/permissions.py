@@ -14,16 +14,21 @@ from typing import Any
 
 PARTITION, REGION, ACCOUNT = "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}"
 POLICY_NAME = "aloft"  # the role's one inline policy, in every target
-TRUST: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+LAMBDA = "lambda.amazonaws.com"
+SCHEDULER = "scheduler.amazonaws.com"
+
+
+def trust(service: str) -> dict[str, Any]:
+    """The trust policy of a role that `service` (one AWS service principal) assumes."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+TRUST: dict[str, Any] = trust(LAMBDA)  # a function's execution role
 # Logs to CloudWatch (logs:CreateLogGroup, CreateLogStream, PutLogEvents): AWS's own policy.
 BASIC_EXECUTION = f"arn:{PARTITION}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 QUEUE_CONSUMER = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -47,10 +52,15 @@ class Grant:
 
 @dataclass(frozen=True)
 class Permissions:
-    """A function's execution role: AWS managed policies plus one inline policy of grants."""
+    """A role: AWS managed policies plus one inline policy of grants, assumed by `principal`
+    (a function's execution role; the off-hours scheduler's role, offhours.py)."""
 
     managed: tuple[str, ...]
     grants: tuple[Grant, ...]
+    principal: str = LAMBDA
+
+    def trust(self) -> dict[str, Any]:
+        return trust(self.principal)
 
     def document(self) -> dict[str, Any]:
         """The inline policy, ARNs still with their pseudo parameters."""
@@ -112,6 +122,34 @@ def build(
     return Permissions((BASIC_EXECUTION,), tuple(grants))
 
 
+def alias_arn(function: str, alias: str) -> str:
+    return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}:{alias}"
+
+
+def rule_arn(name: str) -> str:
+    """An EventBridge rule on the default event bus."""
+    return f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{name}"
+
+
+# What the off-hours schedules call (offhours.py), and nothing else.
+PROVISIONED_SWITCH = (
+    "lambda:PutProvisionedConcurrencyConfig",
+    "lambda:DeleteProvisionedConcurrencyConfig",
+)
+RULE_SWITCH = ("events:EnableRule", "events:DisableRule")
+
+
+def off_hours(*, aliases: list[str], rules: list[str]) -> Permissions:
+    """The off-hours scheduler's role: switch provisioned concurrency on exactly these alias ARNs
+    and enable or disable exactly these rules; trusted by EventBridge Scheduler only."""
+    grants = []
+    if aliases:
+        grants.append(Grant(PROVISIONED_SWITCH, tuple(sorted(aliases))))
+    if rules:
+        grants.append(Grant(RULE_SWITCH, tuple(sorted(rule_arn(r) for r in rules))))
+    return Permissions((), tuple(grants), SCHEDULER)
+
+
 def cloudformation(arn: str) -> Any:
     """An ARN as a CloudFormation value: Fn::Sub when it names a pseudo parameter."""
     return {"Fn::Sub": arn} if "${" in arn else arn
@@ -125,7 +163,7 @@ def role_resource(permissions: Permissions, tags: dict[str, str]) -> dict[str, A
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "AssumeRolePolicyDocument": TRUST,
+            "AssumeRolePolicyDocument": permissions.trust(),
             "ManagedPolicyArns": [cloudformation(arn) for arn in permissions.managed],
             "Policies": [{"PolicyName": POLICY_NAME, "PolicyDocument": document}],
             "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],

@@ -6,10 +6,10 @@ hand-made queue or function named like ours has no such tag and is never touched
 the search (everything deploy names starts with the stack's name); the tag decides.
 
 Deletion goes from the edges inwards, so nothing is left pointing at what is gone: event sources
-(SQS mappings, Function URLs, HTTP APIs, schedules) first, then functions, their roles, the queues
-they read or sent failures to (a queue before its dead-letter queue), and the idempotency table.
-A queue that still holds messages is kept (deleting it would lose them), and so is its
-dead-letter queue.
+(SQS mappings, Function URLs, HTTP APIs, off-hours schedules, rules) first, then functions, their
+roles, the queues they read or sent failures to (a queue before its dead-letter queue), and the
+idempotency table. A queue that still holds messages is kept (deleting it would lose them), and
+so is its dead-letter queue.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from aloft.serverless.model import (
     ALIAS,
     HTTP_API_STATEMENT,
     OWNER,
-    SCHEDULE_STATEMENT,
     URL_STATEMENT,
     Stack,
     role_name,
-    rule_name,
+    schedule_statement,
     table_name,
 )
+from aloft.serverless.offhours import group_name
 from aloft.serverless.tagging import TAGGING
 
 
@@ -58,6 +58,8 @@ class Desired:
     urls: frozenset[str]  # functions with a Function URL
     mappings: dict[str, frozenset[str]]  # function -> the queues it reads
     table: str
+    schedules: frozenset[str] = frozenset()  # in the off-hours schedule group, when it is wanted
+    off_hours: bool = False
 
     @classmethod
     def of(cls, stack: Stack) -> Desired:
@@ -68,17 +70,24 @@ class Desired:
                 queues.add(queue.name)
                 if queue.dead_letter is not None:
                     queues.add(queue.dead_letter.name)
+        roles = {role_name(fn.name) for fn in stack.functions}
+        off = stack.off_hours
+        if off is not None:
+            roles.add(off.role)
         return cls(
             functions=frozenset(fn.name for fn in stack.functions),
-            roles=frozenset(role_name(fn.name) for fn in stack.functions),
+            roles=frozenset(roles),
             queues=frozenset(queues),
-            rules=frozenset(rule_name(fn.name) for fn in stack.functions if fn.has("schedule")),
+            rules=frozenset(rule for fn in stack.functions for rule, _ in fn.rules),
             apis=frozenset(fn.name for fn in stack.functions if fn.has("http_api")),
             urls=frozenset(fn.name for fn in stack.functions if fn.has("function_url")),
             mappings={
                 fn.name: frozenset(q.name for q in fn.queues.values()) for fn in stack.functions
             },
             table=stack.idempotency_table,
+            # The alias does not matter to the names: deploy's (live) is as good as any.
+            schedules=frozenset(s.name for s in off.switches("live")) if off else frozenset(),
+            off_hours=off is not None,
         )
 
 
@@ -113,6 +122,7 @@ class Pruner:
         for name in sorted(existing & self.desired.functions):
             self._event_sources(name)
         self._apis()
+        self._off_hours()
         self._rules()
         for name in sorted(owned - self.desired.functions):
             self._function(name)
@@ -226,9 +236,35 @@ class Pruner:
                 events.delete_rule(Name=name)
                 for target in targets:
                     if ":function:" in target["Arn"]:
-                        self._forget_permission(_name_of(target["Arn"]), SCHEDULE_STATEMENT)
+                        self._forget_permission(_name_of(target["Arn"]), schedule_statement(name))
 
             self.ops.remove(f"schedule {name}", delete)
+
+    def _off_hours(self) -> None:
+        """The off-hours schedule group when active_hours went (deleting a group deletes its
+        schedules), else its schedules the config no longer declares. The group carries the
+        tag; its role goes with the other roles."""
+        scheduler = self.ops.client("scheduler")
+        name = group_name(self.stack.name)
+        try:
+            arn = scheduler.get_schedule_group(Name=name)["Arn"]
+        except scheduler.exceptions.ResourceNotFoundException:
+            return
+        if not self.owned(TAGGING["schedule-group"].read(scheduler, arn)):
+            return
+        if not self.desired.off_hours:
+            self.ops.remove(
+                f"schedule-group {name}", lambda: scheduler.delete_schedule_group(Name=name)
+            )
+            return
+        for item in _pages(scheduler, "list_schedules", "Schedules", GroupName=name):
+            if item["Name"] in self.desired.schedules:
+                continue
+
+            def delete(schedule: str = item["Name"]) -> None:
+                scheduler.delete_schedule(Name=schedule, GroupName=name)
+
+            self.ops.remove(f"schedule {name}/{item['Name']}", delete)
 
     # -- functions and roles --------------------------------------------------------------
 

@@ -3,6 +3,11 @@
 Rendered from the same model as the SAM template (template.py), with the same resources, grants
 and tags; tests/serverless/test_lambda_serverless_yml.py has the framework itself read both back.
 Traffic shifting (`deployment = "Canary..."`) has no v3 built-in and is left to the SAM form.
+
+Aliases: for provisioned concurrency (and SnapStart) the framework publishes a version behind an
+alias it names `provisioned` (`snapstart`) and points the function's events at that name when it
+compiles them, so the alias keeps the framework's name here: renamed to `live`, the events would
+invoke an alias that does not exist. The off-hours schedules and their role address that alias.
 """
 
 from __future__ import annotations
@@ -11,9 +16,17 @@ from typing import Any
 
 import yaml
 
-from aloft.serverless.model import ALIAS, Stack
+from aloft.serverless.model import Stack
 from aloft.serverless.permissions import role_resource
-from aloft.serverless.template import budget_resources, idempotency_table, queue_resource
+from aloft.serverless.template import (
+    budget_resources,
+    idempotency_table,
+    off_hours_resources,
+    queue_resource,
+)
+
+# The alias the framework creates for provisioned concurrency (lib/plugins/aws/lib/naming.js).
+PROVISIONED_ALIAS = "provisioned"
 
 
 def normalized(key: str) -> str:
@@ -33,6 +46,7 @@ def serverless_config(
     extensions: dict[str, Any] = {}
     for fn in stack.functions:
         events: list[dict[str, Any]] = []
+        rules = iter(fn.rules)
         for event in fn.events:
             if event.type == "http_api":
                 events.append({"httpApi": "*"})
@@ -48,7 +62,9 @@ def serverless_config(
                     }
                 )
             elif event.type == "schedule":
-                events.append({"schedule": event.expression})
+                # Named as deploy names the rule: off-hours switches it by that name.
+                rule, expression = next(rules)
+                events.append({"schedule": {"rate": [expression], "name": rule}})
         spec: dict[str, Any] = {"name": fn.name}
         if stack.image:
             # One image for every function, each with its handler as the command (CMD).
@@ -77,13 +93,10 @@ def serverless_config(
             spec["reservedConcurrency"] = fn.reserved_concurrency
         if fn.has("function_url"):
             spec["url"] = {"invokeMode": fn.invoke_mode} if fn.stream else True
+        if fn.provisioned_concurrency:
+            spec["provisionedConcurrency"] = fn.provisioned_concurrency
         if fn.snap_start:
-            spec["snapStart"] = True
-            # The framework publishes SnapStart versions behind an alias it names "snapstart";
-            # name it as SAM and deploy do.
-            extensions[f"{normalized(fn.key)}SnapStartLambdaAlias"] = {
-                "Properties": {"Name": ALIAS}
-            }
+            spec["snapStart"] = True  # behind the framework's alias, `snapstart` (see above)
         functions[fn.key] = spec
         resources[fn.role_logical_id] = role_resource(fn.permissions, stack.tags)
         resources[fn.on_failure.logical_id] = queue_resource(fn.on_failure, stack.tags)
@@ -95,6 +108,7 @@ def serverless_config(
                 )
     if stack.idempotency_table:
         resources["IdempotencyTable"] = idempotency_table(stack.idempotency_table, stack.tags)
+    resources.update(off_hours_resources(stack, PROVISIONED_ALIAS))
     if any(fn.has("http_api") for fn in stack.functions):
         extensions["HttpApiStage"] = {"Properties": {"DefaultRouteSettings": stack.throttling()}}
     if stack.budget_usd is not None:

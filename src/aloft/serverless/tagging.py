@@ -99,6 +99,12 @@ TAGGING: dict[str, Tagging] = {
         lambda c, arn, tags: c.tag_resource(ResourceArn=arn, Tags=tags),
         lambda c, arn, keys: c.untag_resource(ResourceArn=arn, TagKeys=keys),
     ),
+    "schedule-group": Tagging(
+        "scheduler",
+        lambda c, arn: _from_pairs(c.list_tags_for_resource(ResourceArn=arn).get("Tags", [])),
+        lambda c, arn, tags: c.tag_resource(ResourceArn=arn, Tags=pairs(tags)),
+        lambda c, arn, keys: c.untag_resource(ResourceArn=arn, TagKeys=keys),
+    ),
     "schedule": Tagging(
         "events",
         lambda c, arn: _from_pairs(c.list_tags_for_resource(ResourceARN=arn).get("Tags", [])),

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from aloft.serverless.model import ALIAS, Function, Queue, Stack
-from aloft.serverless.permissions import role_resource
+from aloft.serverless.model import ALIAS, Function, Queue, Stack, logical
+from aloft.serverless.permissions import cloudformation, role_resource
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -39,6 +39,7 @@ def queue_resource(queue: Queue, tags: dict[str, str]) -> dict[str, Any]:
 
 def _events(fn: Function) -> dict[str, Any]:
     events: dict[str, Any] = {}
+    rules = iter(fn.rules)
     for index, event in enumerate(fn.events):
         suffix = str(index) if index else ""
         if event.type == "http_api":
@@ -55,9 +56,11 @@ def _events(fn: Function) -> dict[str, Any]:
                 },
             }
         elif event.type == "schedule":
+            rule, expression = next(rules)
             events[f"Schedule{suffix}"] = {
                 "Type": "Schedule",
-                "Properties": {"Schedule": event.expression},
+                # Named as deploy names it: the off-hours schedules switch it by that name.
+                "Properties": {"Schedule": expression, "Name": rule},
             }
     return events
 
@@ -75,6 +78,43 @@ def idempotency_table(name: str, tags: dict[str, str]) -> dict[str, Any]:
             "Tags": _tag_list(tags),
         },
     }
+
+
+OFF_HOURS_GROUP = "OffHoursScheduleGroup"
+OFF_HOURS_ROLE = "OffHoursRole"
+
+
+def off_hours_resources(stack: Stack, alias: str) -> dict[str, Any]:
+    """The off-hours schedules (offhours.py), their group and role, as CloudFormation resources;
+    `alias` is the one the target's functions serve from (SAM: live)."""
+    off = stack.off_hours
+    if off is None:
+        return {}
+    resources: dict[str, Any] = {
+        OFF_HOURS_GROUP: {
+            "Type": "AWS::Scheduler::ScheduleGroup",
+            "Properties": {"Name": off.group, "Tags": _tag_list(stack.tags)},
+        },
+        OFF_HOURS_ROLE: role_resource(off.permissions(alias), stack.tags),
+    }
+    for switch in off.switches(alias):
+        resources[logical("off-hours", switch.name)] = {
+            "Type": "AWS::Scheduler::Schedule",
+            "Properties": {
+                "Name": switch.name,
+                "GroupName": {"Ref": OFF_HOURS_GROUP},
+                "ScheduleExpression": switch.expression,
+                "ScheduleExpressionTimezone": switch.time_zone,
+                "FlexibleTimeWindow": {"Mode": "OFF"},
+                "State": "ENABLED",
+                "Target": {
+                    "Arn": cloudformation(switch.target),
+                    "RoleArn": {"Fn::GetAtt": [OFF_HOURS_ROLE, "Arn"]},
+                    "Input": switch.input_json(),
+                },
+            },
+        }
+    return resources
 
 
 def budget_resources(stack: Stack) -> dict[str, Any]:
@@ -207,6 +247,10 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
             properties["ReservedConcurrentExecutions"] = fn.reserved_concurrency
         if fn.snap_start:  # snapshots of the versions AutoPublishAlias publishes
             properties["SnapStart"] = {"ApplyOn": "PublishedVersions"}
+        if fn.provisioned_concurrency:  # on the AutoPublishAlias, as deploy puts it on live
+            properties["ProvisionedConcurrencyConfig"] = {
+                "ProvisionedConcurrentExecutions": fn.provisioned_concurrency
+            }
         events = _events(fn)
         if events:
             properties["Events"] = events
@@ -246,6 +290,7 @@ def sam_template(stack: Stack, code_uri: str = "", layer_uri: str = "") -> dict[
                 resources[queue.dead_letter.logical_id] = queue_resource(queue.dead_letter, tags)
     if stack.idempotency_table:
         resources["IdempotencyTable"] = idempotency_table(stack.idempotency_table, tags)
+    resources.update(off_hours_resources(stack, ALIAS))
     if stack.budget_usd is not None:
         resources.update(budget_resources(stack))
     if any(fn.has("http_api") for fn in stack.functions):

@@ -2,7 +2,10 @@
 
 Billing facts (per 1 ms rounding, tiers on monthly GB-seconds, free tier off the first tier) follow
 the catalog; the model only multiplies. Provisioned concurrency serves each hour's requests up to
-its capacity (concurrency = requests/s x duration); the rest spill over to on-demand.
+its capacity (concurrency = requests/s x duration); the rest spill over to on-demand. With
+`active` (a week of hours, from Monday 00:00: [tool.aloft.lambda] active_hours), it is billed and
+serves only in the active hours, as the off-hours schedules switch it. Other functions' provisioned
+concurrency (`standing`: those the priced traffic does not reach) is billed for its hours too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ ARCHES: tuple[str, ...] = ("x86_64", "arm64")
 
 
 @dataclasses.dataclass(frozen=True)
+class StandingProvisioned:
+    """Provisioned concurrency of a function the priced traffic does not reach (a queue worker,
+    a schedule): its environments are billed whether or not they run."""
+
+    function: str
+    concurrency: int
+    memory_mb: int
+
+
+@dataclasses.dataclass(frozen=True)
 class LambdaSpec:
     memory_mb: int = 512
     duration_ms: float = 100.0
@@ -32,6 +45,8 @@ class LambdaSpec:
     provisioned_concurrency: int = 0
     request_kb: float = 1.0
     response_kb: float = 4.0
+    active: tuple[bool, ...] = ()  # hours provisioned concurrency is on; empty: all
+    standing: tuple[StandingProvisioned, ...] = ()
 
     platform = "lambda"
     kind = "serverless"
@@ -50,7 +65,13 @@ class LambdaSpec:
         )
         if self.provisioned_concurrency:
             parts.append(f"provisioned concurrency {self.provisioned_concurrency}")
+        if self.active and (self.provisioned_concurrency or self.standing):
+            parts.append("in active hours")
         return ", ".join(parts)
+
+    def on(self, hour: int) -> bool:
+        """Whether provisioned concurrency is on in the month's `hour` (from Monday 00:00)."""
+        return not self.active or self.active[hour % len(self.active)]
 
     def validate(self, catalog: Catalog) -> None:
         low = int(catalog.fact("lambda", "min_memory_mb"))
@@ -69,7 +90,7 @@ class LambdaSpec:
             raise ConfigError(f"Lambda arch {self.arch!r}: use x86_64 or arm64")
         if self.front not in FRONTS:
             raise ConfigError(f"Lambda front {self.front!r}: use one of {', '.join(FRONTS)}")
-        if self.provisioned_concurrency < 0:
+        if self.provisioned_concurrency < 0 or any(s.concurrency < 0 for s in self.standing):
             raise ConfigError("Lambda provisioned concurrency: use 0 or more")
         if self.request_kb < 0 or self.response_kb < 0:
             raise ConfigError("request and response sizes: use 0 KB or more")
@@ -112,19 +133,21 @@ class LambdaSpec:
         )
 
         served_by_pc = 0.0
+        on_hours = sum(1 for hour in range(hours) if self.on(hour))
+        hours_text = f"{on_hours} h" + (" (active hours)" if self.active else "")
         if self.provisioned_concurrency:
             pc_price = catalog.price(f"lambda.provisioned_concurrency.{self.arch}")
             pcd_price = catalog.price(f"lambda.provisioned_duration.{self.arch}")
             capacity = self.provisioned_concurrency * 3600.0 / (billed_ms / 1000.0)  # requests/h
-            served_by_pc = sum(min(r, capacity) for r in hourly)
-            pc_gbs = self.provisioned_concurrency * gb * 3600.0 * hours
+            served_by_pc = sum(min(r, capacity) for i, r in enumerate(hourly) if self.on(i))
+            pc_gbs = self.provisioned_concurrency * gb * 3600.0 * on_hours
             lines.append(
                 line(
                     "provisioned concurrency",
                     pc_gbs,
                     pc_price.unit,
                     pc_price.usd,
-                    f"{self.provisioned_concurrency} x {gb:g} GB x {hours} h x 3600 s",
+                    f"{self.provisioned_concurrency} x {gb:g} GB x {hours_text} x 3600 s",
                     pc_price.key,
                 )
             )
@@ -137,6 +160,22 @@ class LambdaSpec:
                     f"{fmt_count(served_by_pc)} requests within capacity"
                     f" x {billed_ms} ms x {gb:g} GB",
                     pcd_price.key,
+                )
+            )
+
+        for standing in self.standing:
+            if not standing.concurrency:
+                continue
+            pc_price = catalog.price(f"lambda.provisioned_concurrency.{self.arch}")
+            standing_gb = standing.memory_mb / 1024.0
+            lines.append(
+                line(
+                    f"provisioned concurrency ({standing.function})",
+                    standing.concurrency * standing_gb * 3600.0 * on_hours,
+                    pc_price.unit,
+                    pc_price.usd,
+                    f"{standing.concurrency} x {standing_gb:g} GB x {hours_text} x 3600 s",
+                    pc_price.key,
                 )
             )
 

@@ -8,8 +8,9 @@ that takes them, and what the config no longer declares is pruned (see prune.py)
 
 The steps, one module each, all taking the one `DeployRun` (run.py: plan or apply):
 resources (queues, table, layer) -> iam (each function's role) -> functions (code, config,
-concurrency, invoke config) -> release (version, alias, gradual shift) -> triggers (mappings,
-URL, HTTP API, schedule) -> prune.
+concurrency, invoke config) -> release (version, alias, gradual shift) -> provisioned
+concurrency on the alias -> triggers (mappings, URL, HTTP API, schedule) -> off-hours schedules
+(offhours.py) -> prune.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aloft.exceptions import OperationFailed
-from aloft.serverless.deploy import functions, iam, release, resources, triggers
+from aloft.serverless.deploy import functions, iam, offhours, release, resources, triggers
 from aloft.serverless.deploy.run import DeployRun, LambdaDeployResult
 from aloft.serverless.model import Stack
 from aloft.serverless.prune import Pruner
@@ -45,7 +46,10 @@ def run_steps(deployment: DeployRun) -> LambdaDeployResult:
         functions.concurrency(deployment, fn)
         functions.invoke_config(deployment, fn)
         release.release(deployment, fn, dirty)
+        functions.provisioned(deployment, fn)  # on the alias release has just moved
         triggers.events(deployment, fn)
+    # After the rules and aliases they switch exist.
+    offhours.off_hours(deployment)
     # After the new state is in place, so nothing still in use is deleted before its successor.
     Pruner(deployment).run()
     return deployment.result

@@ -1,6 +1,14 @@
-"""A function itself: its code, its configuration, its reserved concurrency and invoke config.
+"""A function itself: its code, its configuration, its concurrency and invoke config.
 
 `function` says whether anything changed, so release publishes a new version only then.
+
+Provisioned concurrency lives on the `live` alias, so it is set after release has moved the alias
+(`provisioned`): on a first deploy the alias exists only then, and during a gradual shift Lambda
+splits the alias's provisioned concurrency between the two versions by weight by itself. A
+function deploy gives provisioned concurrency carries the PROVISIONED tag (ownership is a tag, as
+in prune.py), and deploy reads or removes it only on functions configured with it or carrying
+that tag: a config that drops the setting releases what an earlier deploy put, and provisioned
+concurrency someone set by hand on a function aloft never gave one is left alone.
 """
 
 from __future__ import annotations
@@ -11,7 +19,16 @@ from typing import Any
 
 from aloft.exceptions import OperationFailed
 from aloft.serverless.deploy.run import DeployRun
-from aloft.serverless.model import Function
+from aloft.serverless.model import ALIAS, Function, alias_label
+
+PROVISIONED = "aloft:provisioned-concurrency"  # on a function deploy gave provisioned concurrency
+
+
+def function_tags(run: DeployRun, fn: Function) -> dict[str, str]:
+    """The deploy's tags, and the record that this function has provisioned concurrency."""
+    if not fn.provisioned_concurrency:
+        return dict(run.tags)
+    return {**run.tags, PROVISIONED: str(fn.provisioned_concurrency)}
 
 
 def function(run: DeployRun, fn: Function, role: str, layer: str | None) -> bool:
@@ -42,7 +59,7 @@ def function(run: DeployRun, fn: Function, role: str, layer: str | None) -> bool
                 PackageType=package_type,
                 Code=code,
                 Architectures=[stack.architecture],
-                Tags=dict(run.tags),
+                Tags=function_tags(run, fn),
                 **config,
             ),
         )
@@ -58,7 +75,10 @@ def function(run: DeployRun, fn: Function, role: str, layer: str | None) -> bool
             " cannot change a function's package type: delete the function (or rename"
             " it) and deploy again"
         )
-    run.sync_tags("function", fn.name, conf["FunctionArn"], current.get("Tags") or {})
+    tags = current.get("Tags") or {}
+    if PROVISIONED in tags:
+        run.provisioned_before.add(fn.name)
+    run.sync_tags("function", fn.name, conf["FunctionArn"], tags, function_tags(run, fn))
     if not _same_code(run, current, code) or conf.get("Architectures", ["x86_64"]) != [
         stack.architecture
     ]:
@@ -181,3 +201,42 @@ def invoke_config(run: DeployRun, fn: Function) -> None:
             f"function {fn.name} retries and on-failure destination set",
             lambda: lam.put_function_event_invoke_config(FunctionName=fn.name, **wanted),
         )
+
+
+def provisioned(run: DeployRun, fn: Function) -> None:
+    """The alias's provisioned concurrency: the setting inside active hours (or with none set),
+    none outside them, so a deploy at night switches nothing on before the window opens."""
+    if not fn.provisioned_concurrency and fn.name not in run.provisioned_before:
+        return
+    lam = run.client("lambda")
+    wanted = fn.provisioned_concurrency if run.active else 0
+    current = 0
+    if fn.name not in run.absent:
+        try:
+            current = int(
+                lam.get_provisioned_concurrency_config(FunctionName=fn.name, Qualifier=ALIAS)[
+                    "RequestedProvisionedConcurrentExecutions"
+                ]
+            )
+        except lam.exceptions.ProvisionedConcurrencyConfigNotFoundException:
+            current = 0
+    if current == wanted:
+        return
+    label = alias_label(fn.name)
+    if wanted:
+        run.apply(
+            "update",
+            label,
+            f"{label} provisioned concurrency {wanted}",
+            lambda: lam.put_provisioned_concurrency_config(
+                FunctionName=fn.name, Qualifier=ALIAS, ProvisionedConcurrentExecutions=wanted
+            ),
+        )
+        return
+    why = " (outside active hours)" if fn.provisioned_concurrency else ""
+    run.apply(
+        "update",
+        label,
+        f"{label} provisioned concurrency released{why}",
+        lambda: lam.delete_provisioned_concurrency_config(FunctionName=fn.name, Qualifier=ALIAS),
+    )

@@ -7,18 +7,22 @@ import json
 
 from aloft.serverless.deploy.run import DeployRun
 from aloft.serverless.model import Function, role_name
-from aloft.serverless.permissions import POLICY_NAME, TRUST
+from aloft.serverless.permissions import POLICY_NAME, Permissions
 from aloft.serverless.tagging import pairs
 
 
 def role(run: DeployRun, fn: Function) -> str:
+    """The function's execution role's ARN (see `named_role`)."""
+    return named_role(run, role_name(fn.name), fn.permissions)
+
+
+def named_role(run: DeployRun, name: str, permissions: Permissions) -> str:
     """The role's ARN, once its trust, AWS managed policies and one inline policy are in place,
     every ARN in them filled in for this account."""
     iam = run.client("iam")
-    name = role_name(fn.name)
     resource = f"role {name}"
     partition, region, account = run.pseudo()
-    managed = fn.permissions.managed_arns(partition)
+    managed = permissions.managed_arns(partition)
     try:
         found = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
@@ -29,7 +33,7 @@ def role(run: DeployRun, fn: Function) -> str:
             arn = str(
                 iam.create_role(
                     RoleName=name,
-                    AssumeRolePolicyDocument=json.dumps(TRUST),
+                    AssumeRolePolicyDocument=json.dumps(permissions.trust()),
                     Tags=pairs(run.tags),
                 )["Role"]["Arn"]
             )
@@ -57,7 +61,7 @@ def role(run: DeployRun, fn: Function) -> str:
                     f"role {name} policy {policy_arn.rsplit('/', 1)[-1]} attached",
                     functools.partial(iam.attach_role_policy, RoleName=name, PolicyArn=policy_arn),
                 )
-    policy = json.dumps(fn.permissions.resolved(partition, region, account), sort_keys=True)
+    policy = json.dumps(permissions.resolved(partition, region, account), sort_keys=True)
     try:
         current = iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"]
         if not isinstance(current, str):

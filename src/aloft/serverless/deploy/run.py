@@ -8,6 +8,7 @@ ARN, functions a plan would create) is kept on it.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,17 @@ from aloft.serverless.tagging import TAGGING, deploy_tags, tag_changes
 
 T = TypeVar("T")
 Action = Literal["create", "update", "delete", "orphan"]
-SERVICES = ("iam", "sqs", "dynamodb", "lambda", "apigatewayv2", "events", "cloudwatch", "sts")
+SERVICES = (
+    "iam",
+    "sqs",
+    "dynamodb",
+    "lambda",
+    "apigatewayv2",
+    "events",
+    "scheduler",
+    "cloudwatch",
+    "sts",
+)
 
 
 @dataclass
@@ -35,6 +46,9 @@ class LambdaDeployResult:
     deleted: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)  # no longer declared, but left in place
     plan: bool = False  # nothing was changed: the lists say what a deploy would do
+    # [tool.aloft.lambda] active_hours, and whether the deploy ran inside them.
+    active_hours: str = ""
+    inside_hours: bool = True
 
     def record(self, action: Action, resource: str, line: str) -> None:
         self.changes.append(line)
@@ -58,6 +72,9 @@ class LambdaDeployResult:
             "versions": self.versions,
             "urls": self.urls,
             "rolled_back": self.rolled_back,
+            "off_hours": {"active_hours": self.active_hours, "inside": self.inside_hours}
+            if self.active_hours
+            else None,
         }
 
     def report(self) -> str:
@@ -77,6 +94,14 @@ class LambdaDeployResult:
         ]
         if counts:
             lines.append("resources: " + ", ".join(counts))
+        if self.active_hours:
+            state = (
+                "inside them: provisioned concurrency and schedules on"
+                if self.inside_hours
+                else "outside them: provisioned concurrency off and schedules disabled until"
+                " they open"
+            )
+            lines.append(f"active hours {self.active_hours}: {state}")
         return "\n".join(lines)
 
 
@@ -106,6 +131,7 @@ class DeployRun:
         sleep: Callable[[float], None] = time.sleep,
         prune: bool = True,
         plan: bool = False,
+        clock: Callable[[], datetime.datetime] | None = None,
     ) -> None:
         self.stack = stack
         self.tags = deploy_tags(stack)
@@ -127,6 +153,14 @@ class DeployRun:
         self.absent: set[str] = set()  # functions a plan would create: nothing to read yet
         self.queue_arns: dict[str, str] = {}  # queue name -> ARN, as resources.queue finds it
         self.table_arn = ""
+        # Inside [tool.aloft.lambda] active_hours now (or none set): what deploy switches on.
+        now = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
+        self.active = stack.off_hours is None or stack.off_hours.is_open(now)
+        if stack.off_hours is not None:
+            self.result.active_hours = stack.off_hours.hours.text
+            self.result.inside_hours = self.active
+        # Functions on which an earlier deploy put provisioned concurrency (functions.py).
+        self.provisioned_before: set[str] = set()
         self._identity: dict[str, str] = {}
 
     def client(self, name: str) -> Any:
@@ -156,10 +190,18 @@ class DeployRun:
     def keep(self, resource: str, reason: str) -> None:
         self.result.record("orphan", resource, f"{resource} kept: {reason}")
 
-    def sync_tags(self, kind: str, name: str, ident: str, current: dict[str, str]) -> None:
+    def sync_tags(
+        self,
+        kind: str,
+        name: str,
+        ident: str,
+        current: dict[str, str],
+        wanted: dict[str, str] | None = None,
+    ) -> None:
+        """Make the resource carry `wanted` (the deploy's tags unless given)."""
         tagging = TAGGING[kind]
         client = self.client(tagging.service)
-        add, remove = tag_changes(current, self.tags)
+        add, remove = tag_changes(current, self.tags if wanted is None else wanted)
         resource = f"{kind} {name}"
         if add:
             self.apply(

@@ -13,11 +13,10 @@ from aloft.serverless.deploy.run import DeployRun
 from aloft.serverless.model import (
     ALIAS,
     HTTP_API_STATEMENT,
-    SCHEDULE_STATEMENT,
     URL_STATEMENT,
     Function,
     alias_label,
-    rule_name,
+    schedule_statement,
 )
 from aloft.serverless.tagging import TAGGING, pairs
 
@@ -33,6 +32,7 @@ def events(run: DeployRun, fn: Function) -> None:
         mappings = lam.list_event_source_mappings(FunctionName=alias_arn).get(
             "EventSourceMappings", []
         )
+    rules = iter(fn.rules)
     for event in fn.events:
         if event.type == "sqs":
             _mapping(run, fn, event.queue, event.batch_size, alias_arn, mappings)
@@ -41,7 +41,8 @@ def events(run: DeployRun, fn: Function) -> None:
         elif event.type == "http_api":
             _http_api(run, fn, alias_arn)
         elif event.type == "schedule":
-            _schedule(run, fn, event.expression, alias_arn)
+            rule, expression = next(rules)
+            _schedule(run, fn, rule, expression, alias_arn)
 
 
 def _mapping(
@@ -213,9 +214,10 @@ def _http_api(run: DeployRun, fn: Function, alias_arn: str) -> None:
     )
 
 
-def _schedule(run: DeployRun, fn: Function, expression: str, alias_arn: str) -> None:
+def _schedule(run: DeployRun, fn: Function, rule: str, expression: str, alias_arn: str) -> None:
+    """The rule, enabled, or disabled outside [tool.aloft.lambda] active_hours (offhours.py)."""
     events = run.client("events")
-    rule = rule_name(fn.name)
+    state = "ENABLED" if run.active else "DISABLED"
     try:
         described = events.describe_rule(Name=rule)
     except events.exceptions.ResourceNotFoundException:
@@ -223,28 +225,33 @@ def _schedule(run: DeployRun, fn: Function, expression: str, alias_arn: str) -> 
     if described is not None:
         arn = str(described["Arn"])
         run.sync_tags("schedule", rule, arn, TAGGING["schedule"].read(events, arn))
-    if described is None or described.get("ScheduleExpression") != expression:
+    if (
+        described is None
+        or described.get("ScheduleExpression") != expression
+        or described.get("State") != state
+    ):
 
         def put() -> str:
             # Tags apply when the rule is created; an existing rule's are synced above.
             made = str(
-                events.put_rule(Name=rule, ScheduleExpression=expression, Tags=pairs(run.tags))[
-                    "RuleArn"
-                ]
+                events.put_rule(
+                    Name=rule, ScheduleExpression=expression, State=state, Tags=pairs(run.tags)
+                )["RuleArn"]
             )
             events.put_targets(Rule=rule, Targets=[{"Id": "function", "Arn": alias_arn}])
             return made
 
+        closed = "" if run.active else ", disabled until active hours"
         arn = run.apply(
             "create" if described is None else "update",
             f"schedule {rule}",
-            f"{fn.name}: schedule {expression}",
+            f"{fn.name}: schedule {expression}{closed}",
             put,
         ) or run.arn("events", f"rule/{rule}")
     _permission(
         run,
         fn,
-        SCHEDULE_STATEMENT,
+        schedule_statement(rule),
         Action="lambda:InvokeFunction",
         Principal="events.amazonaws.com",
         SourceArn=arn,
