@@ -364,3 +364,26 @@ def sls(binary: Path, folder: Path, env: dict[str, str], *args: str) -> Any:
         timeout=180,
         check=False,
     )
+
+
+def record_errors(function: str, version: str, count: int = 1) -> None:
+    """What Lambda records when `version` of `function` fails in production: its Errors metric
+    (on the moto server boto3 points at), which a gradual release watches."""
+    import datetime
+
+    import boto3
+
+    boto3.client("cloudwatch").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "Errors",
+                "Value": count,
+                "Timestamp": datetime.datetime.now(datetime.timezone.utc),
+                "Dimensions": [
+                    {"Name": "FunctionName", "Value": function},
+                    {"Name": "ExecutedVersion", "Value": version},
+                ],
+            }
+        ],
+    )

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import textwrap
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -253,3 +254,16 @@ def sources(names: list[str], prefix: str = "") -> set[str]:
         for n in names
         if n.startswith(prefix) and "__pycache__/" not in n and not n.endswith(".pyc")
     }
+
+
+def lock_project(folder: Path, pyproject: str, files: dict[str, str]) -> Path:
+    """A new project in `folder`: `pyproject` (its `{runtime}` is this checkout's aloft-runtime)
+    and `files`, locked by uv as a user's project is."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    (folder / "pyproject.toml").write_text(
+        textwrap.dedent(pyproject).replace("{runtime}", str(RUNTIME))
+    )
+    subprocess.run(["uv", "lock", "--quiet", "--project", str(folder)], check=True, timeout=300)
+    return folder

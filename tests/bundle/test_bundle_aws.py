@@ -4,12 +4,13 @@ carries boto3, or the build names the fix before anything is built."""
 from __future__ import annotations
 
 import subprocess
-import textwrap
 from pathlib import Path
+
+from bundlekit import lock_project
 
 from aloft import bundle
 from aloft.config import load_config
-from testkit import ALOFT, REPO
+from testkit import ALOFT
 
 PYPROJECT = """
 [project]
@@ -22,33 +23,27 @@ dependencies = ["flask>=3", "aloft-runtime[{extras}]"]
 package = false
 
 [tool.uv.sources]
-aloft-runtime = {{ path = "{runtime}", editable = true }}
+aloft-runtime = { path = "{runtime}", editable = true }
 
 [tool.aloft]
 app = "orders:app"
 
 [tool.aloft.lambda.functions.api]
-events = [{{ type = "http_api" }}]
+events = [{ type = "http_api" }]
 
 [tool.aloft.lambda.functions.worker]
 handler = "orders.handle"
-events = [{{ type = "sqs", queue = "orders" }}]
-{more}
+events = [{ type = "sqs", queue = "orders" }]
 """
+ORDERS = "from flask import Flask\napp = Flask(__name__)\n\ndef handle(event, context):\n    pass\n"
 
 
 def locked_project(folder: Path, extras: str, more: str = "") -> Path:
-    folder.mkdir()
-    (folder / "orders.py").write_text(
-        "from flask import Flask\napp = Flask(__name__)\n\ndef handle(event, context):\n    pass\n"
+    return lock_project(
+        folder,
+        PYPROJECT.replace("{extras}", extras) + more,
+        {"orders.py": ORDERS},
     )
-    (folder / "pyproject.toml").write_text(
-        textwrap.dedent(PYPROJECT).format(
-            extras=extras, runtime=REPO / "packaging" / "aloft-runtime", more=more
-        )
-    )
-    subprocess.run(["uv", "lock", "--quiet", "--project", str(folder)], check=True, timeout=300)
-    return folder
 
 
 def test_a_queue_consumer_without_boto3_is_refused_with_the_fix(tmp_path: Path) -> None:

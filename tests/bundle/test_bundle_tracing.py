@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import textwrap
 from pathlib import Path
+
+from bundlekit import lock_project
 
 from aloft import bundle
 from aloft.config import load_config
-from testkit import ALOFT, REPO
+from testkit import ALOFT
 
 PYPROJECT = """
 [project]
@@ -21,7 +22,7 @@ dependencies = ["fastapi>=0.110", "aloft-runtime[{extras}]"]
 package = false
 
 [tool.uv.sources]
-aloft-runtime = {{ path = "{runtime}", editable = true }}
+aloft-runtime = { path = "{runtime}", editable = true }
 
 [tool.aloft]
 app = "traced:app"
@@ -33,15 +34,11 @@ endpoint = "http://collector:4318"
 
 
 def locked_project(folder: Path, extras: str) -> Path:
-    folder.mkdir()
-    (folder / "traced.py").write_text("from fastapi import FastAPI\napp = FastAPI()\n")
-    (folder / "pyproject.toml").write_text(
-        textwrap.dedent(PYPROJECT).format(
-            extras=extras, runtime=REPO / "packaging" / "aloft-runtime"
-        )
+    return lock_project(
+        folder,
+        PYPROJECT.replace("{extras}", extras),
+        {"traced.py": "from fastapi import FastAPI\napp = FastAPI()\n"},
     )
-    subprocess.run(["uv", "lock", "--quiet", "--project", str(folder)], check=True, timeout=300)
-    return folder
 
 
 def test_lambda_zips_keep_the_runtimes_otel_extra_and_drop_its_servers(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import boto3
 import pytest
 
 from aloft.serverless.deploy import deploy
-from lambdakit import deployable
+from lambdakit import deployable, record_errors
 
 PROJECT = """
 [project]
@@ -113,24 +112,9 @@ def test_gradual_deploy_rolls_back_when_the_new_version_errors(
     api = dataclasses.replace(
         stack.functions[0], memory=256, deployment="Linear10PercentEvery1Minute"
     )
-    cloudwatch = boto3.client("cloudwatch")
 
     def errors_appear(seconds: float) -> None:
-        # The new version (2) fails in production: Lambda records it in the Errors metric.
-        cloudwatch.put_metric_data(
-            Namespace="AWS/Lambda",
-            MetricData=[
-                {
-                    "MetricName": "Errors",
-                    "Value": 3,
-                    "Timestamp": datetime.datetime.now(datetime.timezone.utc),
-                    "Dimensions": [
-                        {"Name": "FunctionName", "Value": "shop-c-api"},
-                        {"Name": "ExecutedVersion", "Value": "2"},
-                    ],
-                }
-            ],
-        )
+        record_errors("shop-c-api", "2", 3)  # the new version (2) fails in production
 
     result = deploy(
         dataclasses.replace(stack, functions=[api]),

@@ -4,7 +4,6 @@ or to a named one, and a gradual release caught mid-way ends on the old version.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ from aloft.exceptions import OperationFailed
 from aloft.serverless.deploy import deploy
 from aloft.serverless.package import write_zip
 from aloft.serverless.rollback import rollback
-from lambdakit import deployable
+from lambdakit import deployable, record_errors
 
 PROJECT = """
 [project]
@@ -171,24 +170,8 @@ def _release(stack: Any, tmp_path: Path, code: int, **deploy_args: Any) -> Any:
 
 
 def _errors_on(function: str, version: str) -> Any:
-    def sleep(seconds: float) -> None:
-        # The new version fails in production: Lambda records it in the Errors metric.
-        boto3.client("cloudwatch").put_metric_data(
-            Namespace="AWS/Lambda",
-            MetricData=[
-                {
-                    "MetricName": "Errors",
-                    "Value": 1,
-                    "Timestamp": datetime.datetime.now(datetime.timezone.utc),
-                    "Dimensions": [
-                        {"Name": "FunctionName", "Value": function},
-                        {"Name": "ExecutedVersion", "Value": version},
-                    ],
-                }
-            ],
-        )
-
-    return sleep
+    """A deploy's sleep between release steps, during which the new version fails."""
+    return lambda seconds: record_errors(function, version)
 
 
 def test_rollback_never_returns_to_a_release_deploy_rolled_back(
