@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, ClassVar, Literal
 
 import pytest
@@ -97,6 +98,16 @@ def test_a_float_setting_takes_ints_and_number_strings(given: Any, expected: flo
 def test_a_float_setting_refuses_text_and_booleans() -> None:
     assert one(Shape, {"ratio": "fast"}).msg == "not a number; use a number such as 2.5"
     assert one(Shape, {"ratio": True}).type == "float_type"
+
+
+@pytest.mark.parametrize("given", [math.inf, -math.inf, math.nan, "nan", "inf"])
+def test_a_float_setting_refuses_infinities_and_nan(given: Any) -> None:
+    # nan would slip past every bound (nan < 0 is false), and no setting means infinity.
+    problem = one(Shape, {"ratio": given})
+    assert (problem.type, problem.msg) == (
+        "finite_number",
+        "must be a finite number, such as 2.5",
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import sys
 import typing
@@ -282,11 +283,7 @@ def _describe(problems: list[schema.Problem], origins: Mapping[str, str], label:
         if where.startswith("environment "):
             place = f"{where}={problem.input!r}"
         else:
-            shown = (
-                f" = {json.dumps(problem.input)}"
-                if not unknown and _jsonable(problem.input)
-                else ""
-            )
+            shown = f" = {_toml(problem.input)}" if not unknown and _jsonable(problem.input) else ""
             place = f"{where} {key}{shown}"
         if unknown:
             known = _known_keys(problem.loc[:-1])
@@ -296,6 +293,13 @@ def _describe(problems: list[schema.Problem], origins: Mapping[str, str], label:
             continue
         lines.append(f"{place}: {problem.msg}")
     return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    """A scalar as TOML writes it: the line quotes the user's own spelling (inf, not Infinity)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return json.dumps(value)
 
 
 def _jsonable(value: Any) -> bool:

@@ -389,13 +389,18 @@ def _float(value: Any) -> tuple[Any, str, str]:
     if isinstance(value, bool):
         return _INVALID, "float_type", _NOT_FLOAT
     if isinstance(value, (int, float)):
-        return float(value), "", ""
-    if isinstance(value, str):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip()), "", ""
+            number = float(value.strip())
         except ValueError:
             return _INVALID, "float_parsing", _NOT_FLOAT
-    return _INVALID, "float_type", _NOT_FLOAT
+    else:
+        return _INVALID, "float_type", _NOT_FLOAT
+    # TOML's inf and nan (and "nan" from the environment) pass no bound: nan < 0 is false.
+    if not math.isfinite(number):
+        return _INVALID, "finite_number", "must be a finite number, such as 2.5"
+    return number, "", ""
 
 
 def _bool(value: Any) -> tuple[Any, str, str]:
