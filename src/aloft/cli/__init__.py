@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 from typing import TYPE_CHECKING
@@ -129,22 +128,6 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    # A verb's start-up makes ~30,000 objects that live to the end (modules, classes, pydantic's
-    # schemas) and frees almost none: at the default threshold the collector ran ~40 times in
-    # `aloft config show` (6% of its time) for next to nothing. A higher first threshold still
-    # collects cycles in long-running verbs; the caller's thresholds come back at the end, with
-    # the survivors counted as old (freeze, unfreeze) so that restoring them is not a collection.
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, *thresholds[1:])
-    try:
-        _run(argv)
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
-
-
-def _run(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="aloft", standalone_mode=False)
     except click.exceptions.Abort:
