@@ -169,3 +169,12 @@ def test_the_cost_setting_and_the_flag_are_what_ifs_over_the_deployed_value(
     assert "provisioned concurrency" not in lambda_lines(flagged.json())
     # The worker's own stays: the what-if is about the function the traffic reaches.
     assert "provisioned concurrency (worker)" in lambda_lines(flagged.json())
+
+
+def test_a_cost_setting_of_zero_prices_the_month_without_it(aloft: Run, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        PROJECT.replace("memory_mb = 1024\n", "memory_mb = 1024\nprovisioned_concurrency = 0\n")
+    )
+    result = aloft("cost", "--project", str(tmp_path), "-o", "json")
+    assert result.code == 0, result.err
+    assert "provisioned concurrency" not in lambda_lines(result.json())

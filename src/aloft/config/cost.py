@@ -51,8 +51,11 @@ class LambdaCost:
     )
     free_tier: bool = setting(default=True, doc="count the monthly free tier")
     ephemeral_mb: int = setting(default=512, ge=512, le=10240, doc="/tmp size")
-    provisioned_concurrency: int = setting(
-        default=0, ge=0, doc="environments kept initialized, billed all month"
+    provisioned_concurrency: int | None = setting(
+        default=None,
+        ge=0,
+        doc="what-if: the HTTP function's provisioned concurrency to price (0: none); unset:"
+        " what [tool.aloft.lambda] provisioned_concurrency deploys",
     )
 
 

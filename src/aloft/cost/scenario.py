@@ -112,8 +112,8 @@ def build_scenario(
     provisioned_concurrency: int | None = None,
 ) -> Scenario:
     """The models to price. Lambda's provisioned concurrency is the deployed one
-    (`provisioning`), unless `provisioned_concurrency` (--provisioned-concurrency) or a non-zero
-    [tool.aloft.cost.lambda] provisioned_concurrency asks what another would cost."""
+    (`provisioning`), unless `provisioned_concurrency` (--provisioned-concurrency) or
+    [tool.aloft.cost.lambda] provisioned_concurrency (0 included) asks what another would cost."""
     catalog = load_catalog(
         settings.region, _path(root, settings.catalog) if settings.catalog else None
     )
@@ -131,7 +131,9 @@ def build_scenario(
     if "lambda" in settings.platforms:
         deployed = provisioning or LambdaProvisioning()
         if provisioned_concurrency is None:
-            provisioned_concurrency = lam.provisioned_concurrency or deployed.serving
+            provisioned_concurrency = lam.provisioned_concurrency
+        if provisioned_concurrency is None:
+            provisioned_concurrency = deployed.serving
         base = LambdaSpec(
             arch=lam.arch,
             front=lam.front,
