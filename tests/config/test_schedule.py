@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from aloft.config.schedule import CronSchedule, ScheduleError, active_hours, to_cron
+from aloft.config.schedule import (
+    CronSchedule,
+    ScheduleError,
+    active_hours,
+    fires_inside,
+    to_cron,
+)
 
 
 @pytest.mark.parametrize(
@@ -128,3 +134,23 @@ def test_active_hours_are_parsed_strictly(text: str, says: str) -> None:
         active_hours(text)
     assert says in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("expression", "inside"),
+    [
+        ("rate(5 minutes)", True),
+        ("cron(0 3 * * ? *)", False),  # 04:00 or 05:00 in Berlin: always outside
+        ("cron(0 12 ? * SAT *)", False),  # a weekend day
+        ("cron(* 0-5 * * ? *)", False),  # every minute, all night long
+        ("cron(0 12 1 * ? *)", True),  # the 1st is a weekday in some months
+        ("cron(0 7 ? * MON *)", True),  # 08:00 CET, 09:00 CEST: the window opens at 08:00
+        ("cron(30 6 ? * MON *)", True),  # 08:30 CEST in summer only (07:30 CET in winter)
+        ("cron(0 19 ? * FRI *)", False),  # 20:00 CET / 21:00 CEST: the window has closed
+    ],
+)
+def test_fires_inside_reads_utc_schedules_in_the_windows_zone_over_a_year(
+    expression: str, inside: bool
+) -> None:
+    hours = active_hours("Mon-Fri 08:00-20:00 Europe/Berlin")
+    assert fires_inside(to_cron(expression), hours) is inside

@@ -541,3 +541,24 @@ def test_long_names_keep_their_on_and_off_apart_within_64_characters() -> None:
         "cron(0 10 ? * SUN,SAT *)",
         "cron(0 16 ? * SUN,SAT *)",
     }
+
+
+def test_a_schedule_that_fires_only_outside_the_hours_is_named(tmp_path: Path) -> None:
+    """Its rule is disabled whenever it would fire, so it would never run: template says so."""
+    nightly = (
+        '\n[tool.aloft.lambda.functions.nightly]\nhandler = "handler.handler"\n'
+        'events = [{ type = "schedule", expression = "cron(0 3 * * ? *)" }]\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(ENVIRONMENTS + nightly)
+    run = template(tmp_path, "--env", "staging")
+    assert run.returncode == 0, run.stderr
+    assert (
+        "[tool.aloft.lambda.functions.nightly] schedule 'cron(0 3 * * ? *)' fires only outside"
+        " active_hours" in run.stderr
+    )
+    assert "it would never run" in run.stderr
+    daytime = nightly.replace("cron(0 3 * * ? *)", "cron(0 10 ? * MON-FRI *)")
+    (tmp_path / "pyproject.toml").write_text(ENVIRONMENTS + daytime)
+    quiet = template(tmp_path, "--env", "staging")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "never run" not in quiet.stderr

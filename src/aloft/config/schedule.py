@@ -20,7 +20,9 @@ a service runs; outside it scales to zero.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
+import zoneinfo
 
 UTC = "Etc/UTC"
 
@@ -223,6 +225,12 @@ class ActiveHours:
     def hours_per_week(self) -> float:
         return len(self.days) * (self.end - self.start) / 60
 
+    def contains(self, instant: datetime.datetime) -> bool:
+        """Whether `instant` (timezone-aware) falls inside the window, read in the window's zone."""
+        local = instant.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+        minute = local.hour * 60 + local.minute
+        return local.isoweekday() % 7 in self.days and self.start <= minute < self.end
+
     def week_mask(self) -> tuple[bool, ...]:
         """168 hours from Monday 00:00 in the window's zone: True where any minute of the hour is
         inside the window (a part hour counts as running, so a saving is never overstated)."""
@@ -296,3 +304,39 @@ def _check_zone(zone: str, text: str) -> None:
             f"active_hours = {text!r}: {zone!r} is not a time zone name; use an IANA name such"
             " as Europe/Berlin or UTC"
         ) from None
+
+
+# A whole year from a Monday: every weekday of every month, both daylight-saving changes.
+_YEAR_FROM = datetime.date(2024, 12, 30)
+
+
+def fires_inside(schedule: CronSchedule, hours: ActiveHours) -> bool:
+    """Whether `schedule` fires at least once inside `hours` over a year: a schedule rule that
+    off-hours disables outside the window, and that fires only outside it, would never run."""
+    minute, hour, dom, month, dow = schedule.cron.split()
+    minutes, hours_of_day = _expand(minute, 0, 59), _expand(hour, 0, 23)
+    days_of_month, months, weekdays = _expand(dom, 1, 31), _expand(month, 1, 12), _expand(dow, 0, 6)
+    zone = zoneinfo.ZoneInfo(schedule.time_zone)
+    for offset in range(371):
+        day = _YEAR_FROM + datetime.timedelta(days=offset)
+        # Cron's rule: with both day fields restricted, either may match; else both must.
+        by_month, by_week = day.day in days_of_month, day.isoweekday() % 7 in weekdays
+        both = dom != "*" and dow != "*"
+        if day.month not in months or not ((by_month or by_week) if both else by_month and by_week):
+            continue
+        for h in hours_of_day:
+            for m in minutes:
+                instant = datetime.datetime(day.year, day.month, day.day, h, m, tzinfo=zone)
+                if hours.contains(instant):
+                    return True
+    return False
+
+
+def _expand(field: str, low: int, high: int) -> list[int]:
+    """The values a field of a cron line this module wrote takes (lists, ranges, steps)."""
+    found: set[int] = set()
+    for item in field.split(","):
+        base, _, step = item.partition("/")
+        start, _, end = (f"{low}-{high}" if base == "*" else base).partition("-")
+        found.update(range(int(start), int(end or start) + 1, int(step or 1)))
+    return sorted(found)

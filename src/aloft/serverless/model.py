@@ -21,6 +21,7 @@ from aloft.config.lambda_ import (
     LambdaFunction,
     stack_name,
 )
+from aloft.config.schedule import ActiveHours, ScheduleError, fires_inside, to_cron
 from aloft.exceptions import ConfigError
 from aloft.runtime.aws_lambda.runtime_api import STREAM_ENV
 from aloft.serverless import offhours, permissions
@@ -330,6 +331,8 @@ def build_stack(
         provisioned={fn.name: fn.provisioned_concurrency for fn in built},
         rules=[rule for fn in built for rule, _ in fn.rules],
     )
+    if off_hours is not None:
+        warnings += _never_inside(functions, off_hours.hours, resolved)
     if settings.active_hours and off_hours is None:
         warnings.append(
             f"{resolved.pyproject} [tool.aloft.lambda] active_hours: no function has"
@@ -356,6 +359,30 @@ def build_stack(
         throttle_burst=settings.throttle_burst,
         off_hours=off_hours,
     )
+
+
+def _never_inside(
+    functions: dict[str, LambdaFunction], hours: ActiveHours, resolved: ResolvedConfig
+) -> list[str]:
+    """A schedule event whose rule off-hours disables outside the window, and which fires only
+    outside it, would never run: each one is named."""
+    found = []
+    for key, spec in functions.items():
+        for event in spec.events:
+            if event.type != "schedule":
+                continue
+            try:
+                cron = to_cron(event.expression)
+            except ScheduleError:  # L, W, # or a year: no cron line to check it with
+                continue
+            if not fires_inside(cron, hours):
+                found.append(
+                    f"{resolved.pyproject} [tool.aloft.lambda.functions.{key}] schedule"
+                    f" {event.expression!r} fires only outside active_hours = {hours.text!r},"
+                    " while off-hours keeps its rule disabled: it would never run; move it"
+                    " inside the hours, or drop active_hours where it must run"
+                )
+    return found
 
 
 def _snap_start(spec: LambdaFunction, key: str, python: str, resolved: ResolvedConfig) -> bool:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,10 +95,7 @@ class OffHours:
 
     def is_open(self, now: datetime.datetime) -> bool:
         """Whether `now` (timezone-aware) is inside the window, read in the window's zone."""
-        local = now.astimezone(zoneinfo.ZoneInfo(self.hours.time_zone))
-        minute = local.hour * 60 + local.minute
-        day = local.isoweekday() % 7  # cron numbering, 0 = SUN
-        return day in self.hours.days and self.hours.start <= minute < self.hours.end
+        return self.hours.contains(now)
 
     def _cron(self, minutes: int) -> str:
         days = ",".join(_DAY_NAMES[day] for day in self.hours.days)
