@@ -125,7 +125,8 @@ class Receiver:
 @dataclass
 class GrpcReceiver(Receiver):
     """Spans sent to the TraceService Export RPC on 127.0.0.1:<port> (plaintext), decoded the
-    same way; `metadata` holds each call's request metadata (the exporter's headers)."""
+    same way; `metadata` holds each call's request metadata (the exporter's headers). A `port`
+    given is taken again (a receiver restarted on the same address); 0: a free one."""
 
     grpc_server: Any = None
     port: int = 0
@@ -155,7 +156,7 @@ class GrpcReceiver(Receiver):
 
         server = grpc.server(ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Service(), server)
-        self.port = server.add_insecure_port("127.0.0.1:0")
+        self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
         server.start()
         self.grpc_server = server
         return self

@@ -136,6 +136,27 @@ def test_workers_flush_their_last_spans_over_grpc_when_they_stop(
     assert {s.attributes["url.path"] for s in receiver.spans} == {"/"}
 
 
+def test_export_resumes_when_the_grpc_receiver_comes_back(
+    run_server: Any, receiver: GrpcReceiver, tmp_path: Path
+) -> None:
+    # A collector restarted (a rollout): the worker's channel lost its connection, and the
+    # spans after it must reach the new receiver on the same address.
+    server: Server = run_server(
+        hello(tmp_path / "hello", receiver.endpoint),
+        workers=1,
+        env={"OTEL_BSP_SCHEDULE_DELAY": "100"},
+    )
+    assert server.get("/before").status == 200
+    assert len(receiver.wait_for(1, **{"url__path": "/before"})) == 1
+    receiver.stop()
+    again = GrpcReceiver(port=receiver.port).start()
+    try:
+        assert server.get("/after").status == 200
+        assert len(again.wait_for(1, timeout=20, **{"url__path": "/after"})) == 1
+    finally:
+        again.stop()
+
+
 def _refused() -> str:
     """A loopback port nothing listens on."""
     with socket.create_server(("127.0.0.1", 0)) as probe:
