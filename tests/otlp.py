@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -126,16 +127,18 @@ class Receiver:
 class GrpcReceiver(Receiver):
     """Spans sent to the TraceService Export RPC on 127.0.0.1:<port> (plaintext), decoded the
     same way; `metadata` holds each call's request metadata (the exporter's headers). A `port`
-    given is taken again (a receiver restarted on the same address); 0: a free one."""
+    given is taken again (a receiver restarted on the same address); 0: a free one. With `tls`
+    (key and certificate PEM files) it speaks TLS only."""
 
     grpc_server: Any = None
     port: int = 0
     metadata: list[dict[str, str]] = field(default_factory=list)
+    tls: tuple[Path, Path] | None = None
 
     @property
     def endpoint(self) -> str:
-        # What a gRPC exporter takes: scheme (http: no TLS), host and port, no path.
-        return f"http://127.0.0.1:{self.port}"
+        # What a gRPC exporter takes: scheme (http: plaintext, https: TLS), host, port, no path.
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> GrpcReceiver:
         from concurrent.futures import ThreadPoolExecutor
@@ -156,7 +159,13 @@ class GrpcReceiver(Receiver):
 
         server = grpc.server(ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Service(), server)
-        self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
+        address = f"127.0.0.1:{self.port}"
+        if self.tls:
+            key, cert = (path.read_bytes() for path in self.tls)
+            credentials = grpc.ssl_server_credentials([(key, cert)])
+            self.port = server.add_secure_port(address, credentials)
+        else:
+            self.port = server.add_insecure_port(address)
         server.start()
         self.grpc_server = server
         return self

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
@@ -157,6 +158,31 @@ def test_export_resumes_when_the_grpc_receiver_comes_back(
         again.stop()
 
 
+def test_an_https_endpoint_exports_over_tls(run_server: Any, tmp_path: Path) -> None:
+    # A receiver that speaks TLS only, its certificate trusted through the standard variable.
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    receiver = GrpcReceiver(tls=(key, cert)).start()
+    try:
+        assert receiver.endpoint.startswith("https://")
+        server: Server = run_server(
+            hello(tmp_path / "hello", receiver.endpoint),
+            env={"OTEL_EXPORTER_OTLP_CERTIFICATE": str(cert), "OTEL_BSP_SCHEDULE_DELAY": "100"},
+        )
+        assert server.get("/secure").status == 200
+        assert len(receiver.wait_for(1, **{"url__path": "/secure"})) == 1
+    finally:
+        receiver.stop()
+
+
 def _refused() -> str:
     """A loopback port nothing listens on."""
     with socket.create_server(("127.0.0.1", 0)) as probe:
@@ -199,7 +225,6 @@ def test_an_unreachable_grpc_receiver_slows_no_request_and_no_drain(
 
 def test_grpc_protocol_set_by_hand_works_the_same(receiver: GrpcReceiver, tmp_path: Path) -> None:
     """Without [tool.aloft.tracing]: the standard variables alone, under the runtime's serve."""
-    import subprocess
     import sys
 
     (tmp_path / "hello.py").write_text(textwrap.dedent(HELLO))
