@@ -237,6 +237,8 @@ def test_grpc_protocol_set_by_hand_works_the_same(receiver: GrpcReceiver, tmp_pa
         "ALOFT_WORKERS": "1",
         "ALOFT_LOG_FORMAT": "json",
         "ALOFT_SERVICE": "by-hand",
+        "ALOFT_DRAIN_DELAY": "0.2",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
