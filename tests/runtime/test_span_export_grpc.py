@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -223,12 +224,11 @@ def test_an_unreachable_grpc_receiver_slows_no_request_and_no_drain(
         silent.close()
 
 
-def test_grpc_protocol_set_by_hand_works_the_same(receiver: GrpcReceiver, tmp_path: Path) -> None:
-    """Without [tool.aloft.tracing]: the standard variables alone, under the runtime's serve."""
-    import sys
-
+def _by_hand(tmp_path: Path, otel: dict[str, str]) -> dict[str, str]:
+    """The environment of `python -m aloft.runtime serve` with only the standard variables
+    `otel` (no [tool.aloft.tracing])."""
     (tmp_path / "hello.py").write_text(textwrap.dedent(HELLO))
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("ALOFT_", "OTEL_"))},
         "PYTHONPATH": str(tmp_path),
         "ALOFT_APP": "hello:app",
@@ -240,9 +240,28 @@ def test_grpc_protocol_set_by_hand_works_the_same(receiver: GrpcReceiver, tmp_pa
         "ALOFT_DRAIN_DELAY": "0.2",
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
+        **otel,
     }
+
+
+@pytest.mark.parametrize(
+    "protocol",
+    [
+        {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"},
+        # The traces variable wins over the general one.
+        {
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc",
+        },
+        # Written in capitals it is still grpc (it once fell back to HTTP: every span lost).
+        {"OTEL_EXPORTER_OTLP_PROTOCOL": "GRPC"},
+    ],
+    ids=["traces-variable", "traces-over-general", "capitals"],
+)
+def test_grpc_set_by_hand_exports_the_same(
+    protocol: dict[str, str], receiver: GrpcReceiver, tmp_path: Path
+) -> None:
+    env = _by_hand(tmp_path, {**protocol, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint})
     process = subprocess.Popen(
         [sys.executable, "-m", "aloft.runtime", "serve"],
         stdout=subprocess.PIPE,
@@ -256,8 +275,31 @@ def test_grpc_protocol_set_by_hand_works_the_same(receiver: GrpcReceiver, tmp_pa
     try:
         server.wait_listening()
         assert server.get("/hand").status == 200
-        span = receiver.wait_for(1, **{"url__path": "/hand"})[0]
-        assert span.resource["service.name"] == "by-hand"
-        assert span.resource["process.pid"] != process.pid
+        spans = receiver.wait_for(1, **{"url__path": "/hand"})
+        assert len(spans) == 1
+        assert spans[0].resource["service.name"] == "by-hand"
+        assert spans[0].resource["process.pid"] != process.pid
     finally:
         assert server.terminate() == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"), ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpcc")],
+)
+def test_a_protocol_without_an_exporter_is_one_line_exit_2(
+    variable: str, value: str, tmp_path: Path
+) -> None:
+    # Not a silent fallback to http/protobuf: spans posted to a port that does not speak it.
+    done = subprocess.run(
+        [sys.executable, "-m", "aloft.runtime", "serve"],
+        capture_output=True,
+        text=True,
+        env=_by_hand(tmp_path, {variable: value}),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{variable}={value}" in done.stderr and "grpc" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
