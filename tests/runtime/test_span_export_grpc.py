@@ -303,3 +303,24 @@ def test_a_protocol_without_an_exporter_is_one_line_exit_2(
     assert done.returncode == 2, done.stderr
     assert f"{variable}={value}" in done.stderr and "grpc" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_grpc_asked_for_without_its_exporter_is_one_line_exit_2(tmp_path: Path) -> None:
+    # The app has the SDK and the HTTP exporter (aloft-runtime[otel]) but not the gRPC one.
+    shadow = tmp_path / "shadow" / "opentelemetry" / "exporter" / "otlp" / "proto" / "grpc"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('not installed')\n")
+    env = _by_hand(tmp_path, {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+    env["PYTHONPATH"] = f"{tmp_path / 'shadow'}{os.pathsep}{env['PYTHONPATH']}"
+    done = subprocess.run(
+        [sys.executable, "-m", "aloft.runtime", "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "opentelemetry-exporter-otlp-proto-grpc" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
