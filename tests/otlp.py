@@ -1,4 +1,5 @@
-"""A loopback OTLP/HTTP trace receiver decoding with the official opentelemetry-proto messages."""
+"""Loopback OTLP trace receivers (HTTP and gRPC) decoding with the official opentelemetry-proto
+messages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -119,6 +121,58 @@ class Receiver:
             if len(found) >= count or time.monotonic() >= deadline:
                 return found
             time.sleep(0.05)
+
+
+@dataclass
+class GrpcReceiver(Receiver):
+    """Spans sent to the TraceService Export RPC on 127.0.0.1:<port> (plaintext), decoded the
+    same way; `metadata` holds each call's request metadata (the exporter's headers). A `port`
+    given is taken again (a receiver restarted on the same address); 0: a free one. With `tls`
+    (key and certificate PEM files) it speaks TLS only."""
+
+    grpc_server: Any = None
+    port: int = 0
+    metadata: list[dict[str, str]] = field(default_factory=list)
+    tls: tuple[Path, Path] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        # What a gRPC exporter takes: scheme (http: plaintext, https: TLS), host, port, no path.
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def start(self) -> GrpcReceiver:
+        from concurrent.futures import ThreadPoolExecutor
+
+        import grpc
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+        receiver = self
+
+        class Service(trace_service_pb2_grpc.TraceServiceServicer):
+            def Export(
+                self, request: ExportTraceServiceRequest, context: Any
+            ) -> ExportTraceServiceResponse:
+                with receiver.lock:
+                    receiver.metadata.append(dict(context.invocation_metadata()))
+                receiver.take(request)
+                return ExportTraceServiceResponse()
+
+        server = grpc.server(ThreadPoolExecutor(max_workers=4))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Service(), server)
+        address = f"127.0.0.1:{self.port}"
+        if self.tls:
+            key, cert = (path.read_bytes() for path in self.tls)
+            credentials = grpc.ssl_server_credentials([(key, cert)])
+            self.port = server.add_secure_port(address, credentials)
+        else:
+            self.port = server.add_insecure_port(address)
+        server.start()
+        self.grpc_server = server
+        return self
+
+    def stop(self) -> None:
+        if self.grpc_server is not None:
+            self.grpc_server.stop(grace=None).wait(5)
 
 
 def _matches(span: ReceivedSpan, match: dict[str, Any]) -> bool:

@@ -43,6 +43,8 @@ SAMPLERS = frozenset(
     }
 )
 CLIENTS = ("httpx", "requests", "redis", "botocore")
+# The OTLP protocols Python's exporters speak (http/json has no exporter in Python).
+PROTOCOLS = ("http/protobuf", "grpc")
 # Environment variables aloft reads besides OpenTelemetry's own.
 INSTRUMENT_ENV = "ALOFT_TRACING_INSTRUMENT"
 # Put in the pod's env by the manifests aloft renders (the downward API).
@@ -142,6 +144,23 @@ def resource_attributes(environ: Mapping[str, str]) -> dict[str, str]:
     return attrs
 
 
+def protocol(environ: Mapping[str, str]) -> str:
+    """The OTLP protocol of span export: the traces variable over the general one.
+
+    Anything but a protocol with an exporter is an error, not a fallback to http/protobuf: a
+    mistyped "grpc" would post HTTP to the collector's gRPC port and lose every span."""
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        raw = environ.get(name, "").strip()
+        if raw:
+            if raw.lower() not in PROTOCOLS:
+                raise ValueError(
+                    f"{name}={raw}: not an OTLP protocol aloft can export with; use one of "
+                    + ", ".join(PROTOCOLS)
+                )
+            return raw.lower()
+    return "http/protobuf"
+
+
 class SpanExport:
     """The process's span pipeline: the sampling decision, then the SDK (after `start`)."""
 
@@ -156,6 +175,7 @@ class SpanExport:
                 f"{INSTRUMENT_ENV}={raw}: no instrumentation for {', '.join(unknown)}; "
                 f"use some of {', '.join(CLIENTS)}"
             )
+        self.protocol = protocol(environ)
         self.pid = 0  # the process `start` ran in: a forked child must start its own
         self.provider: Any = None
         self._processor: Any = None
@@ -179,7 +199,7 @@ class SpanExport:
                 f"tracing is on (OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT) but {exc.name}"
                 " is not installed; add `aloft-runtime[otel]` to the app's dependencies"
             ) from exc
-        if self._protocol() == "grpc":
+        if self.protocol == "grpc":
             try:
                 import opentelemetry.exporter.otlp.proto.grpc.trace_exporter  # noqa: F401
             except ImportError as exc:
@@ -189,14 +209,6 @@ class SpanExport:
                 ) from exc
         for client in self.clients:
             _instrumentor(client)  # fails now, in the master, if its package is missing
-
-    def _protocol(self) -> str:
-        env = self.environ
-        return (
-            env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-            or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-            or "http/protobuf"
-        ).strip()
 
     def start(self) -> None:
         """Build the provider and its export thread in this process (a worker, after fork)."""
@@ -209,12 +221,17 @@ class SpanExport:
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-        if self._protocol() == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        # Both exporters read the endpoint, headers, compression, TLS and timeout from the
+        # environment themselves (gRPC: scheme, host and port only; http is plaintext).
+        exporter: Any
+        if self.protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc import trace_exporter as grpc
+
+            exporter = grpc.OTLPSpanExporter()
         else:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-                OTLPSpanExporter,
-            )
+            from opentelemetry.exporter.otlp.proto.http import trace_exporter as http
+
+            exporter = http.OTLPSpanExporter()
         # Resource.create reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME over ours.
         attributes: dict[str, Any] = {**resource_attributes(os.environ), "process.pid": os.getpid()}
         resource = Resource.create(attributes)
@@ -222,7 +239,7 @@ class SpanExport:
         # bound, past gunicorn's graceful timeout. `stop()` flushes within the drain budget.
         provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         # One export pipeline for the server spans (below) and the client instrumentations'.
-        self._processor = BatchSpanProcessor(OTLPSpanExporter())
+        self._processor = BatchSpanProcessor(exporter)
         provider.add_span_processor(self._processor)
         provider.add_span_processor(_pending(self))
         self.provider = provider
