@@ -91,7 +91,8 @@ class AloftASGI:
             error = type(exc).__qualname__
             raise
         finally:
-            seconds = time.perf_counter() - started
+            ended = time.perf_counter()
+            seconds = ended - started
             route = path if probe is not None else observer.route(scope, root_path)
             if spans is not None:
                 spans.leave(entered)
@@ -105,6 +106,7 @@ class AloftASGI:
                         seconds,
                         _attributes(scope),
                         error,
+                        ended,
                     )
             if turn is not None:
                 observer.finish_soon(

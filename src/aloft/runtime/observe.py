@@ -83,9 +83,10 @@ class Observer:
         seconds: float,
         attributes: dict[str, Any],
         error: str,
+        ended: float | None = None,
     ) -> None:
         """The request's server span (sampled ones), named and described by HTTP semantic
-        conventions."""
+        conventions; `ended`: the perf_counter() reading the request ended at."""
         spans = self.spans
         if spans is None or ctx.trace_flags != "01":
             return
@@ -99,7 +100,7 @@ class Observer:
         if not error and status >= 500:
             error = str(status)
         try:
-            spans.server_span(ctx, seconds, name, attributes, error=error)
+            spans.server_span(ctx, seconds, name, attributes, error=error, ended=ended)
         except Exception:  # a tracing fault must not fail the request it describes
             import logging
 

@@ -306,9 +306,12 @@ class SpanExport:
         attributes: dict[str, Any],
         kind: str = "SERVER",
         error: str = "",
+        ended: float | None = None,
     ) -> None:
         """Export the finished request's span (sampled requests only), ids and times as lived.
 
+        `ended` is the perf_counter() reading `seconds` was measured to: the span ends then, not
+        when this runs, which on a busy machine can be later (the response is already sent).
         `attributes` hold only str, int and bool values (the SDK's checks are skipped)."""
         made = self._made
         if ctx.trace_flags != "01" or made is None or self.pid != os.getpid():
@@ -316,6 +319,8 @@ class SpanExport:
         readable, resource, scope, unset, failed, sampled = made
         trace = self._api[0]
         end = time.time_ns()
+        if ended is not None:
+            end -= int((time.perf_counter() - ended) * 1e9)
         trace_id = int(ctx.trace_id, 16)
         parent = (
             trace.SpanContext(trace_id, int(ctx.parent_span_id, 16), True, sampled)

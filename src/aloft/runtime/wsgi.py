@@ -58,7 +58,8 @@ class AloftWSGI:
         started = time.perf_counter()
 
         def finish(error: str = "") -> None:
-            seconds = time.perf_counter() - started
+            ended = time.perf_counter()
+            seconds = ended - started
             route = (
                 path
                 if probe is not None
@@ -68,7 +69,15 @@ class AloftWSGI:
             observer.finish(method, path, route, state["status"], seconds, ctx)
             if spans is not None and ctx.trace_flags == "01":
                 observer.export(
-                    ctx, method, path, route, state["status"], seconds, _attributes(environ), error
+                    ctx,
+                    method,
+                    path,
+                    route,
+                    state["status"],
+                    seconds,
+                    _attributes(environ),
+                    error,
+                    ended,
                 )
             try:
                 if spans is not None:

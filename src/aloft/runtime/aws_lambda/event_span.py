@@ -59,7 +59,8 @@ def dispatch(
         error = type(exc).__qualname__
         raise
     finally:
-        seconds = time.perf_counter() - started
+        ended = time.perf_counter()
+        seconds = ended - started
         spans.leave(entered)
         tracing.current.reset(token)
         function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or service
@@ -67,5 +68,11 @@ def dispatch(
         if kind != "other":
             attributes["aloft.event.source"] = kind
         spans.server_span(
-            ctx, seconds, f"{kind} {function}".strip(), attributes, kind=span_kind, error=error
+            ctx,
+            seconds,
+            f"{kind} {function}".strip(),
+            attributes,
+            kind=span_kind,
+            error=error,
+            ended=ended,
         )

@@ -47,6 +47,7 @@ class LambdaObserver(Observer):
         seconds: float,
         attributes: dict[str, Any],
         error: str,
+        ended: float | None = None,
     ) -> None:
         """The HTTP span, with the FaaS conventions' trigger and invocation id besides."""
         current = invocation.current.get()
@@ -54,7 +55,7 @@ class LambdaObserver(Observer):
         attributes["faas.trigger"] = "http"
         if isinstance(rid, str) and rid:
             attributes["faas.invocation_id"] = rid
-        super().export(ctx, method, path, route, status, seconds, attributes, error)
+        super().export(ctx, method, path, route, status, seconds, attributes, error, ended)
 
     def begin(self) -> None:
         """One request per environment at a time: no in-flight gauge to keep."""
