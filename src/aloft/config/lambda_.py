@@ -240,10 +240,10 @@ class LambdaSettings:
     )
 
     def _check(self) -> None:
-        self._provisioned()
-
-    def _provisioned(self) -> None:
-        for name, fn in self.functions_of("app").items():
+        """Provisioned concurrency where Lambda would refuse it: beside SnapStart, or above the
+        function's reserved concurrency (the one function serving the app when none is listed)."""
+        listed = self.functions.items() if self.functions else [("", LambdaFunction())]
+        for name, fn in listed:
             provisioned = self.provisioned_of(fn)
             if not provisioned:
                 continue
@@ -263,11 +263,8 @@ class LambdaSettings:
     def provisioned_of(self, fn: LambdaFunction) -> int:
         """The provisioned concurrency `fn` runs with inside active hours: its own, else the
         project's. The one reading of the two settings, for templates, deploy and cost."""
-        return (
-            self.provisioned_concurrency
-            if fn.provisioned_concurrency is None
-            else (fn.provisioned_concurrency)
-        )
+        own = fn.provisioned_concurrency
+        return self.provisioned_concurrency if own is None else own
 
     def snap_start_of(self, fn: LambdaFunction) -> bool:
         """Whether `fn` runs with SnapStart: its own setting, else the project's."""

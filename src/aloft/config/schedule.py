@@ -29,7 +29,8 @@ UTC = "Etc/UTC"
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+# Day names as cron spells them, in cron order (0 = SUN): EventBridge, Scheduler and active_hours.
+DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 # EventBridge's field bounds (docs: "Cron expressions reference", EventBridge user guide).
 _BOUNDS = {
     "minutes": (0, 59),
@@ -130,7 +131,7 @@ def _cron(fields: list[str], text: str) -> str:
             _field(hour, "hours", text),
             "*" if dom == "?" else _field(dom, "day-of-month", text),
             _field(month, "month", text, names=_MONTHS, first=1),
-            "*" if dow == "?" else _field(dow, "day-of-week", text, names=_DAYS, first=1, shift=1),
+            "*" if dow == "?" else _field(dow, "day-of-week", text, names=DAYS, first=1, shift=1),
         )
     )
 
@@ -244,7 +245,6 @@ class ActiveHours:
 
 _ACTIVE = re.compile(r"^(\S+) (\d\d):(\d\d)-(\d\d):(\d\d) (\S+)$")
 _ACTIVE_HINT = 'use e.g. "Mon-Fri 08:00-20:00 Europe/Berlin"'
-_DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 
 
 def active_hours(text: str) -> ActiveHours:
@@ -258,8 +258,8 @@ def active_hours(text: str) -> ActiveHours:
     for item in days_text.split(","):
         first, dash, last = item.partition("-")
         try:
-            a = _DAY_NAMES.index(first.upper())
-            b = _DAY_NAMES.index(last.upper()) if dash else a
+            a = DAYS.index(first.upper())
+            b = DAYS.index(last.upper()) if dash else a
         except ValueError:
             raise ScheduleError(
                 f"active_hours = {text!r}: {item!r} is not a day or range of Mon Tue Wed Thu Fri"

@@ -67,11 +67,6 @@ def schedule_statement(rule: str) -> str:
     return f"{SCHEDULE_STATEMENT}-{index}" if index.isdigit() else SCHEDULE_STATEMENT
 
 
-def table_name(project: str) -> str:
-    """The idempotency table of the project's functions, whether or not one is in use now."""
-    return idempotency_table(project)
-
-
 def layer_name(project: str) -> str:
     """The dependencies layer of the project's zip functions."""
     return f"{project}-dependencies"
@@ -262,7 +257,7 @@ def build_stack(
             " `aloft build --target lambda` prints"
         )
     uses_idempotency = any(f.idempotency for f in functions.values())
-    table = table_name(project) if uses_idempotency else ""
+    table = idempotency_table(project) if uses_idempotency else ""
     built: list[Function] = []
     # [tool.aloft] settings reach a function as they reach a container (one builder), less the
     # server's own (host, port, workers, ...), which mean nothing on Lambda.

@@ -28,12 +28,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aloft.config.schedule import ActiveHours, active_hours
+from aloft.config.schedule import DAYS, ActiveHours, active_hours
 from aloft.serverless import permissions
 from aloft.serverless.permissions import PARTITION, Permissions
 
-# EventBridge Scheduler's cron counts day-of-week 1 (SUN) to 7 (SAT), or takes these names.
-_DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 # Universal targets: arn:aws:scheduler:::aws-sdk:<SDK service id>:<apiAction>.
 PUT_PROVISIONED = f"arn:{PARTITION}:scheduler:::aws-sdk:lambda:putProvisionedConcurrencyConfig"
 DELETE_PROVISIONED = (
@@ -98,7 +96,7 @@ class OffHours:
         return self.hours.contains(now)
 
     def _cron(self, minutes: int) -> str:
-        days = ",".join(_DAY_NAMES[day] for day in self.hours.days)
+        days = ",".join(DAYS[day] for day in self.hours.days)
         return f"cron({minutes % 60} {minutes // 60} ? * {days} *)"
 
     def switches(self, alias: str) -> tuple[Switch, ...]:

@@ -28,7 +28,6 @@ def trust(service: str) -> dict[str, Any]:
     }
 
 
-TRUST: dict[str, Any] = trust(LAMBDA)  # a function's execution role
 # Logs to CloudWatch (logs:CreateLogGroup, CreateLogStream, PutLogEvents): AWS's own policy.
 BASIC_EXECUTION = f"arn:{PARTITION}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 QUEUE_CONSUMER = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")

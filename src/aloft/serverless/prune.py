@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aloft.config.functions import idempotency_table
 from aloft.serverless.model import (
     ALIAS,
     HTTP_API_STATEMENT,
@@ -28,7 +29,6 @@ from aloft.serverless.model import (
     Stack,
     role_name,
     schedule_statement,
-    table_name,
 )
 from aloft.serverless.offhours import group_name
 from aloft.serverless.tagging import TAGGING
@@ -85,8 +85,8 @@ class Desired:
                 fn.name: frozenset(q.name for q in fn.queues.values()) for fn in stack.functions
             },
             table=stack.idempotency_table,
-            # The alias does not matter to the names: deploy's (live) is as good as any.
-            schedules=frozenset(s.name for s in off.switches("live")) if off else frozenset(),
+            # The alias does not matter to the names: deploy's is as good as any.
+            schedules=frozenset(s.name for s in off.switches(ALIAS)) if off else frozenset(),
             off_hours=off is not None,
         )
 
@@ -361,7 +361,7 @@ class Pruner:
             return
         dynamodb = self.ops.client("dynamodb")
         # The table the stack used to have: today's config may no longer name one.
-        name = table_name(self.stack.name)
+        name = idempotency_table(self.stack.name)
         try:
             arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
         except dynamodb.exceptions.ResourceNotFoundException:
