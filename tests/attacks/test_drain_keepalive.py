@@ -55,6 +55,11 @@ class KeepAliveClient(threading.Thread):
                 except ConnectionRefusedError:
                     self.refused_at = time.time()  # the listener is closed: the pod is gone
                     return
+                except ConnectionResetError:
+                    # The SYN met the listener as it closed: the kernel resets the handshake
+                    # rather than refusing it. The same end as above, one instant earlier.
+                    self.reset_at = time.time()
+                    return
             try:
                 conn.request("GET", "/")
                 reply = conn.getresponse()
