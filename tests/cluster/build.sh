@@ -2,6 +2,8 @@
 # Build the test cluster's Kubernetes 1.20.2 binaries from Debian's `kubernetes` source package,
 # offline (the Go module proxy is unreachable), once per machine: a machine that already holds
 # them in $ALOFT_KUBE_CACHE skips everything. About 5 minutes cold on 2 cores.
+#   tests/cluster/build.sh            build unless cached (waits for a build already running)
+#   tests/cluster/build.sh --cached   exit 0 if the binaries are cached, 1 if not
 set -eu
 
 VERSION=1.20.2
@@ -12,8 +14,21 @@ have_all() {
     for b in $BINS pause; do [ -x "$CACHE/bin/$b" ] || return 1; done
     return 0
 }
+if [ "${1:-}" = --cached ]; then
+    have_all  # the answer is the exit status: 0 when nothing is left to build
+    exit
+fi
 if have_all; then
     echo "cluster binaries cached in $CACHE/bin"
+    exit 0
+fi
+# One build at a time: scripts/bootstrap starts one in the background and the cluster tests'
+# fixture runs this script again, which waits here for that build and then finds the binaries.
+mkdir -p "$(dirname "$CACHE")"
+exec 9>"$CACHE.lock"
+flock 9
+if have_all; then
+    echo "cluster binaries cached in $CACHE/bin (built while this run waited)"
     exit 0
 fi
 
