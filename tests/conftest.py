@@ -20,7 +20,6 @@ import pytest
 from lambdakit import moto, point_boto3_at
 from testkit import ALOFT, EXAMPLES, REPO, RedisServer, Server, free_port
 
-
 # The cluster's first test may wait this long for its binaries: scripts/bootstrap builds them in
 # the background at idle priority on a machine that has none yet (tests/cluster/build.sh).
 CLUSTER_BUILD_WAIT = 1800
