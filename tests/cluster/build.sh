@@ -1,13 +1,14 @@
 #!/bin/sh
 # Build the test cluster's Kubernetes 1.20.2 binaries from Debian's `kubernetes` source package,
 # offline (the Go module proxy is unreachable), once per machine: a machine that already holds
-# them in $ALOFT_KUBE_CACHE skips everything. About 5 minutes cold on 2 cores.
+# them in $KUBE_TEST_CACHE skips everything. About 5 minutes cold on 2 cores.
 #   tests/cluster/build.sh            build unless cached (waits for a build already running)
 #   tests/cluster/build.sh --cached   exit 0 if the binaries are cached, 1 if not
 set -eu
 
 VERSION=1.20.2
-CACHE=${ALOFT_KUBE_CACHE:-/var/cache/aloft/kubernetes-$VERSION}
+# Not ALOFT_*: aloft refuses an ALOFT_ variable that names no setting, and the tests run aloft.
+CACHE=${KUBE_TEST_CACHE:-/var/cache/aloft/kubernetes-$VERSION}
 BINS="kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl"
 
 have_all() {

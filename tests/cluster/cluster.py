@@ -35,7 +35,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 VERSION = "1.20.2"
-CACHE = Path(os.environ.get("ALOFT_KUBE_CACHE", f"/var/cache/aloft/kubernetes-{VERSION}"))
+CACHE = Path(os.environ.get("KUBE_TEST_CACHE", f"/var/cache/aloft/kubernetes-{VERSION}"))
 BIN = CACHE / "bin"
 DEFAULT_STATE = Path("/tmp/aloft-kube-cluster")
 BRIDGE = "aloftk0"

@@ -1,13 +1,13 @@
 #!/bin/sh
 # The Serverless Framework v3 from npm, for tests/serverless/test_lambda_serverless_yml.py: it reads
 # the serverless.yml that `aloft lambda template --format serverless` writes. v3 because v4 needs
-# an account. Installed once per machine under $ALOFT_SERVERLESS_CACHE; a machine that has it
+# an account. Installed once per machine under $SERVERLESS_TEST_CACHE; a machine that has it
 # skips everything. Prints the path of the `serverless` executable on its last line.
 set -eu
 
 VERSION=3.40.0
 if [ "$(id -u)" = 0 ]; then DEFAULT_CACHE=/var/cache/aloft; else DEFAULT_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/aloft; fi
-CACHE=${ALOFT_SERVERLESS_CACHE:-$DEFAULT_CACHE/serverless-$VERSION}
+CACHE=${SERVERLESS_TEST_CACHE:-$DEFAULT_CACHE/serverless-$VERSION}
 BIN="$CACHE/node_modules/.bin/serverless"
 
 if [ -x "$BIN" ] && [ -f "$CACHE/.complete" ]; then
