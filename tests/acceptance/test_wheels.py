@@ -54,3 +54,12 @@ def test_the_runtime_wheel_ships_only_aloft_runtime_and_the_tool_never_does(
     assert "aloft/__init__.py" not in cli + runtime
     assert not any(n.startswith("aloft/runtime/") for n in cli)
     assert "aloft-runtime==0.1.0" in (cli_meta.get_all("Requires-Dist") or [])
+
+
+def test_the_tool_is_installed_compiled_as_the_readme_says(installed: Installed) -> None:
+    """`uv tool install --compile-bytecode` (the README's line): a module the CLI never imports
+    has its bytecode too, so it was compiled at install, not by a first run."""
+    tools = installed.bin.parent / "tools" / "aloft-cli"
+    (testing,) = tools.glob("lib/python3.*/site-packages/click/testing.py")
+    cached = list((testing.parent / "__pycache__").glob("testing.cpython-3*.pyc"))
+    assert cached, f"{testing}: no bytecode; the README's `uv tool install` lost --compile-bytecode"
