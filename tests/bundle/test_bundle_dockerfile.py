@@ -45,9 +45,15 @@ class Buildah:
         ]
 
     def __call__(self, *args: str, timeout: float = 600) -> str:
-        result = subprocess.run(
-            [*self.prefix, *args], capture_output=True, text=True, timeout=timeout, check=False
-        )
+        for _ in range(2):
+            result = subprocess.run(
+                [*self.prefix, *args], capture_output=True, text=True, timeout=timeout, check=False
+            )
+            # For each RUN step, buildah's chroot isolation re-executes itself from a sealed memfd
+            # copy; sealing can fail with EBUSY before the step's command starts, a transient of
+            # buildah and the kernel (seen once in a full run). Only that fault is retried, once.
+            if result.returncode == 0 or "sealing memfd copy" not in result.stderr:
+                break
         assert result.returncode == 0, f"buildah {args[0]}: {result.stderr[-2000:]}"
         return result.stdout.strip()
 
